@@ -1,0 +1,3 @@
+"""Plan, validate and generate Xen dom0less boot artefacts."""
+
+__version__ = "0.1.0"

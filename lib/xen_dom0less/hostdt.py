@@ -1,0 +1,170 @@
+"""Facts about the board read from its device tree: RAM, CPUs, reservations.
+
+Wraps the pure-Python ``fdt`` package; everything the planner and validator
+need from the host DTB is read here once.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Optional
+
+import fdt
+
+from .errors import UserError
+from .model import Region
+
+DTB_MAGIC = b"\xd0\x0d\xfe\xed"
+
+
+@dataclass(frozen=True)
+class Cpu:
+    index: int
+    path: str
+    phandle: Optional[int]
+
+
+@dataclass(frozen=True)
+class Reservation:
+    region: Region
+    origin: str  # "/memreserve/" or the /reserved-memory node path
+
+
+def prop_bytes(prop: object) -> bytes:
+    """The raw value of a property, whatever type ``fdt`` guessed for it."""
+    if isinstance(prop, fdt.PropWords):
+        return b"".join(struct.pack(">I", w) for w in prop.data)
+    if isinstance(prop, fdt.PropStrings):
+        return b"".join(s.encode() + b"\0" for s in prop.data)
+    if isinstance(prop, fdt.PropBytes):
+        return bytes(prop.data)
+    return b""
+
+
+def parse(data: bytes, origin: str) -> fdt.FDT:
+    """Parse a DTB, working around ``fdt`` sharing one memreserve list between trees."""
+    if data[:4] != DTB_MAGIC:
+        raise UserError(f"{origin}: not a device tree blob (bad magic); "
+                        "give the compiled .dtb")
+    try:
+        tree = fdt.parse_dtb(data)
+    except Exception as error:  # the fdt package raises bare Exceptions
+        raise UserError(f"{origin}: cannot parse the device tree: {error}") from None
+    shared = tree.entries
+    tree.entries = [dict(e) for e in shared]
+    shared.clear()
+    return tree
+
+
+class HostTree:
+    """The board's device tree and what it says about the hardware."""
+
+    def __init__(self, data: bytes, origin: str):
+        self.origin = origin
+        self.data = data
+        self.tree = parse(data, origin)
+
+    def node(self, path: str) -> Optional[fdt.Node]:
+        try:
+            return self.tree.get_node(path)
+        except ValueError:
+            return None
+
+    def has_node(self, path: str) -> bool:
+        return self.node(path) is not None
+
+    def words(self, path: str, name: str) -> Optional[list[int]]:
+        node = self.node(path)
+        prop = node.get_property(name) if node else None
+        if prop is None:
+            return None
+        raw = prop_bytes(prop)
+        return list(struct.unpack(f">{len(raw) // 4}I", raw[: len(raw) // 4 * 4]))
+
+    def string(self, path: str, name: str) -> Optional[str]:
+        node = self.node(path)
+        prop = node.get_property(name) if node else None
+        if prop is None:
+            return None
+        return prop_bytes(prop).split(b"\0", 1)[0].decode(errors="replace")
+
+    def cells(self, path: str) -> tuple[int, int]:
+        """(#address-cells, #size-cells) that apply to children of ``path``."""
+        address = self.words(path, "#address-cells")
+        size = self.words(path, "#size-cells")
+        return (address[0] if address else 2, size[0] if size else 1)
+
+    def regs(self, path: str, parent: str) -> list[Region]:
+        cells = self.words(path, "reg") or []
+        address_cells, size_cells = self.cells(parent)
+        step = address_cells + size_cells
+        regions = []
+        for i in range(0, len(cells) - step + 1, step):
+            address = _combine(cells[i:i + address_cells])
+            size = _combine(cells[i + address_cells:i + step])
+            if size:
+                regions.append(Region(address, size))
+        return regions
+
+    def memory_banks(self) -> list[Region]:
+        banks: list[Region] = []
+        for node in self.tree.root.nodes:
+            if self.string("/" + node.name, "device_type") == "memory":
+                banks.extend(self.regs("/" + node.name, "/"))
+        return sorted(banks, key=lambda r: r.address)
+
+    def reservations(self) -> list[Reservation]:
+        found = [Reservation(Region(e["address"], e["size"]), "/memreserve/")
+                 for e in self.tree.entries if e["size"]]
+        parent = self.node("/reserved-memory")
+        for child in parent.nodes if parent else ():
+            path = f"/reserved-memory/{child.name}"
+            found.extend(Reservation(r, path) for r in self.regs(path, "/reserved-memory"))
+        return found
+
+    def cpus(self) -> list[Cpu]:
+        parent = self.node("/cpus")
+        result: list[Cpu] = []
+        for child in parent.nodes if parent else ():
+            path = f"/cpus/{child.name}"
+            if self.string(path, "device_type") == "cpu":
+                phandle = self.words(path, "phandle")
+                result.append(Cpu(len(result), path, phandle[0] if phandle else None))
+        return result
+
+    def stdout_path(self) -> Optional[str]:
+        """The console node or alias from /chosen, without its serial options."""
+        value = self.string("/chosen", "stdout-path") or self.string("/chosen", "linux,stdout-path")
+        return value.split(":", 1)[0] if value else None
+
+    def resolve_alias(self, name: str) -> Optional[str]:
+        return name if name.startswith("/") else self.string("/aliases", name)
+
+    def max_phandle(self) -> int:
+        highest = 0
+        for _path, _nodes, props in self.tree.walk():
+            for prop in props:
+                if prop.name in ("phandle", "linux,phandle"):
+                    raw = prop_bytes(prop)
+                    if len(raw) == 4:
+                        highest = max(highest, struct.unpack(">I", raw)[0])
+        return highest
+
+    def gic_version(self) -> Optional[int]:
+        for _path, nodes, _props in self.tree.walk():
+            for node in nodes:
+                compatible = node.get_property("compatible")
+                values = prop_bytes(compatible).split(b"\0") if compatible else []
+                if b"arm,gic-v3" in values:
+                    return 3
+                if any(v in (b"arm,cortex-a15-gic", b"arm,gic-400") for v in values):
+                    return 2
+        return None
+
+
+def _combine(cells: list[int]) -> int:
+    value = 0
+    for cell in cells:
+        value = (value << 32) | cell
+    return value

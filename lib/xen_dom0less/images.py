@@ -1,0 +1,54 @@
+"""Recognise the binaries users hand us by their magic numbers.
+
+Xen fails late and cryptically on a wrong module ("Could not set up domain"),
+so every file is identified here and checked against the role it plays.
+"""
+
+from __future__ import annotations
+
+import struct
+
+ARM64_IMAGE = "arm64 Image"
+ARM32_ZIMAGE = "arm32 zImage"
+GZIP = "gzip"
+UIMAGE = "uImage"
+CPIO = "cpio"
+DTB = "device tree blob"
+XZ = "xz"
+ZSTD = "zstd"
+LZ4 = "lz4"
+UNKNOWN = "unknown"
+
+#: Formats Xen accepts for each kind of module (kernels are decompressed by Xen).
+KERNEL_FORMATS = frozenset({ARM64_IMAGE, ARM32_ZIMAGE, GZIP, UIMAGE})
+RAMDISK_FORMATS = frozenset({CPIO, GZIP, XZ, ZSTD, LZ4, UIMAGE})
+XEN_FORMATS = frozenset({ARM64_IMAGE, ARM32_ZIMAGE, UIMAGE})
+
+def memory_size(data: bytes) -> int:
+    """Bytes an image occupies once running: an arm64 Image's header counts its BSS."""
+    if classify(data[:64]) == ARM64_IMAGE:
+        return max(len(data), struct.unpack_from("<Q", data, 0x10)[0])
+    return len(data)
+
+
+def classify(head: bytes) -> str:
+    """The format of a file from its first 64 bytes."""
+    if len(head) >= 0x3C and head[0x38:0x3C] == b"ARM\x64":
+        return ARM64_IMAGE
+    if len(head) >= 0x28 and struct.unpack_from("<I", head, 0x24)[0] == 0x016F2818:
+        return ARM32_ZIMAGE
+    if head[:2] == b"\x1f\x8b":
+        return GZIP
+    if head[:4] == b"\x27\x05\x19\x56":
+        return UIMAGE
+    if head[:4] == b"\xd0\x0d\xfe\xed":
+        return DTB
+    if head[:6] in (b"070701", b"070702", b"070707"):
+        return CPIO
+    if head[:6] == b"\xfd7zXZ\x00":
+        return XZ
+    if head[:4] == b"\x28\xb5\x2f\xfd":
+        return ZSTD
+    if head[:4] in (b"\x02\x21\x4c\x18", b"\x04\x22\x4d\x18"):
+        return LZ4
+    return UNKNOWN

@@ -1,0 +1,102 @@
+"""Turn the files a description names into blobs: identified, sized, shared.
+
+A file used by several domains (same content) becomes one blob loaded once;
+``.dts`` inputs are compiled with dtc here so the layout knows their size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Optional
+
+from . import images
+from .errors import Problems
+from .plan import Blob
+
+_FORMATS = {
+    "xen": images.XEN_FORMATS,
+    "kernel": images.KERNEL_FORMATS,
+    "ramdisk": images.RAMDISK_FORMATS,
+    "device-tree": frozenset({images.DTB}),
+}
+FLASK_MAGIC = b"\x8c\xff\x7c\xf9"
+
+
+class BlobCollector:
+    """Creates blobs for input files, merging identical contents."""
+
+    def __init__(self, problems: Problems):
+        self.problems = problems
+        self.blobs: list[Blob] = []
+        self._by_digest: dict[str, Blob] = {}
+        self._names: set[str] = set()
+
+    def add(self, where: str, role: str, path: Path, user: str) -> Optional[Blob]:
+        """Blob for ``path`` used as ``role`` by ``user``; None (and a problem) if unusable."""
+        data = self._read(where, role, path)
+        if data is None:
+            return None
+        return self._blob(role, path, data, user)
+
+    def _read(self, where: str, role: str, path: Path) -> Optional[bytes]:
+        if not path.is_file():
+            self.problems.add(where, f"file {path} does not exist")
+            return None
+        if role == "device-tree" and path.suffix == ".dts":
+            return compile_dts(path, where, self.problems)
+        data = path.read_bytes()
+        if role == "xsm-policy":
+            if data[:4] != FLASK_MAGIC:
+                self.problems.add(where, f"{path} is not a FLASK policy (bad magic)")
+                return None
+            return data
+        kind = images.classify(data[:64])
+        if kind not in _FORMATS[role]:
+            wanted = ", ".join(sorted(_FORMATS[role]))
+            self.problems.add(where, f"{path} is {_article(kind)}, not a usable {role} "
+                                     f"({wanted})")
+            return None
+        return data
+
+    def _blob(self, role: str, path: Path, data: bytes, user: str) -> Blob:
+        digest = hashlib.sha256(data).hexdigest()
+        known = self._by_digest.get(digest)
+        if known is not None and known.role == role:
+            known.users.append(user)
+            return known
+        name = path.name[:-4] + ".dtb" if path.suffix == ".dts" else path.name
+        if name in self._names:
+            name = f"{user}-{name}"
+        self._names.add(name)
+        memory = images.memory_size(data)
+        compiled = data if path.suffix == ".dts" else None
+        blob = Blob(role=role, file=name, source=path, size=len(data), span=memory,
+                    sha256=digest, users=[user], data=compiled)
+        self._by_digest.setdefault(digest, blob)
+        self.blobs.append(blob)
+        return blob
+
+
+def compile_dts(path: Path, where: str, problems: Problems) -> Optional[bytes]:
+    """Compile a .dts with dtc; its include directory is the file's own."""
+    dtc = shutil.which("dtc")
+    if dtc is None:
+        problems.add(where, f"{path} needs dtc to compile: install device-tree-compiler "
+                            "or give a .dtb")
+        return None
+    result = subprocess.run(
+        [dtc, "-q", "-I", "dts", "-O", "dtb", "-i", str(path.parent), str(path)],
+        capture_output=True, check=False)
+    if result.returncode != 0:
+        message = result.stderr.decode(errors="replace").strip().splitlines()
+        problems.add(where, f"dtc cannot compile {path}: "
+                            f"{message[0] if message else 'exit ' + str(result.returncode)}")
+        return None
+    return result.stdout
+
+
+def _article(kind: str) -> str:
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} file"

@@ -1,0 +1,153 @@
+"""The system description as typed values: what the user asked for.
+
+Built by :mod:`xen_dom0less.description` from YAML; sizes are bytes, paths are
+absolute. Nothing here is checked beyond the schema: see :mod:`validate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Union
+
+
+@dataclass(frozen=True)
+class Region:
+    address: int
+    size: int
+
+    @property
+    def end(self) -> int:
+        return self.address + self.size
+
+    def overlaps(self, other: Region) -> bool:
+        return self.address < other.end and other.address < self.end
+
+
+@dataclass(frozen=True)
+class LlcColoring:
+    xen_colors: Optional[str] = None
+    size: Optional[int] = None
+    ways: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Xen:
+    image: Path
+    version: str
+    config: Optional[Path] = None
+    bootargs: Optional[str] = None
+    extra_bootargs: str = ""
+    static_heap: tuple[Region, ...] = ()
+    llc_coloring: Optional[LlcColoring] = None
+    xsm_policy: Optional[Path] = None
+
+
+@dataclass(frozen=True)
+class Host:
+    dtb: Path
+    uboot_reserve: int
+    disable: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dom0:
+    kernel: Path
+    memory: int
+    vcpus: int = 1
+    ramdisk: Optional[Path] = None
+    cmdline: str = ""
+    llc_colors: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class EventChannel:
+    port: int
+    peer: str
+    peer_port: int
+
+
+@dataclass(frozen=True)
+class SharedMemoryUse:
+    id: str
+    guest_address: int
+    role: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class SharedMemory:
+    id: str
+    size: int
+    host_address: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Grant:
+    version: Optional[int] = None
+    frames: Optional[int] = None
+    maptrack_frames: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Domain:
+    name: str
+    #: position in ``domains``, for messages that name the YAML key
+    index: int
+    kernel: Path
+    memory: Optional[int]
+    vcpus: int = 1
+    ramdisk: Optional[Path] = None
+    device_tree: Optional[Path] = None
+    cmdline: str = ""
+    vpl011: bool = True
+    passthrough: tuple[str, ...] = ()
+    iommu: Optional[bool] = None
+    direct_map: bool = False
+    static_memory: tuple[Region, ...] = ()
+    llc_colors: Optional[str] = None
+    cpupool: Optional[str] = None
+    xenstore: Optional[str] = None
+    nr_spis: Optional[int] = None
+    p2m_mem_mb: Optional[int] = None
+    grant: Optional[Grant] = None
+    sve: Union[bool, int, None] = None
+    capabilities: tuple[str, ...] = ()
+    vcpu_affinity: tuple[tuple[int, str], ...] = ()
+    trap_unmapped_accesses: Optional[bool] = None
+    event_channels: tuple[EventChannel, ...] = ()
+    shared_memory: tuple[SharedMemoryUse, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The YAML key naming this domain in messages."""
+        return f"domains[{self.index}] ({self.name})"
+
+
+@dataclass(frozen=True)
+class Cpupool:
+    name: str
+    index: int
+    cpus: tuple[Union[int, str], ...]
+    scheduler: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Boot:
+    load: str = "virtio 0:1"
+    command: str = "booti"
+    device_tree: str = "patched"
+    load_region: Optional[Region] = None
+    script_address: Optional[int] = None
+    align: int = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class System:
+    source: Path
+    xen: Xen
+    host: Host
+    domains: tuple[Domain, ...]
+    dom0: Optional[Dom0] = None
+    cpupools: tuple[Cpupool, ...] = ()
+    shared_memory: tuple[SharedMemory, ...] = ()
+    boot: Boot = field(default_factory=Boot)

@@ -1,0 +1,223 @@
+"""From a description to a validated plan: check everything, then place everything.
+
+All problems found (rules, file formats, Kconfig, layout) are raised together
+as one UserError; nothing is written until a plan exists.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from . import kconfig, layout, validate
+from .errors import Problems, UserError
+from .hostdt import HostTree
+from .inputs import BlobCollector, compile_dts
+from .model import Region, System
+from .plan import Blob, Excluded, Modules, Plan
+from .units import KiB, MiB, format_size, hexaddr
+
+#: U-Boot grows the DTB in place by CONFIG_SYS_FDT_PAD (12 KiB) when fdt_high is ~0.
+DTB_GROWTH = 64 * KiB
+FDT_COMMANDS_RESIZE = 64 * KiB
+
+
+def make_plan(system: System) -> Plan:
+    """Validate ``system`` and compute every load address; raise UserError if it cannot."""
+    problems = Problems(str(system.source))
+    host = load_host(system, problems)
+    validate.check(system, host, problems)
+    collector = BlobCollector(problems)
+    xen = collector.add("xen.image", "xen", system.xen.image, "xen")
+    xsm = (collector.add("xen.xsm_policy", "xsm-policy", system.xen.xsm_policy, "xen")
+           if system.xen.xsm_policy else None)
+    dom0 = None
+    if system.dom0 is not None:
+        dom0 = _modules(collector, "dom0", "dom0", system.dom0.kernel, system.dom0.ramdisk, None)
+    domains = {d.name: _modules(collector, d.key, d.name, d.kernel, d.ramdisk, d.device_tree)
+               for d in system.domains}
+    needed = kconfig.required(system)
+    _check_config(system, needed, problems)
+    _check_boot_command(system, xen, problems)
+    problems.raise_if_any()
+    assert xen is not None
+
+    dtb = Blob(role="dtb", file="xen.dtb", source=None, size=0, span=_dtb_span(system, host),
+               users=["xen"])
+    script = Blob(role="script", file="boot.scr", source=None, size=0,
+                  span=_script_span(system), users=["u-boot"])
+    plan = Plan(
+        system=system, host=host, blobs=[], xen=xen, dtb=dtb, script=script,
+        xsm_policy=xsm, dom0=dom0, domains={k: v for k, v in domains.items() if v},
+        excluded=excluded_regions(system, host), xen_bootargs=xen_bootargs(system, host),
+        kconfig=needed)
+    _place_all(plan, collector.blobs, problems)
+    _check_fit(plan, problems)
+    problems.raise_if_any()
+    plan.blobs.sort(key=lambda b: b.address)
+    return plan
+
+
+def load_host(system: System, problems: Problems) -> HostTree:
+    path = system.host.dtb
+    if not path.is_file():
+        raise UserError(f"{system.source}: host.dtb: file {path} does not exist")
+    data = compile_dts(path, "host.dtb", problems) if path.suffix == ".dts" else path.read_bytes()
+    problems.raise_if_any()
+    assert data is not None
+    return HostTree(data, str(path))
+
+
+def _modules(collector: BlobCollector, where: str, user: str, kernel, ramdisk,
+             device_tree) -> Optional[Modules]:
+    kernel_blob = collector.add(f"{where}.kernel", "kernel", kernel, user)
+    ramdisk_blob = collector.add(f"{where}.ramdisk", "ramdisk", ramdisk, user) if ramdisk else None
+    dt_blob = (collector.add(f"{where}.device_tree", "device-tree", device_tree, user)
+               if device_tree else None)
+    if kernel_blob is None:
+        return None
+    return Modules(kernel=kernel_blob, ramdisk=ramdisk_blob, device_tree=dt_blob)
+
+
+def _check_config(system: System, needed: dict[str, str], problems: Problems) -> None:
+    path = system.xen.config
+    if path is None:
+        return
+    if not path.is_file():
+        problems.add("xen.config", f"file {path} does not exist")
+        return
+    for option, why in kconfig.missing(needed, kconfig.read(path)):
+        problems.add("xen.config", f"CONFIG_{option} is not enabled in {path.name} but "
+                                   f"{why} needs it: rebuild Xen with CONFIG_{option}=y "
+                                   "(dom0less build-xen adds it)")
+
+
+def _check_boot_command(system: System, xen: Optional[Blob], problems: Problems) -> None:
+    if xen is None or xen.source is None:
+        return
+    from .images import UIMAGE, classify
+
+    kind = classify(xen.source.read_bytes()[:64])
+    command = system.boot.command
+    if command == "bootm" and kind != UIMAGE:
+        problems.add("boot.command", f"bootm needs Xen as a uImage but {xen.file} is {kind}: "
+                                     "use booti")
+    if command == "booti" and kind == UIMAGE:
+        problems.add("boot.command", f"{xen.file} is a uImage: use bootm")
+
+
+def _dtb_span(system: System, host: HostTree) -> int:
+    """Room for the generated DTB: the board's plus /chosen additions plus growth."""
+    per_domain = 2 * KiB + sum(len(d.cmdline) for d in system.domains) // max(
+        1, len(system.domains))
+    extra = per_domain * (len(system.domains) + 1) + 1 * KiB * len(system.cpupools)
+    extra += 512 * sum(len(d.event_channels) + len(d.shared_memory) for d in system.domains)
+    growth = DTB_GROWTH + (FDT_COMMANDS_RESIZE if system.boot.device_tree == "fdt-commands"
+                           else 0)
+    return len(host.data) + extra + growth
+
+
+def _script_span(system: System) -> int:
+    per_domain = 4 * KiB if system.boot.device_tree == "fdt-commands" else 1 * KiB
+    return 16 * KiB + per_domain * len(system.domains)
+
+
+def excluded_regions(system: System, host: HostTree) -> list[Excluded]:
+    """Everything in RAM the loader must leave alone, with the reason."""
+    found = [Excluded(r.region, r.origin) for r in host.reservations()]
+    found += [Excluded(r, "xen.static_heap") for r in system.xen.static_heap]
+    for domain in system.domains:
+        found += [Excluded(r, f"static memory of {domain.name}") for r in domain.static_memory]
+    found += [Excluded(Region(s.host_address, s.size), f"shared memory {s.id}")
+              for s in system.shared_memory if s.host_address is not None]
+    uboot = layout.uboot_area(host.memory_banks(), system.host.uboot_reserve)
+    if uboot is not None:
+        found.append(Excluded(uboot, "U-Boot (host.uboot_reserve)"))
+    return found
+
+
+def _place_all(plan: Plan, inputs: list[Blob], problems: Problems) -> None:
+    system = plan.system
+    space = plan.host.memory_banks()
+    if system.boot.load_region is not None:
+        narrowed = system.boot.load_region
+        space = [Region(max(b.address, narrowed.address),
+                        min(b.end, narrowed.end) - max(b.address, narrowed.address))
+                 for b in space if b.overlaps(narrowed)]
+    free = layout.free_regions(space, plan.excluded)
+    plan.blobs = [plan.script, plan.xen, plan.dtb, *inputs[1:]]
+    if system.boot.script_address is not None:
+        plan.script.address = system.boot.script_address
+        if not layout.claim(plan.script, free):
+            problems.add("boot.script_address", f"{hexaddr(plan.script.address)} is not free "
+                                                "RAM inside the load region: "
+                                                + _where_taken(plan, plan.script.region))
+    for blob in plan.blobs:
+        if blob is plan.script and system.boot.script_address is not None:
+            continue
+        if not layout.place(blob, free, system.boot.align):
+            largest = max((r.size for r in free), default=0)
+            problems.add(_blob_key(blob), f"no room to load {blob.file} "
+                                          f"({format_size(blob.span)}); the largest free "
+                                          f"gap left is {format_size(largest)}: free RAM, "
+                                          "widen boot.load_region or shrink the images")
+            return
+
+
+def _where_taken(plan: Plan, region: Region) -> str:
+    for item in plan.excluded:
+        if item.region.overlaps(region):
+            return f"it overlaps {item.reason}"
+    return "it lies outside RAM or the load region"
+
+
+def _blob_key(blob: Blob) -> str:
+    return f"{blob.role} of {', '.join(blob.users)}"
+
+
+def _check_fit(plan: Plan, problems: Problems) -> None:
+    """Guests' RAM plus everything loaded must fit in what RAM is left."""
+    system = plan.system
+    total = sum(b.size for b in plan.host.memory_banks())
+    taken = sum(e.region.size for e in plan.excluded)
+    loaded = sum(b.span for b in plan.blobs)
+    demand = 0
+    for domain in system.domains:
+        memory = domain.memory or sum(r.size for r in domain.static_memory)
+        if not domain.static_memory:
+            demand += memory
+        demand += memory // 256 + domain.vcpus * MiB  # default P2M pool
+    if system.dom0 is not None:
+        demand += system.dom0.memory
+    available = total - taken - loaded - plan.xen.span
+    if demand > available:
+        problems.add("domains", f"the guests need {format_size(demand)} of RAM (with Xen's "
+                                f"P2M pools) but only {format_size(max(available, 0))} is "
+                                f"left of {format_size(total)} once the loaded images, "
+                                "reservations and static regions are counted: shrink a "
+                                "domain's memory")
+
+
+def xen_bootargs(system: System, host: HostTree) -> str:
+    """Xen's command line: the user's, or console, dom0 and colouring options."""
+    xen = system.xen
+    if xen.bootargs is not None:
+        parts = [xen.bootargs]
+    else:
+        parts = [f"console=dtuart dtuart={host.stdout_path()}", "bootscrub=0"]
+        if system.dom0 is not None:
+            parts.append(f"dom0_mem={format_size(system.dom0.memory)} "
+                         f"dom0_max_vcpus={system.dom0.vcpus}")
+            if system.dom0.llc_colors:
+                parts.append(f"dom0-llc-colors={system.dom0.llc_colors}")
+        llc = xen.llc_coloring
+        if llc is not None:
+            parts.append("llc-coloring=on")
+            if llc.size:
+                parts.append(f"llc-size={format_size(llc.size)}")
+            if llc.ways:
+                parts.append(f"llc-nr-ways={llc.ways}")
+            if llc.xen_colors:
+                parts.append(f"xen-llc-colors={llc.xen_colors}")
+    if xen.extra_bootargs:
+        parts.append(xen.extra_bootargs)
+    return " ".join(parts)

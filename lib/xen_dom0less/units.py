@@ -1,0 +1,42 @@
+"""Sizes and addresses as people write them ("256M", "0x40000000")."""
+
+from __future__ import annotations
+
+import re
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+
+_SUFFIX = {"": 1, "K": KiB, "M": MiB, "G": GiB, "T": 1024 * GiB}
+_SIZE = re.compile(r"^\s*(0x[0-9a-fA-F]+|\d+)\s*([KMGT]?)(i?B)?\s*$", re.IGNORECASE)
+
+
+def parse_size(value: int | str) -> int:
+    """Return bytes for 4096, "0x1000", "64K", "256M", "1GiB"; ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a size")
+    if isinstance(value, int):
+        return value
+    match = _SIZE.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a size (write e.g. 256M, 64K, 0x1000)")
+    number, suffix = match.group(1), match.group(2).upper()
+    return int(number, 0) * _SUFFIX[suffix]
+
+
+def format_size(size: int) -> str:
+    """The shortest exact form: 256M rather than 268435456."""
+    for suffix in ("T", "G", "M", "K"):
+        unit = _SUFFIX[suffix]
+        if size and size % unit == 0:
+            return f"{size // unit}{suffix}"
+    return str(size)
+
+
+def align_up(value: int, alignment: int) -> int:
+    return (value + alignment - 1) // alignment * alignment
+
+
+def hexaddr(value: int) -> str:
+    return f"0x{value:08x}"

@@ -1,0 +1,373 @@
+"""Semantic rules on the description and the board, checked before any output.
+
+Each rule exists because Xen would otherwise panic, BUG, fault or silently
+misbehave at boot (see docs/validation.md). Every problem is collected so the
+user sees them all at once; addresses are checked later by the layout.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Optional, Union
+
+from . import xen_versions
+from .errors import Problems
+from .hostdt import HostTree
+from .model import Domain, Region, System
+from .units import KiB, format_size, hexaddr
+
+PAGE = 4 * KiB
+STATIC_HEAP_ALIGN = 64 * KiB
+#: vCPUs a domU may have with each GIC version (Xen's vGIC limits)
+MAX_VCPUS = {2: 8, 3: 128}
+_LOAD_DEVICE = re.compile(r"^(mmc|usb|virtio|scsi|sata|nvme|ide)\s+\S+$")
+
+
+def check(system: System, host: HostTree, problems: Problems) -> None:
+    """Add every rule violation of ``system`` on ``host`` to ``problems``."""
+    _Rules(system, host, problems).run()
+
+
+def parse_cpu_list(text: str) -> list[int]:
+    """ "0-3,8" -> [0, 1, 2, 3, 8]; ValueError on a descending range."""
+    result: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        low, high = int(first), int(last or first)
+        if high < low:
+            raise ValueError(f"range {part} runs backwards")
+        result.extend(range(low, high + 1))
+    return result
+
+
+class _Rules:
+    def __init__(self, system: System, host: HostTree, problems: Problems):
+        self.system = system
+        self.host = host
+        self.problems = problems
+        self.version = system.xen.version
+        self.banks = host.memory_banks()
+        self.cpus = host.cpus()
+        self.names = {d.name for d in system.domains}
+
+    def add(self, where: str, message: str) -> None:
+        self.problems.add(where, message)
+
+    def needs(self, where: str, feature: str) -> bool:
+        """Refuse ``feature`` when the target Xen predates it; True if allowed."""
+        if xen_versions.has(self.version, feature):
+            return True
+        title = xen_versions.FEATURES[feature].title
+        self.add(where, f"{title} needs Xen {xen_versions.since_text(feature)} or later, "
+                        f"but xen.version is {self.version}: upgrade Xen or drop this key")
+        return False
+
+    def run(self) -> None:
+        self.host_facts()
+        self.xen()
+        self.boot()
+        self.names_unique()
+        if self.system.dom0:
+            self.dom0()
+        for domain in self.system.domains:
+            self.domain(domain)
+        self.cpupools()
+        self.passthrough_owners()
+        self.event_channels()
+        self.shared_memory()
+        self.static_regions_disjoint()
+
+    # -- the board and Xen -------------------------------------------------------
+
+    def host_facts(self) -> None:
+        if not self.banks:
+            self.add("host.dtb", "the device tree has no memory node (device_type = \"memory\"): "
+                                 "give the board's full DTB")
+        if not self.cpus:
+            self.add("host.dtb", "the device tree has no /cpus/cpu@N nodes: "
+                                 "give the board's full DTB")
+        if self.system.xen.bootargs is None and self.host.stdout_path() is None:
+            self.add("host.dtb", "/chosen has no stdout-path, so Xen's console is unknown: "
+                                 "add stdout-path to the DTB or set xen.bootargs "
+                                 "(console=dtuart dtuart=...)")
+        for index, path in enumerate(self.system.host.disable):
+            if not self.host.has_node(path):
+                self.add(f"host.disable[{index}]", f"no node {path} in the host device tree")
+
+    def xen(self) -> None:
+        xen = self.system.xen
+        for index, region in enumerate(xen.static_heap):
+            where = f"xen.static_heap[{index}]"
+            self.needs(where, "static_heap")
+            if region.address % STATIC_HEAP_ALIGN or region.size % STATIC_HEAP_ALIGN:
+                self.add(where, "address and size must be 64 KiB aligned")
+            self.inside_ram(where, region)
+        if xen.llc_coloring is not None:
+            self.needs("xen.llc_coloring", "llc_coloring")
+            if xen.llc_coloring.xen_colors:
+                self.colors("xen.llc_coloring.xen_colors", xen.llc_coloring.xen_colors)
+        if xen.xsm_policy is not None:
+            self.needs("xen.xsm_policy", "xsm_policy")
+
+    def boot(self) -> None:
+        boot = self.system.boot
+        load = boot.load.strip()
+        first = load.split()[0] if load else ""
+        if first in ("mmc", "usb", "virtio", "scsi") and not _LOAD_DEVICE.match(load):
+            self.add("boot.load", f"'{load}' needs a device and partition, e.g. '{first} 0:1'")
+        if boot.align < PAGE or boot.align & (boot.align - 1):
+            self.add("boot.align", f"{boot.align} must be a power of two of at least 4K")
+        if boot.load_region is not None:
+            self.inside_ram("boot.load_region", boot.load_region)
+        if boot.script_address is not None and boot.script_address % PAGE:
+            self.add("boot.script_address", "must be 4 KiB aligned")
+
+    def names_unique(self) -> None:
+        for name, count in Counter(d.name for d in self.system.domains).items():
+            if count > 1:
+                self.add("domains", f"the name '{name}' is used by {count} domains: "
+                                    "names must be unique")
+        if "dom0" in self.names:
+            self.add("domains", "'dom0' is reserved for the control domain: rename that domU")
+        for name, count in Counter(p.name for p in self.system.cpupools).items():
+            if count > 1:
+                self.add("cpupools", f"the pool name '{name}' is used {count} times")
+        for ident, count in Counter(s.id for s in self.system.shared_memory).items():
+            if count > 1:
+                self.add("shared_memory", f"the id '{ident}' is defined {count} times")
+
+    # -- domains --------------------------------------------------------------------
+
+    def dom0(self) -> None:
+        dom0 = self.system.dom0
+        assert dom0 is not None
+        if dom0.memory < 16 * 1024 * KiB:
+            self.add("dom0.memory", f"{format_size(dom0.memory)} is too little for a "
+                                    "Linux dom0: give at least 16M")
+        if dom0.llc_colors is not None and self.needs("dom0.llc_colors", "llc_coloring"):
+            self.colors("dom0.llc_colors", dom0.llc_colors)
+
+    def domain(self, domain: Domain) -> None:
+        key = domain.key
+        self.memory(domain)
+        limit = MAX_VCPUS.get(self.host.gic_version() or 3, 128)
+        if domain.vcpus > limit:
+            self.add(f"{key}.vcpus", f"{domain.vcpus} vCPUs is more than Xen's virtual GIC "
+                                     f"supports ({limit}): lower it")
+        if domain.direct_map:
+            self.needs(f"{key}.direct_map", "direct_map")
+            if not domain.static_memory:
+                self.add(f"{key}.direct_map", "direct-map needs static_memory: give the host "
+                                              "RAM the guest is mapped 1:1 onto")
+        for index, region in enumerate(domain.static_memory):
+            where = f"{key}.static_memory[{index}]"
+            if index == 0:
+                self.needs(f"{key}.static_memory", "static_memory")
+            if region.address % PAGE or region.size % PAGE or not region.size:
+                self.add(where, "address and size must be non-zero multiples of 4 KiB")
+            self.inside_ram(where, region)
+        if domain.llc_colors is not None and self.needs(f"{key}.llc_colors", "llc_coloring"):
+            self.colors(f"{key}.llc_colors", domain.llc_colors)
+            if domain.static_memory:
+                self.add(f"{key}.llc_colors", "LLC colouring cannot be combined with "
+                                              "static_memory: drop one of them")
+        self.optional_features(domain)
+        self.affinity(domain)
+        if domain.cpupool is not None and domain.cpupool not in {
+                p.name for p in self.system.cpupools}:
+            self.add(f"{key}.cpupool", f"no cpupool named '{domain.cpupool}' in cpupools")
+        for index, path in enumerate(domain.passthrough):
+            self.passthrough_path(f"{key}.passthrough[{index}]", path)
+        if domain.passthrough and domain.device_tree is None:
+            self.add(f"{key}.passthrough", "passed-through devices must be described to the "
+                                           "guest: add a device_tree with a /passthrough node")
+        if domain.passthrough and domain.nr_spis == 0:
+            self.add(f"{key}.nr_spis", "0 SPIs leaves the passed-through devices without "
+                                       "interrupts: drop nr_spis or raise it")
+
+    def memory(self, domain: Domain) -> None:
+        key = domain.key
+        static_total = sum(r.size for r in domain.static_memory)
+        if domain.memory is None and not static_total:
+            self.add(key, "missing 'memory': give the guest's RAM, e.g. memory: 256M")
+        elif domain.memory is not None and domain.memory < PAGE:
+            self.add(f"{key}.memory", "must be at least 4K: Xen cannot build a domain "
+                                      "without RAM")
+        elif domain.memory is not None and domain.memory % KiB:
+            self.add(f"{key}.memory", "must be a whole number of KiB (Xen's unit)")
+        if static_total and domain.memory is not None and domain.memory != static_total:
+            self.add(f"{key}.memory", f"{format_size(domain.memory)} differs from the "
+                                      f"static_memory total {format_size(static_total)}: "
+                                      "make them equal or drop memory")
+
+    def optional_features(self, domain: Domain) -> None:
+        key = domain.key
+        if domain.xenstore is not None:
+            self.needs(f"{key}.xenstore", "xenstore")
+            if domain.xenstore == "legacy":
+                self.needs(f"{key}.xenstore", "xenstore_legacy")
+            if (domain.xenstore != "no-xenstore" and self.system.dom0 is None
+                    and not xen_versions.has(self.version, "xenstore_without_dom0")):
+                self.add(f"{key}.xenstore", f"Xen {self.version} runs xenstore only in dom0, "
+                                            "and there is none: add a dom0 or use "
+                                            "'no-xenstore'")
+        simple = {
+            "p2m_mem_mb": domain.p2m_mem_mb is not None,
+            "grant": domain.grant is not None,
+            "sve": domain.sve not in (None, False),
+            "iommu": domain.iommu is not None,
+            "capabilities": bool(domain.capabilities),
+            "trap_unmapped_accesses": domain.trap_unmapped_accesses is not None,
+            "event_channels": bool(domain.event_channels),
+            "shared_memory": bool(domain.shared_memory),
+        }
+        for feature, used in simple.items():
+            if used:
+                self.needs(f"{key}.{feature}", feature)
+
+    def affinity(self, domain: Domain) -> None:
+        if domain.vcpu_affinity:
+            self.needs(f"{domain.key}.vcpu_affinity", "vcpu_affinity")
+        for vcpu, cpus in domain.vcpu_affinity:
+            where = f"{domain.key}.vcpu_affinity.{vcpu}"
+            if vcpu >= domain.vcpus:
+                self.add(where, f"vCPU {vcpu} does not exist: the domain has "
+                                f"{domain.vcpus} vCPU(s), numbered from 0")
+            self.cpu_list(where, cpus)
+
+    def cpu_list(self, where: str, text: str) -> None:
+        try:
+            listed = parse_cpu_list(text)
+        except ValueError as error:
+            self.add(where, f"'{text}': {error}")
+            return
+        missing = [c for c in listed if c >= len(self.cpus)]
+        if missing:
+            self.add(where, f"CPU {missing[0]} does not exist: the board has "
+                            f"{len(self.cpus)} CPUs (0-{len(self.cpus) - 1})")
+
+    def colors(self, where: str, text: str) -> None:
+        try:
+            parse_cpu_list(text)
+        except ValueError as error:
+            self.add(where, f"'{text}': {error}")
+
+    # -- cross-domain rules -------------------------------------------------------------
+
+    def cpupools(self) -> None:
+        if self.system.cpupools:
+            self.needs("cpupools", "cpupools")
+        owner: dict[int, str] = {}
+        for pool in self.system.cpupools:
+            where = f"cpupools[{pool.index}] ({pool.name})"
+            for position, cpu in enumerate(pool.cpus):
+                index = self.cpu_index(f"{where}.cpus[{position}]", cpu)
+                if index is None:
+                    continue
+                if index in owner:
+                    self.add(f"{where}.cpus[{position}]", f"CPU {index} is already in pool "
+                                                          f"'{owner[index]}': a CPU belongs "
+                                                          "to one pool only")
+                owner[index] = pool.name
+        if self.cpus and len(owner) == len(self.cpus) and 0 not in owner:
+            self.add("cpupools", "every CPU is in a pool, leaving Pool-0 empty")
+
+    def cpu_index(self, where: str, cpu: Union[int, str]) -> Optional[int]:
+        if isinstance(cpu, int):
+            if cpu < len(self.cpus):
+                return cpu
+            self.add(where, f"CPU {cpu} does not exist: the board has {len(self.cpus)} CPUs")
+            return None
+        for known in self.cpus:
+            if known.path == cpu:
+                return known.index
+        self.add(where, f"no CPU node {cpu} under /cpus in the host device tree")
+        return None
+
+    def passthrough_path(self, where: str, path: str) -> None:
+        if not self.host.has_node(path):
+            self.add(where, f"no node {path} in the host device tree: check the path "
+                            "(dtc -I dtb -O dts shows them)")
+            return
+        console = self.host.stdout_path()
+        if console and self.host.resolve_alias(console) == path:
+            self.add(where, f"{path} is Xen's own console (stdout-path): pass through "
+                            "another UART")
+
+    def passthrough_owners(self) -> None:
+        owners: dict[str, str] = {}
+        for domain in self.system.domains:
+            for index, path in enumerate(domain.passthrough):
+                if path in owners:
+                    self.add(f"{domain.key}.passthrough[{index}]",
+                             f"{path} is already given to '{owners[path]}': a device "
+                             "belongs to one domain only")
+                owners.setdefault(path, domain.name)
+
+    def event_channels(self) -> None:
+        ports: dict[str, Counter] = {d.name: Counter() for d in self.system.domains}
+        for domain in self.system.domains:
+            for index, channel in enumerate(domain.event_channels):
+                where = f"{domain.key}.event_channels[{index}]"
+                if channel.peer == domain.name:
+                    self.add(where, "a static event channel connects two different domains")
+                    continue
+                if channel.peer not in self.names:
+                    self.add(where, f"no domain named '{channel.peer}'")
+                    continue
+                ports[domain.name][channel.port] += 1
+                ports[channel.peer][channel.peer_port] += 1
+        for name, counter in ports.items():
+            for port, count in counter.items():
+                if count > 1:
+                    self.add("event_channels", f"port {port} of '{name}' is used by {count} "
+                                               "channels: each end needs its own port")
+
+    def shared_memory(self) -> None:
+        regions = {s.id: s for s in self.system.shared_memory}
+        for index, region in enumerate(self.system.shared_memory):
+            where = f"shared_memory[{index}] ({region.id})"
+            if region.size % PAGE or not region.size:
+                self.add(where, "size must be a non-zero multiple of 4 KiB")
+            if region.host_address is None:
+                self.needs(f"{where}.host_address", "shared_memory_auto_host")
+            else:
+                if region.host_address % PAGE:
+                    self.add(f"{where}.host_address", "must be 4 KiB aligned")
+                self.inside_ram(where, Region(region.host_address, region.size))
+        owners: Counter = Counter()
+        for domain in self.system.domains:
+            for index, use in enumerate(domain.shared_memory):
+                where = f"{domain.key}.shared_memory[{index}]"
+                if use.id not in regions:
+                    self.add(where, f"no shared_memory region with id '{use.id}'")
+                if use.guest_address % PAGE:
+                    self.add(f"{where}.guest_address", "must be 4 KiB aligned")
+                if use.role == "owner":
+                    owners[use.id] += 1
+        for ident, count in owners.items():
+            if count > 1:
+                self.add("shared_memory", f"region '{ident}' has {count} owners: at most one")
+
+    def static_regions_disjoint(self) -> None:
+        named: list[tuple[str, Region]] = [
+            (f"xen.static_heap[{i}]", r) for i, r in enumerate(self.system.xen.static_heap)]
+        for domain in self.system.domains:
+            named += [(f"{domain.key}.static_memory[{i}]", r)
+                      for i, r in enumerate(domain.static_memory)]
+        named += [(f"shared_memory ({s.id})", Region(s.host_address, s.size))
+                  for s in self.system.shared_memory if s.host_address is not None]
+        reserved = [(r.origin, r.region) for r in self.host.reservations()]
+        for i, (where, region) in enumerate(named):
+            for other, other_region in named[i + 1:] + reserved:
+                if region.overlaps(other_region):
+                    self.add(where, f"{hexaddr(region.address)}-{hexaddr(region.end)} "
+                                    f"overlaps {other} ({hexaddr(other_region.address)}-"
+                                    f"{hexaddr(other_region.end)}): move one of them")
+
+    def inside_ram(self, where: str, region: Region) -> None:
+        if not any(b.address <= region.address and region.end <= b.end for b in self.banks):
+            banks = ", ".join(f"{hexaddr(b.address)}-{hexaddr(b.end)}" for b in self.banks)
+            self.add(where, f"{hexaddr(region.address)}-{hexaddr(region.end)} is not inside "
+                            f"one RAM bank of the board ({banks})")

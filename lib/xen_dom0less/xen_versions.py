@@ -1,0 +1,81 @@
+"""Which Xen release knows which dom0less feature, and which Kconfig it needs.
+
+This table is the single place that encodes Xen's
+``docs/misc/arm/device-tree/booting.txt`` history: validation refuses a feature
+the target release does not have, and the Kconfig fragment is computed from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Version = tuple[int, int]
+
+SUPPORTED_VERSIONS: tuple[str, ...] = ("4.17", "4.18", "4.19", "4.20", "4.21")
+
+
+def parse_version(text: str) -> Version:
+    major, minor = text.split(".")[:2]
+    return int(major), int(minor)
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One description feature: the first Xen release with it and the options it needs."""
+
+    title: str
+    since: Version
+    kconfig: tuple[str, ...] = ()
+
+
+FEATURES: dict[str, Feature] = {
+    "static_memory": Feature("static memory (xen,static-mem)", (4, 16), ("STATIC_MEMORY",)),
+    "direct_map": Feature("direct-map", (4, 17), ("STATIC_MEMORY",)),
+    "cpupools": Feature("boot-time cpupools", (4, 17), ("BOOT_TIME_CPUPOOLS",)),
+    "xenstore": Feature("xenstore for domUs (xen,enhanced)", (4, 17)),
+    "p2m_mem_mb": Feature("xen,domain-p2m-mem-mb", (4, 17)),
+    "static_heap": Feature("static heap (xen,static-heap)", (4, 17)),
+    "event_channels": Feature("static event channels", (4, 17)),
+    "shared_memory": Feature("static shared memory", (4, 17), ("STATIC_SHM",)),
+    "grant": Feature("grant-table limits", (4, 18), ("GRANT_TABLE",)),
+    "sve": Feature("SVE vector length", (4, 18), ("ARM64_SVE",)),
+    "iommu": Feature("passthrough (IOMMU) property", (4, 19)),
+    "shared_memory_auto_host": Feature("static shared memory without a host address", (4, 19)),
+    "llc_coloring": Feature("LLC cache colouring (llc-colors)", (4, 20), ("LLC_COLORING",)),
+    "capabilities": Feature("domain capabilities", (4, 21)),
+    "trap_unmapped_accesses": Feature("trap-unmapped-accesses", (4, 21)),
+    "vcpu_affinity": Feature("vCPU hard affinity (xen,vcpu nodes)", (4, 21)),
+    "xenstore_legacy": Feature('xen,enhanced = "legacy"', (4, 21)),
+    "xenstore_without_dom0": Feature("xenstore without a dom0", (4, 21)),
+    "xsm_policy": Feature("XSM policy module", (4, 4), ("XSM", "XSM_FLASK")),
+}
+
+#: Options that Kconfig hides unless these are also enabled (checked in .config).
+KCONFIG_DEPENDS: dict[str, tuple[str, ...]] = {
+    "STATIC_MEMORY": ("UNSUPPORTED",),
+    "STATIC_SHM": ("UNSUPPORTED", "STATIC_MEMORY"),
+    "LLC_COLORING": ("EXPERT",),
+    "ARM64_SVE": ("UNSUPPORTED",),
+    "XSM_FLASK": ("XSM",),
+    "SCHED_RTDS": ("UNSUPPORTED",),
+    "SCHED_ARINC653": ("UNSUPPORTED",),
+    "SCHED_NULL": ("UNSUPPORTED",),
+}
+
+#: Scheduler names accepted by ``cpupool-sched`` and the option that builds each.
+SCHEDULERS: dict[str, str] = {
+    "credit": "SCHED_CREDIT",
+    "credit2": "SCHED_CREDIT2",
+    "rtds": "SCHED_RTDS",
+    "arinc653": "SCHED_ARINC653",
+    "null": "SCHED_NULL",
+}
+
+
+def has(version: str, feature: str) -> bool:
+    return parse_version(version) >= FEATURES[feature].since
+
+
+def since_text(feature: str) -> str:
+    major, minor = FEATURES[feature].since
+    return f"{major}.{minor}"
