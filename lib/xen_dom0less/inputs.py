@@ -28,11 +28,11 @@ FLASK_MAGIC = b"\x8c\xff\x7c\xf9"
 class BlobCollector:
     """Creates blobs for input files, merging identical contents."""
 
-    def __init__(self, problems: Problems):
+    def __init__(self, problems: Problems, reserved: set[str]):
         self.problems = problems
         self.blobs: list[Blob] = []
         self._by_digest: dict[str, Blob] = {}
-        self._names: set[str] = set()
+        self._names: set[str] = set(reserved)
 
     def add(self, where: str, role: str, path: Path, user: str) -> Optional[Blob]:
         """Blob for ``path`` used as ``role`` by ``user``; None (and a problem) if unusable."""

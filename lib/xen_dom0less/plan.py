@@ -12,6 +12,12 @@ from typing import Optional
 
 from . import model
 from .hostdt import HostTree
+from .units import KiB
+
+#: Room after the DTB: U-Boot grows it in place by CONFIG_SYS_FDT_PAD (12 KiB) at boot.
+DTB_GROWTH = 64 * KiB
+#: ``fdt resize`` amount in fdt-commands mode, for the nodes the script adds.
+FDT_COMMANDS_RESIZE = 64 * KiB
 
 
 @dataclass

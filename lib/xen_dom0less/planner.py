@@ -13,12 +13,11 @@ from .errors import Problems, UserError
 from .hostdt import HostTree
 from .inputs import BlobCollector, compile_dts
 from .model import Region, System
-from .plan import Blob, Excluded, Modules, Plan
+from .plan import DTB_GROWTH, FDT_COMMANDS_RESIZE, Blob, Excluded, Modules, Plan
 from .units import KiB, MiB, format_size, hexaddr
 
-#: U-Boot grows the DTB in place by CONFIG_SYS_FDT_PAD (12 KiB) when fdt_high is ~0.
-DTB_GROWTH = 64 * KiB
-FDT_COMMANDS_RESIZE = 64 * KiB
+#: Files every build writes besides the DTB and the binaries.
+GENERATED_FILES = ("boot.scr", "boot.cmd", "manifest.json", "xen-kconfig.cfg")
 
 
 def make_plan(system: System) -> Plan:
@@ -26,7 +25,8 @@ def make_plan(system: System) -> Plan:
     problems = Problems(str(system.source))
     host = load_host(system, problems)
     validate.check(system, host, problems)
-    collector = BlobCollector(problems)
+    dtb_name = _dtb_file(system)
+    collector = BlobCollector(problems, reserved={dtb_name, *GENERATED_FILES})
     xen = collector.add("xen.image", "xen", system.xen.image, "xen")
     xsm = (collector.add("xen.xsm_policy", "xsm-policy", system.xen.xsm_policy, "xen")
            if system.xen.xsm_policy else None)
@@ -41,7 +41,7 @@ def make_plan(system: System) -> Plan:
     problems.raise_if_any()
     assert xen is not None
 
-    dtb = Blob(role="dtb", file="xen.dtb", source=None, size=0, span=_dtb_span(system, host),
+    dtb = Blob(role="dtb", file=dtb_name, source=None, size=0, span=_dtb_span(system, host),
                users=["xen"])
     script = Blob(role="script", file="boot.scr", source=None, size=0,
                   span=_script_span(system), users=["u-boot"])
@@ -55,6 +55,13 @@ def make_plan(system: System) -> Plan:
     problems.raise_if_any()
     plan.blobs.sort(key=lambda b: b.address)
     return plan
+
+
+def _dtb_file(system: System) -> str:
+    """xen.dtb when we patch it; the board's own DTB name when U-Boot edits it."""
+    if system.boot.device_tree == "patched":
+        return "xen.dtb"
+    return system.host.dtb.stem + ".dtb"
 
 
 def load_host(system: System, problems: Problems) -> HostTree:

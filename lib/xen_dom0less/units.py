@@ -40,3 +40,12 @@ def align_up(value: int, alignment: int) -> int:
 
 def hexaddr(value: int) -> str:
     return f"0x{value:08x}"
+
+
+def human_size(size: int) -> str:
+    """Rounded for people: 1.0M, 512K, 300 bytes."""
+    for suffix in ("G", "M", "K"):
+        unit = _SUFFIX[suffix]
+        if size >= unit:
+            return f"{size / unit:.1f}{suffix}".replace(".0" + suffix, suffix)
+    return f"{size} bytes"

@@ -1,0 +1,93 @@
+"""``build``: description in, boot artefacts out, all or nothing.
+
+Outputs are written into a fresh sibling directory that replaces OUTDIR only
+once complete, so a failed run leaves the previous output untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Optional
+
+from . import description, render
+from .errors import UserError
+from .plan import Plan
+from .planner import make_plan
+
+
+def build(description_path: Path, outdir: Path,
+          environ: Optional[Mapping[str, str]] = None) -> Plan:
+    """Validate, plan and write every artefact for ``description_path`` into ``outdir``."""
+    environ = os.environ if environ is None else environ
+    system = description.load(Path(description_path), environ)
+    plan = make_plan(system)
+    epoch = source_date_epoch(environ)
+    files = render.render_all(plan, epoch)
+    _check_spans(plan, files)
+    write_atomically(Path(outdir), plan, files, epoch)
+    return plan
+
+
+def source_date_epoch(environ: Mapping[str, str]) -> int:
+    """Time stamp for generated headers: SOURCE_DATE_EPOCH, or 0 for reproducibility."""
+    value = environ.get("SOURCE_DATE_EPOCH", "0")
+    if not value.isdigit():
+        raise UserError(f"SOURCE_DATE_EPOCH={value!r} is not a number of seconds: "
+                        "unset it or give an integer")
+    return int(value)
+
+
+def _check_spans(plan: Plan, files: dict[str, bytes]) -> None:
+    """The generated DTB and script must fit the room the planner estimated."""
+    for blob in (plan.dtb, plan.script):
+        size = len(files[blob.file])
+        if size > blob.span:
+            raise AssertionError(f"{blob.file} is {size} bytes, more than the "
+                                 f"{blob.span} planned for it")
+
+
+def write_atomically(outdir: Path, plan: Plan, files: dict[str, bytes], epoch: int) -> None:
+    outdir = outdir.resolve()
+    _refuse_overwriting_inputs(outdir, plan)
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
+    try:
+        for name, data in files.items():
+            (staging / name).write_bytes(data)
+        for blob in plan.blobs:
+            if blob.file in files:
+                continue
+            if blob.data is not None:
+                (staging / blob.file).write_bytes(blob.data)
+            else:
+                shutil.copyfile(blob.source, staging / blob.file)
+        for path in staging.iterdir():
+            os.utime(path, (epoch, epoch))
+        staging.chmod(0o755)
+        _replace(staging, outdir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _replace(staging: Path, outdir: Path) -> None:
+    if not outdir.exists():
+        staging.rename(outdir)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.old.", dir=outdir.parent))
+    old.rmdir()
+    outdir.rename(old)
+    staging.rename(outdir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _refuse_overwriting_inputs(outdir: Path, plan: Plan) -> None:
+    inputs = [plan.system.source.resolve()] + [b.source for b in plan.blobs if b.source]
+    for path in inputs:
+        if outdir == path or outdir in path.parents:
+            raise UserError(f"output directory {outdir} contains the input {path}: "
+                            "choose another -o (it is replaced as a whole)")

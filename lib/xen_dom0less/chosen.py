@@ -1,0 +1,201 @@
+"""Build the /chosen additions Xen reads, exactly as booting.txt specifies.
+
+Domain nodes keep the order of the description: Xen creates and numbers
+domUs in device-tree order. Cross-references (cpupools, event channels) get
+phandles above the board's highest one.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from . import xen_versions
+from .dtree import ChosenTree, HostEdit, Node, Prop, cells
+from .model import Domain, Region
+from .plan import Blob, Modules, Plan
+
+ADDRESS_CELLS = 2
+SIZE_CELLS = 2
+CAPABILITY_BITS = {"control": 1, "hardware": 2, "xenstore": 4}
+_MODULE_COMPATIBLE = {
+    "kernel": "multiboot,kernel",
+    "ramdisk": "multiboot,ramdisk",
+    "device-tree": "multiboot,device-tree",
+    "xsm-policy": "xen,xsm-policy",
+}
+
+
+def build(plan: Plan) -> ChosenTree:
+    """The nodes and host edits that describe ``plan`` to Xen."""
+    return _Builder(plan).tree()
+
+
+def reg(region: Region) -> tuple[int, ...]:
+    return cells(region.address, ADDRESS_CELLS) + cells(region.size, SIZE_CELLS)
+
+
+def module_node(blob: Blob, bootargs: Optional[str] = None) -> Node:
+    node = Node(f"module@{blob.address:x}")
+    node.add("compatible", (_MODULE_COMPATIBLE[blob.role], "multiboot,module"))
+    node.add("reg", reg(Region(blob.address, blob.size)))
+    if bootargs:
+        node.add("bootargs", bootargs)
+    return node
+
+
+class _Builder:
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.system = plan.system
+        self.next_phandle = plan.host.max_phandle() + 1
+        self.host_edits: list[HostEdit] = []
+        self.pool_phandles: dict[str, int] = {}
+        #: (domain, local port) -> phandle of that end's node
+        self.channel_phandles: dict[tuple[str, int], int] = {}
+
+    def phandle(self) -> int:
+        value = self.next_phandle
+        self.next_phandle += 1
+        return value
+
+    def tree(self) -> ChosenTree:
+        props = [Prop("#address-cells", (ADDRESS_CELLS,)), Prop("#size-cells", (SIZE_CELLS,)),
+                 Prop("xen,xen-bootargs", self.plan.xen_bootargs)]
+        heap = self.system.xen.static_heap
+        if heap:
+            root_address, root_size = self.plan.host.cells("/")
+            props.append(Prop("xen,static-heap", tuple(
+                c for r in heap
+                for c in cells(r.address, root_address) + cells(r.size, root_size))))
+        nodes: list[Node] = []
+        if self.plan.xsm_policy is not None:
+            nodes.append(module_node(self.plan.xsm_policy))
+        if self.plan.dom0 is not None:
+            nodes += self.module_nodes(self.plan.dom0, self.system.dom0.cmdline)
+        nodes += [self.cpupool(pool.name, pool.cpus, pool.scheduler)
+                  for pool in self.system.cpupools]
+        self.allocate_channel_phandles()
+        nodes += [self.domain(d) for d in self.system.domains]
+        for path in self.system.host.disable:
+            self.host_edits.append(HostEdit(path, Prop("status", "disabled")))
+        for domain in self.system.domains:
+            self.host_edits += [HostEdit(p, Prop("xen,passthrough")) for p in domain.passthrough]
+        return ChosenTree(chosen_props=props, nodes=nodes, host_edits=self.host_edits)
+
+    def module_nodes(self, modules: Modules, cmdline: str) -> list[Node]:
+        nodes = [module_node(modules.kernel, cmdline)]
+        nodes += [module_node(b) for b in (modules.ramdisk, modules.device_tree) if b]
+        return nodes
+
+    def cpupool(self, name: str, cpus: tuple, scheduler: Optional[str]) -> Node:
+        host_cpus = self.plan.host.cpus()
+        phandles = []
+        for cpu in cpus:  # validation guarantees each CPU exists and is in one pool
+            known = next(c for c in host_cpus if cpu in (c.index, c.path))
+            if known.phandle is None:
+                value = self.phandle()
+                self.host_edits.append(HostEdit(known.path, Prop("phandle", (value,))))
+                phandles.append(value)
+            else:
+                phandles.append(known.phandle)
+        value = self.phandle()
+        self.pool_phandles[name] = value
+        node = Node(f"cpupool-{name}").add("compatible", "xen,cpupool")
+        node.add("cpupool-cpus", tuple(phandles))
+        if scheduler:
+            node.add("cpupool-sched", scheduler)
+        return node.add("phandle", (value,))
+
+    def allocate_channel_phandles(self) -> None:
+        for domain in self.system.domains:
+            for channel in domain.event_channels:
+                self.channel_phandles[(domain.name, channel.port)] = self.phandle()
+                self.channel_phandles[(channel.peer, channel.peer_port)] = self.phandle()
+
+    def domain(self, domain: Domain) -> Node:
+        node = Node(domain.name)
+        node.add("compatible", "xen,domain")
+        node.add("#address-cells", (ADDRESS_CELLS,)).add("#size-cells", (SIZE_CELLS,))
+        memory = domain.memory or sum(r.size for r in domain.static_memory)
+        node.add("memory", cells(memory // 1024, 2))
+        node.add("cpus", (domain.vcpus,))
+        if domain.vpl011:
+            node.add("vpl011")
+        self.optional_props(node, domain)
+        modules = self.plan.domains[domain.name]
+        node.children += self.module_nodes(modules, domain.cmdline)
+        node.children += self.channel_nodes(domain)
+        node.children += self.shared_memory_nodes(domain)
+        node.children += [
+            Node(f"vcpu{vcpu}").add("compatible", "xen,vcpu").add("id", (vcpu,))
+            .add("hard-affinity", cpus)
+            for vcpu, cpus in domain.vcpu_affinity]
+        return node
+
+    def optional_props(self, node: Node, domain: Domain) -> None:
+        if domain.static_memory:
+            node.add("xen,static-mem", tuple(c for r in domain.static_memory for c in reg(r)))
+        if domain.direct_map:
+            node.add("direct-map")
+        if domain.cpupool:
+            node.add("domain-cpupool", (self.pool_phandles[domain.cpupool],))
+        xenstore = domain.xenstore
+        if xenstore is None and self.has_channels(domain):
+            xenstore = "no-xenstore"  # booting.txt: event channels need the PV interface
+        if xenstore is not None:
+            node.add("xen,enhanced", xenstore)
+        numbers = {"nr_spis": domain.nr_spis, "xen,domain-p2m-mem-mb": domain.p2m_mem_mb}
+        if domain.grant is not None:
+            numbers.update({"max_grant_version": domain.grant.version,
+                            "max_grant_frames": domain.grant.frames,
+                            "max_maptrack_frames": domain.grant.maptrack_frames})
+        if domain.trap_unmapped_accesses is not None:
+            numbers["trap-unmapped-accesses"] = int(domain.trap_unmapped_accesses)
+        if domain.capabilities:
+            numbers["capabilities"] = sum(CAPABILITY_BITS[c] for c in domain.capabilities)
+        for name, value in numbers.items():
+            if value is not None:
+                node.add(name, (value,))
+        if domain.sve is True:
+            node.add("sve")
+        elif domain.sve:
+            node.add("sve", (int(domain.sve),))
+        if domain.iommu is not None and xen_versions.has(self.plan.version, "iommu"):
+            node.add("passthrough", "enabled" if domain.iommu else "disabled")
+        if domain.llc_colors:
+            node.add("llc-colors", domain.llc_colors)
+
+    def has_channels(self, domain: Domain) -> bool:
+        return any(name == domain.name for name, _port in self.channel_phandles)
+
+    def channel_nodes(self, domain: Domain) -> list[Node]:
+        ends = []
+        for other in self.system.domains:
+            for channel in other.event_channels:
+                if other.name == domain.name:
+                    ends.append((channel.port, channel.peer, channel.peer_port))
+                elif channel.peer == domain.name:
+                    ends.append((channel.peer_port, other.name, channel.port))
+        nodes = []
+        for port, peer, peer_port in sorted(ends):
+            node = Node(f"evtchn@{port}").add("compatible", "xen,evtchn-v1")
+            node.add("xen,evtchn", (port, self.channel_phandles[(peer, peer_port)]))
+            nodes.append(node.add("phandle", (self.channel_phandles[(domain.name, port)],)))
+        return nodes
+
+    def shared_memory_nodes(self, domain: Domain) -> list[Node]:
+        regions = {s.id: s for s in self.system.shared_memory}
+        nodes = []
+        for use in domain.shared_memory:
+            region = regions[use.id]
+            node = Node(f"shm@{use.guest_address:x}")
+            node.add("compatible", "xen,domain-shared-memory-v1")
+            node.add("xen,shm-id", region.id)
+            layout = cells(use.guest_address, ADDRESS_CELLS) + cells(region.size, SIZE_CELLS)
+            if region.host_address is not None:
+                layout = cells(region.host_address, ADDRESS_CELLS) + layout
+            node.add("xen,shared-mem", layout)
+            if use.role:
+                node.add("role", use.role)
+            nodes.append(node)
+        return nodes

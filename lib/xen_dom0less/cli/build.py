@@ -1,0 +1,29 @@
+"""``dom0less build FILE -o DIR``: write the boot artefacts."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .. import build as builder
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "build", help="write boot.scr, xen.dtb, the manifest and the binaries",
+        description="Validate and plan a system description, then write boot.cmd, boot.scr, "
+                    "xen.dtb, xen-kconfig.cfg, manifest.json and the binaries to load into "
+                    "DIR. DIR is replaced as a whole, only once everything is ready. "
+                    "SOURCE_DATE_EPOCH sets the script image's time stamp (default 0).")
+    parser.add_argument("description", type=Path, metavar="FILE", help="system description (YAML)")
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
+                        help="output directory")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    plan = builder.build(args.description, args.output)
+    print(f"{args.output}: {len(plan.blobs)} artefacts for Xen {plan.version}, "
+          f"{len(plan.system.domains)} domU(s); boot with {plan.script.file} at "
+          f"0x{plan.script.address:x}")
+    return 0

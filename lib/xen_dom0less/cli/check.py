@@ -1,0 +1,29 @@
+"""``dom0less check FILE``: validate a description and plan it, writing nothing."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .. import description
+from ..planner import make_plan
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "check", help="validate a system description",
+        description="Validate a system description against the schema, the board's device "
+                    "tree, the target Xen version and its .config; plan every load address. "
+                    "Writes nothing. Exit 0 if it would build, 1 with one line per problem.")
+    parser.add_argument("description", type=Path, metavar="FILE", help="system description (YAML)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    plan = make_plan(description.load(args.description))
+    for warning in plan.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"{args.description}: OK: Xen {plan.version}, {len(plan.system.domains)} domU(s)"
+          f"{', dom0' if plan.system.dom0 else ''}")
+    return 0

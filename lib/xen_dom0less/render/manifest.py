@@ -1,0 +1,46 @@
+"""manifest.json: every artefact with its address, size and checksum.
+
+Read by ``run-qemu``, the Yocto recipes and people checking a memory map;
+written last so it can hash the generated files too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+FORMAT = 1
+
+
+def render(context) -> dict[str, bytes]:
+    plan = context.plan
+    boot = plan.system.boot
+    artefacts = []
+    for blob in plan.blobs:
+        generated = context.outputs.get(blob.file)
+        artefacts.append({
+            "file": blob.file,
+            "role": blob.role,
+            "address": f"0x{blob.address:x}",
+            "size": context.size_of(blob),
+            "sha256": hashlib.sha256(generated).hexdigest() if generated is not None
+            else blob.sha256,
+            "users": blob.users,
+        })
+    document = {
+        "format": FORMAT,
+        "description": plan.system.source.name,
+        "xen_version": plan.version,
+        "xen_bootargs": plan.xen_bootargs,
+        "domains": [d.name for d in plan.system.domains],
+        "dom0": plan.system.dom0 is not None,
+        "boot": {
+            "load": boot.load,
+            "command": boot.command,
+            "device_tree": boot.device_tree,
+            "script": {"file": plan.script.file, "address": f"0x{plan.script.address:x}"},
+        },
+        "kconfig": sorted(plan.kconfig),
+        "artefacts": artefacts,
+    }
+    return {"manifest.json": (json.dumps(document, indent=2) + "\n").encode()}
