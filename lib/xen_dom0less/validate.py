@@ -21,6 +21,8 @@ PAGE = 4 * KiB
 STATIC_HEAP_ALIGN = 64 * KiB
 #: vCPUs a domU may have with each GIC version (Xen's vGIC limits)
 MAX_VCPUS = {2: 8, 3: 128}
+#: Highest event-channel port of a plain domU (Xen's max_evtchn_port for domUs)
+MAX_DOMU_PORT = 1023
 _LOAD_DEVICE = re.compile(r"^(mmc|usb|virtio|scsi|sata|nvme|ide)\s+\S+$")
 
 
@@ -74,6 +76,7 @@ class _Rules:
             self.domain(domain)
         self.cpupools()
         self.passthrough_owners()
+        self.capabilities()
         self.event_channels()
         self.shared_memory()
         self.static_regions_disjoint()
@@ -207,11 +210,15 @@ class _Rules:
             self.needs(f"{key}.xenstore", "xenstore")
             if domain.xenstore == "legacy":
                 self.needs(f"{key}.xenstore", "xenstore_legacy")
-            if (domain.xenstore != "no-xenstore" and self.system.dom0 is None
-                    and not xen_versions.has(self.version, "xenstore_without_dom0")):
-                self.add(f"{key}.xenstore", f"Xen {self.version} runs xenstore only in dom0, "
-                                            "and there is none: add a dom0 or use "
-                                            "'no-xenstore'")
+            wants_xenstore = domain.xenstore not in ("no-xenstore", "disabled")
+            if wants_xenstore and self.system.dom0 is None:
+                if not xen_versions.has(self.version, "xenstore_without_dom0"):
+                    self.add(f"{key}.xenstore", f"Xen {self.version} runs xenstore only in "
+                                                "dom0, and there is none: add a dom0 or use "
+                                                "'no-xenstore'")
+                elif not any("xenstore" in d.capabilities for d in self.system.domains):
+                    self.add(f"{key}.xenstore", "no domain runs xenstore: add a dom0 or give "
+                                                "one domU capabilities: [xenstore]")
         simple = {
             "p2m_mem_mb": domain.p2m_mem_mb is not None,
             "grant": domain.grant is not None,
@@ -270,8 +277,6 @@ class _Rules:
                                                           f"'{owner[index]}': a CPU belongs "
                                                           "to one pool only")
                 owner[index] = pool.name
-        if self.cpus and len(owner) == len(self.cpus) and 0 not in owner:
-            self.add("cpupools", "every CPU is in a pool, leaving Pool-0 empty")
 
     def cpu_index(self, where: str, cpu: Union[int, str]) -> Optional[int]:
         if isinstance(cpu, int):
@@ -305,6 +310,20 @@ class _Rules:
                              "belongs to one domain only")
                 owners.setdefault(path, domain.name)
 
+    def capabilities(self) -> None:
+        for capability in ("hardware", "xenstore"):
+            holders = [d.name for d in self.system.domains if capability in d.capabilities]
+            if len(holders) > 1:
+                self.add("domains", f"only one domain may have the {capability} capability, "
+                                    f"not {', '.join(holders)}")
+        for domain in self.system.domains:
+            if "hardware" not in domain.capabilities:
+                continue
+            if domain.passthrough or domain.device_tree or domain.nr_spis is not None:
+                self.add(f"{domain.key}.capabilities", "the hardware domain owns all devices: "
+                                                       "drop its passthrough, device_tree and "
+                                                       "nr_spis")
+
     def event_channels(self) -> None:
         ports: dict[str, Counter] = {d.name: Counter() for d in self.system.domains}
         for domain in self.system.domains:
@@ -318,6 +337,9 @@ class _Rules:
                     continue
                 ports[domain.name][channel.port] += 1
                 ports[channel.peer][channel.peer_port] += 1
+                if max(channel.port, channel.peer_port) > MAX_DOMU_PORT:
+                    self.add(where, f"domUs have event-channel ports 1-{MAX_DOMU_PORT}: "
+                                    "use a lower port")
         for name, counter in ports.items():
             for port, count in counter.items():
                 if count > 1:

@@ -1,0 +1,72 @@
+"""Shared fixtures: synthetic inputs and a description writer for the core tests."""
+
+from __future__ import annotations
+
+import struct
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "lib"))
+
+EXAMPLES = ROOT / "examples"
+QEMU_DTB = EXAMPLES / "qemu-virt.dtb"
+
+
+def arm64_image(size: int, image_size: int = 0, fill: bytes = b"\0") -> bytes:
+    """A file with a valid arm64 Image header, as Xen and booti check it."""
+    header = bytearray(64)
+    struct.pack_into("<Q", header, 0x10, image_size or size)
+    header[0x38:0x3C] = b"ARM\x64"
+    return bytes(header) + fill * (size - 64)
+
+
+def write_inputs(directory: Path) -> Path:
+    """The synthetic binaries the examples name through ${DOM0LESS_INPUTS}."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "xen").write_bytes(arm64_image(1_100_000, 2_400_000))
+    (directory / "rtos.bin").write_bytes(arm64_image(4096, 65536, b"\x01"))
+    (directory / "Image").write_bytes(arm64_image(3_000_000, 4_000_000, b"\x02"))
+    (directory / "initrd.cpio.gz").write_bytes(b"\x1f\x8b\x08\x00" + b"\x03" * 2000)
+    (directory / "initrd.cpio").write_bytes(b"070701" + b"0" * 600)
+    return directory
+
+
+@pytest.fixture
+def inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = write_inputs(tmp_path / "inputs")
+    monkeypatch.setenv("DOM0LESS_INPUTS", str(directory))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    return directory
+
+
+def base_description(inputs: Path) -> dict:
+    """A small valid system: two domUs on QEMU virt, true dom0less."""
+    return {
+        "version": 1,
+        "xen": {"image": str(inputs / "xen"), "version": "4.17"},
+        "host": {"dtb": str(QEMU_DTB)},
+        "boot": {"load": "virtio 0:1", "script_address": 0x40200000},
+        "domains": [
+            {"name": "rtos", "kernel": str(inputs / "rtos.bin"), "memory": "16M"},
+            {"name": "linux", "kernel": str(inputs / "Image"),
+             "ramdisk": str(inputs / "initrd.cpio"), "cmdline": "console=ttyAMA0 quiet",
+             "memory": "256M", "vcpus": 2},
+        ],
+    }
+
+
+@pytest.fixture
+def describe(tmp_path: Path, inputs: Path):
+    """Write a description (the base one, changed by a function) and return its path."""
+    def write(change=None, name: str = "system.yaml") -> Path:
+        document = base_description(inputs)
+        if change is not None:
+            change(document)
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+        return path
+    return write
