@@ -1,0 +1,64 @@
+"""``dom0less setup``: install the QEMU harness's host tools and fetch the arm64 guests.
+
+One command makes a fresh Debian or Ubuntu machine ready to boot generated
+artefacts; running it again only checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+
+from ..errors import UserError
+from ..qemu import inputs, tools
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "setup", help="install QEMU, U-Boot and tools; download arm64 Xen, Linux, busybox",
+        description="Install the host packages the QEMU boot harness needs (as root, with "
+                    "apt-get) and download Debian's arm64 Xen, Linux and busybox into the "
+                    "cache without installing them. Safe to run again.")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    missing = tools.missing_packages()
+    arm64_ready = _has_arm64()
+    if missing or not arm64_ready:
+        _require_root(missing, arm64_ready)
+    if not arm64_ready:
+        _apt(["dpkg", "--add-architecture", "arm64"])
+    if missing or not arm64_ready:
+        _apt(["apt-get", "update", "-q"])
+    if missing:
+        print(f"installing {' '.join(missing)}", flush=True)
+        _apt(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing])
+    found = inputs.fetch()
+    for name, path in vars(found).items():
+        print(f"{name}: {path}")
+    return 0
+
+
+def _has_arm64() -> bool:
+    out = subprocess.run(["dpkg", "--print-foreign-architectures"], capture_output=True,
+                         text=True, check=False).stdout
+    return "arm64" in out.split()
+
+
+def _require_root(missing: list[str], arm64_ready: bool) -> None:
+    if os.geteuid() == 0:
+        return
+    needs = [f"packages {' '.join(missing)}"] if missing else []
+    if not arm64_ready:
+        needs.append("the arm64 apt architecture")
+    raise UserError(f"setup must install {' and '.join(needs)}: run `sudo dom0less setup`")
+
+
+def _apt(argv: list[str]) -> None:
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    result = subprocess.run(argv, env=env, check=False)
+    if result.returncode != 0:
+        raise UserError(f"`{' '.join(argv)}` failed (exit {result.returncode}): "
+                        "fix the apt error above and run `dom0less setup` again")

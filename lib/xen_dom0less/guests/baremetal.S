@@ -1,0 +1,189 @@
+/*
+ * A tiny bare-metal arm64 domU: prints a marker through a PL011 UART, then
+ * optionally its own load address, a write, a few MMIO words and a polled
+ * word, then idles in wfi.
+ *
+ * Everything it does is driven by the parameter block at `params`, which
+ * guests/baremetal.py finds by its magic and patches, so one assembled
+ * binary serves every test. The MMU stays off, so all data accesses are
+ * Device accesses: keep them naturally aligned. Every line is finished
+ * before an access that may fault, because Xen's vpl011 prints only
+ * complete lines.
+ */
+
+        .equ    UART_DR, 0x00
+        .equ    UART_FR, 0x18
+        .equ    FR_TXFF, 5
+
+        /* Parameter block layout; must match guests/baremetal.py. */
+        .equ    P_UART, 8
+        .equ    P_FLAGS, 16
+        .equ    P_WRITE_ADDR, 24
+        .equ    P_WRITE_VALUE, 32
+        .equ    P_POLL_ADDR, 40
+        .equ    P_READ_COUNT, 48
+        .equ    P_READ_ADDRS, 56
+        .equ    MAX_READS, 16
+        .equ    P_MARKER, P_READ_ADDRS + 8 * MAX_READS
+        .equ    MARKER_SIZE, 128
+        .equ    FLAG_LOAD_ADDRESS, 0
+
+        .text
+        .global _head
+_head:
+        /* The 64-byte arm64 Image header Xen checks before loading us. */
+        b       start
+        .long   0
+        .quad   0                       /* text_offset */
+        .quad   _end - _head            /* image_size, including the stack */
+        .quad   0                       /* flags: little-endian, 2 MiB aligned base */
+        .quad   0, 0, 0
+        .ascii  "ARM\x64"
+        .long   0
+
+start:
+        msr     daifset, #0xf
+        adr     x0, stack_top
+        mov     sp, x0
+        adr     x20, params
+        ldr     x19, [x20, #P_UART]
+
+        add     x0, x20, #P_MARKER
+        bl      puts
+        bl      newline
+
+        ldr     x0, [x20, #P_FLAGS]
+        tbz     x0, #FLAG_LOAD_ADDRESS, 1f
+        adr     x0, msg_loaded
+        bl      puts
+        adr     x0, _head
+        bl      puthex
+        bl      newline
+1:
+        ldr     x21, [x20, #P_WRITE_ADDR]
+        cbz     x21, 2f
+        adr     x0, msg_write
+        mov     x1, x21
+        bl      put_labelled
+        bl      newline
+        ldr     x0, [x20, #P_WRITE_VALUE]
+        str     w0, [x21]
+        adr     x0, msg_written
+        bl      puts
+        bl      newline
+2:
+        ldr     x22, [x20, #P_READ_COUNT]
+        add     x23, x20, #P_READ_ADDRS
+3:
+        cbz     x22, 4f
+        ldr     x21, [x23], #8
+        ldr     w24, [x21]
+        adr     x0, msg_read
+        mov     x1, x21
+        bl      put_labelled
+        adr     x0, msg_equals
+        bl      puts
+        mov     x0, x24
+        bl      puthex
+        bl      newline
+        sub     x22, x22, #1
+        b       3b
+4:
+        ldr     x21, [x20, #P_POLL_ADDR]
+        cbz     x21, idle
+        adr     x0, msg_poll
+        mov     x1, x21
+        bl      put_labelled
+        bl      newline
+5:
+        ldr     w24, [x21]
+        cbz     w24, 5b
+        adr     x0, msg_read
+        mov     x1, x21
+        bl      put_labelled
+        adr     x0, msg_equals
+        bl      puts
+        mov     x0, x24
+        bl      puthex
+        bl      newline
+
+idle:
+        wfi
+        b       idle
+
+/* puts(x0 = NUL-terminated string); clobbers x0-x2. */
+puts:
+        mov     x2, x30
+        mov     x1, x0
+6:
+        ldrb    w0, [x1], #1
+        cbz     w0, 7f
+        bl      putc
+        b       6b
+7:
+        ret     x2
+
+/* put_labelled(x0 = label, x1 = value): "label0x...."; clobbers x0-x4. */
+put_labelled:
+        mov     x4, x30
+        mov     x3, x1
+        bl      puts
+        mov     x0, x3
+        bl      puthex
+        ret     x4
+
+/* puthex(x0): "0x" and 16 hex digits; clobbers x0-x3, x5. */
+puthex:
+        mov     x5, x30
+        mov     x3, x0
+        mov     w0, #'0'
+        bl      putc
+        mov     w0, #'x'
+        bl      putc
+        mov     x2, #60
+8:
+        lsr     x1, x3, x2
+        and     x1, x1, #0xf
+        cmp     x1, #10
+        add     x0, x1, #'0'
+        add     x1, x1, #('a' - 10)
+        csel    x0, x1, x0, hs
+        bl      putc
+        subs    x2, x2, #4
+        b.ge    8b
+        ret     x5
+
+newline:
+        mov     w0, #'\n'
+        /* fall through */
+
+/* putc(w0): waits for room in the UART's FIFO; clobbers w16. */
+putc:
+        ldr     w16, [x19, #UART_FR]
+        tbnz    w16, #FR_TXFF, putc
+        str     w0, [x19, #UART_DR]
+        ret
+
+msg_loaded:     .asciz  "load address "
+msg_write:      .asciz  "write "
+msg_written:    .asciz  "written"
+msg_read:       .asciz  "read "
+msg_poll:       .asciz  "poll "
+msg_equals:     .asciz  " = "
+
+        .balign 8
+params:
+        .ascii  "D0LSPRM1"
+        .quad   0x22000000              /* UART base: Xen's vpl011 */
+        .quad   0                       /* flags */
+        .quad   0, 0                    /* write address, value */
+        .quad   0                       /* poll address */
+        .quad   0                       /* number of MMIO reads */
+        .fill   MAX_READS, 8, 0         /* MMIO read addresses */
+        .asciz  "baremetal guest up"
+        .fill   MARKER_SIZE - 19, 1, 0
+
+        .balign 16
+        .fill   1024, 1, 0
+stack_top:
+_end:

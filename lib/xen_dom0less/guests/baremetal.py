@@ -1,0 +1,61 @@
+"""Make bare-metal domU images from baremetal.S, one binary patched per use.
+
+Assembling once and patching a parameter block (found by its magic) keeps
+tests fast and means every test runs the very same code.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from .asm import flat_binary
+
+SOURCE = Path(__file__).with_name("baremetal.S")
+MAGIC = b"D0LSPRM1"
+MAX_READS = 16
+MARKER_SIZE = 128
+#: Xen's vpl011 for a normal domU (GUEST_PL011_BASE); direct-mapped ones use the host UART.
+VPL011_BASE = 0x22000000
+FLAG_LOAD_ADDRESS = 1 << 0
+# magic, uart, flags, write address, write value, poll address, read count, reads, marker
+_LAYOUT = struct.Struct(f"<8s6Q{MAX_READS}Q{MARKER_SIZE}s")
+
+
+@dataclass(frozen=True)
+class Program:
+    """What the guest does, in order: marker, load address, write, reads, poll."""
+
+    marker: str
+    uart: int = VPL011_BASE
+    print_load_address: bool = False
+    write: Optional[tuple[int, int]] = None  # (address, 32-bit value)
+    reads: tuple[int, ...] = ()  # addresses of 32-bit words to print
+    poll: Optional[int] = None  # address to wait on until non-zero, then print
+
+    def pack(self) -> bytes:
+        marker = self.marker.encode()
+        if len(marker) >= MARKER_SIZE or b"\n" in marker:
+            raise ValueError(f"marker must be one line under {MARKER_SIZE} bytes")
+        if len(self.reads) > MAX_READS:
+            raise ValueError(f"at most {MAX_READS} MMIO reads")
+        if any(addr % 4 for addr in (*self.reads, *(a for a in (self.poll,) if a))):
+            raise ValueError("MMIO addresses must be 4-byte aligned (the MMU is off)")
+        write_addr, write_value = self.write or (0, 0)
+        flags = FLAG_LOAD_ADDRESS if self.print_load_address else 0
+        reads = list(self.reads) + [0] * (MAX_READS - len(self.reads))
+        return _LAYOUT.pack(MAGIC, self.uart, flags, write_addr, write_value, self.poll or 0,
+                            len(self.reads), *reads, marker)
+
+
+def write(program: Program, dest: Path) -> Path:
+    """Write a guest image running ``program`` to ``dest``."""
+    image = bytearray(flat_binary(SOURCE).read_bytes())
+    at = image.find(MAGIC)
+    if at < 0 or image.find(MAGIC, at + 1) >= 0:
+        raise RuntimeError(f"{SOURCE} must contain the parameter magic exactly once")
+    image[at:at + _LAYOUT.size] = program.pack()
+    dest.write_bytes(bytes(image))
+    return dest

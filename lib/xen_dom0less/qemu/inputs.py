@@ -1,0 +1,110 @@
+"""The arm64 binaries the boot tests run: Debian's Xen, Linux kernel and busybox.
+
+They are downloaded as packages and unpacked into the cache, never installed,
+so the host stays an x86 machine and the versions are whatever Debian ships.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..cache import cache_dir
+from ..errors import UserError
+from . import tools
+
+XEN_PACKAGE = "xen-hypervisor-4.17-arm64"
+KERNEL_META = "linux-image-arm64"
+BUSYBOX_PACKAGE = "busybox-static"
+STAMP = "inputs.json"
+
+
+@dataclass(frozen=True)
+class GuestInputs:
+    """Paths of the unpacked arm64 binaries."""
+
+    xen: Path
+    xen_config: Path
+    kernel: Path
+    busybox: Path
+
+
+def installed() -> GuestInputs:
+    """The inputs `dom0less setup` unpacked, or a UserError telling the user to run it."""
+    stamp = cache_dir("arm64") / STAMP
+    hint = "run `sudo dom0less setup` to download Xen, Linux and busybox for arm64"
+    if not stamp.is_file():
+        raise UserError(f"the arm64 guest binaries are not set up: {hint}")
+    inputs = GuestInputs(**{k: Path(v) for k, v in json.loads(stamp.read_text()).items()})
+    for path in vars(inputs).values():
+        if not path.is_file():
+            raise UserError(f"{path} has disappeared from the cache: {hint}")
+    return inputs
+
+
+def fetch() -> GuestInputs:
+    """Download and unpack the arm64 packages (once); needs the arm64 apt architecture."""
+    try:
+        return installed()
+    except UserError:
+        pass
+    root = cache_dir("arm64")
+    kernel_package = _kernel_package()
+    trees = {name: _unpack(name, root) for name in (XEN_PACKAGE, kernel_package, BUSYBOX_PACKAGE)}
+    xen_tree, kernel_tree = trees[XEN_PACKAGE], trees[kernel_package]
+    inputs = GuestInputs(
+        xen=_one(xen_tree, "boot/xen-*-arm64"),
+        xen_config=_one(xen_tree, "boot/xen-*-arm64.config"),
+        kernel=_one(kernel_tree, "boot/vmlinuz-*"),
+        busybox=_one(trees[BUSYBOX_PACKAGE], "bin/busybox"),
+    )
+    (root / STAMP).write_text(json.dumps({k: str(v) for k, v in vars(inputs).items()}, indent=1))
+    return inputs
+
+
+def _kernel_package() -> str:
+    """The versioned kernel package linux-image-arm64 currently points at (its ABI moves)."""
+    out = tools.run(["apt-cache", "depends", f"{KERNEL_META}:arm64"],
+                    f"looking up {KERNEL_META}:arm64")
+    for line in out.splitlines():
+        key, _, value = line.strip().partition(": ")
+        if key == "Depends" and value.startswith("linux-image-"):
+            return value.split(":")[0]
+    raise UserError(f"apt-cache does not know which kernel {KERNEL_META}:arm64 depends on: "
+                    "run `dpkg --add-architecture arm64 && apt-get update` as root")
+
+
+def _unpack(package: str, root: Path) -> Path:
+    """Download ``package:arm64`` into the cache and extract it with dpkg-deb -x."""
+    target = root / package
+    if (target / ".unpacked").is_file():
+        return target
+    debs = cache_dir("debs")
+    existing = sorted(debs.glob(f"{package}_*_arm64.deb"))
+    if not existing:
+        _download(package, debs)
+        existing = sorted(debs.glob(f"{package}_*_arm64.deb"))
+    if not existing:
+        raise UserError(f"apt-get download {package}:arm64 produced no .deb in {debs}")
+    tools.run(["dpkg-deb", "-x", str(existing[-1]), str(target)], f"unpacking {existing[-1]}")
+    (target / ".unpacked").write_text(existing[-1].name + "\n")
+    return target
+
+
+def _download(package: str, into: Path) -> None:
+    # apt-get download drops privileges to _apt; a root-owned cache needs the sandbox off.
+    argv = ["apt-get", "download", "-q", f"{package}:arm64"]
+    if os.geteuid() == 0:
+        argv[1:1] = ["-o", "APT::Sandbox::User=root"]
+    tools.run(argv, f"downloading {package}:arm64 (it needs the network and "
+                    "`dpkg --add-architecture arm64 && apt-get update`)", cwd=into)
+
+
+def _one(tree: Path, pattern: str) -> Path:
+    found = sorted(p for p in tree.glob(pattern) if p.is_file())
+    if len(found) != 1:
+        raise UserError(f"expected one {pattern} in {tree}, found {len(found)}: "
+                        f"delete {tree} and run `dom0less setup` again")
+    return found[0]

@@ -1,0 +1,54 @@
+"""QEMU's ``virt`` machine as the harness runs it, and the base DTB it describes.
+
+The DTB given to ``dom0less build`` must come from QEMU run with exactly the
+options used to boot, or Xen sees CPUs and memory that do not exist.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from ..errors import UserError
+from . import tools
+
+RAM_BASE = 0x40000000
+#: acpi=off: with ACPI on, QEMU puts an acpi-ged device where the PL061 GPIO is listed.
+MACHINE = "virt,gic-version=3,virtualization=on,acpi=off"
+CPU = "cortex-a57"
+
+
+@dataclass(frozen=True)
+class Machine:
+    """The options that shape what the guest sees: CPUs, RAM, deterministic time."""
+
+    smp: int = 4
+    memory_mib: int = 2048
+    icount: bool = False
+
+    def __post_init__(self) -> None:
+        if self.smp < 1 or self.memory_mib < 256:
+            raise UserError("give --smp 1 or more and --memory 256 (MiB) or more")
+        if self.icount and self.smp != 1:
+            raise UserError("--icount needs --smp 1: Xen hangs after CPU bring-up with "
+                            "icount and several CPUs")
+
+    def args(self, dumpdtb: Optional[Path] = None) -> list[str]:
+        """qemu-system-aarch64 arguments for the machine itself (no firmware, media, network)."""
+        machine = MACHINE + (f",dumpdtb={dumpdtb}" if dumpdtb else "")
+        argv = [tools.tool("qemu-system-aarch64"), "-machine", machine, "-cpu", CPU,
+                "-smp", str(self.smp), "-m", str(self.memory_mib),
+                "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"]
+        if self.icount:
+            argv += ["-icount", "shift=0,sleep=off"]
+        return argv
+
+    def dumpdtb(self, dest: Path) -> Path:
+        """Write the machine's device tree, as U-Boot and Xen will see it, to ``dest``."""
+        with tempfile.TemporaryDirectory() as tmp:
+            dumped = Path(tmp) / "virt.dtb"
+            tools.run([*self.args(dumped), "-nic", "none"], "dumping QEMU's device tree")
+            dest.write_bytes(dumped.read_bytes())
+        return dest

@@ -1,0 +1,68 @@
+"""Read the parts of ``manifest.json`` that booting needs: load method, script, addresses."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UserError
+
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Artefact:
+    file: Path
+    role: str
+    address: int
+
+
+@dataclass(frozen=True)
+class BootManifest:
+    """How U-Boot gets the files (``virtio 0:1`` or ``tftp``) and where each one goes."""
+
+    outdir: Path
+    load: str
+    device_tree: str
+    script: Artefact
+    artefacts: tuple[Artefact, ...]
+
+    @property
+    def tftp(self) -> bool:
+        return self.load == "tftp"
+
+    def role(self, role: str) -> Artefact:
+        found = [a for a in self.artefacts if a.role == role]
+        if len(found) != 1:
+            raise UserError(f"{self.outdir / 'manifest.json'} lists {len(found)} {role} "
+                            "artefacts, not one: rebuild it with `dom0less build`")
+        return found[0]
+
+
+def read(outdir: Path) -> BootManifest:
+    """The boot manifest ``dom0less build`` wrote into ``outdir``."""
+    path = outdir / "manifest.json"
+    if not path.is_file():
+        raise UserError(f"{outdir} has no manifest.json: run `dom0less build DESCRIPTION.yaml "
+                        f"-o {outdir}` first")
+    try:
+        data = json.loads(path.read_text())
+        if data.get("format") != FORMAT:
+            raise UserError(f"{path} has format {data.get('format')!r}, this dom0less reads "
+                            f"format {FORMAT}: rebuild it with this version")
+        boot = data["boot"]
+        artefacts = tuple(_artefact(outdir, a["file"], a["role"], a["address"])
+                          for a in data["artefacts"])
+        script = _artefact(outdir, boot["script"]["file"], "script", boot["script"]["address"])
+        return BootManifest(outdir, boot["load"], boot["device_tree"], script, artefacts)
+    except (ValueError, KeyError, TypeError) as error:
+        raise UserError(f"{path} is not a manifest dom0less build wrote ({error}): "
+                        "rebuild it with `dom0less build`") from None
+
+
+def _artefact(outdir: Path, name: str, role: str, address: str) -> Artefact:
+    file = outdir / name
+    if not file.is_file():
+        raise UserError(f"{file} is listed in manifest.json but missing: rebuild {outdir}")
+    return Artefact(file, role, int(address, 16))

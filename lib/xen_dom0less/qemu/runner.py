@@ -1,0 +1,114 @@
+"""Boot an output directory under QEMU and watch for the expected markers.
+
+Ends as soon as the answer is known: every marker seen (success), a fatal
+line (failure, after a moment to capture the reason), QEMU exiting, or the
+timeout. Only the QEMU process group started here is ever killed.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+from . import command, manifest
+from .console import Console, Hit
+from .machine import Machine
+
+#: After a fatal line, keep reading this long so the report includes the reason.
+FATAL_GRACE_S = 1.0
+
+
+@dataclass(frozen=True)
+class BootResult:
+    """How a boot went: the verdict, why, the whole console and when each marker came."""
+
+    ok: bool
+    reason: str
+    console: str
+    hits: dict[str, Hit]
+    elapsed: float
+    command: list[str]
+
+
+def boot(outdir: Path, expect: list[str], timeout: float = 120.0,
+         machine: Optional[Machine] = None, floor: bool = False,
+         echo: Optional[Callable[[str], None]] = None,
+         work: Optional[Path] = None) -> BootResult:
+    """Boot ``outdir`` (what ``dom0less build`` wrote) until every ``expect`` text appears."""
+    boot_manifest = manifest.read(outdir)
+    machine = machine or Machine()
+    with tempfile.TemporaryDirectory(prefix="dom0less-qemu-") as tmp:
+        where = work or Path(tmp)
+        where.mkdir(parents=True, exist_ok=True)
+        make = command.floor if floor else command.uboot
+        argv = make(boot_manifest, machine, where)
+        return watch(argv, Console(expect, echo), timeout)
+
+
+def watch(argv: list[str], console: Console, timeout: float) -> BootResult:
+    """Run QEMU, feed its console to ``console``, and stop when the outcome is known."""
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        reason = _stream(proc, console, start, timeout)
+    finally:
+        _stop(proc)
+    console.finish(time.monotonic() - start)
+    ok = reason is None
+    return BootResult(ok, reason or "every marker appeared", console.text, dict(console.hits),
+                      time.monotonic() - start, argv)
+
+
+def _stream(proc: subprocess.Popen, console: Console, start: float,
+            timeout: float) -> Optional[str]:
+    """None on success, else why the boot failed."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    deadline = start + timeout
+    grace_set = False
+    while console.fatal is not None or not console.complete:
+        if console.fatal is not None and not grace_set:
+            deadline, grace_set = min(deadline, time.monotonic() + FATAL_GRACE_S), True
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            continue
+        data = os.read(fd, 65536)
+        if not data:
+            console.finish(time.monotonic() - start)
+            if console.fatal is None and not console.complete:
+                return f"QEMU exited (status {proc.wait()}) before {_missing(console)}"
+            break
+        console.feed(data, time.monotonic() - start)
+    if console.fatal is not None:
+        return console.fatal
+    if console.complete:
+        return None
+    return f"timed out after {timeout:g} s waiting for {_missing(console)}"
+
+
+def _missing(console: Console) -> str:
+    return ", ".join(repr(text) for text in console.missing)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Terminate our QEMU's own process group, then make sure it is gone."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
