@@ -1,0 +1,119 @@
+"""Build only the Xen hypervisor: the one entry point for the CLI and the Yocto recipe.
+
+Takes paths in and gives paths out, reports progress through a callback
+(logging by default) and raises UserError for anything the caller can fix.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from .. import description as description_loader
+from .. import kconfig, xen_versions
+from ..errors import UserError
+from . import repro, source, toolchain, wishes
+from .configure import configure
+from .make import Make, Progress
+
+_log = logging.getLogger(__name__)
+
+#: Build products copied to the output directory; the first two must exist.
+PRODUCTS = ("xen", "xen-syms", "xen.efi")
+CONFIG_NAME = ".config"
+FRAGMENT_NAME = "xen-kconfig.cfg"
+LOG_NAME = "build.log"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """Where the products of one build are, and what was asked of Kconfig."""
+
+    outdir: Path
+    xen: Path
+    xen_syms: Path
+    xen_efi: Optional[Path]
+    config: Path
+    fragment: Path
+    log: Path
+    version: str
+    settings: dict[str, wishes.Wish]
+    seconds: float
+
+
+def build_hypervisor(source_path: Path, outdir: Path, *, arch: str = "arm64",
+                     cross_compile: Optional[str] = None,
+                     description: Optional[Path] = None, fragments: Sequence[Path] = (),
+                     jobs: Optional[int] = None, build_dir: Optional[Path] = None,
+                     environ: Optional[Mapping[str, str]] = None,
+                     progress: Optional[Progress] = None) -> BuildResult:
+    """Configure and build ``xen`` from ``source_path`` (tree or tarball) into ``outdir``.
+
+    ``cross_compile`` defaults to the usual Debian prefix for ``arch``;
+    ``build_dir`` (reused for incremental builds) defaults to ``outdir/build``.
+    """
+    started = time.monotonic()
+    environ = dict(os.environ if environ is None else environ)
+    target = toolchain.target(arch)
+    cross = target.cross_compile if cross_compile is None else cross_compile
+    toolchain.check_tools(target, cross, environ)
+    root = source.resolve(Path(source_path))
+    version = source.version(root)
+    if (root / "xen" / ".config").exists():
+        raise UserError(f"{root}/xen has been configured in place (xen/.config exists): run "
+                        f"'make -C {root}/xen distclean' or give a clean copy of the source")
+    wanted = wishes.collect(_needed(description, version), fragments)
+    outdir = Path(outdir).resolve()
+    outdir.mkdir(parents=True, exist_ok=True)
+    build = Path(build_dir or outdir / "build").resolve()
+    build.mkdir(parents=True, exist_ok=True)
+    log = outdir / LOG_NAME
+    log.write_text("")
+    make = Make(root / "xen", build, target.arch, cross,
+                {**environ, **repro.environment(root, build, environ)}, log,
+                progress or _log.info)
+    configure(make, wanted, target.srcarch, version)
+    make(jobs=jobs or default_jobs())
+    copied = _collect(build, outdir)
+    fragment = outdir / FRAGMENT_NAME
+    fragment.write_text(wishes.fragment(wanted))
+    return BuildResult(outdir=outdir, xen=copied["xen"], xen_syms=copied["xen-syms"],
+                       xen_efi=copied.get("xen.efi"), config=copied[CONFIG_NAME],
+                       fragment=fragment, log=log, version=version, settings=wanted,
+                       seconds=time.monotonic() - started)
+
+
+def default_jobs() -> int:
+    """One job per CPU this process may run on."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
+
+
+def _needed(description: Optional[Path], version: str) -> dict[str, str]:
+    """Options the description's features need, after checking it targets this Xen."""
+    if description is None:
+        return {}
+    system = description_loader.load(Path(description))
+    if xen_versions.parse_version(system.xen.version) != xen_versions.parse_version(version):
+        raise UserError(f"{description}: xen.version is {system.xen.version} but the source is "
+                        f"Xen {version}: build the matching source or fix xen.version")
+    return kconfig.required(system)
+
+
+def _collect(build: Path, outdir: Path) -> dict[str, Path]:
+    """Copy the products (a symlink stays a symlink) and ``.config``; drop stale ones."""
+    copied: dict[str, Path] = {}
+    for name in (*PRODUCTS, CONFIG_NAME):
+        built, kept = build / name, outdir / name
+        if kept.is_symlink() or kept.exists():
+            kept.unlink()
+        if built.is_symlink() or built.exists():
+            shutil.copy2(built, kept, follow_symlinks=False)
+            copied[name] = kept
+    return copied

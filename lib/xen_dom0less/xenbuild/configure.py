@@ -1,0 +1,31 @@
+"""Xen's .config for one build: defconfig, the settings asked for, resolved and checked.
+
+Kconfig silently drops a setting whose dependencies are off; checking the
+resolved file turns that into an error naming the dependency to add,
+before any time is spent compiling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .. import kconfig
+from ..errors import UserError
+from . import kdeps, wishes
+from .make import Make
+
+
+def configure(make: Make, wanted: Mapping[str, wishes.Wish], srcarch: str,
+              version: str) -> dict[str, str]:
+    """Write and resolve ``.config`` in the build directory; return its settings."""
+    make("defconfig")
+    path = make.build_dir / ".config"
+    path.write_text(wishes.merge(path.read_text(), wanted))
+    make("olddefconfig")
+    resolved = kconfig.read(path)
+    lost = wishes.dropped(wanted, resolved)
+    if lost:
+        known = kdeps.definitions(make.xen_dir, srcarch)
+        raise UserError([kdeps.explain(option, wanted[option], resolved, known, version)
+                         for option in lost])
+    return resolved

@@ -1,0 +1,141 @@
+"""Xen's source from Debian's source package, for tests and benchmarks.
+
+apt runs with a private configuration in the cache (a ``deb-src`` entry for
+the machine's own suite and mirror), so nothing under /etc changes and no
+root is needed. The tree is extracted once and reused by later runs; delete
+the cache directory to fetch a newer upload.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from .. import cache
+from ..errors import UserError
+
+APT_DIR = Path("/etc/apt")
+OS_RELEASE = Path("/etc/os-release")
+
+
+@dataclass(frozen=True)
+class Archive:
+    """A Debian mirror and suite, and the keyring apt checks it with."""
+
+    uri: str
+    suite: str
+    signed_by: Optional[str] = None
+
+    def deb_src(self) -> str:
+        options = f"[signed-by={self.signed_by}] " if self.signed_by else ""
+        return f"deb-src {options}{self.uri} {self.suite} main\n"
+
+
+def fetch(package: str = "xen") -> Path:
+    """The extracted source tree of ``package`` in the machine's Debian suite."""
+    archive = machine_archive()
+    root = cache.cache_dir("xen-src")
+    target = root / f"debian-{archive.suite}-{package}"
+    if target.is_dir():
+        return target
+    for tool, provider in (("apt-get", "apt"), ("dpkg-source", "dpkg-dev")):
+        if shutil.which(tool) is None:
+            raise UserError(f"'{tool}' is not installed: install the Debian package {provider}")
+    apt = _private_apt(root / "apt", archive)
+    _run([*apt, "update"], root, f"apt-get update for {archive.uri} {archive.suite}")
+    staging = Path(tempfile.mkdtemp(prefix="debian-", dir=root))
+    try:
+        _run([*apt, "source", "--download-only", f"{package}/{archive.suite}"], staging,
+             f"apt-get source {package}")
+        dsc = next(staging.glob("*.dsc"))
+        _run(["dpkg-source", "-x", dsc.name, "tree"], staging, f"dpkg-source -x {dsc.name}")
+        (staging / "tree").rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def machine_archive(apt_dir: Path = APT_DIR, os_release: Path = OS_RELEASE) -> Archive:
+    """The mirror this machine installs its ``suite`` packages from."""
+    suite = _codename(os_release)
+    for entry in _entries(apt_dir):
+        if "deb" in entry.get("Types", ()) and suite in entry.get("Suites", ()):
+            signed = entry.get("Signed-By")
+            return Archive(entry["URIs"][0], suite, signed[0] if signed else None)
+    raise UserError(f"no 'deb' entry for the suite {suite} in {apt_dir}: add one, e.g. "
+                    f"'deb http://deb.debian.org/debian {suite} main' to sources.list")
+
+
+def _codename(os_release: Path) -> str:
+    if os_release.is_file():
+        for line in os_release.read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key == "VERSION_CODENAME" and value.strip('"'):
+                return value.strip('"')
+    raise UserError(f"{os_release} names no VERSION_CODENAME: fetching Debian's source "
+                    "package needs a Debian machine; give --source instead")
+
+
+def _entries(apt_dir: Path) -> list[dict[str, list[str]]]:
+    """Every source entry, deb822 (``*.sources``) and one-line (``*.list``) alike."""
+    entries: list[dict[str, list[str]]] = []
+    for path in sorted(apt_dir.glob("sources.list.d/*.sources")):
+        entries += _deb822(path.read_text())
+    for path in [apt_dir / "sources.list", *sorted(apt_dir.glob("sources.list.d/*.list"))]:
+        if path.is_file():
+            entries += [e for e in map(_one_line, path.read_text().splitlines()) if e]
+    return entries
+
+
+def _deb822(text: str) -> list[dict[str, list[str]]]:
+    entries: list[dict[str, list[str]]] = []
+    current: dict[str, list[str]] = {}
+    for line in [*text.splitlines(), ""]:
+        if not line.strip():
+            if current:
+                entries.append(current)
+            current = {}
+        elif not line.startswith("#") and ":" in line and not line[0].isspace():
+            key, _, value = line.partition(":")
+            current[key.strip()] = value.split()
+    return entries
+
+
+def _one_line(line: str) -> Optional[dict[str, list[str]]]:
+    words = line.split("#", 1)[0].split()
+    options: dict[str, list[str]] = {}
+    if len(words) > 1 and words[1].startswith("["):
+        end = next(i for i, w in enumerate(words) if w.endswith("]"))
+        for option in " ".join(words[1:end + 1]).strip("[]").split():
+            key, _, value = option.partition("=")
+            options[key.title()] = value.split(",")
+        words = [words[0], *words[end + 1:]]
+    if len(words) < 3:
+        return None
+    return {"Types": [words[0]], "URIs": [words[1]], "Suites": [words[2]], **options}
+
+
+def _private_apt(state: Path, archive: Archive) -> list[str]:
+    """apt-get with its own sources, lists and cache under ``state``."""
+    (state / "lists" / "partial").mkdir(parents=True, exist_ok=True)
+    (state / "cache" / "archives" / "partial").mkdir(parents=True, exist_ok=True)
+    (state / "parts").mkdir(exist_ok=True)
+    sources = state / "sources.list"
+    sources.write_text(archive.deb_src())
+    settings = {
+        "Dir::Etc::SourceList": sources, "Dir::Etc::SourceParts": state / "parts",
+        "Dir::State::Lists": state / "lists", "Dir::Cache": state / "cache",
+        "APT::Sandbox::User": "root",
+    }
+    return ["apt-get", "-q", *(f"-o{key}={value}" for key, value in settings.items())]
+
+
+def _run(command: list[str], cwd: Path, what: str) -> None:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        detail = " ".join(result.stderr.strip().splitlines()[-3:])
+        raise UserError(f"{what} failed ({detail}): check that the Debian mirror is reachable")

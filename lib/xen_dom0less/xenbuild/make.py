@@ -1,0 +1,56 @@
+"""Running Xen's make: one command line for every target, live progress, a kept log.
+
+The full output goes to the log; only kbuild's short status lines (``CC``,
+``LD``...) are passed on as progress, and a failure shows the log's tail.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..errors import UserError
+
+Progress = Callable[[str], None]
+
+_STATUS = re.compile(r"^ {2}[A-Z][A-Z0-9_]*\s+\S")
+TAIL_LINES = 25
+
+
+@dataclass(frozen=True)
+class Make:
+    """make for one out-of-tree Xen build directory."""
+
+    xen_dir: Path
+    build_dir: Path
+    arch: str
+    cross_compile: str
+    environ: Mapping[str, str]
+    log: Path
+    progress: Progress
+
+    def __call__(self, *targets: str, jobs: int = 1) -> None:
+        command = ["make", "-C", str(self.xen_dir), f"O={self.build_dir}",
+                   f"XEN_TARGET_ARCH={self.arch}", f"CROSS_COMPILE={self.cross_compile}",
+                   f"-j{jobs}", *targets]
+        with self.log.open("a", encoding="utf-8") as log:
+            log.write(f"$ {shlex.join(command)}\n")
+            log.flush()
+            with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  env=dict(self.environ), text=True, errors="replace") as run:
+                assert run.stdout is not None
+                for line in run.stdout:
+                    log.write(line)
+                    if _STATUS.match(line):
+                        self.progress(line.strip())
+            code = run.returncode
+        if code != 0:
+            what = " ".join(targets) or "the hypervisor"
+            tail = self.log.read_text(encoding="utf-8").splitlines()[-TAIL_LINES:]
+            raise UserError([f"make {what} failed (exit {code}): fix the cause below; "
+                             f"the full log is {self.log}", *tail])
