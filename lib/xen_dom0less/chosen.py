@@ -30,8 +30,9 @@ def build(plan: Plan) -> ChosenTree:
     return _Builder(plan).tree()
 
 
-def reg(region: Region) -> tuple[int, ...]:
-    return cells(region.address, ADDRESS_CELLS) + cells(region.size, SIZE_CELLS)
+def reg(region: Region, address_cells: int = ADDRESS_CELLS,
+        size_cells: int = SIZE_CELLS) -> tuple[int, ...]:
+    return cells(region.address, address_cells) + cells(region.size, size_cells)
 
 
 def module_node(blob: Blob, bootargs: Optional[str] = None) -> Node:
@@ -49,6 +50,7 @@ class _Builder:
         self.system = plan.system
         self.next_phandle = plan.host.max_phandle() + 1
         self.host_edits: list[HostEdit] = []
+        self.chosen_cells = (ADDRESS_CELLS, SIZE_CELLS)
         self.pool_phandles: dict[str, int] = {}
         #: (domain, local port) -> phandle of that end's node
         self.channel_phandles: dict[tuple[str, int], int] = {}
@@ -59,8 +61,14 @@ class _Builder:
         return value
 
     def tree(self) -> ChosenTree:
-        props = [Prop("#address-cells", (ADDRESS_CELLS,)), Prop("#size-cells", (SIZE_CELLS,)),
-                 Prop("xen,xen-bootargs", self.plan.xen_bootargs)]
+        props = [Prop("xen,xen-bootargs", self.plan.xen_bootargs)]
+        if self.plan.dom0 is not None or self.plan.xsm_policy is not None:
+            # modules directly under /chosen: give it cell counts of its own
+            props[:0] = [Prop("#address-cells", (ADDRESS_CELLS,)),
+                         Prop("#size-cells", (SIZE_CELLS,))]
+            self.chosen_cells = (ADDRESS_CELLS, SIZE_CELLS)
+        else:  # left alone, /chosen inherits (dtc warns about unused cell counts)
+            self.chosen_cells = self.plan.host.inherited_cells("/chosen")
         heap = self.system.xen.static_heap
         if heap:
             root_address, root_size = self.plan.host.cells("/")
@@ -133,8 +141,9 @@ class _Builder:
         return node
 
     def optional_props(self, node: Node, domain: Domain) -> None:
-        if domain.static_memory:
-            node.add("xen,static-mem", tuple(c for r in domain.static_memory for c in reg(r)))
+        if domain.static_memory:  # Xen reads these with /chosen's cell counts
+            node.add("xen,static-mem", tuple(c for r in domain.static_memory
+                                             for c in reg(r, *self.chosen_cells)))
         if domain.direct_map:
             node.add("direct-map")
         if domain.cpupool:

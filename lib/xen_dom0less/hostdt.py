@@ -95,6 +95,14 @@ class HostTree:
         size = self.words(path, "#size-cells")
         return (address[0] if address else 2, size[0] if size else 1)
 
+    def inherited_cells(self, path: str) -> tuple[int, int]:
+        """Cell counts as Xen resolves them: the nearest node up from ``path`` that has them."""
+        while path:
+            if self.words(path, "#address-cells") is not None:
+                return self.cells(path)
+            path = path.rsplit("/", 1)[0]
+        return self.cells("/")
+
     def regs(self, path: str, parent: str) -> list[Region]:
         cells = self.words(path, "reg") or []
         address_cells, size_cells = self.cells(parent)

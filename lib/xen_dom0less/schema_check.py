@@ -58,7 +58,9 @@ def _describe(value: Any) -> str:
     for name, kind in _TYPES.items():
         if isinstance(value, kind):
             return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
-    return "null" if value is None else type(value).__name__
+    if value is None:
+        return "nothing (YAML null: quote the word if you meant the text)"
+    return type(value).__name__
 
 
 def _join(path: str, key: str | int) -> str:

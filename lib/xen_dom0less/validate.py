@@ -368,6 +368,12 @@ class _Rules:
                     self.add(f"{where}.guest_address", "must be 4 KiB aligned")
                 if use.role == "owner":
                     owners[use.id] += 1
+                region = regions.get(use.id)
+                if (domain.direct_map and region and region.host_address is not None
+                        and use.guest_address != region.host_address):
+                    self.add(f"{where}.guest_address", "a direct-mapped domain sees host "
+                                                       "addresses: make guest_address equal "
+                                                       f"{hexaddr(region.host_address)}")
         for ident, count in owners.items():
             if count > 1:
                 self.add("shared_memory", f"region '{ident}' has {count} owners: at most one")

@@ -1,0 +1,96 @@
+"""Property: any description either plans with no overlap inside RAM or fails cleanly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from xen_dom0less import description
+from xen_dom0less.errors import UserError
+from xen_dom0less.planner import make_plan
+
+from ..conftest import QEMU_DTB, arm64_image
+
+MiB = 1 << 20
+KERNEL_SIZES = (4096, 300_000, 5 * MiB, 40 * MiB)
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("pool")
+    (directory / "xen").write_bytes(arm64_image(1_000_000, 2_000_000))
+    for index, size in enumerate(KERNEL_SIZES):
+        (directory / f"k{index}").write_bytes(arm64_image(size, size * 2, bytes([index + 1])))
+    (directory / "initrd").write_bytes(b"070701" + b"0" * 100_000)
+    return directory
+
+
+regions = st.builds(lambda start, size: {"address": 0x40000000 + start * MiB, "size": size * MiB},
+                    st.integers(0, 2100), st.integers(1, 300))
+domains = st.lists(st.fixed_dictionaries(
+    {"kernel": st.integers(0, len(KERNEL_SIZES) - 1),
+     "memory": st.integers(1, 700),
+     "ramdisk": st.booleans(),
+     "static": st.one_of(st.none(), regions)}), min_size=1, max_size=10)
+systems = st.fixed_dictionaries({
+    "domains": domains,
+    "align": st.sampled_from(["4K", "64K", "2M", "32M"]),
+    "load_region": st.one_of(st.none(), regions),
+    "script": st.one_of(st.none(), st.integers(0, 2047).map(lambda m: 0x40000000 + m * MiB)),
+    "reserve": st.sampled_from(["0", "16M", "64M", "512M"]),
+})
+
+
+def document(pool: Path, case: dict) -> dict:
+    doms = []
+    for index, item in enumerate(case["domains"]):
+        entry = {"name": f"d{index}", "kernel": str(pool / f"k{item['kernel']}"),
+                 "memory": f"{item['memory']}M"}
+        if item["ramdisk"]:
+            entry["ramdisk"] = str(pool / "initrd")
+        if item["static"]:
+            entry["static_memory"] = [item["static"]]
+            entry["memory"] = item["static"]["size"]
+        doms.append(entry)
+    boot: dict = {"align": case["align"]}
+    if case["load_region"]:
+        boot["load_region"] = case["load_region"]
+    if case["script"] is not None:
+        boot["script_address"] = case["script"]
+    return {"version": 1, "xen": {"image": str(pool / "xen"), "version": "4.17"},
+            "host": {"dtb": str(QEMU_DTB), "uboot_reserve": case["reserve"]},
+            "boot": boot, "domains": doms}
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(systems)
+def test_plans_without_overlap_or_fails_cleanly(pool, tmp_path, case):
+    path = tmp_path / "random.yaml"
+    path.write_text(yaml.safe_dump(document(pool, case)))
+    try:
+        plan = make_plan(description.load(path))
+    except UserError as error:
+        event("refused")
+        assert error.problems and all(p.startswith(str(path)) for p in error.problems)
+        return
+    event("planned")
+    banks = plan.host.memory_banks()
+    placed = [b.region for b in plan.blobs]
+    for index, region in enumerate(placed):
+        assert any(b.address <= region.address and region.end <= b.end for b in banks)
+        for other in placed[index + 1:]:
+            assert not region.overlaps(other), (region, other)
+        for excluded in plan.excluded:
+            assert not region.overlaps(excluded.region), (region, excluded)
+    if case["load_region"]:
+        narrowed = case["load_region"]
+        for blob in plan.blobs:
+            if blob.role == "script" and case["script"] is not None:
+                continue
+            assert narrowed["address"] <= blob.address
+            assert blob.region.end <= narrowed["address"] + narrowed["size"]

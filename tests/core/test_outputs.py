@@ -1,0 +1,152 @@
+"""What `build` writes: byte-exact script images, clean DTBs, determinism, atomicity."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from xen_dom0less.build import build
+from xen_dom0less.cli import main
+
+from ..conftest import ROOT
+
+needs_mkimage = pytest.mark.skipif(shutil.which("mkimage") is None and not os.environ.get("CI"),
+                                   reason="u-boot-tools not installed (CI installs it)")
+
+
+@pytest.mark.parametrize("mode", ["patched", "fdt-commands"])
+def test_outputs_exist_and_dtb_roundtrips_through_dtc(describe, tmp_path, mode):
+    def set_mode(doc):
+        doc["boot"]["device_tree"] = mode
+    out = tmp_path / "out"
+    plan = build(describe(set_mode), out)
+    for name in ("boot.scr", "boot.cmd", "manifest.json", "xen-kconfig.cfg", plan.dtb.file,
+                 "xen", "rtos.bin", "Image", "initrd.cpio"):
+        assert (out / name).is_file(), name
+    dts = subprocess.run(["dtc", "-I", "dtb", "-O", "dts", str(out / plan.dtb.file)],
+                         check=True, capture_output=True, text=True)
+    assert "Warning" not in dts.stderr, dts.stderr
+    again = subprocess.run(["dtc", "-I", "dts", "-O", "dtb", "-o", "/dev/null", "-"],
+                           input=dts.stdout, capture_output=True, text=True, check=False)
+    assert again.returncode == 0, again.stderr
+
+
+@needs_mkimage
+def test_script_image_is_byte_identical_to_mkimage(describe, tmp_path):
+    out = tmp_path / "out"
+    build(describe(), out)
+    reference = tmp_path / "reference.scr"
+    subprocess.run(["mkimage", "-A", "arm64", "-O", "linux", "-T", "script", "-C", "none",
+                    "-d", str(out / "boot.cmd"), str(reference)], check=True,
+                   capture_output=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
+    assert (out / "boot.scr").read_bytes() == reference.read_bytes()
+
+
+def test_same_inputs_give_identical_outputs(describe, tmp_path):
+    path = describe()
+    build(path, tmp_path / "a")
+    build(path, tmp_path / "b")
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "b").iterdir())
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+        assert (tmp_path / "a" / name).stat().st_mtime == 1700000000
+
+
+def test_shared_kernel_is_loaded_once(describe, tmp_path):
+    def share(doc):
+        doc["domains"].append(dict(doc["domains"][1], name="linux2"))
+    plan = build(describe(share), tmp_path / "out")
+    kernels = [b for b in plan.blobs if b.role == "kernel"]
+    assert [k.users for k in kernels] == [["rtos"], ["linux", "linux2"]]
+    assert plan.domains["linux"].kernel is plan.domains["linux2"].kernel
+
+
+def test_failed_build_leaves_previous_output_untouched(describe, tmp_path):
+    out = tmp_path / "out"
+    build(describe(), out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def break_it(doc):
+        doc["domains"][0]["memory"] = 0
+    assert main(["build", str(describe(break_it, "broken.yaml")), "-o", str(out)]) == 1
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_refuses_output_directory_holding_inputs(describe, inputs):
+    with pytest.raises(Exception, match="contains the input"):
+        build(describe(), inputs)
+
+
+def test_cli_exit_codes_and_messages(describe, tmp_path, capsys):
+    good = describe()
+    assert main(["check", str(good)]) == 0
+    assert "OK" in capsys.readouterr().out
+
+    def bad(doc):
+        doc["domains"][1]["vcpus"] = 500
+        doc["domains"][0]["kernel"] = "/missing"
+    assert main(["check", str(describe(bad, "bad.yaml"))]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("error: ") for line in err)
+    assert "Traceback" not in "\n".join(err)
+
+
+def test_plan_prints_memory_map_and_cpus(describe, capsys):
+    assert main(["plan", str(describe())]) == 0
+    out = capsys.readouterr().out
+    assert "0x40200000" in out and "boot.scr" in out
+    assert "U-Boot (host.uboot_reserve)" in out
+    assert "linux   d2  2" in out
+
+
+def test_script_entry_point_runs_from_checkout(describe):
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "dom0less"), "check",
+                             str(describe())], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def test_bad_source_date_epoch_is_a_user_error(describe, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    assert main(["build", str(describe()), "-o", str(tmp_path / "o")]) == 1
+    assert "SOURCE_DATE_EPOCH" in capsys.readouterr().err
+
+
+def test_dts_partial_device_tree_is_compiled(describe, tmp_path):
+    source = tmp_path / "guest.dts"
+    source.write_text('/dts-v1/;\n/ { #address-cells = <2>; #size-cells = <2>; '
+                      'passthrough { compatible = "simple-bus"; ranges; }; };\n')
+
+    def add(doc):
+        doc["domains"][0]["device_tree"] = str(source)
+    plan = build(describe(add), tmp_path / "out")
+    blob = plan.domains["rtos"].device_tree
+    assert blob.file == "guest.dtb"
+    assert (tmp_path / "out" / "guest.dtb").read_bytes()[:4] == b"\xd0\x0d\xfe\xed"
+
+
+def test_broken_dts_is_reported(describe, tmp_path):
+    source = tmp_path / "guest.dts"
+    source.write_text("/dts-v1/;\n/ { oops\n")
+
+    def add(doc):
+        doc["domains"][0]["device_tree"] = str(source)
+    with pytest.raises(Exception, match="dtc cannot compile"):
+        build(describe(add), tmp_path / "out")
+
+
+def test_uimage_xen_boots_with_bootm(describe, inputs, tmp_path):
+    header = bytearray(64)
+    header[:4] = b"\x27\x05\x19\x56"
+    (inputs / "xen.uimg").write_bytes(bytes(header) + b"\0" * 4096)
+
+    def use_bootm(doc):
+        doc["xen"]["image"] = str(inputs / "xen.uimg")
+        doc["boot"]["command"] = "bootm"
+    build(describe(use_bootm), tmp_path / "out")
+    assert "bootm 0x" in (tmp_path / "out" / "boot.cmd").read_text()

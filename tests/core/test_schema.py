@@ -1,0 +1,71 @@
+"""The JSON Schema file is valid, and our fast checker agrees with jsonschema.
+
+The loader walks the schema itself to keep start-up lean; jsonschema (the
+reference implementation) must accept and refuse the same documents.
+"""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xen_dom0less import schema_check
+
+from ..conftest import EXAMPLES
+
+SCHEMA = schema_check.load_schema()
+
+
+def test_schema_is_valid_draft_2020_12():
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+
+
+def test_examples_are_valid_for_both():
+    for path in EXAMPLES.glob("*.yaml"):
+        document = yaml.safe_load(path.read_text())
+        assert schema_check.check(document) == []
+        jsonschema.validate(document, SCHEMA)
+
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 3000), st.sampled_from(
+    ["", "16M", "0x40000000", "4.17", "4.9", "virtio 0:1", "credit", "null", "owner", "a" * 40,
+     "/cpus/cpu@1", "patched", "0-3,8", "linux", "booti", "enabled"]))
+keys = st.sampled_from(["version", "xen", "host", "domains", "image", "dtb", "name", "kernel",
+                        "memory", "vcpus", "boot", "load", "cpupools", "cpus", "scheduler",
+                        "vpl011", "sve", "static_memory", "address", "size", "bogus",
+                        "vcpu_affinity", "0", "x"])
+documents = st.recursive(scalars, lambda children: st.one_of(
+    st.lists(children, max_size=3), st.dictionaries(keys, children, max_size=5)), max_leaves=25)
+
+
+def mutated_examples():
+    bases = [yaml.safe_load(p.read_text()) for p in sorted(EXAMPLES.glob("*.yaml"))]
+    return st.tuples(st.sampled_from(bases), st.lists(st.tuples(keys, documents), max_size=3))
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(documents)
+def test_agrees_with_jsonschema_on_random_documents(document):
+    ours = schema_check.check(document) == []
+    theirs = jsonschema.Draft202012Validator(SCHEMA).is_valid(document)
+    assert ours == theirs, json.dumps(document)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(mutated_examples())
+def test_agrees_with_jsonschema_on_mutated_examples(case):
+    base, edits = case
+    document = json.loads(json.dumps(base))
+    for key, value in edits:
+        domains = document.get("domains")
+        first = domains[0] if isinstance(domains, list) and domains else None
+        target = first if isinstance(first, dict) and key in ("memory", "vcpus", "sve") \
+            else document
+        target[key] = value
+    ours = schema_check.check(document) == []
+    theirs = jsonschema.Draft202012Validator(SCHEMA).is_valid(document)
+    assert ours == theirs, json.dumps(document)
