@@ -11,7 +11,7 @@ import os
 import subprocess
 
 from ..errors import UserError
-from ..qemu import inputs, tools
+from ..qemu import demo, inputs, tools
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,9 +35,9 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         print(f"installing {' '.join(missing)}", flush=True)
         _apt(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing])
-    found = inputs.fetch()
-    for name, path in vars(found).items():
-        print(f"{name}: {path}")
+    directory = demo.write_inputs(inputs.fetch())
+    print(f"inputs ready in {directory}; for the examples:\n"
+          f"  export DOM0LESS_INPUTS={directory}")
     return 0
 
 

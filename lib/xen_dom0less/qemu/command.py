@@ -2,24 +2,18 @@
 
 Two ways in: through U-Boot (the real path, artefacts on a FAT disk or
 TFTP, environment in pflash), or the "floor" where QEMU preloads every
-artefact at its manifest address and jumps straight into Xen, measuring
-what U-Boot costs.
+artefact and jumps straight into Xen, measuring what U-Boot costs.
 """
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
 from ..errors import UserError
-from ..guests.asm import flat_binary
 from . import disk, envimage, tools
-from .machine import RAM_BASE, Machine
+from .machine import Machine
 from .manifest import BootManifest
 
-FLOOR_STUB = Path(__file__).with_name("floor.S")
-#: Where --floor puts its stub: past the 1 MiB QEMU reserves for its own DTB at the RAM base.
-FLOOR_STUB_ADDRESS = RAM_BASE + (1 << 20)
 #: The TFTP server on QEMU's user network.
 TFTP_SERVER = "10.0.2.2"
 
@@ -55,26 +49,20 @@ def bootenv(manifest: BootManifest) -> dict[str, str]:
 
 
 def floor(manifest: BootManifest, machine: Machine, work: Path) -> list[str]:
-    """Boot without firmware: QEMU loads the artefacts and a stub enters Xen."""
+    """Boot without firmware: QEMU loads Xen and its DTB itself, the modules at their addresses.
+
+    QEMU's generic loader can set the PC but not x0, so Xen and xen.dtb go through
+    ``-kernel``/``-dtb``: QEMU places them (Xen at the RAM base, the DTB above 128 MiB)
+    and enters Xen as the arm64 boot protocol says; Xen finds the modules from the DTB.
+    """
+    del work  # nothing to prepare: QEMU reads the output directory directly
     if manifest.device_tree != "patched":
         raise UserError("--floor needs a patched device tree (xen.dtb); this output uses "
                         f"device_tree {manifest.device_tree!r}: build with the patched mode")
-    xen, dtb = manifest.role("xen"), manifest.role("dtb")
-    stub = bytearray(flat_binary(FLOOR_STUB).read_bytes())
-    struct.pack_into("<QQ", stub, len(stub) - 16, dtb.address, xen.address)
-    stub_path = work / "floor.bin"
-    stub_path.write_bytes(bytes(stub))
-    loaded = [a for a in manifest.artefacts if a.role != "script"]
-    stub_end = FLOOR_STUB_ADDRESS + len(stub)
-    for artefact in loaded:
-        end = artefact.address + artefact.file.stat().st_size
-        if artefact.address < stub_end and end > RAM_BASE:
-            raise UserError(f"{artefact.file.name} is loaded at {artefact.address:#x}, inside "
-                            f"the first {stub_end - RAM_BASE:#x} bytes of RAM that --floor "
-                            "needs for QEMU's DTB and its entry stub: boot through U-Boot")
-    argv = [*machine.args(), "-nic", "none", "-device",
-            f"loader,file={stub_path},addr={FLOOR_STUB_ADDRESS:#x},force-raw=on,cpu-num=0"]
-    for artefact in loaded:
-        argv += ["-device", f"loader,file={artefact.file},addr={artefact.address:#x},"
-                            "force-raw=on"]
+    argv = [*machine.args(), "-nic", "none", "-kernel", str(manifest.role("xen").file),
+            "-dtb", str(manifest.role("dtb").file)]
+    for artefact in manifest.artefacts:
+        if artefact.role not in ("script", "xen", "dtb"):
+            argv += ["-device", f"loader,file={artefact.file},addr={artefact.address:#x},"
+                                "force-raw=on"]
     return argv

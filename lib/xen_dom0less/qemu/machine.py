@@ -14,7 +14,6 @@ from typing import Optional
 from ..errors import UserError
 from . import tools
 
-RAM_BASE = 0x40000000
 #: acpi=off: with ACPI on, QEMU puts an acpi-ged device where the PL061 GPIO is listed.
 MACHINE = "virt,gic-version=3,virtualization=on,acpi=off"
 CPU = "cortex-a57"

@@ -7,6 +7,7 @@ timeout. Only the QEMU process group started here is ever killed.
 
 from __future__ import annotations
 
+import math
 import os
 import select
 import signal
@@ -37,11 +38,15 @@ class BootResult:
     command: list[str]
 
 
-def boot(outdir: Path, expect: list[str], timeout: float = 120.0,
+def boot(outdir: Path, expect: list[str], timeout: Optional[float] = 120.0,
          machine: Optional[Machine] = None, floor: bool = False,
          echo: Optional[Callable[[str], None]] = None,
          work: Optional[Path] = None) -> BootResult:
-    """Boot ``outdir`` (what ``dom0less build`` wrote) until every ``expect`` text appears."""
+    """Boot ``outdir`` (what ``dom0less build`` wrote) until every ``expect`` text appears.
+
+    With no ``expect`` it runs until the timeout (None: until QEMU exits), which
+    counts as success unless a fatal line appeared.
+    """
     boot_manifest = manifest.read(outdir)
     machine = machine or Machine()
     with tempfile.TemporaryDirectory(prefix="dom0less-qemu-") as tmp:
@@ -52,7 +57,7 @@ def boot(outdir: Path, expect: list[str], timeout: float = 120.0,
         return watch(argv, Console(expect, echo), timeout)
 
 
-def watch(argv: list[str], console: Console, timeout: float) -> BootResult:
+def watch(argv: list[str], console: Console, timeout: Optional[float]) -> BootResult:
     """Run QEMU, feed its console to ``console``, and stop when the outcome is known."""
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -68,25 +73,25 @@ def watch(argv: list[str], console: Console, timeout: float) -> BootResult:
 
 
 def _stream(proc: subprocess.Popen, console: Console, start: float,
-            timeout: float) -> Optional[str]:
+            timeout: Optional[float]) -> Optional[str]:
     """None on success, else why the boot failed."""
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
-    deadline = start + timeout
+    deadline = start + timeout if timeout is not None else math.inf
     grace_set = False
-    while console.fatal is not None or not console.complete:
+    while console.fatal is not None or not console.complete or not console.expect:
         if console.fatal is not None and not grace_set:
             deadline, grace_set = min(deadline, time.monotonic() + FATAL_GRACE_S), True
         left = deadline - time.monotonic()
         if left <= 0:
             break
-        ready, _, _ = select.select([fd], [], [], left)
+        ready, _, _ = select.select([fd], [], [], None if math.isinf(left) else left)
         if not ready:
             continue
         data = os.read(fd, 65536)
         if not data:
             console.finish(time.monotonic() - start)
-            if console.fatal is None and not console.complete:
+            if console.fatal is None and console.missing:
                 return f"QEMU exited (status {proc.wait()}) before {_missing(console)}"
             break
         console.feed(data, time.monotonic() - start)

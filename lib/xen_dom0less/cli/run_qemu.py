@@ -1,0 +1,63 @@
+"""``dom0less run-qemu OUTDIR``: boot what ``dom0less build`` wrote under QEMU.
+
+Exits 0 only when every ``--expect`` text appeared on the console, so it can
+gate CI as well as let a user watch their system boot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import UserError
+from ..qemu.machine import Machine
+from ..qemu.runner import boot
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "run-qemu", help="boot a build output under QEMU through U-Boot",
+        description="Boot OUTDIR (written by `dom0less build`) in QEMU's virt machine through "
+                    "U-Boot, streaming the console. With --expect, exit 0 once every text "
+                    "appeared and 1 on a panic, a U-Boot script error or the timeout. Build "
+                    "with the host DTB from `dom0less run-qemu --dumpdtb FILE` and the same "
+                    "--smp and --memory.")
+    p.add_argument("outdir", type=Path, nargs="?", metavar="OUTDIR")
+    p.add_argument("--expect", action="append", default=[], metavar="TEXT",
+                   help="text that must appear on the console (repeatable)")
+    p.add_argument("--timeout", type=float, default=None, metavar="S",
+                   help="stop after S seconds (default: 120 with --expect, else run until "
+                        "QEMU exits or Ctrl-C)")
+    p.add_argument("--smp", type=int, default=Machine.smp, metavar="N",
+                   help=f"virtual CPUs (default {Machine.smp})")
+    p.add_argument("--memory", type=int, default=Machine.memory_mib, metavar="MIB",
+                   help=f"RAM in MiB (default {Machine.memory_mib})")
+    p.add_argument("--icount", action="store_true",
+                   help="deterministic guest time (-icount shift=0,sleep=off); needs --smp 1")
+    p.add_argument("--floor", action="store_true",
+                   help="skip U-Boot: QEMU preloads every artefact and enters Xen directly")
+    p.add_argument("--dumpdtb", type=Path, metavar="FILE",
+                   help="write this machine's device tree to FILE (the host DTB to build "
+                        "with) and exit")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    machine = Machine(smp=args.smp, memory_mib=args.memory, icount=args.icount)
+    if args.dumpdtb is not None:
+        machine.dumpdtb(args.dumpdtb)
+        print(f"wrote {args.dumpdtb}")
+        return 0
+    if args.outdir is None:
+        raise UserError("give OUTDIR (a `dom0less build` output) or --dumpdtb FILE")
+    timeout = args.timeout if args.timeout is not None or not args.expect else 120.0
+    result = boot(args.outdir, args.expect, timeout=timeout, machine=machine,
+                  floor=args.floor, echo=lambda line: print(line, flush=True))
+    for text, hit in result.hits.items():
+        xen = f", Xen {hit.xen:.6f} s" if hit.xen is not None else ""
+        print(f"dom0less: {text!r} after {hit.wall:.2f} s{xen}", file=sys.stderr)
+    verdict = "ok" if result.ok else "FAILED"
+    print(f"dom0less: {verdict}: {result.reason} ({result.elapsed:.1f} s)", file=sys.stderr)
+    return 0 if result.ok else 1
+

@@ -1,0 +1,30 @@
+"""The inputs directory the shipped examples name as ``${DOM0LESS_INPUTS}``.
+
+The examples must build and boot on a fresh machine after one setup command,
+so setup assembles Debian's Xen and kernel and our own guests under the
+file names the examples use.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+from ..cache import cache_dir
+from ..guests import baremetal, initramfs
+from .inputs import GuestInputs
+
+RTOS_MARKER = "rtos: hello from a bare-metal domU"
+LINUX_MARKER = "linux: hello from a busybox initramfs"
+
+
+def write_inputs(found: GuestInputs) -> Path:
+    """Fill the cache's ``inputs`` directory for the examples; returns it."""
+    directory = cache_dir("inputs")
+    for source, name in ((found.xen, "xen"), (found.kernel, "Image")):
+        shutil.copyfile(source, directory / name)
+    baremetal.write(baremetal.Program(RTOS_MARKER), directory / "rtos.bin")
+    ramdisk = initramfs.write(LINUX_MARKER, found.busybox, directory / "initrd.cpio")
+    (directory / "initrd.cpio.gz").write_bytes(gzip.compress(ramdisk.read_bytes(), mtime=0))
+    return directory
