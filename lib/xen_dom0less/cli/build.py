@@ -6,15 +6,16 @@ import argparse
 from pathlib import Path
 
 from .. import build as builder
+from . import add_command
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "build", help="write boot.scr, xen.dtb, the manifest and the binaries",
-        description="Validate and plan a system description, then write boot.cmd, boot.scr, "
-                    "xen.dtb, xen-kconfig.cfg, manifest.json and the binaries to load into "
-                    "DIR. DIR is replaced as a whole, only once everything is ready. "
-                    "SOURCE_DATE_EPOCH sets the script image's time stamp (default 0).")
+    parser = add_command(
+        subparsers, "build",
+        "Validate and plan a system description, then write boot.cmd, boot.scr, "
+        "xen.dtb, xen-kconfig.cfg, manifest.json and the binaries to load into "
+        "DIR. DIR is replaced as a whole, only once everything is ready. "
+        "SOURCE_DATE_EPOCH sets the script image's time stamp (default 0).")
     parser.add_argument("description", type=Path, metavar="FILE", help="system description (YAML)")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
                         help="output directory")

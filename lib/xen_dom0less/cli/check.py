@@ -8,14 +8,15 @@ from pathlib import Path
 
 from .. import description
 from ..planner import make_plan
+from . import add_command
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "check", help="validate a system description",
-        description="Validate a system description against the schema, the board's device "
-                    "tree, the target Xen version and its .config; plan every load address. "
-                    "Writes nothing. Exit 0 if it would build, 1 with one line per problem.")
+    parser = add_command(
+        subparsers, "check",
+        "Validate a system description against the schema, the board's device "
+        "tree, the target Xen version and its .config; plan every load address. "
+        "Writes nothing. Exit 0 if it would build, 1 with one line per problem.")
     parser.add_argument("description", type=Path, metavar="FILE", help="system description (YAML)")
     parser.set_defaults(run=run)
 

@@ -9,13 +9,14 @@ from .. import description
 from ..plan import Plan
 from ..planner import make_plan
 from ..units import format_size, hexaddr, human_size
+from . import add_command
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "plan", help="print the memory map and CPU assignment",
-        description="Validate a system description and print where every binary is loaded, "
-                    "what RAM is kept free and why, and which CPUs each domain may use.")
+    parser = add_command(
+        subparsers, "plan",
+        "Validate a system description and print where every binary is loaded, "
+        "what RAM is kept free and why, and which CPUs each domain may use.")
     parser.add_argument("description", type=Path, metavar="FILE", help="system description (YAML)")
     parser.set_defaults(run=run)
 
