@@ -1,0 +1,89 @@
+"""Fixtures for the boot tests: Debian's arm64 binaries, QEMU's DTB, build-then-boot.
+
+Only a host QEMU cannot serve is skipped; missing tools or inputs fail with
+the setup command to run, because CI is expected to have run it.
+"""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+import pytest
+import yaml
+
+from xen_dom0less.build import build
+from xen_dom0less.errors import UserError
+from xen_dom0less.guests import baremetal, initramfs
+from xen_dom0less.qemu import inputs, runner, tools
+from xen_dom0less.qemu.machine import Machine
+
+SUPPORTED_HOSTS = {("Linux", "x86_64"), ("Linux", "aarch64")}
+
+
+@pytest.fixture(scope="session")
+def guest_inputs() -> inputs.GuestInputs:
+    if (platform.system(), platform.machine()) not in SUPPORTED_HOSTS:
+        pytest.skip("boot tests need a Linux x86_64 or aarch64 host")
+    missing = tools.missing_packages()
+    if missing:
+        pytest.fail(f"host packages missing: {' '.join(missing)}: run `sudo dom0less setup`")
+    try:
+        return inputs.fetch()
+    except UserError as error:
+        pytest.fail(str(error))
+
+
+@pytest.fixture(scope="session")
+def virt_dtb(guest_inputs, tmp_path_factory) -> Path:
+    """QEMU's own DTB for the default machine every test boots."""
+    return Machine().dumpdtb(tmp_path_factory.mktemp("machine") / "virt.dtb")
+
+
+class Workspace:
+    """A test's directory: guests written into it, a description built and booted from it."""
+
+    def __init__(self, root: Path, found: inputs.GuestInputs, dtb: Path):
+        self.root = root
+        self.inputs = found
+        self.dtb = dtb
+
+    def bare(self, name: str, program: baremetal.Program) -> Path:
+        return baremetal.write(program, self.root / f"{name}.bin")
+
+    def initrd(self, name: str, marker: str) -> Path:
+        return initramfs.write(marker, self.inputs.busybox, self.root / f"{name}.cpio")
+
+    def description(self, domains: list[dict], **sections) -> dict:
+        """A description for the default machine; ``sections`` override or add top-level keys."""
+        document = {
+            "version": 1,
+            "xen": {"image": str(self.inputs.xen), "version": "4.17",
+                    "extra_bootargs": "console_timestamps=boot"},
+            "host": {"dtb": str(self.dtb)},
+            "boot": {"load": "virtio 0:1", "script_address": 0x40200000},
+            "domains": domains,
+        }
+        document.update(sections)
+        return document
+
+    def build(self, document: dict) -> Path:
+        path = self.root / "system.yaml"
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+        outdir = self.root / "out"
+        build(path, outdir)
+        return outdir
+
+    def boot(self, document: dict, expect: list[str], timeout: float = 60,
+             floor: bool = False) -> runner.BootResult:
+        """Build and boot ``document``; fails the test with the console unless all appeared."""
+        result = runner.boot(self.build(document), expect, timeout=timeout, floor=floor,
+                             work=self.root / "qemu")
+        assert result.ok, f"{result.reason}\n--- console ---\n{result.console[-6000:]}"
+        return result
+
+
+@pytest.fixture
+def workspace(tmp_path, guest_inputs, virt_dtb) -> Workspace:
+    return Workspace(tmp_path, guest_inputs, virt_dtb)
+

@@ -1,0 +1,104 @@
+"""Generated artefacts boot for real: U-Boot sources boot.scr, Xen starts every guest."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xen_dom0less.guests.baremetal import Program
+from xen_dom0less.qemu import manifest, runner
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def domain_of(result: runner.BootResult, marker: str) -> str:
+    """The Xen domain number that printed ``marker`` ("raw" for dom0's own console)."""
+    line = result.hits[marker].line
+    return line.split("DOM", 1)[1].split(":", 1)[0] if "DOM" in line else "raw"
+
+
+def two_rtos(ws, **sections) -> tuple[dict, list[str]]:
+    markers = ["rtos-a: up", "rtos-b: up"]
+    domains = [{"name": f"rtos{i}", "kernel": str(ws.bare(f"rtos{i}", Program(m))),
+                "memory": "16M"} for i, m in enumerate(markers)]
+    return ws.description(domains, **sections), markers
+
+
+def test_true_dom0less_two_baremetal_domus(workspace):
+    document, markers = two_rtos(workspace)
+    result = workspace.boot(document, markers, timeout=30)
+    assert [domain_of(result, m) for m in markers] == ["1", "2"]
+    assert all(result.hits[m].xen is not None for m in markers)
+
+
+def test_true_dom0less_two_linux_domus(workspace):
+    ws = workspace
+    markers = ["linux-a: init running", "linux-b: init running"]
+    domains = [{"name": f"linux{i}", "kernel": str(ws.inputs.kernel),
+                "ramdisk": str(ws.initrd(f"linux{i}", m)),
+                "cmdline": "console=ttyAMA0 quiet", "memory": "256M"}
+               for i, m in enumerate(markers)]
+    result = ws.boot(ws.description(domains), markers, timeout=120)
+    assert sorted(domain_of(result, m) for m in markers) == ["1", "2"]
+
+
+def test_linux_dom0_and_domu(workspace):
+    ws = workspace
+    dom0 = {"kernel": str(ws.inputs.kernel), "ramdisk": str(ws.initrd("dom0", "dom0: up")),
+            "cmdline": "console=hvc0 quiet", "memory": "512M"}
+    domu = [{"name": "guest", "kernel": str(ws.inputs.kernel),
+             "ramdisk": str(ws.initrd("guest", "guest: up")),
+             "cmdline": "console=ttyAMA0 quiet", "memory": "256M"}]
+    document = ws.description(domu, dom0=dom0,
+                              host={"dtb": str(ws.dtb), "disable": ["/pl061@9030000"]})
+    result = ws.boot(document, ["dom0: up", "guest: up"], timeout=120)
+    assert domain_of(result, "guest: up") == "1"
+
+
+def test_fdt_commands_boots_like_patched(workspace):
+    document, markers = two_rtos(workspace)
+    document["boot"]["device_tree"] = "fdt-commands"
+    result = workspace.boot(document, markers, timeout=30)
+    assert [domain_of(result, m) for m in markers] == ["1", "2"]
+
+
+def test_tftp(workspace):
+    document, markers = two_rtos(workspace)
+    document["boot"]["load"] = "tftp"
+    result = workspace.boot(document, markers, timeout=60)
+    assert "TFTP from server" in result.console
+
+
+def test_floor_boots_without_uboot(workspace):
+    document, markers = two_rtos(workspace)
+    result = workspace.boot(document, markers, timeout=30, floor=True)
+    assert "U-Boot" not in result.console
+
+
+def test_cli_exit_status(workspace):
+    document, markers = two_rtos(workspace)
+    outdir = workspace.build(document)
+    command = [sys.executable, str(ROOT / "scripts" / "dom0less"), "run-qemu", str(outdir)]
+    ok = subprocess.run([*command, "--expect", markers[0], "--timeout", "30"],
+                        capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert f"{markers[0]!r} after" in ok.stderr
+    missing = subprocess.run([*command, "--expect", "never printed", "--timeout", "5"],
+                             capture_output=True, text=True, check=False)
+    assert missing.returncode == 1
+    assert "timed out after 5 s waiting for 'never printed'" in missing.stderr
+
+
+def test_broken_xen_fails_fast(workspace):
+    document, markers = two_rtos(workspace)
+    outdir = workspace.build(document)
+    xen = manifest.read(outdir).role("xen").file
+    xen.write_bytes(bytes(xen.stat().st_size))
+    result = runner.boot(outdir, markers, timeout=60, work=workspace.root / "qemu")
+    assert not result.ok
+    assert result.elapsed < 20
+    assert "Bad Linux ARM64 Image magic" in result.console
