@@ -1,0 +1,60 @@
+"""A virt platform device given to a bare-metal domU answers at the guest address we chose."""
+
+from __future__ import annotations
+
+import pytest
+
+from xen_dom0less.guests.baremetal import Program
+
+pytestmark = pytest.mark.e2e
+
+HOST_GPIO = 0x9030000
+#: A guest address unlike the host one, so a read there proves Xen's xen,reg mapping.
+GUEST_GPIO = 0x23000000
+#: PrimeCell ID registers: peripheral ID 0-3 then cell ID 0-3.
+ID_OFFSETS = range(0xFE0, 0x1000, 4)
+PL061_IDS = (0x61, 0x10, 0x04, 0x00, 0x0D, 0xF0, 0x05, 0xB1)
+
+PARTIAL_DTS = f"""/dts-v1/;
+
+/ {{
+    #address-cells = <2>;
+    #size-cells = <2>;
+
+    gic: gic {{
+        #interrupt-cells = <3>;
+        interrupt-controller;
+    }};
+
+    passthrough {{
+        compatible = "simple-bus";
+        ranges;
+        #address-cells = <2>;
+        #size-cells = <2>;
+
+        gpio@{GUEST_GPIO:x} {{
+            compatible = "arm,pl061", "arm,primecell";
+            reg = <0x0 {GUEST_GPIO:#x} 0x0 0x1000>;
+            interrupt-parent = <&gic>;
+            interrupts = <0 7 4>;
+            xen,reg = <0x0 {HOST_GPIO:#x} 0x0 0x1000 0x0 {GUEST_GPIO:#x}>;
+            xen,path = "/pl061@{HOST_GPIO:x}";
+            xen,force-assign-without-iommu;
+        }};
+    }};
+}};
+"""
+
+
+def test_pl061_passthrough_to_baremetal_domu(workspace):
+    ws = workspace
+    reads = tuple(GUEST_GPIO + offset for offset in ID_OFFSETS)
+    guest = ws.bare("io", Program("io: reading PL061 IDs", reads=reads))
+    partial = ws.root / "io.dts"
+    partial.write_text(PARTIAL_DTS)
+    document = ws.description([{"name": "io", "kernel": str(guest), "device_tree": str(partial),
+                                "passthrough": [f"/pl061@{HOST_GPIO:x}"], "memory": "16M"}])
+    expect = [f"read 0x{address:016x} = 0x{value:016x}" for address, value in zip(reads, PL061_IDS)]
+    result = ws.boot(document, ["io: reading PL061 IDs", *expect], timeout=30)
+    assert "Failed to assign device" not in result.console
+    assert "is already used by domain" not in result.console
