@@ -1,0 +1,27 @@
+# For image recipes: put the dom0less boot files on the SD card's FAT boot
+# partition. Inherit it (or IMAGE_CLASSES += "xen_dom0less_image") and build
+# the image's wic type.
+
+# The deploy recipe making the boot files, and the DEPLOY_DIR_IMAGE
+# subdirectory it writes them to.
+XEN_DOM0LESS_BOOT_FILES_RECIPE ?= "dom0less-boot-files"
+XEN_DOM0LESS_DEPLOY_SUBDIR ?= "dom0less"
+# Entries of the machine's IMAGE_BOOT_FILES the boot files replace (a BSP's
+# own boot.scr would hide ours: U-Boot runs the first boot.scr it finds).
+XEN_DOM0LESS_BOOT_FILES_REPLACE ?= "boot.scr boot.cmd uEnv.txt"
+
+# Every boot file lands at the partition's root, where boot.scr looks for them.
+IMAGE_BOOT_FILES:remove = "${XEN_DOM0LESS_BOOT_FILES_REPLACE}"
+IMAGE_BOOT_FILES:append = " ${XEN_DOM0LESS_DEPLOY_SUBDIR}/*"
+
+# An SD card with a FAT boot partition and the root file system after it.
+IMAGE_FSTYPES:append = " wic"
+WKS_FILE ?= "dom0less-sdimage.wks.in"
+WKS_FILE_DEPENDS:append = " ${XEN_DOM0LESS_BOOT_FILES_RECIPE}"
+# wic's plugin writing IMAGE_BOOT_FILES: named bootimg-partition up to
+# scarthgap, bootimg_partition from walnascar on.
+XEN_DOM0LESS_WIC_BOOT_SOURCE ?= "${@'bootimg-partition' if 'scarthgap' in (d.getVar('LAYERSERIES_CORENAMES') or '').split() else 'bootimg_partition'}"
+# Size of the boot partition in MiB: Xen, the domU kernels and ramdisks.
+XEN_DOM0LESS_BOOT_PART_SIZE ?= "256"
+
+do_image_wic[depends] += "${XEN_DOM0LESS_BOOT_FILES_RECIPE}:do_deploy"

@@ -1,0 +1,64 @@
+SUMMARY = "Xen dom0less boot files: boot.scr, xen.dtb and the images Xen starts"
+DESCRIPTION = "Reads the system description named by XEN_DOM0LESS_SYSTEM, takes \
+               the images it names from this build's and the domU multiconfigs' deploy \
+               directories and deploys what U-Boot needs to start Xen and every domU at boot."
+HOMEPAGE = "https://github.com/meta-xen-dom0less/meta-xen-dom0less"
+LICENSE = "MIT"
+LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/MIT;md5=0835ade698e0bcf8506ecda2f7b4f302"
+
+inherit deploy nopackages xen_dom0less_system
+
+INHIBIT_DEFAULT_DEPS = "1"
+PACKAGE_ARCH = "${MACHINE_ARCH}"
+
+# The recipe giving Xen (its do_deploy makes xen-dom0less-${MACHINE} and its
+# .config); set to "xen" to boot meta-virtualization's hypervisor instead.
+XEN_DOM0LESS_XEN_PROVIDER ?= "xen-hypervisor-dom0less"
+# "1" when the description has a dom0: then the kernel is waited for too.
+XEN_DOM0LESS_DOM0 ?= "0"
+# Further "recipe:task" this build's images come from (the board's DTB, ...).
+XEN_DOM0LESS_DEPENDS ?= ""
+# The subdirectory of DEPLOY_DIR_IMAGE receiving the boot files.
+XEN_DOM0LESS_DEPLOY_SUBDIR ?= "dom0less"
+
+do_compile[depends] += "${XEN_DOM0LESS_XEN_PROVIDER}:do_deploy ${XEN_DOM0LESS_DEPENDS}"
+do_compile[depends] += "${@'virtual/kernel:do_deploy' if d.getVar('XEN_DOM0LESS_DOM0') == '1' else ''}"
+do_compile[file-checksums] += "${@xen_dom0less_system_checksums(d)} ${XEN_DOM0LESS_LIB_CHECKSUMS}"
+do_compile[cleandirs] = "${B}"
+do_compile[vardeps] += "XEN_DOM0LESS_SYSTEM"
+
+# nooelint: oelint.task.noanonpython - mcdepends depend on BBMULTICONFIG
+python () {
+    # One mcdepends per domU multiconfig, and only for enabled ones: BitBake
+    # refuses an mcdepends naming a multiconfig missing from BBMULTICONFIG.
+    enabled = (d.getVar("BBMULTICONFIG") or "").split()
+    for name, recipe, task, _ in xen_dom0less_multiconfigs(d):
+        if name not in enabled:
+            raise bb.parse.SkipRecipe(
+                "XEN_DOM0LESS_MULTICONFIGS names the multiconfig '%s' but BBMULTICONFIG (%s) "
+                "does not enable it: add BBMULTICONFIG += \"%s\" and conf/multiconfig/%s.conf"
+                % (name, " ".join(enabled) or "empty", name, name))
+        d.appendVarFlag("do_compile", "mcdepends", " mc:%s:%s:%s:%s"
+                        % (d.getVar("BB_CURRENT_MC") or "", name, recipe, task))
+        d.appendVarFlag("do_compile", "vardeps", " XEN_DOM0LESS_MC_DEPLOY_DIR[%s] "
+                        "XEN_DOM0LESS_MC_TASK[%s]" % (name, recipe))
+}
+
+python do_compile() {
+    try:
+        xen_dom0less.build.build(d.getVar("XEN_DOM0LESS_SYSTEM"),
+                                 d.getVar("B") + "/boot-files",
+                                 xen_dom0less_environ(d))
+    except xen_dom0less.errors.UserError as error:
+        bb.fatal("\n".join(error.problems))
+}
+
+do_configure[noexec] = "1"
+do_install[noexec] = "1"
+
+do_deploy() {
+    install -d ${DEPLOYDIR}/${XEN_DOM0LESS_DEPLOY_SUBDIR}
+    cp -R --no-dereference --preserve=mode,timestamps ${B}/boot-files/. \
+        ${DEPLOYDIR}/${XEN_DOM0LESS_DEPLOY_SUBDIR}/
+}
+addtask deploy after do_compile before do_build

@@ -1,0 +1,80 @@
+SUMMARY = "The Xen hypervisor alone, configured for a dom0less system description"
+DESCRIPTION = "Builds only the hypervisor binary with one make: Xen's defconfig, \
+               the Kconfig options the system description needs and the .cfg fragments in \
+               SRC_URI. No Xen tools, no target libraries: the cross compiler and the host \
+               tools Kconfig needs are its only dependencies."
+HOMEPAGE = "https://xenproject.org/"
+LICENSE = "GPL-2.0-only"
+# RELEASE-4.21.2's COPYING (md5 checked against xen-project/xen at that tag).
+LIC_FILES_CHKSUM = "file://COPYING;md5=d1a1e216f80b6d8da95fec897d0dbec9"
+
+# Coexists with meta-virtualization: this recipe PROVIDES only its own name
+# and deploys xen-dom0less-${MACHINE}*, so meta-virtualization's "xen" and
+# "xen-tools" (and its xen-${MACHINE} deploy names) are untouched and no
+# PREFERRED_PROVIDER is needed. The boot files take Xen from the recipe named
+# by XEN_DOM0LESS_XEN_PROVIDER (this one by default).
+
+# Kconfig is built from flex and bison sources.
+DEPENDS += "bison-native flex-native"
+
+# destsuffix=${BP} puts the tree where S defaults to on every supported release
+# (${WORKDIR}/${BP} on scarthgap, ${UNPACKDIR}/${BP} from walnascar on).
+SRC_URI = "git://xenbits.xen.org/git-http/xen.git;protocol=https;branch=stable-4.21;destsuffix=${BP}"
+# RELEASE-4.21.2 on stable-4.21, read from github.com/xen-project/xen (a mirror
+# of xenbits.xen.org/git-http/xen.git).
+SRCREV = "78c2a59f9edba7ee4da31c7c95ac52a003d56b91"
+
+inherit deploy nopackages xen_dom0less_system
+
+# Only the cross compiler from the default dependencies: the hypervisor is
+# freestanding and needs no C library or compiler runtime. Both spellings of
+# compilerlibs are removed (virtual/compilerlibs from walnascar on).
+BASE_DEFAULT_DEPS:remove = "virtual/libc virtual/compilerlibs virtual/${HOST_PREFIX}compilerlibs"
+
+COMPATIBLE_HOST = "(aarch64|arm).*-linux.*"
+PACKAGE_ARCH = "${MACHINE_ARCH}"
+
+# Xen's architecture name for TARGET_ARCH.
+XEN_DOM0LESS_XEN_ARCH ?= "${@'arm32' if d.getVar('TARGET_ARCH') == 'arm' else 'arm64'}"
+# Build the options the system description needs into this Xen ("0": defconfig
+# plus the .cfg fragments only).
+XEN_DOM0LESS_XEN_FROM_SYSTEM ?= "1"
+
+do_configure[noexec] = "1"
+do_install[noexec] = "1"
+
+do_compile[file-checksums] += "${@xen_dom0less_system_checksums(d) if d.getVar('XEN_DOM0LESS_XEN_FROM_SYSTEM') == '1' else ''} ${XEN_DOM0LESS_LIB_CHECKSUMS}"
+do_compile[cleandirs] = "${B}/xen-out"
+do_compile[vardeps] += "XEN_DOM0LESS_SYSTEM"
+
+python do_compile() {
+    fragments = [path for path in bb.fetch2.Fetch(d.getVar("SRC_URI").split(), d).localpaths()
+                 if path.endswith(".cfg")]
+    from_system = d.getVar("XEN_DOM0LESS_XEN_FROM_SYSTEM") == "1"
+    try:
+        xen_dom0less.xenbuild.build_hypervisor(
+            d.getVar("S"), d.getVar("B") + "/xen-out",
+            arch=d.getVar("XEN_DOM0LESS_XEN_ARCH"),
+            cross_compile=d.getVar("TARGET_PREFIX"),
+            description=d.getVar("XEN_DOM0LESS_SYSTEM") if from_system else None,
+            fragments=fragments,
+            jobs=oe.utils.parallel_make(d) or None,
+            build_dir=d.getVar("B") + "/xen-build",
+            environ=xen_dom0less_environ(d),
+            progress=bb.note)
+    except xen_dom0less.errors.UserError as error:
+        bb.fatal("\n".join(error.problems))
+}
+
+# B must not be S: the library refuses a source tree configured in place.
+B = "${WORKDIR}/build"
+
+do_deploy() {
+    install -m 0644 ${B}/xen-out/xen ${DEPLOYDIR}/xen-dom0less-${MACHINE}
+    install -m 0644 ${B}/xen-out/.config ${DEPLOYDIR}/xen-dom0less-${MACHINE}.config
+    install -m 0644 ${B}/xen-out/xen-kconfig.cfg ${DEPLOYDIR}/xen-dom0less-${MACHINE}-kconfig.cfg
+    if [ -e ${B}/xen-out/xen.efi ]; then
+        install -m 0644 ${B}/xen-out/xen.efi ${DEPLOYDIR}/xen-dom0less-${MACHINE}.efi
+    fi
+}
+addtask deploy after do_compile before do_build
