@@ -7,40 +7,40 @@ nodes; one renderer writes them into a DTB (patched mode), another as U-Boot
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Union
+from typing import NamedTuple, Union
 
 #: None: empty property; str: one string; tuple of str: string list; tuple of int: u32 cells
 Value = Union[None, str, tuple[str, ...], tuple[int, ...]]
 
 
-@dataclass(frozen=True)
-class Prop:
+class Prop(NamedTuple):
     name: str
     value: Value = None
 
 
-@dataclass
 class Node:
-    name: str
-    props: list[Prop] = field(default_factory=list)
-    children: list[Node] = field(default_factory=list)
+    """A node to create: properties in order, then children in order."""
+
+    __slots__ = ("children", "name", "props")
+
+    def __init__(self, name: str):
+        self.name = name
+        self.props: list[Prop] = []
+        self.children: list[Node] = []
 
     def add(self, name: str, value: Value = None) -> Node:
         self.props.append(Prop(name, value))
         return self
 
 
-@dataclass(frozen=True)
-class HostEdit:
+class HostEdit(NamedTuple):
     """Set one property on an existing node of the board's tree."""
 
     path: str
     prop: Prop
 
 
-@dataclass
-class ChosenTree:
+class ChosenTree(NamedTuple):
     """Everything dom0less adds to the board's device tree."""
 
     chosen_props: list[Prop]

@@ -7,8 +7,7 @@ need from the host DTB is read here once.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import fdt
 
@@ -18,15 +17,13 @@ from .model import Region
 DTB_MAGIC = b"\xd0\x0d\xfe\xed"
 
 
-@dataclass(frozen=True)
-class Cpu:
+class Cpu(NamedTuple):
     index: int
     path: str
     phandle: Optional[int]
 
 
-@dataclass(frozen=True)
-class Reservation:
+class Reservation(NamedTuple):
     region: Region
     origin: str  # "/memreserve/" or the /reserved-memory node path
 

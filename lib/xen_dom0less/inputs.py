@@ -32,14 +32,26 @@ class BlobCollector:
         self.problems = problems
         self.blobs: list[Blob] = []
         self._by_digest: dict[str, Blob] = {}
+        self._by_path: dict[tuple[Path, str], Optional[Blob]] = {}
         self._names: set[str] = set(reserved)
 
     def add(self, where: str, role: str, path: Path, user: str) -> Optional[Blob]:
-        """Blob for ``path`` used as ``role`` by ``user``; None (and a problem) if unusable."""
+        """Blob for ``path`` used as ``role`` by ``user``; None (and a problem) if unusable.
+
+        Each path is read and hashed once, however many domains name it.
+        """
+        key = (path, role)
+        if key in self._by_path:
+            blob = self._by_path[key]
+            if blob is not None:
+                blob.users.append(user)
+            else:
+                self._read(where, role, path)  # report the problem for this key too
+            return blob
         data = self._read(where, role, path)
-        if data is None:
-            return None
-        return self._blob(role, path, data, user)
+        blob = None if data is None else self._blob(role, path, data, user)
+        self._by_path[key] = blob
+        return blob
 
     def _read(self, where: str, role: str, path: Path) -> Optional[bytes]:
         if not path.is_file():

@@ -6,13 +6,11 @@ absolute. Nothing here is checked beyond the schema: see :mod:`validate`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Union
+from typing import NamedTuple, Optional, Union
 
 
-@dataclass(frozen=True)
-class Region:
+class Region(NamedTuple):
     address: int
     size: int
 
@@ -24,15 +22,13 @@ class Region:
         return self.address < other.end and other.address < self.end
 
 
-@dataclass(frozen=True)
-class LlcColoring:
+class LlcColoring(NamedTuple):
     xen_colors: Optional[str] = None
     size: Optional[int] = None
     ways: Optional[int] = None
 
 
-@dataclass(frozen=True)
-class Xen:
+class Xen(NamedTuple):
     image: Path
     version: str
     config: Optional[Path] = None
@@ -43,15 +39,13 @@ class Xen:
     xsm_policy: Optional[Path] = None
 
 
-@dataclass(frozen=True)
-class Host:
+class Host(NamedTuple):
     dtb: Path
     uboot_reserve: int
     disable: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Dom0:
+class Dom0(NamedTuple):
     kernel: Path
     memory: int
     vcpus: int = 1
@@ -60,36 +54,31 @@ class Dom0:
     llc_colors: Optional[str] = None
 
 
-@dataclass(frozen=True)
-class EventChannel:
+class EventChannel(NamedTuple):
     port: int
     peer: str
     peer_port: int
 
 
-@dataclass(frozen=True)
-class SharedMemoryUse:
+class SharedMemoryUse(NamedTuple):
     id: str
     guest_address: int
     role: Optional[str] = None
 
 
-@dataclass(frozen=True)
-class SharedMemory:
+class SharedMemory(NamedTuple):
     id: str
     size: int
     host_address: Optional[int] = None
 
 
-@dataclass(frozen=True)
-class Grant:
+class Grant(NamedTuple):
     version: Optional[int] = None
     frames: Optional[int] = None
     maptrack_frames: Optional[int] = None
 
 
-@dataclass(frozen=True)
-class Domain:
+class Domain(NamedTuple):
     name: str
     #: position in ``domains``, for messages that name the YAML key
     index: int
@@ -123,16 +112,14 @@ class Domain:
         return f"domains[{self.index}] ({self.name})"
 
 
-@dataclass(frozen=True)
-class Cpupool:
+class Cpupool(NamedTuple):
     name: str
     index: int
     cpus: tuple[Union[int, str], ...]
     scheduler: Optional[str] = None
 
 
-@dataclass(frozen=True)
-class Boot:
+class Boot(NamedTuple):
     load: str = "virtio 0:1"
     command: str = "booti"
     device_tree: str = "patched"
@@ -141,8 +128,7 @@ class Boot:
     align: int = 2 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class System:
+class System(NamedTuple):
     source: Path
     xen: Xen
     host: Host
@@ -150,4 +136,4 @@ class System:
     dom0: Optional[Dom0] = None
     cpupools: tuple[Cpupool, ...] = ()
     shared_memory: tuple[SharedMemory, ...] = ()
-    boot: Boot = field(default_factory=Boot)
+    boot: Boot = Boot()

@@ -6,9 +6,8 @@ this, never the raw description.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from . import model
 from .hostdt import HostTree
@@ -20,27 +19,37 @@ DTB_GROWTH = 64 * KiB
 FDT_COMMANDS_RESIZE = 64 * KiB
 
 
-@dataclass
 class Blob:
-    """One file U-Boot loads into RAM, shared by every module that uses it."""
+    """One file U-Boot loads into RAM, shared by every module that uses it.
 
-    role: str  # xen, dtb, script, xsm-policy, kernel, ramdisk, device-tree
-    file: str  # name in the output directory
-    source: Optional[Path]  # input file; None for what we generate
-    size: int  # bytes loaded
-    span: int  # bytes kept free from ``address`` (image_size, room to grow)
-    address: int = 0
-    sha256: str = ""
-    users: list[str] = field(default_factory=list)
-    data: Optional[bytes] = None  # generated content (compiled .dts), written as is
+    The only mutable record: the layout assigns ``address`` and collecting
+    inputs appends ``users``. A plain class because dataclasses cost start-up.
+    """
+
+    __slots__ = ("address", "data", "file", "role", "sha256", "size", "source", "span", "users")
+
+    def __init__(self, role: str, file: str, source: Optional[Path], size: int, span: int,
+                 sha256: str = "", users: Optional[list[str]] = None,
+                 data: Optional[bytes] = None):
+        self.role = role  # xen, dtb, script, xsm-policy, kernel, ramdisk, device-tree
+        self.file = file  # name in the output directory
+        self.source = source  # input file; None for what we generate
+        self.size = size  # bytes loaded
+        self.span = span  # bytes kept free from ``address`` (image_size, room to grow)
+        self.address = 0
+        self.sha256 = sha256
+        self.users = users if users is not None else []
+        self.data = data  # generated content (a compiled .dts), written as is
+
+    def __repr__(self) -> str:
+        return f"Blob({self.file!r}, {self.role}, 0x{self.address:x}+0x{self.span:x})"
 
     @property
     def region(self) -> model.Region:
         return model.Region(self.address, self.span)
 
 
-@dataclass(frozen=True)
-class Modules:
+class Modules(NamedTuple):
     """The blobs one domain boots from."""
 
     kernel: Blob
@@ -48,16 +57,16 @@ class Modules:
     device_tree: Optional[Blob] = None
 
 
-@dataclass(frozen=True)
-class Excluded:
+class Excluded(NamedTuple):
     """RAM the loader must not touch, and why."""
 
     region: model.Region
     reason: str
 
 
-@dataclass
-class Plan:
+class Plan(NamedTuple):
+    """Everything validated and placed; the only input of the renderers."""
+
     system: model.System
     host: HostTree
     blobs: list[Blob]
@@ -71,7 +80,6 @@ class Plan:
     xen_bootargs: str
     #: Kconfig option -> the description feature that needs it
     kconfig: dict[str, str]
-    warnings: list[str] = field(default_factory=list)
 
     @property
     def version(self) -> str:

@@ -45,16 +45,16 @@ def make_plan(system: System) -> Plan:
                users=["xen"])
     script = Blob(role="script", file="boot.scr", source=None, size=0,
                   span=_script_span(system), users=["u-boot"])
-    plan = Plan(
-        system=system, host=host, blobs=[], xen=xen, dtb=dtb, script=script,
-        xsm_policy=xsm, dom0=dom0, domains={k: v for k, v in domains.items() if v},
-        excluded=excluded_regions(system, host), xen_bootargs=xen_bootargs(system, host),
-        kconfig=needed)
-    _place_all(plan, collector.blobs, problems)
-    _check_fit(plan, problems)
+    excluded = excluded_regions(system, host)
+    blobs = [script, xen, dtb, *collector.blobs[1:]]
+    _place_all(system, host, excluded, blobs, problems)
+    _check_fit(system, host, excluded, blobs, problems)
     problems.raise_if_any()
-    plan.blobs.sort(key=lambda b: b.address)
-    return plan
+    return Plan(
+        system=system, host=host, blobs=sorted(blobs, key=lambda b: b.address), xen=xen,
+        dtb=dtb, script=script, xsm_policy=xsm, dom0=dom0,
+        domains={k: v for k, v in domains.items() if v}, excluded=excluded,
+        xen_bootargs=xen_bootargs(system, host), kconfig=needed)
 
 
 def _dtb_file(system: System) -> str:
@@ -142,24 +142,25 @@ def excluded_regions(system: System, host: HostTree) -> list[Excluded]:
     return found
 
 
-def _place_all(plan: Plan, inputs: list[Blob], problems: Problems) -> None:
-    system = plan.system
-    space = plan.host.memory_banks()
+def _place_all(system: System, host: HostTree, excluded: list[Excluded], blobs: list[Blob],
+               problems: Problems) -> None:
+    """Give every blob an address; the script first, at its fixed address if it has one."""
+    script = blobs[0]
+    space = host.memory_banks()
     if system.boot.load_region is not None:
         narrowed = system.boot.load_region
         space = [Region(max(b.address, narrowed.address),
                         min(b.end, narrowed.end) - max(b.address, narrowed.address))
                  for b in space if b.overlaps(narrowed)]
-    free = layout.free_regions(space, plan.excluded)
-    plan.blobs = [plan.script, plan.xen, plan.dtb, *inputs[1:]]
+    free = layout.free_regions(space, excluded)
     if system.boot.script_address is not None:
-        plan.script.address = system.boot.script_address
-        if not layout.claim(plan.script, free):
-            problems.add("boot.script_address", f"{hexaddr(plan.script.address)} is not free "
+        script.address = system.boot.script_address
+        if not layout.claim(script, free):
+            problems.add("boot.script_address", f"{hexaddr(script.address)} is not free "
                                                 "RAM inside the load region: "
-                                                + _where_taken(plan, plan.script.region))
-    for blob in plan.blobs:
-        if blob is plan.script and system.boot.script_address is not None:
+                                                + _where_taken(excluded, script.region))
+    for blob in blobs:
+        if blob is script and system.boot.script_address is not None:
             continue
         if not layout.place(blob, free, system.boot.align):
             largest = max((r.size for r in free), default=0)
@@ -170,8 +171,8 @@ def _place_all(plan: Plan, inputs: list[Blob], problems: Problems) -> None:
             return
 
 
-def _where_taken(plan: Plan, region: Region) -> str:
-    for item in plan.excluded:
+def _where_taken(excluded: list[Excluded], region: Region) -> str:
+    for item in excluded:
         if item.region.overlaps(region):
             return f"it overlaps {item.reason}"
     return "it lies outside RAM or the load region"
@@ -181,12 +182,12 @@ def _blob_key(blob: Blob) -> str:
     return f"{blob.role} of {', '.join(blob.users)}"
 
 
-def _check_fit(plan: Plan, problems: Problems) -> None:
-    """Guests' RAM plus everything loaded must fit in what RAM is left."""
-    system = plan.system
-    total = sum(b.size for b in plan.host.memory_banks())
-    taken = sum(e.region.size for e in plan.excluded)
-    loaded = sum(b.span for b in plan.blobs)
+def _check_fit(system: System, host: HostTree, excluded: list[Excluded], blobs: list[Blob],
+               problems: Problems) -> None:
+    """Guests' RAM plus everything loaded (Xen twice: it relocates) must fit in RAM."""
+    total = sum(b.size for b in host.memory_banks())
+    taken = sum(e.region.size for e in excluded)
+    loaded = sum(b.span for b in blobs)
     demand = 0
     for domain in system.domains:
         memory = domain.memory or sum(r.size for r in domain.static_memory)
@@ -195,7 +196,7 @@ def _check_fit(plan: Plan, problems: Problems) -> None:
         demand += memory // 256 + domain.vcpus * MiB  # default P2M pool
     if system.dom0 is not None:
         demand += system.dom0.memory
-    available = total - taken - loaded - plan.xen.span
+    available = total - taken - loaded - blobs[1].span
     if demand > available:
         problems.add("domains", f"the guests need {format_size(demand)} of RAM (with Xen's "
                                 f"P2M pools) but only {format_size(max(available, 0))} is "

@@ -52,6 +52,7 @@ class _Rules:
         self.banks = host.memory_banks()
         self.cpus = host.cpus()
         self.names = {d.name for d in system.domains}
+        self.max_vcpus = MAX_VCPUS.get(host.gic_version() or 3, 128)
 
     def add(self, where: str, message: str) -> None:
         self.problems.add(where, message)
@@ -154,10 +155,9 @@ class _Rules:
     def domain(self, domain: Domain) -> None:
         key = domain.key
         self.memory(domain)
-        limit = MAX_VCPUS.get(self.host.gic_version() or 3, 128)
-        if domain.vcpus > limit:
+        if domain.vcpus > self.max_vcpus:
             self.add(f"{key}.vcpus", f"{domain.vcpus} vCPUs is more than Xen's virtual GIC "
-                                     f"supports ({limit}): lower it")
+                                     f"supports ({self.max_vcpus}): lower it")
         if domain.direct_map:
             self.needs(f"{key}.direct_map", "direct_map")
             if not domain.static_memory:

@@ -7,7 +7,7 @@ the target release does not have, and the Kconfig fragment is computed from it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 Version = tuple[int, int]
 
@@ -19,8 +19,7 @@ def parse_version(text: str) -> Version:
     return int(major), int(minor)
 
 
-@dataclass(frozen=True)
-class Feature:
+class Feature(NamedTuple):
     """One description feature: the first Xen release with it and the options it needs."""
 
     title: str

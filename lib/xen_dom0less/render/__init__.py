@@ -7,7 +7,6 @@ adding an artefact means adding a module to RENDERERS, nothing else.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from functools import cached_property
 
 from .. import chosen
@@ -18,13 +17,13 @@ from ..plan import Blob, Plan
 RENDERERS = ("devicetree", "uboot_script", "script_image", "kconfig_fragment", "manifest")
 
 
-@dataclass
 class Context:
     """The plan plus what renderers share: the /chosen tree and files made so far."""
 
-    plan: Plan
-    source_date_epoch: int
-    outputs: dict[str, bytes]
+    def __init__(self, plan: Plan, source_date_epoch: int):
+        self.plan = plan
+        self.source_date_epoch = source_date_epoch
+        self.outputs: dict[str, bytes] = {}
 
     @cached_property
     def tree(self) -> ChosenTree:
@@ -38,7 +37,7 @@ class Context:
 
 def render_all(plan: Plan, source_date_epoch: int) -> dict[str, bytes]:
     """Every generated file (not the copied binaries), by output file name."""
-    context = Context(plan=plan, source_date_epoch=source_date_epoch, outputs={})
+    context = Context(plan, source_date_epoch)
     for name in RENDERERS:
         module = importlib.import_module(f"{__name__}.{name}")
         context.outputs.update(module.render(context))

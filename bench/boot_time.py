@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Guest time from reset to each domU's first line, for several ways of booting the same system.
+
+QEMU runs with -smp 1 -icount shift=0,sleep=off (one instruction = 1 ns of
+guest time) and Xen with console_timestamps=boot, so Xen's side is
+identical run to run. The bare-metal domU prints the physical counter it
+read on entry (counting from reset); the difference from Xen's stamp on that
+line dates Xen's clock, which turns every Xen stamp into time since reset.
+What happens before Xen (U-Boot waiting for the disk or the network) follows
+the host's I/O, so the median of --runs boots is shown.
+Needs `dom0less setup` first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import re
+import statistics
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
+
+import yaml
+
+from xen_dom0less.build import build
+from xen_dom0less.guests import baremetal, initramfs
+from xen_dom0less.qemu import inputs, runner
+from xen_dom0less.qemu.machine import Machine
+
+RTOS = "bench-rtos: up"
+LINUX = "bench-linux: up"
+DOM0 = "bench-dom0: up"
+COUNTER = re.compile(r"counter 0x([0-9a-f]+) frequency 0x([0-9a-f]+)")
+MACHINE = Machine(smp=1, icount=True)
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    floor: bool = False
+    device_tree: str = "patched"
+    load: str = "virtio 0:1"
+    gzip_kernel: bool = False
+    dom0: bool = False
+
+
+VARIANTS = (
+    Variant("patched, Image, virtio (baseline)"),
+    Variant("fdt-commands", device_tree="fdt-commands"),
+    Variant("gzip kernel", gzip_kernel=True),
+    Variant("TFTP", load="tftp"),
+    Variant("dom0 + 2 domUs", dom0=True),
+    Variant("floor: no U-Boot", floor=True),
+)
+
+
+@dataclass(frozen=True)
+class Times:
+    xen_clock: float  # when Xen's clock started, seconds since reset
+    rtos: float
+    linux: float
+    wall: float
+
+
+def files(work: Path, found: inputs.GuestInputs) -> dict[str, Path]:
+    """The guests and inputs every variant shares."""
+    rtos = baremetal.write(baremetal.Program(RTOS, print_counter=True), work / "rtos.bin")
+    kernel_gz = work / "Image.gz"
+    kernel_gz.write_bytes(gzip.compress(found.kernel.read_bytes(), mtime=0))
+    return {
+        "xen": found.xen, "dtb": MACHINE.dumpdtb(work / "virt.dtb"), "rtos": rtos,
+        "kernel": found.kernel, "kernel_gz": kernel_gz,
+        "initrd": initramfs.write(LINUX, found.busybox, work / "linux.cpio"),
+        "dom0_initrd": initramfs.write(DOM0, found.busybox, work / "dom0.cpio"),
+    }
+
+
+def description(variant: Variant, f: dict[str, Path]) -> dict:
+    kernel = str(f["kernel_gz"] if variant.gzip_kernel else f["kernel"])
+    document = {
+        "version": 1,
+        "xen": {"image": str(f["xen"]), "version": "4.17",
+                "extra_bootargs": "console_timestamps=boot"},
+        "host": {"dtb": str(f["dtb"])},
+        "boot": {"load": variant.load, "device_tree": variant.device_tree,
+                 "script_address": 0x40200000},
+        "domains": [
+            {"name": "rtos", "kernel": str(f["rtos"]), "memory": "16M"},
+            {"name": "linux", "kernel": kernel, "ramdisk": str(f["initrd"]),
+             "cmdline": "console=ttyAMA0 quiet", "memory": "256M"},
+        ],
+    }
+    if variant.dom0:
+        document["host"]["disable"] = ["/pl061@9030000"]
+        document["dom0"] = {"kernel": kernel, "ramdisk": str(f["dom0_initrd"]),
+                            "cmdline": "console=hvc0 quiet", "memory": "512M"}
+    return document
+
+
+def measure(variant: Variant, f: dict[str, Path], work: Path) -> Times:
+    spec = work / "system.yaml"
+    spec.write_text(yaml.safe_dump(description(variant, f), sort_keys=False))
+    outdir = work / "out"
+    build(spec, outdir)
+    expect = [RTOS, "frequency", LINUX] + ([DOM0] if variant.dom0 else [])
+    result = runner.boot(outdir, expect, timeout=300, machine=MACHINE, floor=variant.floor)
+    if not result.ok:
+        raise SystemExit(f"{variant.name}: {result.reason}\n{result.console[-3000:]}")
+    counter = result.hits["frequency"]
+    count, hertz = (int(x, 16) for x in COUNTER.search(counter.line).groups())
+    arrival = count / hertz
+    xen_clock = arrival - counter.xen
+    return Times(xen_clock, arrival, xen_clock + result.hits[LINUX].xen, result.elapsed)
+
+
+def median(samples: list[Times]) -> Times:
+    return Times(*(statistics.median(getattr(s, field) for s in samples)
+                   for field in ("xen_clock", "rtos", "linux", "wall")))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="boots per variant (median shown)")
+    args = parser.parse_args()
+    found = inputs.installed()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="dom0less-bench-") as tmp:
+        work = Path(tmp)
+        shared = files(work, found)
+        for variant in VARIANTS:
+            runs = []
+            for index in range(args.runs):
+                run_dir = work / f"{VARIANTS.index(variant)}-{index}"
+                run_dir.mkdir()
+                runs.append(measure(variant, shared, run_dir))
+            rows.append((variant.name, median(runs)))
+            print(f"  measured {variant.name}", file=sys.stderr, flush=True)
+    print(f"Guest time from reset (s), QEMU virt -smp 1 -icount shift=0; median of {args.runs}")
+    print()
+    print("| variant | Xen starts | bare-metal domU first line | Linux domU first line "
+          "| host wall (s) |")
+    print("|---|---:|---:|---:|---:|")
+    for name, t in rows:
+        print(f"| {name} | {t.xen_clock:.3f} | {t.rtos:.3f} | {t.linux:.3f} | {t.wall:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
