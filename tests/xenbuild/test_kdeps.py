@@ -24,6 +24,7 @@ config EXPERT
 COMMON_KCONFIG = """\
 menu "Common"
     depends on ARM
+    visible if EXPERT || UNSUPPORTED
 
 config STATIC_MEMORY
     bool "Static Allocation Support (UNSUPPORTED)" if UNSUPPORTED
@@ -65,16 +66,17 @@ def known(tmp_path: Path) -> dict[str, kdeps.Definition]:
 
 def test_conditions_come_from_prompts_depends_menus_and_ifs(known) -> None:
     assert known["UNSUPPORTED"] == kdeps.Definition([], prompt=True)
-    assert known["STATIC_MEMORY"].conditions == ["ARM", "UNSUPPORTED"]
-    assert known["STATIC_SHM"].conditions == ["ARM", "STATIC_MEMORY"]
-    assert known["SAFE_DEFAULTS"].conditions == ["ARM", "!EXPERT"]
+    menu = ["ARM", "EXPERT || UNSUPPORTED"]
+    assert known["STATIC_MEMORY"].conditions == [*menu, "UNSUPPORTED"]
+    assert known["STATIC_SHM"].conditions == [*menu, "STATIC_MEMORY"]
+    assert known["SAFE_DEFAULTS"].conditions == [*menu, "!EXPERT"]
     assert known["ARM"] == kdeps.Definition([], prompt=False)
     assert "X86" not in known
 
 
 def explain(known, option: str, value: str = "y", **resolved: str) -> str:
-    return kdeps.explain(option, Wish(value, "my.cfg:3"), {"ARM": "y", **resolved}, known,
-                         "4.17")
+    resolved = {"ARM": "y", "EXPERT": "y", "UNSUPPORTED": "y", **resolved}
+    return kdeps.explain(option, Wish(value, "my.cfg:3"), resolved, known, "4.17")
 
 
 def test_missing_dependency_is_named(known) -> None:
@@ -96,4 +98,9 @@ def test_unknown_option_and_other_architecture(known) -> None:
 
 def test_option_kept_on_and_met_dependencies(known) -> None:
     assert "selects it or it has no prompt" in explain(known, "ARM", "n")
-    assert "'make menuconfig'" in explain(known, "STATIC_MEMORY", "y", UNSUPPORTED="y")
+    assert "'make menuconfig'" in explain(known, "STATIC_MEMORY", "y")
+
+
+def test_menu_visibility_is_a_dependency(known) -> None:
+    assert explain(known, "STATIC_MEMORY", EXPERT="n", UNSUPPORTED="n").endswith(
+        "add CONFIG_EXPERT=y, CONFIG_UNSUPPORTED=y to a config fragment")

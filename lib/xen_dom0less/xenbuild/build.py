@@ -68,7 +68,7 @@ def build_hypervisor(source_path: Path, outdir: Path, *, arch: str = "arm64",
     if (root / "xen" / ".config").exists():
         raise UserError(f"{root}/xen has been configured in place (xen/.config exists): run "
                         f"'make -C {root}/xen distclean' or give a clean copy of the source")
-    wanted = wishes.collect(_needed(description, version), fragments)
+    wanted = wishes.collect(_needed(description, version, environ), fragments)
     outdir = Path(outdir).resolve()
     outdir.mkdir(parents=True, exist_ok=True)
     build = Path(build_dir or outdir / "build").resolve()
@@ -95,11 +95,12 @@ def default_jobs() -> int:
     return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
-def _needed(description: Optional[Path], version: str) -> dict[str, str]:
+def _needed(description: Optional[Path], version: str,
+            environ: Mapping[str, str]) -> dict[str, str]:
     """Options the description's features need, after checking it targets this Xen."""
     if description is None:
         return {}
-    system = description_loader.load(Path(description))
+    system = description_loader.load(Path(description), environ)
     if xen_versions.parse_version(system.xen.version) != xen_versions.parse_version(version):
         raise UserError(f"{description}: xen.version is {system.xen.version} but the source is "
                         f"Xen {version}: build the matching source or fix xen.version")

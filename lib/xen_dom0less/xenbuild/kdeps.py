@@ -1,8 +1,8 @@
 """Why Kconfig dropped a setting, read from the Kconfig files of the Xen source itself.
 
 Reading the source (rather than a table) keeps the advice right for any Xen
-release: each option's ``depends on``, ``if`` blocks, menus and prompt
-conditions are collected, and the unmet ones are named.
+release: each option's ``depends on``, ``if`` blocks, menus (``visible if``
+too) and prompt conditions are collected, and the unmet ones are named.
 """
 
 from __future__ import annotations
@@ -64,8 +64,8 @@ def _read(text: str, found: dict[str, Definition]) -> None:
             if word.startswith("end") and frames:
                 frames.pop()
             entry = attach = None
-        elif word == "depends" and attach is not None:
-            attach.append(line[len("depends on"):].strip())
+        elif word in ("depends", "visible") and attach is not None:
+            attach.append(line.split(maxsplit=2)[2])
         elif entry is not None and (prompt := _PROMPT.match(line)):
             entry.prompt = True
             if prompt.group(1):

@@ -3,8 +3,9 @@
 xen/Makefile takes XEN_BUILD_DATE, XEN_BUILD_TIME, XEN_WHOAMI, XEN_DOMAIN and
 XEN_BUILD_HOST from the environment when they are set, and otherwise asks
 ``date``, ``$USER``, ``dnsdomainname`` and ``hostname``. The absolute source
-and build paths reach ``__FILE__`` strings (assertions, BUG frames) unless
-the compiler maps them away, which Xen lets us add via EXTRA_CFLAGS_XEN_CORE.
+and build paths reach ``__FILE__`` strings (assertions, BUG frames) and the
+debug information unless the compiler maps them away (Xen takes extra flags
+from EXTRA_CFLAGS_XEN_CORE).
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ def environment(root: Path, build_dir: Path, environ: Mapping[str, str]) -> dict
         **IDENTITY,
     }
     chosen.update({name: environ[name] for name in chosen if name in environ})
-    maps = f"-ffile-prefix-map={root}/= -ffile-prefix-map={build_dir}/="
+    # The build directory is also DWARF's comp_dir, which has no trailing slash;
+    # its hash in xen-syms' build-id note is copied into xen.
+    maps = f"-ffile-prefix-map={root}/= -ffile-prefix-map={build_dir}=."
     chosen["EXTRA_CFLAGS_XEN_CORE"] = f"{environ.get('EXTRA_CFLAGS_XEN_CORE', '')} {maps}".strip()
     chosen.update(LC_ALL="C", TZ="UTC")
     return chosen

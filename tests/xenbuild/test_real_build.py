@@ -1,0 +1,98 @@
+"""Real builds of Debian's Xen source: options kept, products, reproducibility, refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from xen_dom0less import description, kconfig, planner
+from xen_dom0less.errors import UserError
+from xen_dom0less.xenbuild import BuildResult, build_hypervisor, source
+
+from .conftest import PARTITIONED, build_partitioned
+
+pytestmark = pytest.mark.xenbuild
+
+FEATURES = ("UNSUPPORTED", "STATIC_MEMORY", "BOOT_TIME_CPUPOOLS", "STATIC_SHM", "SCHED_NULL")
+
+
+def test_the_description_options_are_in_the_resolved_config(
+        partitioned_build: BuildResult) -> None:
+    config = kconfig.read(partitioned_build.config)
+    assert {option: config.get(option) for option in FEATURES} == dict.fromkeys(FEATURES, "y")
+    assert set(FEATURES) <= set(partitioned_build.settings)
+    assert partitioned_build.version == "4.17"
+
+
+def test_products_are_collected(partitioned_build: BuildResult) -> None:
+    assert partitioned_build.xen.read_bytes()[0x38:0x3C] == b"ARM\x64"
+    assert partitioned_build.xen_syms.read_bytes()[:4] == b"\x7fELF"
+    assert "CONFIG_STATIC_SHM=y" in partitioned_build.fragment.read_text()
+    assert "  LD      " in partitioned_build.log.read_text()
+
+
+def test_same_source_config_and_epoch_give_an_identical_xen(
+        partitioned_build: BuildResult, xen_source: Path, build_environ: dict[str, str],
+        expert_fragment: Path, tmp_path: Path) -> None:
+    again = build_partitioned(xen_source, tmp_path / "again", build_environ, expert_fragment)
+    assert again.xen.read_bytes() == partitioned_build.xen.read_bytes()
+
+
+def test_the_scheduler_needs_expert_and_the_message_says_so(
+        xen_source: Path, build_environ: dict[str, str], tmp_path: Path) -> None:
+    with pytest.raises(UserError) as raised:
+        build_hypervisor(xen_source, tmp_path / "out", description=PARTITIONED,
+                         environ=build_environ, progress=lambda line: None)
+    assert any(problem.startswith("CONFIG_SCHED_NULL=y (asked for by cpupool 'rt' scheduler "
+                                  "null) was not kept") and "CONFIG_EXPERT=y" in problem
+               for problem in raised.value.problems)
+
+
+def test_a_dropped_option_names_the_dependency(xen_source: Path, tmp_path: Path) -> None:
+    fragment = tmp_path / "shm.cfg"
+    fragment.write_text("CONFIG_STATIC_SHM=y\n")
+    with pytest.raises(UserError) as raised:
+        build_hypervisor(xen_source, tmp_path / "out", fragments=[fragment],
+                         progress=lambda line: None)
+    assert raised.value.problems == [
+        f"CONFIG_STATIC_SHM=y (asked for by {fragment}:1) was not kept: Kconfig made it n "
+        "because its dependencies are not met: add CONFIG_UNSUPPORTED=y, "
+        "CONFIG_STATIC_MEMORY=y to a config fragment"]
+
+
+def test_a_description_for_another_release_is_refused(xen_source: Path, tmp_path: Path,
+                                                      build_environ: dict[str, str]) -> None:
+    other = variant(tmp_path, lambda doc: doc["xen"].update(version="4.19"))
+    with pytest.raises(UserError, match=r"xen\.version is 4\.19 but the source is Xen 4\.17"):
+        build_hypervisor(xen_source, tmp_path / "out", description=other,
+                         environ=build_environ)
+    assert source.version(xen_source) == "4.17"
+
+
+def variant(tmp_path: Path, change) -> Path:
+    """The partitioned example, changed, written where its relative paths still work."""
+    document = yaml.safe_load(PARTITIONED.read_text())
+    document["host"]["dtb"] = str(PARTITIONED.parent / document["host"]["dtb"])
+    change(document)
+    path = tmp_path / "system.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def test_planner_accepts_the_built_config_and_refuses_a_feature_it_lacks(
+        partitioned_build: BuildResult, build_environ: dict[str, str],
+        tmp_path: Path) -> None:
+    def with_config(doc: dict) -> None:
+        doc["xen"]["config"] = str(partitioned_build.config)
+
+    def needing_rtds(doc: dict) -> None:
+        with_config(doc)
+        doc["cpupools"][0]["scheduler"] = "rtds"
+
+    accepted = description.load(variant(tmp_path, with_config), build_environ)
+    assert planner.make_plan(accepted).kconfig
+    refused = description.load(variant(tmp_path, needing_rtds), build_environ)
+    with pytest.raises(UserError, match=r"CONFIG_SCHED_RTDS is not enabled in \.config"):
+        planner.make_plan(refused)
