@@ -69,3 +69,11 @@ def test_agrees_with_jsonschema_on_mutated_examples(case):
     ours = schema_check.check(document) == []
     theirs = jsonschema.Draft202012Validator(SCHEMA).is_valid(document)
     assert ours == theirs, json.dumps(document)
+
+
+def test_reference_page_is_generated_from_schema():
+    from xen_dom0less import schema_doc
+
+    page = (EXAMPLES.parent / "docs" / "description.md").read_text()
+    assert page == schema_doc.render(), \
+        "docs/description.md is stale: python3 -m xen_dom0less.schema_doc > docs/description.md"
