@@ -1,6 +1,7 @@
 /*
  * A tiny bare-metal arm64 domU: prints a marker through a PL011 UART, then
- * optionally its own load address, a write, a few MMIO words and a polled
+ * optionally the physical counter read on entry (time since reset, for boot
+ * benchmarks), its own load address, a write, a few MMIO words and a polled
  * word, then idles in wfi.
  *
  * Everything it does is driven by the parameter block at `params`, which
@@ -27,6 +28,7 @@
         .equ    P_MARKER, P_READ_ADDRS + 8 * MAX_READS
         .equ    MARKER_SIZE, 128
         .equ    FLAG_LOAD_ADDRESS, 0
+        .equ    FLAG_COUNTER, 1
 
         .text
         .global _head
@@ -42,6 +44,7 @@ _head:
         .long   0
 
 start:
+        mrs     x25, cntpct_el0         /* first, so it dates our arrival */
         msr     daifset, #0xf
         adr     x0, stack_top
         mov     sp, x0
@@ -52,6 +55,16 @@ start:
         bl      puts
         bl      newline
 
+        ldr     x0, [x20, #P_FLAGS]
+        tbz     x0, #FLAG_COUNTER, 0f
+        adr     x0, msg_counter
+        mov     x1, x25
+        bl      put_labelled
+        adr     x0, msg_frequency
+        mrs     x1, cntfrq_el0
+        bl      put_labelled
+        bl      newline
+0:
         ldr     x0, [x20, #P_FLAGS]
         tbz     x0, #FLAG_LOAD_ADDRESS, 1f
         adr     x0, msg_loaded
@@ -164,6 +177,8 @@ putc:
         str     w0, [x19, #UART_DR]
         ret
 
+msg_counter:    .asciz  "counter "
+msg_frequency:  .asciz  " frequency "
 msg_loaded:     .asciz  "load address "
 msg_write:      .asciz  "write "
 msg_written:    .asciz  "written"

@@ -20,16 +20,18 @@ MARKER_SIZE = 128
 #: Xen's vpl011 for a normal domU (GUEST_PL011_BASE); direct-mapped ones use the host UART.
 VPL011_BASE = 0x22000000
 FLAG_LOAD_ADDRESS = 1 << 0
+FLAG_COUNTER = 1 << 1
 # magic, uart, flags, write address, write value, poll address, read count, reads, marker
 _LAYOUT = struct.Struct(f"<8s6Q{MAX_READS}Q{MARKER_SIZE}s")
 
 
 @dataclass(frozen=True)
 class Program:
-    """What the guest does, in order: marker, load address, write, reads, poll."""
+    """What the guest does, in order: marker, counter, load address, write, reads, poll."""
 
     marker: str
     uart: int = VPL011_BASE
+    print_counter: bool = False  # CNTPCT_EL0 on entry and CNTFRQ_EL0: time since reset
     print_load_address: bool = False
     write: Optional[tuple[int, int]] = None  # (address, 32-bit value)
     reads: tuple[int, ...] = ()  # addresses of 32-bit words to print
@@ -44,7 +46,8 @@ class Program:
         if any(addr % 4 for addr in (*self.reads, *(a for a in (self.poll,) if a))):
             raise ValueError("MMIO addresses must be 4-byte aligned (the MMU is off)")
         write_addr, write_value = self.write or (0, 0)
-        flags = FLAG_LOAD_ADDRESS if self.print_load_address else 0
+        flags = (FLAG_LOAD_ADDRESS if self.print_load_address else 0) | (
+            FLAG_COUNTER if self.print_counter else 0)
         reads = list(self.reads) + [0] * (MAX_READS - len(self.reads))
         return _LAYOUT.pack(MAGIC, self.uart, flags, write_addr, write_value, self.poll or 0,
                             len(self.reads), *reads, marker)

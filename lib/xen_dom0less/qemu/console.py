@@ -23,6 +23,8 @@ FATAL = (
     "dom0less: ERROR",  # our boot script and bootcmd
 )
 XEN_STAMP = re.compile(r"^\(XEN\) \[\s*(\d+\.\d+)\]")
+#: Lines after a fatal one worth quoting: a Xen panic gives its reason on the next line.
+FATAL_CONTEXT = 3
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,17 @@ class Console:
         self.expect = list(dict.fromkeys(expect))
         self.echo = echo
         self.hits: dict[str, Hit] = {}
-        self.fatal: Optional[str] = None
+        self._fatal_at: Optional[int] = None
         self._lines: list[str] = []
         self._partial = b""
+
+    @property
+    def fatal(self) -> Optional[str]:
+        """The first fatal line and the few after it, joined; None while all is well."""
+        if self._fatal_at is None:
+            return None
+        lines = self._lines[self._fatal_at:self._fatal_at + 1 + FATAL_CONTEXT]
+        return " | ".join(text for text in (line.strip() for line in lines) if text)
 
     @property
     def complete(self) -> bool:
@@ -62,8 +72,6 @@ class Console:
         *lines, self._partial = (self._partial + data).split(b"\n")
         for raw in lines:
             self._line(raw.decode(errors="replace").rstrip("\r"), now)
-        # A guest idling after a marker without a newline still counts (raw dom0 output).
-        self._match(self._partial.decode(errors="replace"), now)
 
     def finish(self, now: float) -> None:
         """Account for a last line without a newline."""
@@ -76,11 +84,10 @@ class Console:
         if self.echo is not None:
             self.echo(line)
         self._match(line, now)
-        if self.fatal is None and any(pattern in line for pattern in FATAL):
-            self.fatal = line.strip()
+        if self._fatal_at is None and any(pattern in line for pattern in FATAL):
+            self._fatal_at = len(self._lines) - 1
 
     def _match(self, line: str, now: float) -> None:
-        line = line.rstrip("\r")
         for text in self.missing:
             if text in line:
                 stamp = XEN_STAMP.match(line)

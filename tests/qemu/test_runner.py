@@ -1,0 +1,49 @@
+"""The watch loop, driven by a shell standing in for QEMU: success, failure, timeout, cleanup."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from xen_dom0less.qemu.console import Console
+from xen_dom0less.qemu.runner import watch
+
+
+def shell(script: str) -> list[str]:
+    return ["/bin/sh", "-c", script]
+
+
+def test_stops_as_soon_as_every_marker_appeared_and_kills_its_process_group(tmp_path):
+    pid_file = tmp_path / "child"
+    result = watch(shell(f"sleep 600 & echo $! > {pid_file}; echo one; echo two; wait"),
+                   Console(["one", "two"]), timeout=30)
+    assert result.ok and result.elapsed < 10
+    child = int(pid_file.read_text())
+    for _ in range(50):
+        if not os.path.exists(f"/proc/{child}"):
+            break
+        time.sleep(0.1)
+    assert not os.path.exists(f"/proc/{child}")
+
+
+def test_fatal_line_fails_without_waiting_for_the_timeout():
+    result = watch(shell("echo '## Error: \"bootcmd\" not defined'; sleep 600"),
+                   Console(["never"]), timeout=60)
+    assert not result.ok and result.elapsed < 10
+    assert result.reason.startswith("## Error")
+
+
+def test_timeout_names_the_missing_markers():
+    result = watch(shell("echo seen; sleep 600"), Console(["seen", "absent"]), timeout=1)
+    assert not result.ok
+    assert result.reason == "timed out after 1 s waiting for 'absent'"
+
+
+def test_exit_before_markers_is_a_failure():
+    result = watch(shell("echo bye; exit 3"), Console(["absent"]), timeout=30)
+    assert result.reason == "QEMU exited (status 3) before 'absent'"
+
+
+def test_no_markers_runs_until_exit():
+    result = watch(shell("echo a; echo b"), Console([]), timeout=None)
+    assert result.ok and result.console == "a\nb\n"
