@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Optional
 
-from . import xen_versions
 from .dtree import ChosenTree, HostEdit, Node, Prop, cells
 from .model import Domain, Region
 from .plan import Blob, Modules, Plan
@@ -169,7 +168,7 @@ class _Builder:
             node.add("sve")
         elif domain.sve:
             node.add("sve", (int(domain.sve),))
-        if domain.iommu is not None and xen_versions.has(self.plan.version, "iommu"):
+        if domain.iommu is not None:
             node.add("passthrough", "enabled" if domain.iommu else "disabled")
         if domain.llc_colors:
             node.add("llc-colors", domain.llc_colors)

@@ -149,6 +149,9 @@ class _Rules:
         if dom0.memory < 16 * 1024 * KiB:
             self.add("dom0.memory", f"{format_size(dom0.memory)} is too little for a "
                                     "Linux dom0: give at least 16M")
+        if dom0.vcpus > len(self.cpus) and self.cpus:
+            self.add("dom0.vcpus", f"{dom0.vcpus} vCPUs but the board has {len(self.cpus)} "
+                                   "CPUs: Xen caps dom0 at one vCPU per CPU")
         if dom0.llc_colors is not None and self.needs("dom0.llc_colors", "llc_coloring"):
             self.colors("dom0.llc_colors", dom0.llc_colors)
 
@@ -185,9 +188,10 @@ class _Rules:
         if domain.passthrough and domain.device_tree is None:
             self.add(f"{key}.passthrough", "passed-through devices must be described to the "
                                            "guest: add a device_tree with a /passthrough node")
-        if domain.passthrough and domain.nr_spis == 0:
-            self.add(f"{key}.nr_spis", "0 SPIs leaves the passed-through devices without "
-                                       "interrupts: drop nr_spis or raise it")
+        if domain.nr_spis == 0 and (domain.passthrough or domain.vpl011):
+            self.add(f"{key}.nr_spis", "0 SPIs leaves the vpl011 console and passed-through "
+                                       "devices without interrupts (the guest runs silently): "
+                                       "drop nr_spis or raise it")
 
     def memory(self, domain: Domain) -> None:
         key = domain.key
