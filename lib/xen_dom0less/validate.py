@@ -1,8 +1,9 @@
 """Semantic rules on the description and the board, checked before any output.
 
 Each rule exists because Xen would otherwise panic, BUG, fault or silently
-misbehave at boot (see docs/validation.md). Every problem is collected so the
-user sees them all at once; addresses are checked later by the layout.
+misbehave at boot (tests/core/test_rules.py has one case per rule). Every
+problem is collected so the user sees them all at once; addresses are
+checked later by the layout.
 """
 
 from __future__ import annotations
