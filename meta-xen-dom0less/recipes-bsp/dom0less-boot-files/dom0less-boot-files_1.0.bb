@@ -45,6 +45,10 @@ python () {
 }
 
 python do_compile() {
+    # Plain imports (never "import ... as"): the full dotted names below are
+    # what BitBake's signature generator sees.
+    import xen_dom0less.build
+    import xen_dom0less.errors
     try:
         xen_dom0less.build.build(d.getVar("XEN_DOM0LESS_SYSTEM"),
                                  d.getVar("B") + "/boot-files",

@@ -48,6 +48,10 @@ do_compile[cleandirs] = "${B}/xen-out"
 do_compile[vardeps] += "XEN_DOM0LESS_SYSTEM"
 
 python do_compile() {
+    # Plain imports (never "import ... as"): the full dotted names below are
+    # what BitBake's signature generator sees.
+    import xen_dom0less.errors
+    import xen_dom0less.xenbuild
     fragments = [path for path in bb.fetch2.Fetch(d.getVar("SRC_URI").split(), d).localpaths()
                  if path.endswith(".cfg")]
     from_system = d.getVar("XEN_DOM0LESS_XEN_FROM_SYSTEM") == "1"
