@@ -141,7 +141,7 @@ def main() -> int:
             print(f"  measured {variant.name}", file=sys.stderr, flush=True)
     print(f"Guest time from reset (s), QEMU virt -smp 1 -icount shift=0; median of {args.runs}")
     print()
-    print("| variant | Xen starts | bare-metal domU first line | Linux domU first line "
+    print("| variant | Xen starts | bare-metal domU first line | Linux domU init marker "
           "| host wall (s) |")
     print("|---|---:|---:|---:|---:|")
     for name, t in rows:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 
 from ..errors import UserError
@@ -24,6 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if shutil.which("dpkg") is None or shutil.which("apt-get") is None:
+        raise UserError("dom0less setup needs a Debian or Ubuntu host (dpkg and apt-get): "
+                        "elsewhere install QEMU, U-Boot and the tools by hand")
     missing = tools.missing_packages()
     arm64_ready = _has_arm64()
     if missing or not arm64_ready:
