@@ -16,6 +16,8 @@ from ..guests import baremetal, initramfs
 from .inputs import GuestInputs
 
 RTOS_MARKER = "rtos: hello from a bare-metal domU"
+#: A direct-mapped domU's vpl011 sits at the host UART's address, not GUEST_PL011_BASE.
+HOST_UART = 0x09000000
 LINUX_MARKER = "linux: hello from a busybox initramfs"
 
 
@@ -25,6 +27,8 @@ def write_inputs(found: GuestInputs) -> Path:
     for source, name in ((found.xen, "xen"), (found.kernel, "Image")):
         shutil.copyfile(source, directory / name)
     baremetal.write(baremetal.Program(RTOS_MARKER), directory / "rtos.bin")
+    direct = baremetal.Program(RTOS_MARKER, uart=HOST_UART, print_load_address=True)
+    baremetal.write(direct, directory / "rtos-direct.bin")
     ramdisk = initramfs.write(LINUX_MARKER, found.busybox, directory / "initrd.cpio")
     (directory / "initrd.cpio.gz").write_bytes(gzip.compress(ramdisk.read_bytes(), mtime=0))
     return directory
