@@ -1,19 +1,34 @@
-"""Shared fixtures: synthetic inputs and a description writer for the core tests."""
+"""Shared fixtures: synthetic inputs, a description writer, one purpose-built Xen.
+
+The real hypervisor build takes minutes, so the build tests and the boot
+tests share one per session: the partitioned example's, which enables every
+feature they exercise.
+"""
 
 from __future__ import annotations
 
+import os
 import struct
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
+
+if TYPE_CHECKING:
+    from xen_dom0less.xenbuild import BuildResult
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lib"))
 
 EXAMPLES = ROOT / "examples"
 QEMU_DTB = EXAMPLES / "qemu-virt.dtb"
+#: Needs STATIC_MEMORY, BOOT_TIME_CPUPOOLS, STATIC_SHM and SCHED_NULL (all + UNSUPPORTED).
+PARTITIONED = EXAMPLES / "qemu-partitioned.yaml"
+EPOCH = "1700000000"
+#: Xen 4.17 shows the scheduler options only with EXPERT ('visible if EXPERT').
+EXPERT = "CONFIG_EXPERT=y\n"
 
 
 def arm64_image(size: int, image_size: int = 0, fill: bytes = b"\0") -> bytes:
@@ -29,6 +44,7 @@ def write_inputs(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "xen").write_bytes(arm64_image(1_100_000, 2_400_000))
     (directory / "rtos.bin").write_bytes(arm64_image(4096, 65536, b"\x01"))
+    (directory / "rtos-direct.bin").write_bytes(arm64_image(4096, 65536, b"\x04"))
     (directory / "Image").write_bytes(arm64_image(3_000_000, 4_000_000, b"\x02"))
     (directory / "initrd.cpio.gz").write_bytes(b"\x1f\x8b\x08\x00" + b"\x03" * 2000)
     (directory / "initrd.cpio").write_bytes(b"070701" + b"0" * 600)
@@ -39,7 +55,7 @@ def write_inputs(directory: Path) -> Path:
 def inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory = write_inputs(tmp_path / "inputs")
     monkeypatch.setenv("DOM0LESS_INPUTS", str(directory))
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     return directory
 
 
@@ -70,3 +86,38 @@ def describe(tmp_path: Path, inputs: Path):
         path.write_text(yaml.safe_dump(document, sort_keys=False))
         return path
     return write
+
+
+@pytest.fixture(scope="session")
+def xen_source() -> Path:
+    """Debian's Xen source for this machine's suite, fetched and extracted once."""
+    from xen_dom0less.xenbuild import debian
+    return debian.fetch()
+
+
+@pytest.fixture(scope="session")
+def build_environ(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    inputs = write_inputs(tmp_path_factory.mktemp("inputs"))
+    return {**os.environ, "DOM0LESS_INPUTS": str(inputs), "SOURCE_DATE_EPOCH": EPOCH}
+
+
+@pytest.fixture(scope="session")
+def expert_fragment(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("fragments") / "expert.cfg"
+    path.write_text(EXPERT)
+    return path
+
+
+def build_partitioned(source: Path, outdir: Path, environ: dict[str, str],
+                      fragment: Path) -> BuildResult:
+    """Xen's hypervisor with the options the partitioned example asks for."""
+    from xen_dom0less.xenbuild import build_hypervisor
+    return build_hypervisor(source, outdir, description=PARTITIONED, fragments=[fragment],
+                            environ=environ, progress=lambda line: None)
+
+
+@pytest.fixture(scope="session")
+def partitioned_build(xen_source: Path, build_environ: dict[str, str], expert_fragment: Path,
+                      tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    return build_partitioned(xen_source, tmp_path_factory.mktemp("partitioned"), build_environ,
+                             expert_fragment)

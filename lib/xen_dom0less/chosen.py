@@ -192,7 +192,15 @@ class _Builder:
         return nodes
 
     def shared_memory_nodes(self, domain: Domain) -> list[Node]:
+        """One node per region the domain maps.
+
+        A user without a role is a borrower of DOMID_IO to Xen, so when another
+        domain owns the region, such a user must say "borrower" explicitly or
+        Xen fails to assign pages the owner already holds.
+        """
         regions = {s.id: s for s in self.system.shared_memory}
+        owned = {use.id for other in self.system.domains for use in other.shared_memory
+                 if use.role == "owner"}
         nodes = []
         for use in domain.shared_memory:
             region = regions[use.id]
@@ -203,7 +211,8 @@ class _Builder:
             if region.host_address is not None:
                 layout = cells(region.host_address, ADDRESS_CELLS) + layout
             node.add("xen,shared-mem", layout)
-            if use.role:
-                node.add("role", use.role)
+            role = use.role or ("borrower" if use.id in owned else None)
+            if role:
+                node.add("role", role)
             nodes.append(node)
         return nodes

@@ -364,6 +364,7 @@ class _Rules:
                     self.add(f"{where}.host_address", "must be 4 KiB aligned")
                 self.inside_ram(where, Region(region.host_address, region.size))
         owners: Counter = Counter()
+        borrowers: dict[str, str] = {}
         for domain in self.system.domains:
             for index, use in enumerate(domain.shared_memory):
                 where = f"{domain.key}.shared_memory[{index}]"
@@ -373,6 +374,8 @@ class _Rules:
                     self.add(f"{where}.guest_address", "must be 4 KiB aligned")
                 if use.role == "owner":
                     owners[use.id] += 1
+                elif use.role == "borrower":
+                    borrowers.setdefault(use.id, f"{where}.role")
                 region = regions.get(use.id)
                 if (domain.direct_map and region and region.host_address is not None
                         and use.guest_address != region.host_address):
@@ -382,6 +385,11 @@ class _Rules:
         for ident, count in owners.items():
             if count > 1:
                 self.add("shared_memory", f"region '{ident}' has {count} owners: at most one")
+        for ident, where in borrowers.items():
+            if not owners[ident]:
+                self.add(where, f"region '{ident}' has a borrower but no owner: give one "
+                                "domain role: owner, or leave role out everywhere so Xen "
+                                "owns it")
 
     def static_regions_disjoint(self) -> None:
         named: list[tuple[str, Region]] = [

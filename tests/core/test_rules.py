@@ -163,6 +163,11 @@ RULES = [
         set_key("domains.1.shared_memory",
                 [{"id": "x", "guest_address": 0x50000000, "role": "owner"}])),
      "has 2 owners"),
+    ("shm-borrower-without-owner", both(
+        set_key("shared_memory", [{"id": "x", "host_address": 0x70000000, "size": "4M"}]),
+        set_key("domains.0.shared_memory",
+                [{"id": "x", "guest_address": 0x50000000, "role": "borrower"}])),
+     "has a borrower but no owner"),
     ("shm-direct-map-address", both(
         set_key("shared_memory", [{"id": "x", "host_address": 0x70000000, "size": "4M"}]),
         set_key("domains.0.static_memory", STATIC), set_key("domains.0.direct_map", True),

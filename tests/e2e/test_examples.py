@@ -9,7 +9,6 @@ import pytest
 
 from xen_dom0less.build import build
 from xen_dom0less.qemu import demo, runner, tools
-from xen_dom0less.xenbuild import build_hypervisor, debian
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -50,22 +49,15 @@ def test_dom0_example(demo_inputs, tmp_path, monkeypatch):
 
 
 @pytest.mark.xenbuild
-@pytest.mark.xfail(strict=True, reason="Xen 4.17 panics when a shared-memory user has no role "
-                                       "while another is owner (emit role borrower); and the "
-                                       "direct-mapped rtos needs rtos-direct.bin (host UART)")
-def test_partitioned_example_on_a_purpose_built_xen(demo_inputs, tmp_path, monkeypatch):
+def test_partitioned_example_on_a_purpose_built_xen(demo_inputs, partitioned_build, tmp_path,
+                                                    monkeypatch):
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     for item in demo_inputs.iterdir():
         (inputs / item.name).symlink_to(item)
-    monkeypatch.setenv("DOM0LESS_INPUTS", str(inputs))
-    expert = tmp_path / "expert.cfg"
-    expert.write_text("CONFIG_EXPERT=y\n")  # 4.17 shows the null scheduler only with EXPERT
-    built = build_hypervisor(debian.fetch(), tmp_path / "xen",
-                             description=EXAMPLES / "qemu-partitioned.yaml",
-                             fragments=[expert], progress=lambda line: None)
     (inputs / "xen").unlink()
-    (inputs / "xen").symlink_to(built.xen)
+    (inputs / "xen").symlink_to(partitioned_build.xen)
+    monkeypatch.setenv("DOM0LESS_INPUTS", str(inputs))
     boot_example("qemu-partitioned.yaml", tmp_path / "out",
                  [f"DOM1: {demo.RTOS_MARKER}", "DOM1: load address 0x0000000060000000",
                   f"DOM2: {demo.LINUX_MARKER}"])

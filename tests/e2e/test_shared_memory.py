@@ -1,16 +1,15 @@
 """Static shared memory between two domUs, on a Xen built with the options it needs.
 
 Debian's Xen 4.17 lacks CONFIG_STATIC_SHM (it needs CONFIG_UNSUPPORTED), so
-this test builds the hypervisor from Debian's source first (``xenbuild``).
+this test boots the session's hypervisor built from Debian's source
+(``xenbuild``), whose .config the planner checks the description against.
 """
 
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from xen_dom0less.guests.baremetal import Program
-from xen_dom0less.xenbuild import build_hypervisor, debian
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xenbuild]
 
@@ -20,7 +19,7 @@ BORROWER_VIEW = 0x51000000
 WORD = 0x600DF00D
 
 
-def shm_system(ws, xen: str, config: str = "") -> dict:
+def shm_system(ws, xen: str, config: str) -> dict:
     owner = ws.bare("owner", Program("shm owner: up", write=(OWNER_VIEW, WORD)))
     borrower = ws.bare("borrower", Program("shm borrower: up", poll=BORROWER_VIEW))
     document = ws.description([
@@ -30,19 +29,13 @@ def shm_system(ws, xen: str, config: str = "") -> dict:
          "shared_memory": [{"id": "ring", "guest_address": BORROWER_VIEW,
                             "role": "borrower"}]},
     ], shared_memory=[{"id": "ring", "host_address": HOST_SHM, "size": "4K"}])
-    document["xen"]["image"] = xen
-    if config:
-        document["xen"]["config"] = config
+    document["xen"].update(image=xen, config=config)
     return document
 
 
-def test_borrower_reads_what_the_owner_wrote(workspace):
+def test_borrower_reads_what_the_owner_wrote(workspace, partitioned_build):
     ws = workspace
-    wanted = ws.root / "wanted.yaml"
-    wanted.write_text(yaml.safe_dump(shm_system(ws, str(ws.inputs.xen)), sort_keys=False))
-    built = build_hypervisor(debian.fetch(), ws.root / "xen", description=wanted,
-                             progress=lambda line: None)
-    document = shm_system(ws, str(built.xen), str(built.config))
+    document = shm_system(ws, str(partitioned_build.xen), str(partitioned_build.config))
     expect = ["shm owner: up", "written", "shm borrower: up",
               f"read 0x{BORROWER_VIEW:016x} = 0x{WORD:016x}"]
     result = ws.boot(document, expect, timeout=60)

@@ -11,7 +11,7 @@ from xen_dom0less import description, kconfig, planner
 from xen_dom0less.errors import UserError
 from xen_dom0less.xenbuild import BuildResult, build_hypervisor, source
 
-from .conftest import PARTITIONED, build_partitioned
+from ..conftest import PARTITIONED, build_partitioned
 
 pytestmark = pytest.mark.xenbuild
 

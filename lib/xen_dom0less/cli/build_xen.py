@@ -7,13 +7,14 @@ import sys
 from pathlib import Path
 
 from ..xenbuild import build_hypervisor, debian, toolchain
+from . import add_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "build-xen", help="build only the Xen hypervisor (one make, no tools)",
-        description="Configure Xen from its defconfig plus what the description and fragments "
-                    "need, check that Kconfig kept every option, and build the hypervisor.")
+    parser = add_command(
+        subparsers, "build-xen",
+        "Configure Xen from its defconfig plus what the description and fragments "
+        "need, check that Kconfig kept every option, and build the hypervisor.")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--source", type=Path, metavar="DIR|TARBALL",
                        help="Xen source tree or source tarball")

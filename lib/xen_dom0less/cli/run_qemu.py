@@ -13,16 +13,17 @@ from pathlib import Path
 from ..errors import UserError
 from ..qemu.machine import Machine
 from ..qemu.runner import boot
+from . import add_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "run-qemu", help="boot a build output under QEMU through U-Boot",
-        description="Boot OUTDIR (written by `dom0less build`) in QEMU's virt machine through "
-                    "U-Boot, streaming the console. With --expect, exit 0 once every text "
-                    "appeared and 1 on a panic, a U-Boot script error or the timeout. Build "
-                    "with the host DTB from `dom0less run-qemu --dumpdtb FILE` and the same "
-                    "--smp and --memory.")
+    p = add_command(
+        subparsers, "run-qemu",
+        "Boot OUTDIR (written by `dom0less build`) in QEMU's virt machine through "
+        "U-Boot, streaming the console. With --expect, exit 0 once every text "
+        "appeared and 1 on a panic, a U-Boot script error or the timeout. Build "
+        "with the host DTB from `dom0less run-qemu --dumpdtb FILE` and the same "
+        "--smp and --memory.")
     p.add_argument("outdir", type=Path, nargs="?", metavar="OUTDIR")
     p.add_argument("--expect", action="append", default=[], metavar="TEXT",
                    help="text that must appear on the console (repeatable)")

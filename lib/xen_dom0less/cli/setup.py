@@ -13,14 +13,15 @@ import subprocess
 
 from ..errors import UserError
 from ..qemu import demo, inputs, tools
+from . import add_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "setup", help="install QEMU, U-Boot and tools; download arm64 Xen, Linux, busybox",
-        description="Install the host packages the QEMU boot harness needs (as root, with "
-                    "apt-get) and download Debian's arm64 Xen, Linux and busybox into the "
-                    "cache without installing them. Safe to run again.")
+    p = add_command(
+        subparsers, "setup",
+        "Install the host packages the QEMU boot harness needs (as root, with "
+        "apt-get) and download Debian's arm64 Xen, Linux and busybox into the "
+        "cache without installing them. Safe to run again.")
     p.set_defaults(run=run)
 
 

@@ -16,10 +16,16 @@ from .manifest import BootManifest
 
 #: The TFTP server on QEMU's user network.
 TFTP_SERVER = "10.0.2.2"
+#: The boot devices run-qemu can give U-Boot: one virtio disk, or TFTP.
+LOADS = ("virtio 0:1", "tftp")
 
 
 def uboot(manifest: BootManifest, machine: Machine, work: Path) -> list[str]:
     """Boot through U-Boot: it sources the generated boot script from disk or TFTP."""
+    if manifest.load not in LOADS:
+        raise UserError(f"{manifest.outdir} loads with {manifest.load!r}; QEMU offers "
+                        f"{' or '.join(map(repr, LOADS))}: set boot.load to one of them "
+                        "to boot it here")
     firmware = tools.host_file(tools.UBOOT_BIN)
     env = envimage.write_pflash(bootenv(manifest), work / "env.img")
     argv = [*machine.args(), "-bios", str(firmware),

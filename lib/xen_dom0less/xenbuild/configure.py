@@ -28,4 +28,8 @@ def configure(make: Make, wanted: Mapping[str, wishes.Wish], srcarch: str,
         known = kdeps.definitions(make.xen_dir, srcarch)
         raise UserError([kdeps.explain(option, wanted[option], resolved, known, version)
                          for option in lost])
+    # Xen's own sync deletes include/config/auto.conf first, so Kconfig sees every
+    # option as changed and everything is recompiled; syncing here compares with
+    # the previous build's values and keeps a rebuild incremental.
+    make("syncconfig")
     return resolved

@@ -3,7 +3,7 @@
 setenv dom0less_error
 if load virtio 0:1 0x40000000 qemu-virt.dtb; then echo "dom0less: loaded qemu-virt.dtb (dtb, 7.8K) at 0x40000000"; else echo "dom0less: ERROR: cannot load qemu-virt.dtb with 'virtio 0:1': stopping before boot"; setenv dom0less_error 1; exit; fi
 if load virtio 0:1 0x40400000 xen; then echo "dom0less: loaded xen (xen, 1M) at 0x40400000"; else echo "dom0less: ERROR: cannot load xen with 'virtio 0:1': stopping before boot"; setenv dom0less_error 1; exit; fi
-if load virtio 0:1 0x40800000 rtos.bin; then echo "dom0less: loaded rtos.bin (kernel, 4K) at 0x40800000"; else echo "dom0less: ERROR: cannot load rtos.bin with 'virtio 0:1': stopping before boot"; setenv dom0less_error 1; exit; fi
+if load virtio 0:1 0x40800000 rtos-direct.bin; then echo "dom0less: loaded rtos-direct.bin (kernel, 4K) at 0x40800000"; else echo "dom0less: ERROR: cannot load rtos-direct.bin with 'virtio 0:1': stopping before boot"; setenv dom0less_error 1; exit; fi
 if load virtio 0:1 0x40a00000 Image; then echo "dom0less: loaded Image (kernel, 2.9M) at 0x40a00000"; else echo "dom0less: ERROR: cannot load Image with 'virtio 0:1': stopping before boot"; setenv dom0less_error 1; exit; fi
 if load virtio 0:1 0x40e00000 initrd.cpio.gz; then echo "dom0less: loaded initrd.cpio.gz (ramdisk, 2K) at 0x40e00000"; else echo "dom0less: ERROR: cannot load initrd.cpio.gz with 'virtio 0:1': stopping before boot"; setenv dom0less_error 1; exit; fi
 fdt addr 0x40000000
@@ -21,6 +21,7 @@ fdt mknod /chosen/linux shm@50000000
 fdt set /chosen/linux/shm@50000000 compatible "xen,domain-shared-memory-v1"
 fdt set /chosen/linux/shm@50000000 xen,shm-id "ring"
 fdt set /chosen/linux/shm@50000000 xen,shared-mem <0x0 0x7fe00000 0x0 0x50000000 0x0 0x200000>
+fdt set /chosen/linux/shm@50000000 role "borrower"
 fdt mknod /chosen/linux evtchn@11
 fdt set /chosen/linux/evtchn@11 compatible "xen,evtchn-v1"
 fdt set /chosen/linux/evtchn@11 xen,evtchn <0xb 0x8009>
