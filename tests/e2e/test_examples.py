@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -13,6 +14,13 @@ from xen_dom0less.qemu import demo, runner, tools
 pytestmark = pytest.mark.e2e
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SEEDS = ("rng-seed", "kaslr-seed")
+SWITCH_INPUT = b"\x01" * 3
+#: With no dom0, Xen 4.17 gives console input to "DOM0", then DOM1, DOM2, then itself;
+#: once it has it, debug key 'r' dumps every cpupool's scheduler and where vCPUs run.
+TO_XEN_THEN_DUMP_POOLS = ((f"DOM2: {demo.LINUX_MARKER}", SWITCH_INPUT),
+                          ("Serial input to DOM1", SWITCH_INPUT),
+                          ("Serial input to DOM2", SWITCH_INPUT),
+                          ("Serial input to Xen", b"r"))
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +28,10 @@ def demo_inputs(guest_inputs) -> Path:
     return demo.write_inputs(guest_inputs)
 
 
-def boot_example(name: str, outdir: Path, expect: list[str]) -> runner.BootResult:
+def boot_example(name: str, outdir: Path, expect: list[str],
+                 keys: runner.Keys = ()) -> runner.BootResult:
     build(EXAMPLES / name, outdir)
-    result = runner.boot(outdir, expect, timeout=120)
+    result = runner.boot(outdir, expect, timeout=120, keys=keys)
     assert result.ok, f"{result.reason}\n--- console ---\n{result.console[-6000:]}"
     return result
 
@@ -58,6 +67,12 @@ def test_partitioned_example_on_a_purpose_built_xen(demo_inputs, partitioned_bui
     (inputs / "xen").unlink()
     (inputs / "xen").symlink_to(partitioned_build.xen)
     monkeypatch.setenv("DOM0LESS_INPUTS", str(inputs))
-    boot_example("qemu-partitioned.yaml", tmp_path / "out",
-                 [f"DOM1: {demo.RTOS_MARKER}", "DOM1: load address 0x0000000060000000",
-                  f"DOM2: {demo.LINUX_MARKER}"])
+    result = boot_example("qemu-partitioned.yaml", tmp_path / "out",
+                          [f"DOM1: {demo.RTOS_MARKER}", "DOM1: load address 0x0000000060000000",
+                           "unit=d1v0"],
+                          keys=TO_XEN_THEN_DUMP_POOLS)
+    # The rtos's only vCPU runs on CPU 3, its pool's CPU, under the null scheduler.
+    pool = result.console[result.console.index("Cpupool 1:"):]
+    assert re.search(r"Scheduler: null Scheduler", pool), pool
+    assert re.search(r"CPU\[03\] sibling=.*, unit=d1v0", pool), pool
+    assert "allocate static shared memory BANK" in result.console

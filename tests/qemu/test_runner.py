@@ -47,3 +47,11 @@ def test_exit_before_markers_is_a_failure():
 def test_no_markers_runs_until_exit():
     result = watch(shell("echo a; echo b"), Console([]), timeout=None)
     assert result.ok and result.console == "a\nb\n"
+
+
+def test_keys_are_typed_once_their_text_appeared_and_in_order():
+    console = Console(["prompt", "second", "got a then b"])
+    result = watch(shell("echo prompt; read x; echo second; read y; echo got $x then $y; "
+                         "sleep 600"),
+                   console, timeout=30, keys=[("prompt", b"a\n"), ("second", b"b\n")])
+    assert result.ok, result.reason

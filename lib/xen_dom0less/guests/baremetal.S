@@ -1,8 +1,9 @@
 /*
  * A tiny bare-metal arm64 domU: prints a marker through a PL011 UART, then
  * optionally the physical counter read on entry (time since reset, for boot
- * benchmarks), its own load address, a write, a few MMIO words and a polled
- * word, then idles in wfi.
+ * benchmarks), its own load address, a write, a few MMIO words, a polled
+ * word, an event sent on a static event channel and an event awaited on
+ * one, then idles in wfi.
  *
  * Everything it does is driven by the parameter block at `params`, which
  * guests/baremetal.py finds by its magic and patches, so one assembled
@@ -22,13 +23,26 @@
         .equ    P_WRITE_ADDR, 24
         .equ    P_WRITE_VALUE, 32
         .equ    P_POLL_ADDR, 40
-        .equ    P_READ_COUNT, 48
-        .equ    P_READ_ADDRS, 56
+        .equ    P_SEND_PORT, 48
+        .equ    P_WATCH_PORT, 56
+        .equ    P_READ_COUNT, 64
+        .equ    P_READ_ADDRS, 72
         .equ    MAX_READS, 16
         .equ    P_MARKER, P_READ_ADDRS + 8 * MAX_READS
         .equ    MARKER_SIZE, 128
         .equ    FLAG_LOAD_ADDRESS, 0
         .equ    FLAG_COUNTER, 1
+
+        /* Xen's hypercall ABI on arm64: hvc #0xEA1, number in x16, arguments in x0-x4. */
+        .equ    XEN_HVC, 0xea1
+        .equ    HYPERVISOR_memory_op, 12
+        .equ    HYPERVISOR_event_channel_op, 32
+        .equ    XENMEM_add_to_physmap, 7
+        .equ    EVTCHNOP_send, 4
+        .equ    DOMID_SELF, 0x7ff0
+        /* struct shared_info: one vcpu_info (48 bytes on arm64, 64 on x86), then the
+         * evtchn_pending words. */
+        .equ    SHARED_EVTCHN_PENDING, 48
 
         .text
         .global _head
@@ -103,7 +117,7 @@ start:
         b       3b
 4:
         ldr     x21, [x20, #P_POLL_ADDR]
-        cbz     x21, idle
+        cbz     x21, events
         adr     x0, msg_poll
         mov     x1, x21
         bl      put_labelled
@@ -118,6 +132,54 @@ start:
         bl      puts
         mov     x0, x24
         bl      puthex
+        bl      newline
+
+events:
+        /* EVTCHNOP_send takes struct evtchn_send { u32 port }: the low half of the quad. */
+        ldr     x21, [x20, #P_SEND_PORT]
+        cbz     x21, 9f
+        adr     x0, msg_send
+        mov     x1, x21
+        bl      put_labelled
+        bl      newline
+        mov     x16, #HYPERVISOR_event_channel_op
+        mov     x0, #EVTCHNOP_send
+        add     x1, x20, #P_SEND_PORT
+        hvc     #XEN_HVC
+        mov     x1, x0
+        adr     x0, msg_result
+        bl      put_labelled
+        bl      newline
+9:
+        /* Map shared_info over our own page, then wait for the port's pending bit. */
+        ldr     x21, [x20, #P_WATCH_PORT]
+        cbz     x21, idle
+        adr     x0, msg_watch
+        mov     x1, x21
+        bl      put_labelled
+        bl      newline
+        adr     x1, physmap
+        adr     x2, shared_page
+        lsr     x2, x2, #12
+        str     x2, [x1, #16]
+        mov     x16, #HYPERVISOR_memory_op
+        mov     x0, #XENMEM_add_to_physmap
+        hvc     #XEN_HVC
+        mov     x1, x0
+        adr     x0, msg_result
+        bl      put_labelled
+        bl      newline
+        adr     x22, shared_page + SHARED_EVTCHN_PENDING
+        lsr     x0, x21, #6
+        add     x22, x22, x0, lsl #3
+        and     x23, x21, #63
+10:
+        ldr     x0, [x22]
+        lsr     x0, x0, x23
+        tbz     x0, #0, 10b
+        adr     x0, msg_pending
+        mov     x1, x21
+        bl      put_labelled
         bl      newline
 
 idle:
@@ -185,6 +247,18 @@ msg_written:    .asciz  "written"
 msg_read:       .asciz  "read "
 msg_poll:       .asciz  "poll "
 msg_equals:     .asciz  " = "
+msg_send:       .asciz  "event send on port "
+msg_watch:      .asciz  "event watch on port "
+msg_result:     .asciz  "hypercall result "
+msg_pending:    .asciz  "event pending on port "
+
+        /* struct xen_add_to_physmap: domid, size, space (shared_info = 0), idx, gpfn. */
+        .balign 8
+physmap:
+        .short  DOMID_SELF, 0
+        .long   0
+        .quad   0
+        .quad   0                       /* gpfn, filled in at run time */
 
         .balign 8
 params:
@@ -193,6 +267,7 @@ params:
         .quad   0                       /* flags */
         .quad   0, 0                    /* write address, value */
         .quad   0                       /* poll address */
+        .quad   0, 0                    /* event channel ports: send, watch */
         .quad   0                       /* number of MMIO reads */
         .fill   MAX_READS, 8, 0         /* MMIO read addresses */
         .asciz  "baremetal guest up"
@@ -201,4 +276,9 @@ params:
         .balign 16
         .fill   1024, 1, 0
 stack_top:
+
+        /* Xen maps shared_info here when asked to watch a port. */
+        .balign 4096
+shared_page:
+        .fill   4096, 1, 0
 _end:

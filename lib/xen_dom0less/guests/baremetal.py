@@ -21,13 +21,14 @@ MARKER_SIZE = 128
 VPL011_BASE = 0x22000000
 FLAG_LOAD_ADDRESS = 1 << 0
 FLAG_COUNTER = 1 << 1
-# magic, uart, flags, write address, write value, poll address, read count, reads, marker
-_LAYOUT = struct.Struct(f"<8s6Q{MAX_READS}Q{MARKER_SIZE}s")
+# magic, uart, flags, write address, write value, poll address, send port, watch port,
+# read count, reads, marker
+_LAYOUT = struct.Struct(f"<8s8Q{MAX_READS}Q{MARKER_SIZE}s")
 
 
 @dataclass(frozen=True)
 class Program:
-    """What the guest does, in order: marker, counter, load address, write, reads, poll."""
+    """What the guest does, in order: marker, counter, load address, write, reads, poll, events."""
 
     marker: str
     uart: int = VPL011_BASE
@@ -36,6 +37,8 @@ class Program:
     write: Optional[tuple[int, int]] = None  # (address, 32-bit value)
     reads: tuple[int, ...] = ()  # addresses of 32-bit words to print
     poll: Optional[int] = None  # address to wait on until non-zero, then print
+    send_event: int = 0  # local port of a static event channel to notify (EVTCHNOP_send)
+    watch_event: int = 0  # local port to wait on until pending (in a mapped shared_info)
 
     def pack(self) -> bytes:
         marker = self.marker.encode()
@@ -50,7 +53,7 @@ class Program:
             FLAG_COUNTER if self.print_counter else 0)
         reads = list(self.reads) + [0] * (MAX_READS - len(self.reads))
         return _LAYOUT.pack(MAGIC, self.uart, flags, write_addr, write_value, self.poll or 0,
-                            len(self.reads), *reads, marker)
+                            self.send_event, self.watch_event, len(self.reads), *reads, marker)
 
 
 def write(program: Program, dest: Path) -> Path:

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -24,6 +25,8 @@ from .machine import Machine
 
 #: After a fatal line, keep reading this long so the report includes the reason.
 FATAL_GRACE_S = 1.0
+#: What to type on the console once a text has appeared: (text, bytes to type).
+Keys = Sequence[tuple[str, bytes]]
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class BootResult:
 def boot(outdir: Path, expect: list[str], timeout: Optional[float] = 120.0,
          machine: Optional[Machine] = None, floor: bool = False,
          echo: Optional[Callable[[str], None]] = None,
-         work: Optional[Path] = None) -> BootResult:
+         work: Optional[Path] = None, keys: Keys = ()) -> BootResult:
     """Boot ``outdir`` (what ``dom0less build`` wrote) until every ``expect`` text appears.
 
     With no ``expect`` it runs until the timeout (None: until QEMU exits), which
@@ -55,16 +58,23 @@ def boot(outdir: Path, expect: list[str], timeout: Optional[float] = 120.0,
         where.mkdir(parents=True, exist_ok=True)
         make = command.floor if floor else command.uboot
         argv = make(boot_manifest, machine, where)
-        return watch(argv, Console(expect, echo), timeout)
+        triggers = [text for text, _ in keys]
+        return watch(argv, Console(expect + triggers, echo), timeout, keys)
 
 
-def watch(argv: list[str], console: Console, timeout: Optional[float]) -> BootResult:
-    """Run QEMU, feed its console to ``console``, and stop when the outcome is known."""
+def watch(argv: list[str], console: Console, timeout: Optional[float],
+          keys: Keys = ()) -> BootResult:
+    """Run QEMU, feed its console to ``console``, and stop when the outcome is known.
+
+    Each of ``keys`` is typed on the console once its text has appeared, e.g.
+    to switch Xen's console input to Xen and ask it for a debug-key dump.
+    """
     start = time.monotonic()
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE if keys else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
     try:
-        reason = _stream(proc, console, start, timeout)
+        reason = _stream(proc, console, start, timeout, list(keys))
     finally:
         _stop(proc)
     console.finish(time.monotonic() - start)
@@ -74,7 +84,7 @@ def watch(argv: list[str], console: Console, timeout: Optional[float]) -> BootRe
 
 
 def _stream(proc: subprocess.Popen, console: Console, start: float,
-            timeout: Optional[float]) -> Optional[str]:
+            timeout: Optional[float], keys: list[tuple[str, bytes]]) -> Optional[str]:
     """None on success, else why the boot failed."""
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
@@ -96,11 +106,22 @@ def _stream(proc: subprocess.Popen, console: Console, start: float,
                 return f"QEMU exited (status {proc.wait()}) before {_missing(console)}"
             break
         console.feed(data, time.monotonic() - start)
+        keys = _type_due(proc, console, keys)
     if console.fatal is not None:
         return console.fatal
     if console.complete:
         return None
     return f"timed out after {timeout:g} s waiting for {_missing(console)}"
+
+
+def _type_due(proc: subprocess.Popen, console: Console,
+              keys: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """Type, in order, each key whose text has appeared; the rest wait."""
+    while keys and keys[0][0] in console.hits:
+        assert proc.stdin is not None
+        proc.stdin.write(keys.pop(0)[1])
+        proc.stdin.flush()
+    return keys
 
 
 def _missing(console: Console) -> str:
@@ -116,5 +137,6 @@ def _stop(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    if proc.stdout is not None:
-        proc.stdout.close()
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            stream.close()
