@@ -103,16 +103,9 @@ start:
         add     x23, x20, #P_READ_ADDRS
 3:
         cbz     x22, 4f
-        ldr     x21, [x23], #8
-        ldr     w24, [x21]
-        adr     x0, msg_read
-        mov     x1, x21
-        bl      put_labelled
-        adr     x0, msg_equals
-        bl      puts
-        mov     x0, x24
-        bl      puthex
-        bl      newline
+        ldr     x1, [x23], #8
+        ldr     w2, [x1]
+        bl      put_read
         sub     x22, x22, #1
         b       3b
 4:
@@ -123,16 +116,10 @@ start:
         bl      put_labelled
         bl      newline
 5:
-        ldr     w24, [x21]
-        cbz     w24, 5b
-        adr     x0, msg_read
+        ldr     w2, [x21]
+        cbz     w2, 5b
         mov     x1, x21
-        bl      put_labelled
-        adr     x0, msg_equals
-        bl      puts
-        mov     x0, x24
-        bl      puthex
-        bl      newline
+        bl      put_read
 
 events:
         /* EVTCHNOP_send takes struct evtchn_send { u32 port }: the low half of the quad. */
@@ -206,6 +193,20 @@ put_labelled:
         mov     x0, x3
         bl      puthex
         ret     x4
+
+/* put_read(x1 = address, x2 = value read there): "read 0x... = 0x...", a newline;
+ * clobbers x0-x7. */
+put_read:
+        mov     x6, x30
+        mov     x7, x2
+        adr     x0, msg_read
+        bl      put_labelled
+        adr     x0, msg_equals
+        bl      puts
+        mov     x0, x7
+        bl      puthex
+        mov     x30, x6
+        b       newline
 
 /* puthex(x0): "0x" and 16 hex digits; clobbers x0-x3, x5. */
 puthex:
