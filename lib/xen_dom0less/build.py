@@ -15,8 +15,13 @@ from typing import Optional
 
 from . import description, render
 from .errors import UserError
+from .model import System
 from .plan import Plan
 from .planner import make_plan
+from .units import KiB
+
+#: Slack over a measured size when planning again: addresses may gain a digit.
+REPLAN_MARGIN = 4 * KiB
 
 
 def build(description_path: Path, outdir: Path,
@@ -24,12 +29,28 @@ def build(description_path: Path, outdir: Path,
     """Validate, plan and write every artefact for ``description_path`` into ``outdir``."""
     environ = os.environ if environ is None else environ
     system = description.load(Path(description_path), environ)
-    plan = make_plan(system)
     epoch = source_date_epoch(environ)
-    files = render.render_all(plan, epoch)
-    _check_spans(plan, files)
+    plan, files = plan_and_render(system, epoch)
     write_atomically(Path(outdir), plan, files, epoch)
     return plan
+
+
+def plan_and_render(system: System, epoch: int) -> tuple[Plan, dict[str, bytes]]:
+    """The plan and every generated file, which must fit the room planned for it.
+
+    The DTB and the script are placed before they exist, from an estimate of
+    their size. A description that outgrows it (very long command lines, many
+    affinity entries) is planned again with the measured sizes.
+    """
+    plan = make_plan(system)
+    files = render.render_all(plan, epoch)
+    outgrown = {blob.role: len(files[blob.file]) + REPLAN_MARGIN
+                for blob in (plan.dtb, plan.script) if len(files[blob.file]) > blob.span}
+    if outgrown:
+        plan = make_plan(system, room=outgrown)
+        files = render.render_all(plan, epoch)
+        _check_spans(plan, files)
+    return plan, files
 
 
 def source_date_epoch(environ: Mapping[str, str]) -> int:
@@ -42,7 +63,7 @@ def source_date_epoch(environ: Mapping[str, str]) -> int:
 
 
 def _check_spans(plan: Plan, files: dict[str, bytes]) -> None:
-    """The generated DTB and script must fit the room the planner estimated."""
+    """After planning with measured sizes, anything that still does not fit is a bug."""
     for blob in (plan.dtb, plan.script):
         size = len(files[blob.file])
         if size > blob.span:
@@ -86,7 +107,9 @@ def _replace(staging: Path, outdir: Path) -> None:
 
 
 def _refuse_overwriting_inputs(outdir: Path, plan: Plan) -> None:
-    inputs = [plan.system.source.resolve()] + [b.source for b in plan.blobs if b.source]
+    named = (plan.system.source, plan.system.host.dtb, plan.system.xen.config)
+    inputs = [path.resolve() for path in named if path is not None]
+    inputs += [b.source for b in plan.blobs if b.source]
     for path in inputs:
         if outdir == path or outdir in path.parents:
             raise UserError(f"output directory {outdir} contains the input {path}: "

@@ -17,7 +17,7 @@ import yaml
 
 from . import model, schema_check
 from .errors import Problems, UserError
-from .units import MiB, parse_size
+from .units import MiB, parse_int, parse_size
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_UBOOT_RESERVE = 64 * MiB
@@ -70,7 +70,7 @@ def _expand(value: Any, where: str, environ: Mapping[str, str], problems: Proble
 
 
 def _address(value: Any) -> int:
-    return value if isinstance(value, int) else int(str(value), 0)
+    return value if isinstance(value, int) else parse_int(str(value))
 
 
 class _Converter:

@@ -9,6 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple, Optional, Union
 
+#: U-Boot block interfaces ``load IFACE DEV:PART ADDR FILE`` reads from; boot.load may
+#: also be tftp or a command of the user's own.
+LOAD_DEVICES = ("mmc", "usb", "virtio", "scsi", "sata", "nvme", "ide")
 
 class Region(NamedTuple):
     address: int

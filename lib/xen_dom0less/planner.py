@@ -6,6 +6,7 @@ as one UserError; nothing is written until a plan exists.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Optional
 
 from . import kconfig, layout, validate
@@ -20,8 +21,13 @@ from .units import KiB, MiB, format_size, hexaddr
 GENERATED_FILES = ("boot.scr", "boot.cmd", "manifest.json", "xen-kconfig.cfg")
 
 
-def make_plan(system: System) -> Plan:
-    """Validate ``system`` and compute every load address; raise UserError if it cannot."""
+def make_plan(system: System, room: Optional[Mapping[str, int]] = None) -> Plan:
+    """Validate ``system`` and compute every load address; raise UserError if it cannot.
+
+    ``room`` gives the generated DTB ("dtb") or script ("script") more space
+    than the estimate, once their real size is known.
+    """
+    room = room or {}
     problems = Problems(str(system.source))
     host = load_host(system, problems)
     validate.check(system, host, problems)
@@ -41,10 +47,10 @@ def make_plan(system: System) -> Plan:
     problems.raise_if_any()
     assert xen is not None
 
-    dtb = Blob(role="dtb", file=dtb_name, source=None, size=0, span=_dtb_span(system, host),
-               users=["xen"])
+    dtb = Blob(role="dtb", file=dtb_name, source=None, size=0,
+               span=max(_dtb_span(system, host), room.get("dtb", 0)), users=["xen"])
     script = Blob(role="script", file="boot.scr", source=None, size=0,
-                  span=_script_span(system), users=["u-boot"])
+                  span=max(_script_span(system), room.get("script", 0)), users=["u-boot"])
     excluded = excluded_regions(system, host)
     blobs = [script, xen, dtb, *collector.blobs[1:]]
     _place_all(system, host, excluded, blobs, problems)

@@ -12,6 +12,12 @@ _SUFFIX = {"": 1, "K": KiB, "M": MiB, "G": GiB, "T": 1024 * GiB}
 _SIZE = re.compile(r"^\s*(0x[0-9a-fA-F]+|\d+)\s*([KMGT]?)(i?B)?\s*$", re.IGNORECASE)
 
 
+def parse_int(text: str) -> int:
+    """Hex with 0x, else decimal: "016" is 16 (int(text, 0) would refuse it)."""
+    text = text.strip()
+    return int(text, 16) if text[:2].lower() == "0x" else int(text, 10)
+
+
 def parse_size(value: int | str) -> int:
     """Return bytes for 4096, "0x1000", "64K", "256M", "1GiB"; ValueError otherwise."""
     if isinstance(value, bool):
@@ -22,7 +28,7 @@ def parse_size(value: int | str) -> int:
     if not match:
         raise ValueError(f"{value!r} is not a size (write e.g. 256M, 64K, 0x1000)")
     number, suffix = match.group(1), match.group(2).upper()
-    return int(number, 0) * _SUFFIX[suffix]
+    return parse_int(number) * _SUFFIX[suffix]
 
 
 def format_size(size: int) -> str:

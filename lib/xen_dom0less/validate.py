@@ -8,14 +8,13 @@ checked later by the layout.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Optional, Union
 
 from . import xen_versions
 from .errors import Problems
 from .hostdt import HostTree
-from .model import Domain, Region, System
+from .model import LOAD_DEVICES, Domain, Region, System
 from .units import KiB, format_size, hexaddr
 
 PAGE = 4 * KiB
@@ -24,7 +23,6 @@ STATIC_HEAP_ALIGN = 64 * KiB
 MAX_VCPUS = {2: 8, 3: 128}
 #: Highest event-channel port of a plain domU (Xen's max_evtchn_port for domUs)
 MAX_DOMU_PORT = 1023
-_LOAD_DEVICE = re.compile(r"^(mmc|usb|virtio|scsi|sata|nvme|ide)\s+\S+$")
 
 
 def check(system: System, host: HostTree, problems: Problems) -> None:
@@ -117,10 +115,13 @@ class _Rules:
 
     def boot(self) -> None:
         boot = self.system.boot
-        load = boot.load.strip()
-        first = load.split()[0] if load else ""
-        if first in ("mmc", "usb", "virtio", "scsi") and not _LOAD_DEVICE.match(load):
-            self.add("boot.load", f"'{load}' needs a device and partition, e.g. '{first} 0:1'")
+        words = boot.load.split()
+        if not words:
+            self.add("boot.load", "is empty: give tftp, a device such as 'mmc 0:1', or a "
+                                  "command run as 'CMD ADDR FILE'")
+        elif words[0] in LOAD_DEVICES and len(words) != 2:
+            self.add("boot.load", f"'{boot.load}' needs a device and partition, e.g. "
+                                  f"'{words[0]} 0:1'")
         if boot.align < PAGE or boot.align & (boot.align - 1):
             self.add("boot.align", f"{boot.align} must be a power of two of at least 4K")
         if boot.load_region is not None:

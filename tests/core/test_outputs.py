@@ -11,6 +11,7 @@ import pytest
 
 from xen_dom0less.build import build
 from xen_dom0less.cli import main
+from xen_dom0less.errors import UserError
 
 from ..conftest import ROOT
 
@@ -150,3 +151,34 @@ def test_uimage_xen_boots_with_bootm(describe, inputs, tmp_path):
         doc["boot"]["command"] = "bootm"
     build(describe(use_bootm), tmp_path / "out")
     assert "bootm 0x" in (tmp_path / "out" / "boot.cmd").read_text()
+
+
+def test_refuses_output_directory_holding_the_host_dtb(describe, tmp_path):
+    board = tmp_path / "board"
+    board.mkdir()
+    shutil.copyfile(ROOT / "examples" / "qemu-virt.dtb", board / "virt.dtb")
+
+    def local_dtb(doc):
+        doc["host"]["dtb"] = str(board / "virt.dtb")
+    with pytest.raises(UserError, match=r"contains the input .*virt\.dtb"):
+        build(describe(local_dtb), board)
+    assert (board / "virt.dtb").is_file()
+
+
+def test_numbers_with_a_leading_zero_are_decimal(describe, tmp_path):
+    def zeros(doc):
+        doc["domains"][0]["memory"] = "016M"
+        doc["boot"]["script_address"] = "01075838976"  # 0x40200000
+    plan = build(describe(zeros), tmp_path / "out")
+    assert plan.script.address == 0x40200000
+    assert plan.system.domains[0].memory == 16 << 20
+
+
+@pytest.mark.parametrize("mode", ["patched", "fdt-commands"])
+def test_artefacts_larger_than_estimated_are_planned_with_their_size(describe, tmp_path, mode):
+    def long_cmdline(doc):
+        doc["boot"]["device_tree"] = mode
+        doc["domains"][1]["cmdline"] = "console=ttyAMA0 " + "x" * 40000
+    plan = build(describe(long_cmdline), tmp_path / "out")
+    for blob in (plan.dtb, plan.script):
+        assert (tmp_path / "out" / blob.file).stat().st_size <= blob.span

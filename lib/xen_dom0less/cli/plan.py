@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from .. import description
+from ..build import plan_and_render
 from ..plan import Plan
-from ..planner import make_plan
 from ..units import format_size, hexaddr, human_size
 from . import add_command
 
@@ -22,7 +22,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    print(render(make_plan(description.load(args.description))), end="")
+    plan, _ = plan_and_render(description.load(args.description), epoch=0)  # as build places
+    print(render(plan), end="")
     return 0
 
 

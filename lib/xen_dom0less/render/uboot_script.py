@@ -10,6 +10,7 @@ reverse because ``fdt mknod`` inserts each new node before the others.
 from __future__ import annotations
 
 from ..dtree import ChosenTree, Node, Prop, Value
+from ..model import LOAD_DEVICES
 from ..plan import FDT_COMMANDS_RESIZE, Blob, Plan
 from ..units import human_size
 
@@ -45,8 +46,7 @@ def load_command(load: str, blob: Blob) -> str:
     address = f"0x{blob.address:x}"
     if load == "tftp":
         return f"tftpb {address} {blob.file}"
-    first = load.split()[0]
-    if first in ("mmc", "usb", "virtio", "scsi", "sata", "nvme", "ide"):
+    if load.split()[0] in LOAD_DEVICES:
         return f"load {load} {address} {blob.file}"
     return f"{load} {address} {blob.file}"
 
