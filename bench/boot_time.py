@@ -101,11 +101,15 @@ def description(variant: Variant, f: dict[str, Path]) -> dict:
     return document
 
 
-def measure(variant: Variant, f: dict[str, Path], work: Path) -> Times:
+def build_variant(variant: Variant, f: dict[str, Path], work: Path) -> Path:
+    """Build the variant's system once; every run boots the same output."""
     spec = work / "system.yaml"
     spec.write_text(yaml.safe_dump(description(variant, f), sort_keys=False))
-    outdir = work / "out"
-    build(spec, outdir)
+    build(spec, work / "out")
+    return work / "out"
+
+
+def measure(variant: Variant, outdir: Path) -> Times:
     expect = [RTOS, "frequency", LINUX] + ([DOM0] if variant.dom0 else [])
     result = runner.boot(outdir, expect, timeout=300, machine=MACHINE, floor=variant.floor)
     if not result.ok:
@@ -131,12 +135,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="dom0less-bench-") as tmp:
         work = Path(tmp)
         shared = files(work, found)
-        for variant in VARIANTS:
-            runs = []
-            for index in range(args.runs):
-                run_dir = work / f"{VARIANTS.index(variant)}-{index}"
-                run_dir.mkdir()
-                runs.append(measure(variant, shared, run_dir))
+        for index, variant in enumerate(VARIANTS):
+            run_dir = work / str(index)
+            run_dir.mkdir()
+            outdir = build_variant(variant, shared, run_dir)
+            runs = [measure(variant, outdir) for _ in range(args.runs)]
             rows.append((variant.name, median(runs)))
             print(f"  measured {variant.name}", file=sys.stderr, flush=True)
     print(f"Guest time from reset (s), QEMU virt -smp 1 -icount shift=0; median of {args.runs}")

@@ -31,6 +31,8 @@ def test_program_is_patched_into_the_parameter_block(tmp_path):
     baremetal.Program("x" * baremetal.MARKER_SIZE),
     baremetal.Program("ok", reads=(0x9030FE2,)),
     baremetal.Program("ok", reads=tuple(range(0, 4 * 17, 4))),
+    baremetal.Program("ok", write=(0x50000002, 1)),
+    baremetal.Program("ok", poll=0x51000001),
 ])
 def test_refuses_what_the_guest_cannot_do(program):
     with pytest.raises(ValueError):

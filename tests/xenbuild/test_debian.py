@@ -55,3 +55,10 @@ def test_no_entry_or_no_codename_is_a_user_error(tmp_path: Path) -> None:
         machine(tmp_path, "sid", {"sources.list.d/debian.sources": DEB822})
     with pytest.raises(UserError, match="names no VERSION_CODENAME"):
         debian.machine_archive(tmp_path / "apt", tmp_path / "absent")
+
+
+def test_a_line_with_unterminated_options_is_skipped(tmp_path: Path) -> None:
+    broken = "deb [signed-by=/k.gpg http://bad.example/debian trixie main\n"
+    good = "deb http://ftp.example/debian trixie main\n"
+    archive = machine(tmp_path, "trixie", {"sources.list": broken + good})
+    assert archive.uri == "http://ftp.example/debian"

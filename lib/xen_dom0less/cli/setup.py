@@ -11,8 +11,10 @@ import os
 import shutil
 import subprocess
 
+from .. import hosttools
 from ..errors import UserError
 from ..qemu import demo, inputs, tools
+from ..xenbuild import debian, toolchain
 from . import add_command
 
 
@@ -22,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Install the host packages the QEMU boot harness needs (as root, with "
         "apt-get) and download Debian's arm64 Xen, Linux and busybox into the "
         "cache without installing them. Safe to run again.")
+    p.add_argument("--xen-build", action="store_true",
+                   help="also install what `dom0less build-xen` needs for arm64 (cross "
+                        "compiler, make, flex, bison, dpkg-dev for Debian's Xen source)")
     p.set_defaults(run=run)
 
 
@@ -30,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("dom0less setup needs a Debian or Ubuntu host (dpkg and apt-get): "
                         "elsewhere install QEMU, U-Boot and the tools by hand")
     missing = tools.missing_packages()
+    if args.xen_build:
+        missing = sorted({*missing, *xen_build_packages()})
     arm64_ready = _has_arm64()
     if missing or not arm64_ready:
         _require_root(missing, arm64_ready)
@@ -46,10 +53,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def xen_build_packages() -> list[str]:
+    """What building the arm64 hypervisor from Debian's source needs, and is absent."""
+    programs = {**toolchain.HOST_TOOLS, **debian.FETCH_TOOLS,
+                f"{toolchain.TARGETS['arm64'].cross_compile}gcc":
+                    toolchain.TARGETS["arm64"].compiler_package}
+    return hosttools.missing_packages(programs)
+
+
 def _has_arm64() -> bool:
-    out = subprocess.run(["dpkg", "--print-foreign-architectures"], capture_output=True,
-                         text=True, check=False).stdout
-    return "arm64" in out.split()
+    """Whether apt can fetch arm64 packages: the native or an added architecture."""
+    architectures = [hosttools.run(["dpkg", option], "asking dpkg for its architectures")
+                     for option in ("--print-architecture", "--print-foreign-architectures")]
+    return "arm64" in " ".join(architectures).split()
 
 
 def _require_root(missing: list[str], arm64_ready: bool) -> None:

@@ -6,6 +6,7 @@ import hashlib
 import tempfile
 from pathlib import Path
 
+from .. import hosttools
 from ..cache import cache_dir
 from ..qemu import tools
 
@@ -19,11 +20,11 @@ def flat_binary(source: Path) -> Path:
         return out
     with tempfile.TemporaryDirectory() as tmp:
         obj, elf, raw = (Path(tmp) / name for name in ("o.o", "o.elf", "o.bin"))
-        tools.run([tools.tool("aarch64-linux-gnu-as"), "-o", str(obj), str(source)],
+        hosttools.run([tools.tool("aarch64-linux-gnu-as"), "-o", str(obj), str(source)],
                   f"assembling {source}")
-        tools.run([tools.tool("aarch64-linux-gnu-ld"), "-Ttext=0", "-e", "_head",
+        hosttools.run([tools.tool("aarch64-linux-gnu-ld"), "-Ttext=0", "-e", "_head",
                    "-o", str(elf), str(obj)], f"linking {source}")
-        tools.run([tools.tool("aarch64-linux-gnu-objcopy"), "-O", "binary", str(elf), str(raw)],
+        hosttools.run([tools.tool("aarch64-linux-gnu-objcopy"), "-O", "binary", str(elf), str(raw)],
                   f"extracting the binary of {source}")
         raw.replace(out)
     return out

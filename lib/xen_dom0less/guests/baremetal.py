@@ -46,9 +46,9 @@ class Program:
             raise ValueError(f"marker must be one line under {MARKER_SIZE} bytes")
         if len(self.reads) > MAX_READS:
             raise ValueError(f"at most {MAX_READS} MMIO reads")
-        if any(addr % 4 for addr in (*self.reads, *(a for a in (self.poll,) if a))):
-            raise ValueError("MMIO addresses must be 4-byte aligned (the MMU is off)")
         write_addr, write_value = self.write or (0, 0)
+        if any(addr % 4 for addr in (*self.reads, self.poll or 0, write_addr)):
+            raise ValueError("MMIO addresses must be 4-byte aligned (the MMU is off)")
         flags = (FLAG_LOAD_ADDRESS if self.print_load_address else 0) | (
             FLAG_COUNTER if self.print_counter else 0)
         reads = list(self.reads) + [0] * (MAX_READS - len(self.reads))

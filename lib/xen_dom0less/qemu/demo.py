@@ -29,6 +29,7 @@ def write_inputs(found: GuestInputs) -> Path:
     baremetal.write(baremetal.Program(RTOS_MARKER), directory / "rtos.bin")
     direct = baremetal.Program(RTOS_MARKER, uart=HOST_UART, print_load_address=True)
     baremetal.write(direct, directory / "rtos-direct.bin")
-    ramdisk = initramfs.write(LINUX_MARKER, found.busybox, directory / "initrd.cpio")
-    (directory / "initrd.cpio.gz").write_bytes(gzip.compress(ramdisk.read_bytes(), mtime=0))
+    ramdisk = initramfs.newc(initramfs.entries(LINUX_MARKER, found.busybox))
+    (directory / "initrd.cpio").write_bytes(ramdisk)
+    (directory / "initrd.cpio.gz").write_bytes(gzip.compress(ramdisk, mtime=0))
     return directory

@@ -11,6 +11,8 @@ import shutil
 import struct
 from pathlib import Path
 
+from .. import hosttools
+from ..units import MiB
 from . import tools
 
 SECTOR = 512
@@ -18,19 +20,18 @@ SECTOR = 512
 START_SECTOR = 2048
 #: MBR partition types by the FAT flavour mkfs.vfat chose (the LBA variants).
 PARTITION_TYPES = {b"FAT12   ": 0x01, b"FAT16   ": 0x0E, b"FAT32   ": 0x0C}
-MIB = 1 << 20
 
 
 def build(files: list[Path], image: Path) -> Path:
     """Write ``image``: an MBR and one FAT partition containing ``files`` at its root."""
     partition = image.with_name(image.name + ".part")
     payload = sum(f.stat().st_size for f in files)
-    size_mib = 8 + (payload + payload // 8) // MIB  # FAT tables, directories, slack
+    size_mib = 8 + (payload + payload // 8) // MiB  # FAT tables, directories, slack
     partition.unlink(missing_ok=True)
-    tools.run([tools.tool("mkfs.vfat"), "-C", "-n", "DOM0LESS", str(partition),
+    hosttools.run([tools.tool("mkfs.vfat"), "-C", "-n", "DOM0LESS", str(partition),
                str(size_mib * 1024)], f"creating a FAT filesystem in {partition}")
     if files:
-        tools.run([tools.tool("mcopy"), "-o", "-i", str(partition), *map(str, files), "::"],
+        hosttools.run([tools.tool("mcopy"), "-o", "-i", str(partition), *map(str, files), "::"],
                   f"copying the boot files into {partition}")
     sectors = partition.stat().st_size // SECTOR
     with image.open("wb") as out, partition.open("rb") as part:
@@ -38,7 +39,7 @@ def build(files: list[Path], image: Path) -> Path:
         part.seek(0)
         out.write(mbr(START_SECTOR, sectors, kind))
         out.seek(START_SECTOR * SECTOR)
-        shutil.copyfileobj(part, out, MIB)
+        shutil.copyfileobj(part, out, MiB)
     partition.unlink()
     return image
 

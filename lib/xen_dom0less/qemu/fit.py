@@ -7,34 +7,22 @@ count and RAM size first turns that into one clear sentence.
 
 from __future__ import annotations
 
-import fdt
-
 from ..errors import UserError
+from ..hostdt import HostTree
+from ..units import MiB
 from .machine import Machine
 from .manifest import BootManifest
-
-MIB = 1 << 20
 
 
 def check(manifest: BootManifest, machine: Machine) -> None:
     """Raise a UserError if the output's DTB describes other CPUs or RAM than ``machine``."""
     dtb = manifest.role("dtb").file
-    tree = fdt.parse_dtb(dtb.read_bytes())
-    cpus = sum(1 for node in tree.get_node("/cpus").nodes if node.name.startswith("cpu@"))
-    memory = sum(_bank_sizes(tree))
-    if (cpus, memory) != (machine.smp, machine.memory_mib * MIB):
+    host = HostTree(dtb.read_bytes(), str(dtb))
+    cpus = len(host.cpus())
+    memory = sum(bank.size for bank in host.memory_banks())
+    if (cpus, memory) != (machine.smp, machine.memory_mib * MiB):
         raise UserError(
-            f"{dtb} describes {cpus} CPUs and {memory // MIB} MiB but QEMU would run "
+            f"{dtb} describes {cpus} CPUs and {memory // MiB} MiB but QEMU would run "
             f"--smp {machine.smp} --memory {machine.memory_mib}: give the same --smp and "
             "--memory, or rebuild from the DTB of `dom0less run-qemu --dumpdtb FILE` with "
             "these options")
-
-
-def _bank_sizes(tree: fdt.FDT) -> list[int]:
-    """Sizes of every /memory bank (two cells address, two cells size, as QEMU writes)."""
-    sizes = []
-    for node in tree.root.nodes:
-        if node.name.split("@")[0] == "memory":
-            cells = list(node.get_property("reg").data)
-            sizes += [(cells[i + 2] << 32) | cells[i + 3] for i in range(0, len(cells), 4)]
-    return sizes

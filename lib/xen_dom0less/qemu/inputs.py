@@ -11,9 +11,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import hosttools
 from ..cache import cache_dir
 from ..errors import UserError
-from . import tools
 
 XEN_PACKAGE = "xen-hypervisor-4.17-arm64"
 KERNEL_META = "linux-image-arm64"
@@ -26,7 +26,6 @@ class GuestInputs:
     """Paths of the unpacked arm64 binaries."""
 
     xen: Path
-    xen_config: Path
     kernel: Path
     busybox: Path
 
@@ -34,10 +33,13 @@ class GuestInputs:
 def installed() -> GuestInputs:
     """The inputs `dom0less setup` unpacked, or a UserError telling the user to run it."""
     stamp = cache_dir("arm64") / STAMP
-    hint = "run `sudo dom0less setup` to download Xen, Linux and busybox for arm64"
+    hint = "run `dom0less setup` to download Xen, Linux and busybox for arm64"
     if not stamp.is_file():
         raise UserError(f"the arm64 guest binaries are not set up: {hint}")
-    inputs = GuestInputs(**{k: Path(v) for k, v in json.loads(stamp.read_text()).items()})
+    try:
+        inputs = GuestInputs(**{k: Path(v) for k, v in json.loads(stamp.read_text()).items()})
+    except (ValueError, TypeError, AttributeError):
+        raise UserError(f"{stamp} is from another version or damaged: {hint}") from None
     for path in vars(inputs).values():
         if not path.is_file():
             raise UserError(f"{path} has disappeared from the cache: {hint}")
@@ -56,7 +58,6 @@ def fetch() -> GuestInputs:
     xen_tree, kernel_tree = trees[XEN_PACKAGE], trees[kernel_package]
     inputs = GuestInputs(
         xen=_one(xen_tree, "boot/xen-*-arm64"),
-        xen_config=_one(xen_tree, "boot/xen-*-arm64.config"),
         kernel=_one(kernel_tree, "boot/vmlinuz-*"),
         busybox=_one(trees[BUSYBOX_PACKAGE], "bin/busybox"),
     )
@@ -66,7 +67,7 @@ def fetch() -> GuestInputs:
 
 def _kernel_package() -> str:
     """The versioned kernel package linux-image-arm64 currently points at (its ABI moves)."""
-    out = tools.run(["apt-cache", "depends", f"{KERNEL_META}:arm64"],
+    out = hosttools.run(["apt-cache", "depends", f"{KERNEL_META}:arm64"],
                     f"looking up {KERNEL_META}:arm64")
     for line in out.splitlines():
         key, _, value = line.strip().partition(": ")
@@ -88,7 +89,7 @@ def _unpack(package: str, root: Path) -> Path:
         existing = sorted(debs.glob(f"{package}_*_arm64.deb"))
     if not existing:
         raise UserError(f"apt-get download {package}:arm64 produced no .deb in {debs}")
-    tools.run(["dpkg-deb", "-x", str(existing[-1]), str(target)], f"unpacking {existing[-1]}")
+    hosttools.run(["dpkg-deb", "-x", str(existing[-1]), str(target)], f"unpacking {existing[-1]}")
     (target / ".unpacked").write_text(existing[-1].name + "\n")
     return target
 
@@ -98,7 +99,7 @@ def _download(package: str, into: Path) -> None:
     argv = ["apt-get", "download", "-q", f"{package}:arm64"]
     if os.geteuid() == 0:
         argv[1:1] = ["-o", "APT::Sandbox::User=root"]
-    tools.run(argv, f"downloading {package}:arm64 (it needs the network and "
+    hosttools.run(argv, f"downloading {package}:arm64 (it needs the network and "
                     "`dpkg --add-architecture arm64 && apt-get update`)", cwd=into)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from .. import hosttools
 from ..errors import UserError
 from . import tools
 
@@ -48,6 +49,7 @@ class Machine:
         """Write the machine's device tree, as U-Boot and Xen will see it, to ``dest``."""
         with tempfile.TemporaryDirectory() as tmp:
             dumped = Path(tmp) / "virt.dtb"
-            tools.run([*self.args(dumped), "-nic", "none"], "dumping QEMU's device tree")
+            hosttools.run([*self.args(dumped), "-nic", "none"], "dumping QEMU's device tree")
+            dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(dumped.read_bytes())
         return dest

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
-
-FORMAT = 1
+from ..render.manifest import FORMAT
 
 
 @dataclass(frozen=True)
@@ -25,8 +24,11 @@ class BootManifest:
     outdir: Path
     load: str
     device_tree: str
-    script: Artefact
     artefacts: tuple[Artefact, ...]
+
+    @property
+    def script(self) -> Artefact:
+        return self.role("script")
 
     @property
     def tftp(self) -> bool:
@@ -54,9 +56,8 @@ def read(outdir: Path) -> BootManifest:
         boot = data["boot"]
         artefacts = tuple(_artefact(outdir, a["file"], a["role"], a["address"])
                           for a in data["artefacts"])
-        script = _artefact(outdir, boot["script"]["file"], "script", boot["script"]["address"])
-        return BootManifest(outdir, boot["load"], boot["device_tree"], script, artefacts)
-    except (ValueError, KeyError, TypeError) as error:
+        return BootManifest(outdir, boot["load"], boot["device_tree"], artefacts)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise UserError(f"{path} is not a manifest dom0less build wrote ({error}): "
                         "rebuild it with `dom0less build`") from None
 

@@ -38,7 +38,6 @@ class BootResult:
     console: str
     hits: dict[str, Hit]
     elapsed: float
-    command: list[str]
 
 
 def boot(outdir: Path, expect: list[str], timeout: Optional[float] = 120.0,
@@ -80,7 +79,7 @@ def watch(argv: list[str], console: Console, timeout: Optional[float],
     console.finish(time.monotonic() - start)
     ok = reason is None
     return BootResult(ok, reason or "every marker appeared", console.text, dict(console.hits),
-                      time.monotonic() - start, argv)
+                      time.monotonic() - start)
 
 
 def _stream(proc: subprocess.Popen, console: Console, start: float,

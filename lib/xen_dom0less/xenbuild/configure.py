@@ -16,8 +16,8 @@ from .make import Make
 
 
 def configure(make: Make, wanted: Mapping[str, wishes.Wish], srcarch: str,
-              version: str) -> dict[str, str]:
-    """Write and resolve ``.config`` in the build directory; return its settings."""
+              version: str) -> None:
+    """Write and resolve ``.config`` in the build directory; refuse options Kconfig dropped."""
     make("defconfig")
     path = make.build_dir / ".config"
     path.write_text(wishes.merge(path.read_text(), wanted))
@@ -32,4 +32,3 @@ def configure(make: Make, wanted: Mapping[str, wishes.Wish], srcarch: str,
     # option as changed and everything is recompiled; syncing here compares with
     # the previous build's values and keeps a rebuild incremental.
     make("syncconfig")
-    return resolved

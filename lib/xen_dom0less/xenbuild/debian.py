@@ -9,13 +9,12 @@ the cache directory to fetch a newer upload.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .. import cache
+from .. import cache, hosttools
 from ..errors import UserError
 
 APT_DIR = Path("/etc/apt")
@@ -35,6 +34,11 @@ class Archive:
         return f"deb-src {options}{self.uri} {self.suite} main\n"
 
 
+#: Programs fetching a source package runs, and their Debian packages.
+FETCH_TOOLS = {"apt-get": "apt", "dpkg-source": "dpkg-dev"}
+MIRROR_HINT = "check that the Debian mirror is reachable"
+
+
 def fetch(package: str = "xen") -> Path:
     """The extracted source tree of ``package`` in the machine's Debian suite."""
     archive = machine_archive()
@@ -42,17 +46,18 @@ def fetch(package: str = "xen") -> Path:
     target = root / f"debian-{archive.suite}-{package}"
     if target.is_dir():
         return target
-    for tool, provider in (("apt-get", "apt"), ("dpkg-source", "dpkg-dev")):
-        if shutil.which(tool) is None:
-            raise UserError(f"'{tool}' is not installed: install the Debian package {provider}")
+    for tool, provider in FETCH_TOOLS.items():
+        hosttools.require(tool, f"install the Debian package {provider}")
     apt = _private_apt(root / "apt", archive)
-    _run([*apt, "update"], root, f"apt-get update for {archive.uri} {archive.suite}")
+    hosttools.run([*apt, "update"], f"apt-get update for {archive.uri} {archive.suite}",
+                  root, MIRROR_HINT)
     staging = Path(tempfile.mkdtemp(prefix="debian-", dir=root))
     try:
-        _run([*apt, "source", "--download-only", f"{package}/{archive.suite}"], staging,
-             f"apt-get source {package}")
+        hosttools.run([*apt, "source", "--download-only", f"{package}/{archive.suite}"],
+                      f"apt-get source {package}", staging, MIRROR_HINT)
         dsc = next(staging.glob("*.dsc"))
-        _run(["dpkg-source", "-x", dsc.name, "tree"], staging, f"dpkg-source -x {dsc.name}")
+        hosttools.run(["dpkg-source", "-x", dsc.name, "tree"], f"dpkg-source -x {dsc.name}",
+                      staging)
         (staging / "tree").rename(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -109,7 +114,9 @@ def _one_line(line: str) -> Optional[dict[str, list[str]]]:
     words = line.split("#", 1)[0].split()
     options: dict[str, list[str]] = {}
     if len(words) > 1 and words[1].startswith("["):
-        end = next(i for i, w in enumerate(words) if w.endswith("]"))
+        end = next((i for i, w in enumerate(words) if w.endswith("]")), None)
+        if end is None:
+            return None  # an unterminated [options]: apt refuses the line too
         for option in " ".join(words[1:end + 1]).strip("[]").split():
             key, _, value = option.partition("=")
             options[key.title()] = value.split(",")
@@ -132,10 +139,3 @@ def _private_apt(state: Path, archive: Archive) -> list[str]:
         "APT::Sandbox::User": "root",
     }
     return ["apt-get", "-q", *(f"-o{key}={value}" for key, value in settings.items())]
-
-
-def _run(command: list[str], cwd: Path, what: str) -> None:
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        detail = " ".join(result.stderr.strip().splitlines()[-3:])
-        raise UserError(f"{what} failed ({detail}): check that the Debian mirror is reachable")

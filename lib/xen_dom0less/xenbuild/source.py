@@ -9,11 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
-from .. import cache
+from .. import cache, hosttools
 from ..errors import UserError
 
 _VERSION_LINE = re.compile(r"^export\s+XEN_(SUBVERSION|VERSION)\s*\??=\s*(\d+)\s*$", re.M)
@@ -48,15 +47,14 @@ def extract(tarball: Path) -> Path:
     target = cache.cache_dir("xen-src") / f"tarball-{digest}"
     if target.is_dir():
         return target
-    if shutil.which("tar") is None:
-        raise UserError("'tar' is not installed: install the Debian packages tar and xz-utils")
+    tar = hosttools.require("tar", "install the Debian packages tar and xz-utils")
     staging = Path(tempfile.mkdtemp(prefix="extract-", dir=target.parent))
-    result = subprocess.run(["tar", "-xf", str(tarball.resolve()), "-C", str(staging)],
-                            capture_output=True, text=True, check=False)
-    if result.returncode != 0:
+    try:
+        hosttools.run([tar, "-xf", str(tarball.resolve()), "-C", str(staging)],
+                      f"extracting {tarball}", hint="give a Xen source tarball tar can read")
+    except UserError:
         shutil.rmtree(staging)
-        raise UserError(f"cannot extract {tarball}: {result.stderr.strip()}: "
-                        "give a Xen source tarball tar can read")
+        raise
     staging.rename(target)
     return target
 
