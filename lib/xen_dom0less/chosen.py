@@ -95,10 +95,10 @@ class _Builder:
         return nodes
 
     def cpupool(self, name: str, cpus: tuple, scheduler: Optional[str]) -> Node:
-        host_cpus = self.plan.host.cpus()
         phandles = []
         for cpu in cpus:  # validation guarantees each CPU exists and is in one pool
-            known = next(c for c in host_cpus if cpu in (c.index, c.path))
+            known = self.plan.host.cpu(cpu)
+            assert known is not None
             if known.phandle is None:
                 value = self.phandle()
                 self.host_edits.append(HostEdit(known.path, Prop("phandle", (value,))))
@@ -123,8 +123,7 @@ class _Builder:
         node = Node(domain.name)
         node.add("compatible", "xen,domain")
         node.add("#address-cells", (ADDRESS_CELLS,)).add("#size-cells", (SIZE_CELLS,))
-        memory = domain.memory or sum(r.size for r in domain.static_memory)
-        node.add("memory", cells(memory // 1024, 2))
+        node.add("memory", cells(domain.ram // 1024, 2))
         node.add("cpus", (domain.vcpus,))
         if domain.vpl011:
             node.add("vpl011")

@@ -7,7 +7,7 @@ need from the host DTB is read here once.
 from __future__ import annotations
 
 import struct
-from typing import NamedTuple, Optional
+from typing import NamedTuple, Optional, Union
 
 import fdt
 
@@ -137,6 +137,10 @@ class HostTree:
                 phandle = self.words(path, "phandle")
                 result.append(Cpu(len(result), path, phandle[0] if phandle else None))
         return result
+
+    def cpu(self, ref: Union[int, str]) -> Optional[Cpu]:
+        """The CPU a description names by index or by /cpus path, if the board has it."""
+        return next((c for c in self.cpus() if ref in (c.index, c.path)), None)
 
     def stdout_path(self) -> Optional[str]:
         """The console node or alias from /chosen, without its serial options."""

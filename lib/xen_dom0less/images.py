@@ -17,6 +17,7 @@ DTB = "device tree blob"
 XZ = "xz"
 ZSTD = "zstd"
 LZ4 = "lz4"
+FLASK = "FLASK policy"
 UNKNOWN = "unknown"
 
 #: Formats Xen accepts for each kind of module (kernels are decompressed by Xen).
@@ -24,9 +25,9 @@ KERNEL_FORMATS = frozenset({ARM64_IMAGE, ARM32_ZIMAGE, GZIP, UIMAGE})
 RAMDISK_FORMATS = frozenset({CPIO, GZIP, XZ, ZSTD, LZ4, UIMAGE})
 XEN_FORMATS = frozenset({ARM64_IMAGE, ARM32_ZIMAGE, UIMAGE})
 
-def memory_size(data: bytes) -> int:
-    """Bytes an image occupies once running: an arm64 Image's header counts its BSS."""
-    if classify(data[:64]) == ARM64_IMAGE:
+def memory_size(data: bytes, kind: str) -> int:
+    """Bytes an image of ``kind`` occupies once running: an arm64 Image counts its BSS."""
+    if kind == ARM64_IMAGE:
         return max(len(data), struct.unpack_from("<Q", data, 0x10)[0])
     return len(data)
 
@@ -51,4 +52,6 @@ def classify(head: bytes) -> str:
         return ZSTD
     if head[:4] in (b"\x02\x21\x4c\x18", b"\x04\x22\x4d\x18"):
         return LZ4
+    if head[:4] == b"\x8c\xff\x7c\xf9":
+        return FLASK
     return UNKNOWN

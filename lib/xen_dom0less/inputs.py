@@ -21,8 +21,8 @@ _FORMATS = {
     "kernel": images.KERNEL_FORMATS,
     "ramdisk": images.RAMDISK_FORMATS,
     "device-tree": frozenset({images.DTB}),
+    "xsm-policy": frozenset({images.FLASK}),
 }
-FLASK_MAGIC = b"\x8c\xff\x7c\xf9"
 
 
 class BlobCollector:
@@ -48,32 +48,29 @@ class BlobCollector:
             else:
                 self._read(where, role, path)  # report the problem for this key too
             return blob
-        data = self._read(where, role, path)
-        blob = None if data is None else self._blob(role, path, data, user)
+        read = self._read(where, role, path)
+        blob = None if read is None else self._blob(role, path, *read, user)
         self._by_path[key] = blob
         return blob
 
-    def _read(self, where: str, role: str, path: Path) -> Optional[bytes]:
+    def _read(self, where: str, role: str, path: Path) -> Optional[tuple[bytes, str]]:
+        """The file's bytes and format, or None after reporting why it cannot be used."""
         if not path.is_file():
             self.problems.add(where, f"file {path} does not exist")
             return None
         if role == "device-tree" and path.suffix == ".dts":
-            return compile_dts(path, where, self.problems)
+            compiled = compile_dts(path, where, self.problems)
+            return None if compiled is None else (compiled, images.DTB)
         data = path.read_bytes()
-        if role == "xsm-policy":
-            if data[:4] != FLASK_MAGIC:
-                self.problems.add(where, f"{path} is not a FLASK policy (bad magic)")
-                return None
-            return data
         kind = images.classify(data[:64])
         if kind not in _FORMATS[role]:
             wanted = ", ".join(sorted(_FORMATS[role]))
             self.problems.add(where, f"{path} is {_article(kind)}, not a usable {role} "
                                      f"({wanted})")
             return None
-        return data
+        return data, kind
 
-    def _blob(self, role: str, path: Path, data: bytes, user: str) -> Blob:
+    def _blob(self, role: str, path: Path, data: bytes, kind: str, user: str) -> Blob:
         digest = hashlib.sha256(data).hexdigest()
         known = self._by_digest.get(digest)
         if known is not None and known.role == role:
@@ -83,10 +80,10 @@ class BlobCollector:
         if name in self._names:
             name = f"{user}-{name}"
         self._names.add(name)
-        memory = images.memory_size(data)
         compiled = data if path.suffix == ".dts" else None
-        blob = Blob(role=role, file=name, source=path, size=len(data), span=memory,
-                    sha256=digest, users=[user], data=compiled)
+        blob = Blob(role=role, file=name, source=path, size=len(data),
+                    span=images.memory_size(data, kind), sha256=digest, users=[user],
+                    data=compiled, kind=kind)
         self._by_digest.setdefault(digest, blob)
         self.blobs.append(blob)
         return blob

@@ -114,6 +114,11 @@ class Domain(NamedTuple):
         """The YAML key naming this domain in messages."""
         return f"domains[{self.index}] ({self.name})"
 
+    @property
+    def ram(self) -> int:
+        """The RAM Xen gives it: ``memory``, which may be left to the static-memory total."""
+        return self.memory or sum(r.size for r in self.static_memory)
+
 
 class Cpupool(NamedTuple):
     name: str

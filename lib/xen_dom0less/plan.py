@@ -26,11 +26,12 @@ class Blob:
     inputs appends ``users``. A plain class because dataclasses cost start-up.
     """
 
-    __slots__ = ("address", "data", "file", "role", "sha256", "size", "source", "span", "users")
+    __slots__ = ("address", "data", "file", "kind", "role", "sha256", "size", "source", "span",
+                 "users")
 
     def __init__(self, role: str, file: str, source: Optional[Path], size: int, span: int,
                  sha256: str = "", users: Optional[list[str]] = None,
-                 data: Optional[bytes] = None):
+                 data: Optional[bytes] = None, kind: str = ""):
         self.role = role  # xen, dtb, script, xsm-policy, kernel, ramdisk, device-tree
         self.file = file  # name in the output directory
         self.source = source  # input file; None for what we generate
@@ -40,6 +41,7 @@ class Blob:
         self.sha256 = sha256
         self.users = users if users is not None else []
         self.data = data  # generated content (a compiled .dts), written as is
+        self.kind = kind  # the input's format (images.classify); empty for what we generate
 
     def __repr__(self) -> str:
         return f"Blob({self.file!r}, {self.role}, 0x{self.address:x}+0x{self.span:x})"
@@ -84,3 +86,14 @@ class Plan(NamedTuple):
     @property
     def version(self) -> str:
         return self.system.xen.version
+
+
+def static_regions(system: model.System) -> list[Excluded]:
+    """RAM the description itself fixes (static heap, static and shared memory), by key."""
+    found = [Excluded(r, f"xen.static_heap[{i}]") for i, r in enumerate(system.xen.static_heap)]
+    for domain in system.domains:
+        found += [Excluded(r, f"{domain.key}.static_memory[{i}]")
+                  for i, r in enumerate(domain.static_memory)]
+    found += [Excluded(model.Region(s.host_address, s.size), f"shared_memory ({s.id})")
+              for s in system.shared_memory if s.host_address is not None]
+    return found

@@ -12,9 +12,10 @@ from typing import Optional
 from . import kconfig, layout, validate
 from .errors import Problems, UserError
 from .hostdt import HostTree
+from .images import UIMAGE
 from .inputs import BlobCollector, compile_dts
 from .model import Region, System
-from .plan import DTB_GROWTH, FDT_COMMANDS_RESIZE, Blob, Excluded, Modules, Plan
+from .plan import DTB_GROWTH, FDT_COMMANDS_RESIZE, Blob, Excluded, Modules, Plan, static_regions
 from .units import KiB, MiB, format_size, hexaddr
 
 #: Files every build writes besides the DTB and the binaries.
@@ -105,11 +106,9 @@ def _check_config(system: System, needed: dict[str, str], problems: Problems) ->
 
 
 def _check_boot_command(system: System, xen: Optional[Blob], problems: Problems) -> None:
-    if xen is None or xen.source is None:
+    if xen is None:
         return
-    from .images import UIMAGE, classify
-
-    kind = classify(xen.source.read_bytes()[:64])
+    kind = xen.kind
     command = system.boot.command
     if command == "bootm" and kind != UIMAGE:
         problems.add("boot.command", f"bootm needs Xen as a uImage but {xen.file} is {kind}: "
@@ -137,11 +136,7 @@ def _script_span(system: System) -> int:
 def excluded_regions(system: System, host: HostTree) -> list[Excluded]:
     """Everything in RAM the loader must leave alone, with the reason."""
     found = [Excluded(r.region, r.origin) for r in host.reservations()]
-    found += [Excluded(r, "xen.static_heap") for r in system.xen.static_heap]
-    for domain in system.domains:
-        found += [Excluded(r, f"static memory of {domain.name}") for r in domain.static_memory]
-    found += [Excluded(Region(s.host_address, s.size), f"shared memory {s.id}")
-              for s in system.shared_memory if s.host_address is not None]
+    found += static_regions(system)
     uboot = layout.uboot_area(host.memory_banks(), system.host.uboot_reserve)
     if uboot is not None:
         found.append(Excluded(uboot, "U-Boot (host.uboot_reserve)"))
@@ -191,18 +186,19 @@ def _blob_key(blob: Blob) -> str:
 def _check_fit(system: System, host: HostTree, excluded: list[Excluded], blobs: list[Blob],
                problems: Problems) -> None:
     """Guests' RAM plus everything loaded (Xen twice: it relocates) must fit in RAM."""
-    total = sum(b.size for b in host.memory_banks())
-    taken = sum(e.region.size for e in excluded)
+    banks = host.memory_banks()
+    total = sum(b.size for b in banks)
+    free = sum(r.size for r in layout.free_regions(banks, excluded))
     loaded = sum(b.span for b in blobs)
+    xen = next(b for b in blobs if b.role == "xen")
     demand = 0
     for domain in system.domains:
-        memory = domain.memory or sum(r.size for r in domain.static_memory)
         if not domain.static_memory:
-            demand += memory
-        demand += memory // 256 + domain.vcpus * MiB  # default P2M pool
+            demand += domain.ram
+        demand += domain.ram // 256 + domain.vcpus * MiB  # default P2M pool
     if system.dom0 is not None:
         demand += system.dom0.memory
-    available = total - taken - loaded - blobs[1].span
+    available = free - loaded - xen.span
     if demand > available:
         problems.add("domains", f"the guests need {format_size(demand)} of RAM (with Xen's "
                                 f"P2M pools) but only {format_size(max(available, 0))} is "

@@ -15,6 +15,7 @@ from . import xen_versions
 from .errors import Problems
 from .hostdt import HostTree
 from .model import LOAD_DEVICES, Domain, Region, System
+from .plan import static_regions
 from .units import KiB, format_size, hexaddr
 
 PAGE = 4 * KiB
@@ -285,15 +286,13 @@ class _Rules:
                 owner[index] = pool.name
 
     def cpu_index(self, where: str, cpu: Union[int, str]) -> Optional[int]:
+        known = self.host.cpu(cpu)
+        if known is not None:
+            return known.index
         if isinstance(cpu, int):
-            if cpu < len(self.cpus):
-                return cpu
             self.add(where, f"CPU {cpu} does not exist: the board has {len(self.cpus)} CPUs")
-            return None
-        for known in self.cpus:
-            if known.path == cpu:
-                return known.index
-        self.add(where, f"no CPU node {cpu} under /cpus in the host device tree")
+        else:
+            self.add(where, f"no CPU node {cpu} under /cpus in the host device tree")
         return None
 
     def passthrough_path(self, where: str, path: str) -> None:
@@ -393,13 +392,7 @@ class _Rules:
                                 "owns it")
 
     def static_regions_disjoint(self) -> None:
-        named: list[tuple[str, Region]] = [
-            (f"xen.static_heap[{i}]", r) for i, r in enumerate(self.system.xen.static_heap)]
-        for domain in self.system.domains:
-            named += [(f"{domain.key}.static_memory[{i}]", r)
-                      for i, r in enumerate(domain.static_memory)]
-        named += [(f"shared_memory ({s.id})", Region(s.host_address, s.size))
-                  for s in self.system.shared_memory if s.host_address is not None]
+        named = [(e.reason, e.region) for e in static_regions(self.system)]
         reserved = [(r.origin, r.region) for r in self.host.reservations()]
         for i, (where, region) in enumerate(named):
             for other, other_region in named[i + 1:] + reserved:

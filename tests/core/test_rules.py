@@ -51,6 +51,10 @@ def bad_kernel(doc: dict) -> None:
     domain(doc, 0)["kernel"] = str(path)
 
 
+def xsm_policy_that_is_a_kernel(doc: dict) -> None:
+    doc["xen"]["xsm_policy"] = domain(doc, 0)["kernel"]
+
+
 def config_without(*options: str):
     def change(doc: dict) -> None:
         path = Path(doc["xen"]["image"]).parent / "xen.config"
@@ -183,6 +187,8 @@ RULES = [
     ("boot-load-sata-no-partition", set_key("boot.load", "sata"),
      "needs a device and partition, e.g. 'sata 0:1'"),
     ("boot-load-empty", set_key("boot.load", " "), "boot.load: is empty"),
+    ("xsm-policy-format", xsm_policy_that_is_a_kernel,
+     "is an arm64 Image file, not a usable xsm-policy (FLASK policy)"),
     ("bootm-needs-uimage", set_key("boot.command", "bootm"), "bootm needs Xen as a uImage"),
     ("host-disable-missing", set_key("host.disable", ["/nope"]), "no node /nope"),
     ("script-address-taken", set_key("boot.script_address", 0xBF000000),

@@ -37,25 +37,19 @@ def render(plan: Plan) -> str:
     memory = _table(("start", "end", "file", "role", "size", "used by"),
                     [(hexaddr(r[0]), hexaddr(r[1]), *r[2:]) for r in sorted(rows)])
     pools = {p.name: p for p in plan.system.cpupools}
-    cpus = plan.host.cpus()
     domains = []
     if plan.system.dom0:
         domains.append(("dom0", "d0", str(plan.system.dom0.vcpus),
                         format_size(plan.system.dom0.memory), "Pool-0", "dom0"))
     for number, domain in enumerate(plan.system.domains, start=1):
         pool = pools.get(domain.cpupool) if domain.cpupool else None
-        placement = (", ".join(str(_cpu_index(c, cpus)) for c in pool.cpus) if pool
+        placement = (", ".join(str(plan.host.cpu(c).index) for c in pool.cpus) if pool
                      else "Pool-0 CPUs")
-        memory_size = domain.memory or sum(r.size for r in domain.static_memory)
-        domains.append((domain.name, f"d{number}", str(domain.vcpus), format_size(memory_size),
+        domains.append((domain.name, f"d{number}", str(domain.vcpus), format_size(domain.ram),
                         domain.cpupool or "Pool-0", placement))
     header = f"Xen {plan.version}: {plan.xen_bootargs}\n\n"
     return (header + memory + "\n" + _table(
         ("domain", "id", "vcpus", "memory", "cpupool", "physical CPUs"), domains))
-
-
-def _cpu_index(cpu, cpus) -> int:
-    return cpu if isinstance(cpu, int) else next(c.index for c in cpus if c.path == cpu)
 
 
 def _table(header: tuple[str, ...], rows: list) -> str:
