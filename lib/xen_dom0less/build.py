@@ -18,7 +18,7 @@ from .errors import UserError
 from .model import System
 from .plan import Plan
 from .planner import make_plan
-from .units import KiB
+from .units import KiB, parse_epoch
 
 #: Slack over a measured size when planning again: addresses may gain a digit.
 REPLAN_MARGIN = 4 * KiB
@@ -55,11 +55,7 @@ def plan_and_render(system: System, epoch: int) -> tuple[Plan, dict[str, bytes]]
 
 def source_date_epoch(environ: Mapping[str, str]) -> int:
     """Time stamp for generated headers: SOURCE_DATE_EPOCH, or 0 for reproducibility."""
-    value = environ.get("SOURCE_DATE_EPOCH", "0")
-    if not value.isdigit():
-        raise UserError(f"SOURCE_DATE_EPOCH={value!r} is not a number of seconds: "
-                        "unset it or give an integer")
-    return int(value)
+    return parse_epoch(environ.get("SOURCE_DATE_EPOCH", "0"))
 
 
 def _check_spans(plan: Plan, files: dict[str, bytes]) -> None:

@@ -28,3 +28,8 @@ class Problems:
     def raise_if_any(self) -> None:
         if self.items:
             raise UserError(self.items)
+
+
+def article(word: str) -> str:
+    """'an integer', 'a string': the word with its indefinite article."""
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"

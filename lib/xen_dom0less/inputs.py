@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 from . import images
-from .errors import Problems
+from .errors import Problems, article
 from .plan import Blob
 
 _FORMATS = {
@@ -65,7 +65,7 @@ class BlobCollector:
         kind = images.classify(data[:64])
         if kind not in _FORMATS[role]:
             wanted = ", ".join(sorted(_FORMATS[role]))
-            self.problems.add(where, f"{path} is {_article(kind)}, not a usable {role} "
+            self.problems.add(where, f"{path} is {article(kind)} file, not a usable {role} "
                                      f"({wanted})")
             return None
         return data, kind
@@ -107,5 +107,4 @@ def compile_dts(path: Path, where: str, problems: Problems) -> Optional[bytes]:
     return result.stdout
 
 
-def _article(kind: str) -> str:
-    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} file"
+

@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .errors import article
+
 SCHEMA_PATH = Path(__file__).with_name("schema") / "system.schema.json"
 
 _TYPES = {
@@ -38,7 +40,7 @@ def check(document: Any) -> list[tuple[str, str]]:
     return problems
 
 
-def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+def resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
     while "$ref" in node:
         name = node["$ref"].rsplit("/", 1)[-1]
         merged = {k: v for k, v in node.items() if k != "$ref"}
@@ -47,7 +49,7 @@ def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
 
 
 def _is_type(value: Any, name: str) -> bool:
-    if name in ("integer",) and isinstance(value, bool):
+    if name == "integer" and isinstance(value, bool):
         return False
     return isinstance(value, _TYPES[name])
 
@@ -57,7 +59,7 @@ def _describe(value: Any) -> str:
         return "a boolean"
     for name, kind in _TYPES.items():
         if isinstance(value, kind):
-            return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+            return article(name)
     if value is None:
         return "nothing (YAML null: quote the word if you meant the text)"
     return type(value).__name__
@@ -71,7 +73,7 @@ def _join(path: str, key: str | int) -> str:
 
 def _check(value: Any, node: dict[str, Any], path: str, root: dict[str, Any],
            out: list[tuple[str, str]]) -> None:
-    node = _resolve(node, root)
+    node = resolve(node, root)
     where = path or "(top level)"
     if "oneOf" in node:
         matches = sum(1 for option in node["oneOf"] if not _sub_problems(value, option, root))
@@ -83,7 +85,7 @@ def _check(value: Any, node: dict[str, Any], path: str, root: dict[str, Any],
         return
     wanted = node.get("type")
     if wanted and not _is_type(value, wanted):
-        out.append((where, f"expected {_describe_type(wanted)}, got {_describe(value)}"))
+        out.append((where, f"expected {article(wanted)}, got {_describe(value)}"))
         return
     if "enum" in node and value not in node["enum"]:
         choices = ", ".join(str(c) for c in node["enum"])
@@ -96,10 +98,6 @@ def _check(value: Any, node: dict[str, Any], path: str, root: dict[str, Any],
         _check_object(value, node, path, root, out)
     elif isinstance(value, list):
         _check_array(value, node, path, root, out)
-
-
-def _describe_type(name: str) -> str:
-    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 def _sub_problems(value: Any, node: dict[str, Any], root: dict[str, Any]) -> list:

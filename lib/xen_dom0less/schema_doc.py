@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .schema_check import load_schema
+from .schema_check import load_schema, resolve
 
 
 def render() -> str:
@@ -31,15 +31,8 @@ def render() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        merged = {k: v for k, v in node.items() if k != "$ref"}
-        node = {**root["$defs"][node["$ref"].rsplit("/", 1)[-1]], **merged}
-    return node
-
-
 def _type(node: dict[str, Any], root: dict[str, Any]) -> str:
-    node = _resolve(node, root)
+    node = resolve(node, root)
     if "enum" in node:
         return " \\| ".join(f"`{v}`" for v in node["enum"])
     if "const" in node:
@@ -52,13 +45,13 @@ def _type(node: dict[str, Any], root: dict[str, Any]) -> str:
 
 
 def _object(node: dict[str, Any], root: dict[str, Any], prefix: str, lines: list[str]) -> None:
-    node = _resolve(node, root)
+    node = resolve(node, root)
     required = set(node.get("required", ()))
     rows = []
     nested = []
     for key, child in node.get("properties", {}).items():
-        child = _resolve(child, root)
-        items = _resolve(child.get("items", {}), root) if child.get("type") == "array" else {}
+        child = resolve(child, root)
+        items = resolve(child.get("items", {}), root) if child.get("type") == "array" else {}
         default = f" Default: `{child['default']}`." if "default" in child else ""
         text = child.get("description", items.get("description", "")) + default
         rows.append(f"| `{key}` | {'yes' if key in required else ''} | "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from .errors import UserError
+
 KiB = 1024
 MiB = 1024 * KiB
 GiB = 1024 * MiB
@@ -55,3 +57,11 @@ def human_size(size: int) -> str:
         if size >= unit:
             return f"{size / unit:.1f}{suffix}".replace(".0" + suffix, suffix)
     return f"{size} bytes"
+
+
+def parse_epoch(value: str) -> int:
+    """``SOURCE_DATE_EPOCH`` in seconds; a UserError when it is not a whole number."""
+    if not value.isdigit():
+        raise UserError(f"SOURCE_DATE_EPOCH={value!r} is not a number of seconds: set it to "
+                        "a Unix time such as 1700000000 or unset it")
+    return int(value)

@@ -11,8 +11,6 @@ from typing import NamedTuple
 
 Version = tuple[int, int]
 
-SUPPORTED_VERSIONS: tuple[str, ...] = ("4.17", "4.18", "4.19", "4.20", "4.21")
-
 
 def parse_version(text: str) -> Version:
     major, minor = text.split(".")[:2]

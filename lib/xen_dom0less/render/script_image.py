@@ -11,29 +11,28 @@ import zlib
 
 MAGIC = 0x27051956
 OS_LINUX = 5
-ARCH = {"arm64": 22, "arm": 2}
+ARCH_ARM64 = 22
 TYPE_SCRIPT = 6
 COMPRESSION_NONE = 0
-NAME_LENGTH = 32
 
 
 def render(context) -> dict[str, bytes]:
     return {"boot.scr": script_image(context.outputs["boot.cmd"], context.source_date_epoch)}
 
 
-def script_image(text: bytes, timestamp: int, arch: str = "arm64", name: str = "") -> bytes:
+def script_image(text: bytes, timestamp: int) -> bytes:
     """A type-script image: a length table (one entry, then 0) and the text.
 
     mkimage pads only between files of a multi-file image, so one file is not padded.
     """
     payload = struct.pack(">II", len(text), 0) + text
-    header = _header(payload, timestamp, arch, name, header_crc=0)
-    header = _header(payload, timestamp, arch, name, header_crc=zlib.crc32(header))
+    header = _header(payload, timestamp, header_crc=0)
+    header = _header(payload, timestamp, header_crc=zlib.crc32(header))
     return header + payload
 
 
-def _header(payload: bytes, timestamp: int, arch: str, name: str, header_crc: int) -> bytes:
+def _header(payload: bytes, timestamp: int, header_crc: int) -> bytes:
+    """The 64-byte legacy image header, with an empty name as mkimage writes without -n."""
     return struct.pack(
         ">7I4B32s", MAGIC, header_crc, timestamp, len(payload), 0, 0, zlib.crc32(payload),
-        OS_LINUX, ARCH[arch], TYPE_SCRIPT, COMPRESSION_NONE,
-        name.encode()[:NAME_LENGTH])
+        OS_LINUX, ARCH_ARM64, TYPE_SCRIPT, COMPRESSION_NONE, b"")

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..errors import UserError
+from ..units import parse_epoch
 
 #: Build identity written into ``xen`` instead of the building machine's.
 IDENTITY = {"XEN_WHOAMI": "dom0less", "XEN_DOMAIN": "reproducible", "XEN_BUILD_HOST": "build"}
@@ -25,10 +25,7 @@ def source_date_epoch(root: Path, environ: Mapping[str, str]) -> int:
     value = environ.get("SOURCE_DATE_EPOCH")
     if value is None:
         return int((root / "xen" / "Makefile").stat().st_mtime)
-    if not value.isdigit():
-        raise UserError(f"SOURCE_DATE_EPOCH='{value}' is not a number of seconds: "
-                        "set it to a Unix time such as 1700000000 or unset it")
-    return int(value)
+    return parse_epoch(value)
 
 
 def environment(root: Path, build_dir: Path, environ: Mapping[str, str]) -> dict[str, str]:
