@@ -9,17 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Optional
 
-from . import kconfig, layout, validate
+from . import kconfig, layout, render, validate
 from .errors import Problems, UserError
 from .hostdt import HostTree
 from .images import UIMAGE
 from .inputs import BlobCollector, compile_dts
 from .model import Region, System
 from .plan import DTB_GROWTH, FDT_COMMANDS_RESIZE, Blob, Excluded, Modules, Plan, static_regions
+from .render import script_image
 from .units import KiB, MiB, format_size, hexaddr
-
-#: Files every build writes besides the DTB and the binaries.
-GENERATED_FILES = ("boot.scr", "boot.cmd", "manifest.json", "xen-kconfig.cfg")
 
 
 def make_plan(system: System, room: Optional[Mapping[str, int]] = None) -> Plan:
@@ -33,7 +31,7 @@ def make_plan(system: System, room: Optional[Mapping[str, int]] = None) -> Plan:
     host = load_host(system, problems)
     validate.check(system, host, problems)
     dtb_name = _dtb_file(system)
-    collector = BlobCollector(problems, reserved={dtb_name, *GENERATED_FILES})
+    collector = BlobCollector(problems, reserved={dtb_name, *render.generated_files()})
     xen = collector.add("xen.image", "xen", system.xen.image, "xen")
     xsm = (collector.add("xen.xsm_policy", "xsm-policy", system.xen.xsm_policy, "xen")
            if system.xen.xsm_policy else None)
@@ -50,7 +48,7 @@ def make_plan(system: System, room: Optional[Mapping[str, int]] = None) -> Plan:
 
     dtb = Blob(role="dtb", file=dtb_name, source=None, size=0,
                span=max(_dtb_span(system, host), room.get("dtb", 0)), users=["xen"])
-    script = Blob(role="script", file="boot.scr", source=None, size=0,
+    script = Blob(role="script", file=script_image.FILE, source=None, size=0,
                   span=max(_script_span(system), room.get("script", 0)), users=["u-boot"])
     excluded = excluded_regions(system, host)
     blobs = [script, xen, dtb, *collector.blobs[1:]]

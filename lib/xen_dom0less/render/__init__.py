@@ -8,13 +8,24 @@ from __future__ import annotations
 
 import importlib
 from functools import cached_property
+from types import ModuleType
 
 from .. import chosen
 from ..dtree import ChosenTree
 from ..plan import Blob, Plan
 
-#: Renderer modules in the order they run (the script image needs the script text).
+#: Renderer modules in the order they run (the script image needs the script text). Each
+#: names the file it writes in FILE; the device tree's name comes from the plan instead.
 RENDERERS = ("devicetree", "uboot_script", "script_image", "kconfig_fragment", "manifest")
+
+
+def generated_files() -> tuple[str, ...]:
+    """The fixed names renderers write, which no input may take in the output directory."""
+    return tuple(filter(None, (getattr(_module(name), "FILE", None) for name in RENDERERS)))
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"{__name__}.{name}")
 
 
 class Context:
@@ -39,6 +50,5 @@ def render_all(plan: Plan, source_date_epoch: int) -> dict[str, bytes]:
     """Every generated file (not the copied binaries), by output file name."""
     context = Context(plan, source_date_epoch)
     for name in RENDERERS:
-        module = importlib.import_module(f"{__name__}.{name}")
-        context.outputs.update(module.render(context))
+        context.outputs.update(_module(name).render(context))
     return context.outputs

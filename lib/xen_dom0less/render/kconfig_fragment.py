@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from .. import kconfig
 
+#: The file this renderer writes.
+FILE = "xen-kconfig.cfg"
+
 
 def render(context) -> dict[str, bytes]:
-    return {"xen-kconfig.cfg": kconfig.fragment(context.plan.kconfig).encode()}
+    return {FILE: kconfig.fragment(context.plan.kconfig).encode()}

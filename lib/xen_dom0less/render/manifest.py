@@ -12,6 +12,10 @@ import json
 FORMAT = 1
 
 
+#: The file this renderer writes.
+FILE = "manifest.json"
+
+
 def render(context) -> dict[str, bytes]:
     plan = context.plan
     boot = plan.system.boot
@@ -43,4 +47,4 @@ def render(context) -> dict[str, bytes]:
         "kconfig": sorted(plan.kconfig),
         "artefacts": artefacts,
     }
-    return {"manifest.json": (json.dumps(document, indent=2) + "\n").encode()}
+    return {FILE: (json.dumps(document, indent=2) + "\n").encode()}

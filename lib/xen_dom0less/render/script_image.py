@@ -9,6 +9,8 @@ from __future__ import annotations
 import struct
 import zlib
 
+from . import uboot_script
+
 MAGIC = 0x27051956
 OS_LINUX = 5
 ARCH_ARM64 = 22
@@ -16,8 +18,12 @@ TYPE_SCRIPT = 6
 COMPRESSION_NONE = 0
 
 
+#: The file this renderer writes.
+FILE = "boot.scr"
+
+
 def render(context) -> dict[str, bytes]:
-    return {"boot.scr": script_image(context.outputs["boot.cmd"], context.source_date_epoch)}
+    return {FILE: script_image(context.outputs[uboot_script.FILE], context.source_date_epoch)}
 
 
 def script_image(text: bytes, timestamp: int) -> bytes:

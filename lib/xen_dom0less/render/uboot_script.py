@@ -19,8 +19,12 @@ ERROR_FLAG = "dom0less_error"
 NO_RELOCATION = "0xffffffffffffffff"
 
 
+#: The file this renderer writes.
+FILE = "boot.cmd"
+
+
 def render(context) -> dict[str, bytes]:
-    return {"boot.cmd": script_text(context).encode()}
+    return {FILE: script_text(context).encode()}
 
 
 def script_text(context) -> str:
