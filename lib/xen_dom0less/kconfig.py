@@ -20,13 +20,18 @@ _UNSET = re.compile(r"^# CONFIG_([A-Za-z0-9_]+) is not set$")
 def required(system: System) -> dict[str, str]:
     """Option name (without CONFIG_) -> the feature of the description needing it."""
     needs: dict[str, str] = {}
+    version = xen_versions.parse_version(system.xen.version)
 
     def want(feature: str, used: bool) -> None:
-        if used:
-            for option in xen_versions.FEATURES[feature].kconfig:
-                needs.setdefault(option, xen_versions.FEATURES[feature].title)
+        known = xen_versions.FEATURES[feature]
+        if used and version >= known.kconfig_since:
+            for option in known.kconfig:
+                needs.setdefault(option, known.title)
 
     domains = system.domains
+    want("dom0less_boot", bool(domains))
+    want("vpl011", any(d.vpl011 for d in domains))
+    want("event_channels", any(d.event_channels for d in domains))
     want("static_memory", any(d.static_memory for d in domains))
     want("direct_map", any(d.direct_map for d in domains))
     want("cpupools", bool(system.cpupools))
@@ -36,13 +41,6 @@ def required(system: System) -> dict[str, str]:
     llc = system.xen.llc_coloring is not None or any(d.llc_colors for d in domains)
     want("llc_coloring", llc or bool(system.dom0 and system.dom0.llc_colors))
     want("xsm_policy", system.xen.xsm_policy is not None)
-    if xen_versions.parse_version(system.xen.version) >= (4, 19):
-        # From 4.19 these are options (default y); a trimmed config may lack them.
-        needs.setdefault("DOM0LESS_BOOT", "domUs created at boot")
-        if any(d.event_channels for d in domains):
-            needs.setdefault("STATIC_EVTCHN", "static event channels")
-    if any(d.vpl011 for d in domains):
-        needs.setdefault("SBSA_VUART_CONSOLE", "vpl011 console")
     for pool in system.cpupools:
         if pool.scheduler:
             needs.setdefault(xen_versions.SCHEDULERS[pool.scheduler],

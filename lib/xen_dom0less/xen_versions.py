@@ -18,21 +18,28 @@ def parse_version(text: str) -> Version:
 
 
 class Feature(NamedTuple):
-    """One description feature: the first Xen release with it and the options it needs."""
+    """One description feature: the first Xen release with it and the options it needs.
+
+    ``kconfig_since`` is the release that made those options optional; before
+    it the feature was always built in and needs nothing.
+    """
 
     title: str
     since: Version
     kconfig: tuple[str, ...] = ()
+    kconfig_since: Version = (0, 0)
 
 
 FEATURES: dict[str, Feature] = {
+    "dom0less_boot": Feature("domUs created at boot", (4, 12), ("DOM0LESS_BOOT",), (4, 19)),
+    "vpl011": Feature("vpl011 console", (4, 12), ("SBSA_VUART_CONSOLE",)),
     "static_memory": Feature("static memory (xen,static-mem)", (4, 16), ("STATIC_MEMORY",)),
     "direct_map": Feature("direct-map", (4, 17), ("STATIC_MEMORY",)),
     "cpupools": Feature("boot-time cpupools", (4, 17), ("BOOT_TIME_CPUPOOLS",)),
     "xenstore": Feature("xenstore for domUs (xen,enhanced)", (4, 17)),
     "p2m_mem_mb": Feature("xen,domain-p2m-mem-mb", (4, 17)),
     "static_heap": Feature("static heap (xen,static-heap)", (4, 17)),
-    "event_channels": Feature("static event channels", (4, 17)),
+    "event_channels": Feature("static event channels", (4, 17), ("STATIC_EVTCHN",), (4, 19)),
     "shared_memory": Feature("static shared memory", (4, 17), ("STATIC_SHM",)),
     "grant": Feature("grant-table limits", (4, 18), ("GRANT_TABLE",)),
     "sve": Feature("SVE vector length", (4, 18), ("ARM64_SVE",)),

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from xen_dom0less import description, kconfig
 from xen_dom0less.build import build
 from xen_dom0less.cli import main
 from xen_dom0less.errors import UserError
@@ -182,3 +183,16 @@ def test_artefacts_larger_than_estimated_are_planned_with_their_size(describe, t
     plan = build(describe(long_cmdline), tmp_path / "out")
     for blob in (plan.dtb, plan.script):
         assert (tmp_path / "out" / blob.file).stat().st_size <= blob.span
+
+
+@pytest.mark.parametrize(("version", "expected"), [
+    ("4.17", {"SBSA_VUART_CONSOLE"}),
+    ("4.19", {"SBSA_VUART_CONSOLE", "DOM0LESS_BOOT", "STATIC_EVTCHN"}),
+])
+def test_options_made_optional_later_are_asked_for_from_that_release(describe, version,
+                                                                      expected):
+    def with_channel(doc):
+        doc["xen"]["version"] = version
+        doc["domains"][0]["event_channels"] = [{"port": 10, "peer": "linux", "peer_port": 11}]
+    system = description.load(describe(with_channel))
+    assert set(kconfig.required(system)) == expected
