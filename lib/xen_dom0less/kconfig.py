@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from . import xen_versions
+from . import features, xen_versions
 from .model import System
 
 _LINE = re.compile(r"^CONFIG_([A-Za-z0-9_]+)=(.*)$")
@@ -21,26 +21,11 @@ def required(system: System) -> dict[str, str]:
     """Option name (without CONFIG_) -> the feature of the description needing it."""
     needs: dict[str, str] = {}
     version = xen_versions.parse_version(system.xen.version)
-
-    def want(feature: str, used: bool) -> None:
+    for feature in dict.fromkeys(feature for feature, _ in features.uses(system)):
         known = xen_versions.FEATURES[feature]
-        if used and version >= known.kconfig_since:
+        if version >= known.kconfig_since:
             for option in known.kconfig:
                 needs.setdefault(option, known.title)
-
-    domains = system.domains
-    want("dom0less_boot", bool(domains))
-    want("vpl011", any(d.vpl011 for d in domains))
-    want("event_channels", any(d.event_channels for d in domains))
-    want("static_memory", any(d.static_memory for d in domains))
-    want("direct_map", any(d.direct_map for d in domains))
-    want("cpupools", bool(system.cpupools))
-    want("shared_memory", any(d.shared_memory for d in domains))
-    want("grant", any(d.grant for d in domains))
-    want("sve", any(d.sve not in (None, False) for d in domains))
-    llc = system.xen.llc_coloring is not None or any(d.llc_colors for d in domains)
-    want("llc_coloring", llc or bool(system.dom0 and system.dom0.llc_colors))
-    want("xsm_policy", system.xen.xsm_policy is not None)
     for pool in system.cpupools:
         if pool.scheduler:
             needs.setdefault(xen_versions.SCHEDULERS[pool.scheduler],

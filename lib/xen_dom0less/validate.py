@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Optional, Union
 
-from . import xen_versions
+from . import features, xen_versions
 from .errors import Problems
 from .hostdt import HostTree
 from .model import LOAD_DEVICES, Domain, Region, System
@@ -57,16 +57,19 @@ class _Rules:
     def add(self, where: str, message: str) -> None:
         self.problems.add(where, message)
 
-    def needs(self, where: str, feature: str) -> bool:
-        """Refuse ``feature`` when the target Xen predates it; True if allowed."""
-        if xen_versions.has(self.version, feature):
-            return True
-        title = xen_versions.FEATURES[feature].title
-        self.add(where, f"{title} needs Xen {xen_versions.since_text(feature)} or later, "
-                        f"but xen.version is {self.version}: upgrade Xen or drop this key")
-        return False
+    def has(self, feature: str) -> bool:
+        return xen_versions.has(self.version, feature)
+
+    def needs(self, where: str, feature: str) -> None:
+        """Refuse ``feature`` when the target Xen predates it."""
+        if not self.has(feature):
+            title = xen_versions.FEATURES[feature].title
+            self.add(where, f"{title} needs Xen {xen_versions.since_text(feature)} or later, "
+                            f"but xen.version is {self.version}: upgrade Xen or drop this key")
 
     def run(self) -> None:
+        for feature, where in features.uses(self.system):
+            self.needs(where, feature)
         self.host_facts()
         self.xen()
         self.boot()
@@ -103,16 +106,11 @@ class _Rules:
         xen = self.system.xen
         for index, region in enumerate(xen.static_heap):
             where = f"xen.static_heap[{index}]"
-            self.needs(where, "static_heap")
             if region.address % STATIC_HEAP_ALIGN or region.size % STATIC_HEAP_ALIGN:
                 self.add(where, "address and size must be 64 KiB aligned")
             self.inside_ram(where, region)
-        if xen.llc_coloring is not None:
-            self.needs("xen.llc_coloring", "llc_coloring")
-            if xen.llc_coloring.xen_colors:
-                self.colors("xen.llc_coloring.xen_colors", xen.llc_coloring.xen_colors)
-        if xen.xsm_policy is not None:
-            self.needs("xen.xsm_policy", "xsm_policy")
+        if xen.llc_coloring is not None and xen.llc_coloring.xen_colors:
+            self.colors("xen.llc_coloring.xen_colors", xen.llc_coloring.xen_colors)
 
     def boot(self) -> None:
         boot = self.system.boot
@@ -155,7 +153,7 @@ class _Rules:
         if dom0.vcpus > len(self.cpus) and self.cpus:
             self.add("dom0.vcpus", f"{dom0.vcpus} vCPUs but the board has {len(self.cpus)} "
                                    "CPUs: Xen caps dom0 at one vCPU per CPU")
-        if dom0.llc_colors is not None and self.needs("dom0.llc_colors", "llc_coloring"):
+        if dom0.llc_colors is not None and self.has("llc_coloring"):
             self.colors("dom0.llc_colors", dom0.llc_colors)
 
     def domain(self, domain: Domain) -> None:
@@ -164,24 +162,20 @@ class _Rules:
         if domain.vcpus > self.max_vcpus:
             self.add(f"{key}.vcpus", f"{domain.vcpus} vCPUs is more than Xen's virtual GIC "
                                      f"supports ({self.max_vcpus}): lower it")
-        if domain.direct_map:
-            self.needs(f"{key}.direct_map", "direct_map")
-            if not domain.static_memory:
-                self.add(f"{key}.direct_map", "direct-map needs static_memory: give the host "
-                                              "RAM the guest is mapped 1:1 onto")
+        if domain.direct_map and not domain.static_memory:
+            self.add(f"{key}.direct_map", "direct-map needs static_memory: give the host "
+                                          "RAM the guest is mapped 1:1 onto")
         for index, region in enumerate(domain.static_memory):
             where = f"{key}.static_memory[{index}]"
-            if index == 0:
-                self.needs(f"{key}.static_memory", "static_memory")
             if region.address % PAGE or region.size % PAGE or not region.size:
                 self.add(where, "address and size must be non-zero multiples of 4 KiB")
             self.inside_ram(where, region)
-        if domain.llc_colors is not None and self.needs(f"{key}.llc_colors", "llc_coloring"):
+        if domain.llc_colors is not None and self.has("llc_coloring"):
             self.colors(f"{key}.llc_colors", domain.llc_colors)
             if domain.static_memory:
                 self.add(f"{key}.llc_colors", "LLC colouring cannot be combined with "
                                               "static_memory: drop one of them")
-        self.optional_features(domain)
+        self.xenstore(domain)
         self.affinity(domain)
         if domain.cpupool is not None and domain.cpupool not in {
                 p.name for p in self.system.cpupools}:
@@ -211,38 +205,19 @@ class _Rules:
                                       f"static_memory total {format_size(static_total)}: "
                                       "make them equal or drop memory")
 
-    def optional_features(self, domain: Domain) -> None:
+    def xenstore(self, domain: Domain) -> None:
         key = domain.key
-        if domain.xenstore is not None:
-            self.needs(f"{key}.xenstore", "xenstore")
-            if domain.xenstore == "legacy":
-                self.needs(f"{key}.xenstore", "xenstore_legacy")
-            wants_xenstore = domain.xenstore not in ("no-xenstore", "disabled")
-            if wants_xenstore and self.system.dom0 is None:
-                if not xen_versions.has(self.version, "xenstore_without_dom0"):
-                    self.add(f"{key}.xenstore", f"Xen {self.version} runs xenstore only in "
-                                                "dom0, and there is none: add a dom0 or use "
-                                                "'no-xenstore'")
-                elif not any("xenstore" in d.capabilities for d in self.system.domains):
-                    self.add(f"{key}.xenstore", "no domain runs xenstore: add a dom0 or give "
-                                                "one domU capabilities: [xenstore]")
-        simple = {
-            "p2m_mem_mb": domain.p2m_mem_mb is not None,
-            "grant": domain.grant is not None,
-            "sve": domain.sve not in (None, False),
-            "iommu": domain.iommu is not None,
-            "capabilities": bool(domain.capabilities),
-            "trap_unmapped_accesses": domain.trap_unmapped_accesses is not None,
-            "event_channels": bool(domain.event_channels),
-            "shared_memory": bool(domain.shared_memory),
-        }
-        for feature, used in simple.items():
-            if used:
-                self.needs(f"{key}.{feature}", feature)
+        wants_xenstore = domain.xenstore not in (None, "no-xenstore", "disabled")
+        if wants_xenstore and self.system.dom0 is None:
+            if not self.has("xenstore_without_dom0"):
+                self.add(f"{key}.xenstore", f"Xen {self.version} runs xenstore only in "
+                                            "dom0, and there is none: add a dom0 or use "
+                                            "'no-xenstore'")
+            elif not any("xenstore" in d.capabilities for d in self.system.domains):
+                self.add(f"{key}.xenstore", "no domain runs xenstore: add a dom0 or give "
+                                            "one domU capabilities: [xenstore]")
 
     def affinity(self, domain: Domain) -> None:
-        if domain.vcpu_affinity:
-            self.needs(f"{domain.key}.vcpu_affinity", "vcpu_affinity")
         for vcpu, cpus in domain.vcpu_affinity:
             where = f"{domain.key}.vcpu_affinity.{vcpu}"
             if vcpu >= domain.vcpus:
@@ -270,8 +245,6 @@ class _Rules:
     # -- cross-domain rules -------------------------------------------------------------
 
     def cpupools(self) -> None:
-        if self.system.cpupools:
-            self.needs("cpupools", "cpupools")
         owner: dict[int, str] = {}
         for pool in self.system.cpupools:
             where = f"cpupools[{pool.index}] ({pool.name})"
@@ -357,9 +330,7 @@ class _Rules:
             where = f"shared_memory[{index}] ({region.id})"
             if region.size % PAGE or not region.size:
                 self.add(where, "size must be a non-zero multiple of 4 KiB")
-            if region.host_address is None:
-                self.needs(f"{where}.host_address", "shared_memory_auto_host")
-            else:
+            if region.host_address is not None:
                 if region.host_address % PAGE:
                     self.add(f"{where}.host_address", "must be 4 KiB aligned")
                 self.inside_ram(where, Region(region.host_address, region.size))
