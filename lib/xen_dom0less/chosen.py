@@ -53,6 +53,10 @@ class _Builder:
         self.pool_phandles: dict[str, int] = {}
         #: (domain, local port) -> phandle of that end's node
         self.channel_phandles: dict[tuple[str, int], int] = {}
+        self.shm_regions = {s.id: s for s in self.system.shared_memory}
+        #: Regions some domain owns; their other users are borrowers
+        self.shm_owned = {use.id for domain in self.system.domains
+                          for use in domain.shared_memory if use.role == "owner"}
 
     def phandle(self) -> int:
         value = self.next_phandle
@@ -197,12 +201,9 @@ class _Builder:
         domain owns the region, such a user must say "borrower" explicitly or
         Xen fails to assign pages the owner already holds.
         """
-        regions = {s.id: s for s in self.system.shared_memory}
-        owned = {use.id for other in self.system.domains for use in other.shared_memory
-                 if use.role == "owner"}
         nodes = []
         for use in domain.shared_memory:
-            region = regions[use.id]
+            region = self.shm_regions[use.id]
             node = Node(f"shm@{use.guest_address:x}")
             node.add("compatible", "xen,domain-shared-memory-v1")
             node.add("xen,shm-id", region.id)
@@ -210,7 +211,7 @@ class _Builder:
             if region.host_address is not None:
                 layout = cells(region.host_address, ADDRESS_CELLS) + layout
             node.add("xen,shared-mem", layout)
-            role = use.role or ("borrower" if use.id in owned else None)
+            role = use.role or ("borrower" if use.id in self.shm_owned else None)
             if role:
                 node.add("role", role)
             nodes.append(node)
