@@ -7,14 +7,20 @@ built several times in fresh processes; the median and best are printed.
 The processes use compiled bytecode, as an installed package does (kept in a
 temporary PYTHONPYCACHEPREFIX, warmed by one run that is not counted), even
 where the environment sets PYTHONDONTWRITEBYTECODE.
-Compare: ImageBuilder's uboot-script-gen took 55 ms (two bare-metal guests)
-and 181 ms (two Linux guests) on this class of machine.
+
+Two columns: the interpreter as it starts here, and with ``-S`` (site-packages
+on PYTHONPATH instead), because a machine's site hooks (``.pth`` files) can
+cost more than the whole build and say nothing about the tool.
+``--imagebuilder 'COMMAND'`` also times ImageBuilder's uboot-script-gen on the
+same two-domU systems: COMMAND runs in the system's directory, which holds its
+``config`` (for example ``bash /path/uboot-script-gen -c config -d . -t virtio``).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import statistics
 import struct
 import subprocess
@@ -24,7 +30,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMAND = [sys.executable, str(ROOT / "scripts" / "dom0less"), "build"]
 
 
 def image(size: int, fill: int) -> bytes:
@@ -53,41 +58,80 @@ def write_system(directory: Path, domains: int, linux: bool) -> Path:
     return path
 
 
-def timed(argv: list[str], runs: int, environ: dict[str, str]) -> list[float]:
+def write_imagebuilder_config(directory: Path, domains: int, linux: bool) -> None:
+    """The same system as ``write_system`` in ImageBuilder's shell syntax, no dom0."""
+    lines = ['MEMORY_START="0x40000000"', 'MEMORY_END="0xC0000000"',
+             'DEVICE_TREE="qemu-virt.dtb"', 'XEN="xen"', f"NUM_DOMUS={domains}",
+             # Read by some ImageBuilder forks (no dom0, no cache colouring); ignored by others.
+             "DOM0=false", "USE_COLORING=false", "MAX_COLORS=15", "LOG_LEVEL=all"]
+    for index in range(domains):
+        kernel = "Image" if linux or index >= 2 else f"rtos{index}.bin"
+        lines += [f'DOMU_KERNEL[{index}]="{kernel}"', f"DOMU_MEM[{index}]=4"]
+        if kernel == "Image":
+            lines += [f'DOMU_RAMDISK[{index}]="initrd.cpio"',
+                      f'DOMU_CMD[{index}]="console=ttyAMA0"']
+    (directory / "config").write_text("\n".join(lines) + "\n")
+    (directory / "qemu-virt.dtb").write_bytes((ROOT / "examples" / "qemu-virt.dtb").read_bytes())
+
+
+def timed(argv: list[str], runs: int, environ: dict[str, str],
+          cwd: Path | None = None) -> list[float]:
     """Seconds per run of ``argv``, after one uncounted run that writes the bytecode."""
     times = []
     for _ in range(runs + 1):
         start = time.perf_counter()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=environ)
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=environ, cwd=cwd)
         times.append(time.perf_counter() - start)
     return times[1:]
 
 
-def measure(domains: int, linux: bool, runs: int, environ: dict[str, str]) -> list[float]:
-    with tempfile.TemporaryDirectory() as temp:
-        path = write_system(Path(temp), domains, linux)
-        return timed([*COMMAND, str(path), "-o", f"{temp}/out"], runs, environ)
+def python_modes(pycache: str) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """Column title -> (interpreter argv, environment) for each way of starting Python."""
+    environ = {key: value for key, value in os.environ.items()
+               if key != "PYTHONDONTWRITEBYTECODE"}
+    environ["PYTHONPYCACHEPREFIX"] = pycache
+    import fdt
+    import yaml
+
+    packages = {str(Path(module.__file__).parent.parent) for module in (yaml, fdt)}
+    bare = dict(environ, PYTHONPATH=os.pathsep.join(sorted(packages)))
+    return {"python": ([sys.executable], environ), "python -S": ([sys.executable, "-S"], bare)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--imagebuilder", metavar="COMMAND",
+                        help="also time this ImageBuilder command on the 2-domU systems")
     args = parser.parse_args()
+    systems = (("2 domUs, bare-metal", 2, False), ("2 domUs, Linux (8 MiB kernel)", 2, True),
+               ("16 domUs", 16, False), ("256 domUs", 256, False))
+    columns = ["python", "python -S"] + (["ImageBuilder"] if args.imagebuilder else [])
+    rows: list[tuple[str, dict[str, list[float]]]] = []
     with tempfile.TemporaryDirectory() as pycache:
-        environ = {key: value for key, value in os.environ.items()
-                   if key != "PYTHONDONTWRITEBYTECODE"}
-        environ["PYTHONPYCACHEPREFIX"] = pycache
+        modes = python_modes(pycache)
         # The floor no Python tool can beat on this machine: starting the interpreter.
-        rows = [("(python -c pass, for reference)",
-                 timed([sys.executable, "-c", "pass"], args.runs, environ))]
-        for title, domains, linux in (("2 domUs, bare-metal", 2, False),
-                                      ("2 domUs, Linux (8 MiB kernel)", 2, True),
-                                      ("16 domUs", 16, False), ("256 domUs", 256, False)):
-            rows.append((title, measure(domains, linux, args.runs, environ)))
-    print(f"{'system':<34} {'median':>9} {'best':>9}")
+        rows.append(("(interpreter start: -c pass)",
+                     {title: timed([*python, "-c", "pass"], args.runs, environ)
+                      for title, (python, environ) in modes.items()}))
+        for title, domains, linux in systems:
+            with tempfile.TemporaryDirectory() as temp:
+                directory = Path(temp)
+                path = write_system(directory, domains, linux)
+                command = [str(ROOT / "scripts" / "dom0less"), "build", str(path), "-o",
+                           f"{temp}/out"]
+                times = {mode: timed([*python, *command], args.runs, environ)
+                         for mode, (python, environ) in modes.items()}
+                if args.imagebuilder and domains == 2:
+                    write_imagebuilder_config(directory, domains, linux)
+                    times["ImageBuilder"] = timed(shlex.split(args.imagebuilder), args.runs,
+                                                  dict(os.environ), cwd=directory)
+                rows.append((title, times))
+    print(f"{'median / best, ms':<32}" + "".join(f"{c:>18}" for c in columns))
     for title, times in rows:
-        print(f"{title:<34} {statistics.median(times) * 1000:>7.1f}ms "
-              f"{min(times) * 1000:>7.1f}ms")
+        cells = [f"{statistics.median(times[c]) * 1000:7.1f} /{min(times[c]) * 1000:6.1f}"
+                 if c in times else "" for c in columns]
+        print(f"{title:<32}" + "".join(f"{cell:>18}" for cell in cells))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Optional
@@ -71,7 +70,7 @@ def write_atomically(outdir: Path, plan: Plan, files: dict[str, bytes], epoch: i
     outdir = outdir.resolve()
     _refuse_overwriting_inputs(outdir, plan)
     outdir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
+    staging = _fresh_sibling(outdir, "new")
     try:
         for name, data in files.items():
             (staging / name).write_bytes(data)
@@ -95,11 +94,28 @@ def _replace(staging: Path, outdir: Path) -> None:
     if not outdir.exists():
         staging.rename(outdir)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.old.", dir=outdir.parent))
+    old = _fresh_sibling(outdir, "old")
     old.rmdir()
     outdir.rename(old)
     staging.rename(outdir)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _fresh_sibling(outdir: Path, role: str) -> Path:
+    """A new empty directory next to ``outdir`` (same file system, so renames are atomic).
+
+    Named after this process rather than made by ``tempfile``, whose import is
+    2 ms of a 60 ms build; the directory is private to the run all the same.
+    """
+    for attempt in range(100):
+        candidate = outdir.with_name(f".{outdir.name}.{role}.{os.getpid()}.{attempt}")
+        try:
+            candidate.mkdir(mode=0o700)
+            return candidate
+        except FileExistsError:  # left by a killed run whose pid came round again
+            continue
+    raise UserError(f"{outdir.parent}: too many stale .{outdir.name}.{role}.* directories; "
+                    "remove them")
 
 
 def _refuse_overwriting_inputs(outdir: Path, plan: Plan) -> None:

@@ -47,7 +47,7 @@ class _Builder:
     def __init__(self, plan: Plan):
         self.plan = plan
         self.system = plan.system
-        self.next_phandle = plan.host.max_phandle() + 1
+        self.next_phandle = plan.host.max_phandle + 1
         self.host_edits: list[HostEdit] = []
         self.chosen_cells = (ADDRESS_CELLS, SIZE_CELLS)
         self.pool_phandles: dict[str, int] = {}

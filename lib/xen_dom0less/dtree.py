@@ -5,8 +5,7 @@ nodes; one renderer writes them into a DTB (patched mode), another as U-Boot
 ``fdt`` commands (fdt-commands mode), so both modes emit the same tree.
 """
 
-from __future__ import annotations
-
+# NamedTuples: annotations evaluated, not `from __future__` strings (see model.py).
 from typing import NamedTuple, Union
 
 #: None: empty property; str: one string; tuple of str: string list; tuple of int: u32 cells
@@ -28,7 +27,7 @@ class Node:
         self.props: list[Prop] = []
         self.children: list[Node] = []
 
-    def add(self, name: str, value: Value = None) -> Node:
+    def add(self, name: str, value: Value = None) -> "Node":
         self.props.append(Prop(name, value))
         return self
 

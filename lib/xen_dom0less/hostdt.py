@@ -4,9 +4,9 @@ Wraps the pure-Python ``fdt`` package; everything the planner and validator
 need from the host DTB is read here once.
 """
 
-from __future__ import annotations
-
+# NamedTuples: annotations evaluated, not `from __future__` strings (see model.py).
 import struct
+from functools import cached_property
 from typing import NamedTuple, Optional, Union
 
 import fdt
@@ -55,12 +55,28 @@ def parse(data: bytes, origin: str) -> fdt.FDT:
 
 
 class HostTree:
-    """The board's device tree and what it says about the hardware."""
+    """The board's device tree and what it says about the hardware.
+
+    The facts planning asks for repeatedly (banks, reservations, CPUs) are read
+    once. The parsed tree itself can be handed to the renderer that edits it
+    (:meth:`detach_tree`), which saves parsing the board DTB a second time.
+    """
 
     def __init__(self, data: bytes, origin: str):
         self.origin = origin
         self.data = data
-        self.tree = parse(data, origin)
+        self._tree: Optional[fdt.FDT] = parse(data, origin)
+
+    @property
+    def tree(self) -> fdt.FDT:
+        if self._tree is None:
+            self._tree = parse(self.data, self.origin)
+        return self._tree
+
+    def detach_tree(self) -> fdt.FDT:
+        """The parsed tree, now the caller's to edit; later reads here parse the DTB again."""
+        tree, self._tree = self.tree, None
+        return tree
 
     def node(self, path: str) -> Optional[fdt.Node]:
         try:
@@ -112,23 +128,26 @@ class HostTree:
                 regions.append(Region(address, size))
         return regions
 
-    def memory_banks(self) -> list[Region]:
+    @cached_property
+    def memory_banks(self) -> tuple[Region, ...]:
         banks: list[Region] = []
         for node in self.tree.root.nodes:
             if self.string("/" + node.name, "device_type") == "memory":
                 banks.extend(self.regs("/" + node.name, "/"))
-        return sorted(banks, key=lambda r: r.address)
+        return tuple(sorted(banks, key=lambda r: r.address))
 
-    def reservations(self) -> list[Reservation]:
+    @cached_property
+    def reservations(self) -> tuple[Reservation, ...]:
         found = [Reservation(Region(e["address"], e["size"]), "/memreserve/")
                  for e in self.tree.entries if e["size"]]
         parent = self.node("/reserved-memory")
         for child in parent.nodes if parent else ():
             path = f"/reserved-memory/{child.name}"
             found.extend(Reservation(r, path) for r in self.regs(path, "/reserved-memory"))
-        return found
+        return tuple(found)
 
-    def cpus(self) -> list[Cpu]:
+    @cached_property
+    def cpus(self) -> tuple[Cpu, ...]:
         parent = self.node("/cpus")
         result: list[Cpu] = []
         for child in parent.nodes if parent else ():
@@ -136,11 +155,11 @@ class HostTree:
             if self.string(path, "device_type") == "cpu":
                 phandle = self.words(path, "phandle")
                 result.append(Cpu(len(result), path, phandle[0] if phandle else None))
-        return result
+        return tuple(result)
 
     def cpu(self, ref: Union[int, str]) -> Optional[Cpu]:
         """The CPU a description names by index or by /cpus path, if the board has it."""
-        return next((c for c in self.cpus() if ref in (c.index, c.path)), None)
+        return next((c for c in self.cpus if ref in (c.index, c.path)), None)
 
     def stdout_path(self) -> Optional[str]:
         """The console node or alias from /chosen, without its serial options."""
@@ -150,6 +169,7 @@ class HostTree:
     def resolve_alias(self, name: str) -> Optional[str]:
         return name if name.startswith("/") else self.string("/aliases", name)
 
+    @cached_property
     def max_phandle(self) -> int:
         highest = 0
         for _path, _nodes, props in self.tree.walk():
@@ -160,6 +180,7 @@ class HostTree:
                         highest = max(highest, struct.unpack(">I", raw)[0])
         return highest
 
+    @cached_property
     def gic_version(self) -> Optional[int]:
         for _path, nodes, _props in self.tree.walk():
             for node in nodes:

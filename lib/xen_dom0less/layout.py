@@ -8,6 +8,7 @@ its whole span fits, so nothing overlaps and nothing lies beyond RAM.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Optional
 
 from .model import Region
@@ -17,7 +18,7 @@ from .units import align_up
 FOUR_GIB = 1 << 32
 
 
-def uboot_area(banks: list[Region], reserve: int) -> Optional[Region]:
+def uboot_area(banks: Sequence[Region], reserve: int) -> Optional[Region]:
     """U-Boot relocates to the top of the highest RAM below 4 GiB: keep that free."""
     below = [b for b in banks if b.address < FOUR_GIB]
     if not below or not reserve:
@@ -28,7 +29,7 @@ def uboot_area(banks: list[Region], reserve: int) -> Optional[Region]:
     return Region(start, top - start)
 
 
-def free_regions(space: list[Region], excluded: list[Excluded]) -> list[Region]:
+def free_regions(space: Sequence[Region], excluded: list[Excluded]) -> list[Region]:
     """``space`` with every excluded region cut out, sorted by address."""
     free = sorted(space, key=lambda r: r.address)
     for item in excluded:

@@ -4,8 +4,7 @@ Produced by :mod:`planner` from a :class:`model.System`; renderers read only
 this, never the raw description.
 """
 
-from __future__ import annotations
-
+# NamedTuples: annotations evaluated, not `from __future__` strings (see model.py).
 from pathlib import Path
 from typing import NamedTuple, Optional
 

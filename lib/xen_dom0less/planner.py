@@ -133,9 +133,9 @@ def _script_span(system: System) -> int:
 
 def excluded_regions(system: System, host: HostTree) -> list[Excluded]:
     """Everything in RAM the loader must leave alone, with the reason."""
-    found = [Excluded(r.region, r.origin) for r in host.reservations()]
+    found = [Excluded(r.region, r.origin) for r in host.reservations]
     found += static_regions(system)
-    uboot = layout.uboot_area(host.memory_banks(), system.host.uboot_reserve)
+    uboot = layout.uboot_area(host.memory_banks, system.host.uboot_reserve)
     if uboot is not None:
         found.append(Excluded(uboot, "U-Boot (host.uboot_reserve)"))
     return found
@@ -145,7 +145,7 @@ def _place_all(system: System, host: HostTree, excluded: list[Excluded], blobs: 
                problems: Problems) -> None:
     """Give every blob an address; the script first, at its fixed address if it has one."""
     script = blobs[0]
-    space = host.memory_banks()
+    space = host.memory_banks
     if system.boot.load_region is not None:
         narrowed = system.boot.load_region
         space = [Region(max(b.address, narrowed.address),
@@ -184,7 +184,7 @@ def _blob_key(blob: Blob) -> str:
 def _check_fit(system: System, host: HostTree, excluded: list[Excluded], blobs: list[Blob],
                problems: Problems) -> None:
     """Guests' RAM plus everything loaded (Xen twice: it relocates) must fit in RAM."""
-    banks = host.memory_banks()
+    banks = host.memory_banks
     total = sum(b.size for b in banks)
     free = sum(r.size for r in layout.free_regions(banks, excluded))
     loaded = sum(b.span for b in blobs)

@@ -49,10 +49,10 @@ class _Rules:
         self.host = host
         self.problems = problems
         self.version = system.xen.version
-        self.banks = host.memory_banks()
-        self.cpus = host.cpus()
+        self.banks = host.memory_banks
+        self.cpus = host.cpus
         self.names = {d.name for d in system.domains}
-        self.max_vcpus = MAX_VCPUS.get(host.gic_version() or 3, 128)
+        self.max_vcpus = MAX_VCPUS.get(host.gic_version or 3, 128)
 
     def add(self, where: str, message: str) -> None:
         self.problems.add(where, message)
@@ -364,7 +364,7 @@ class _Rules:
 
     def static_regions_disjoint(self) -> None:
         named = [(e.reason, e.region) for e in static_regions(self.system)]
-        reserved = [(r.origin, r.region) for r in self.host.reservations()]
+        reserved = [(r.origin, r.region) for r in self.host.reservations]
         for i, (where, region) in enumerate(named):
             for other, other_region in named[i + 1:] + reserved:
                 if region.overlaps(other_region):

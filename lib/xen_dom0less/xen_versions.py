@@ -5,8 +5,7 @@ This table is the single place that encodes Xen's
 the target release does not have, and the Kconfig fragment is computed from it.
 """
 
-from __future__ import annotations
-
+# NamedTuples: annotations evaluated, not `from __future__` strings (see model.py).
 from typing import NamedTuple
 
 Version = tuple[int, int]

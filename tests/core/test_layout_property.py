@@ -79,7 +79,7 @@ def test_plans_without_overlap_or_fails_cleanly(pool, tmp_path, case):
         assert error.problems and all(p.startswith(str(path)) for p in error.problems)
         return
     event("planned")
-    banks = plan.host.memory_banks()
+    banks = plan.host.memory_banks
     placed = [b.region for b in plan.blobs]
     for index, region in enumerate(placed):
         assert any(b.address <= region.address and region.end <= b.end for b in banks)

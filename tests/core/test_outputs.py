@@ -9,10 +9,11 @@ import sys
 
 import pytest
 
-from xen_dom0less import description, kconfig
+from xen_dom0less import description, kconfig, render
 from xen_dom0less.build import build
 from xen_dom0less.cli import main
 from xen_dom0less.errors import UserError
+from xen_dom0less.planner import make_plan
 
 from ..conftest import ROOT
 
@@ -58,6 +59,24 @@ def test_same_inputs_give_identical_outputs(describe, tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
         assert (tmp_path / "a" / name).stat().st_mtime == 1700000000
 
+
+def test_rebuild_replaces_output_past_a_stale_staging_dir(describe, tmp_path):
+    """A killed run can leave .out.new.PID.N behind; a later run with that pid steps past it."""
+    out = tmp_path / "out"
+    build(describe(), out)
+    stale = tmp_path / f".out.new.{os.getpid()}.0"
+    stale.mkdir()
+    (out / "marker").write_text("from the first build")
+    build(describe(), out)
+    assert not (out / "marker").exists() and (out / "boot.scr").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == [stale.name]
+
+def test_rendering_a_plan_again_gives_the_same_files(describe):
+    """The DTB renderer edits the host's parsed tree; the host must not be left edited."""
+    plan = make_plan(description.load(describe()))
+    first = render.render_all(plan, 0)
+    assert render.render_all(plan, 0) == first
+    assert plan.host.node("/chosen/rtos") is None and plan.host.memory_banks
 
 def test_shared_kernel_is_loaded_once(describe, tmp_path):
     def share(doc):
@@ -107,10 +126,45 @@ def test_plan_prints_memory_map_and_cpus(describe, capsys):
     assert "linux   d2  2" in out
 
 
+SCRIPT = [sys.executable, str(ROOT / "scripts" / "dom0less")]
+
+
 def test_script_entry_point_runs_from_checkout(describe):
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "dom0less"), "check",
-                             str(describe())], capture_output=True, text=True, check=False)
+    result = subprocess.run([*SCRIPT, "check", str(describe())],
+                            capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_entry_point_flushes_output_and_keeps_exit_status(describe, tmp_path):
+    """The entry point skips interpreter teardown: buffered output and status must survive."""
+    plan = subprocess.run([*SCRIPT, "plan", str(describe())],
+                          capture_output=True, text=True, check=False)
+    assert plan.returncode == 0 and plan.stdout.rstrip().endswith(
+        main_plan_last_line(describe())), plan.stderr
+    missing = subprocess.run([*SCRIPT, "build", str(tmp_path / "none.yaml"), "-o",
+                              str(tmp_path / "o")], capture_output=True, text=True, check=False)
+    assert missing.returncode == 1 and missing.stderr.startswith("error: ")
+    assert not (tmp_path / "o").exists()
+
+
+def test_entry_point_into_a_closed_pipe_is_quiet(describe):
+    """``dom0less plan | head -1``: the reader leaves early; no traceback, no noise."""
+    with subprocess.Popen([*SCRIPT, "plan", str(describe())], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as process:
+        process.stdout.close()
+        error = process.stderr.read()
+    assert error == b"" and process.returncode == 141
+
+
+def main_plan_last_line(path) -> str:
+    """The last line ``dom0less plan`` prints, from main() in this process."""
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["plan", str(path)]) == 0
+    return out.getvalue().rstrip().splitlines()[-1]
 
 
 def test_bad_source_date_epoch_is_a_user_error(describe, tmp_path, monkeypatch, capsys):

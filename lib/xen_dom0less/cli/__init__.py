@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
-from typing import Optional
+from typing import NoReturn, Optional
 
 from ..errors import UserError
 
@@ -25,6 +26,8 @@ COMMANDS = {
 }
 
 EXIT_OK, EXIT_USER, EXIT_BUG = 0, 1, 2
+#: Status of a command whose reader went away (``dom0less plan | head``), as if SIGPIPE ended it.
+EXIT_PIPE = 128 + 13
 
 
 def add_command(subparsers, name: str, description: str) -> argparse.ArgumentParser:
@@ -58,6 +61,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         return EXIT_USER
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _quiet_closed_stdout()
     except Exception:
         import traceback
 
@@ -65,3 +70,29 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("dom0less: internal error (a bug): please report it with the traceback above",
               file=sys.stderr)
         return EXIT_BUG
+
+
+def run() -> NoReturn:
+    """Console entry point: :func:`main`, then exit without the interpreter's teardown.
+
+    Freeing every module and object at exit costs about 5 ms, a tenth of a whole
+    ``dom0less build``. Every file is closed by the time main() returns (with
+    blocks), so only the standard streams and logging's handlers need flushing.
+    """
+    code = main()
+    if "logging" in sys.modules:
+        sys.modules["logging"].shutdown()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _quiet_closed_stdout()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _quiet_closed_stdout() -> int:
+    """The reader of stdout left: drop what is still buffered instead of failing at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_PIPE

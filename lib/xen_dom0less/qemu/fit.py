@@ -18,8 +18,8 @@ def check(manifest: BootManifest, machine: Machine) -> None:
     """Raise a UserError if the output's DTB describes other CPUs or RAM than ``machine``."""
     dtb = manifest.role("dtb").file
     host = HostTree(dtb.read_bytes(), str(dtb))
-    cpus = len(host.cpus())
-    memory = sum(bank.size for bank in host.memory_banks())
+    cpus = len(host.cpus)
+    memory = sum(bank.size for bank in host.memory_banks)
     if (cpus, memory) != (machine.smp, machine.memory_mib * MiB):
         raise UserError(
             f"{dtb} describes {cpus} CPUs and {memory // MiB} MiB but QEMU would run "

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fdt
 
-from .. import hostdt
 from ..dtree import Node, Prop, Value
 
 
@@ -16,13 +15,14 @@ def render(context) -> dict[str, bytes]:
     plan = context.plan
     if plan.system.boot.device_tree != "patched":
         return {plan.dtb.file: plan.host.data}
-    tree = hostdt.parse(plan.host.data, plan.host.origin)
-    for edit in context.tree.host_edits:
+    wanted = context.tree  # read the host for it first: the host tree is ours to edit next
+    tree = plan.host.detach_tree()
+    for edit in wanted.host_edits:
         _set(tree.get_node(edit.path), edit.prop)
     chosen = tree.get_node("/chosen", create=True)
-    for prop in context.tree.chosen_props:
+    for prop in wanted.chosen_props:
         _set(chosen, prop)
-    for node in context.tree.nodes:
+    for node in wanted.nodes:
         chosen.append(_convert(node))
     return {plan.dtb.file: tree.to_dtb(version=17)}
 
