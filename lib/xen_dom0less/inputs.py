@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 from . import images
 from .errors import Problems, article
@@ -31,42 +31,41 @@ class BlobCollector:
         self.problems = problems
         self.blobs: list[Blob] = []
         self._by_digest: dict[str, Blob] = {}
-        self._by_path: dict[tuple[Path, str], Optional[Blob]] = {}
+        #: (path, role) -> its blob, or the problem that makes it unusable.
+        self._by_path: dict[tuple[Path, str], Union[Blob, str]] = {}
         self._names: set[str] = set(reserved)
 
     def add(self, where: str, role: str, path: Path, user: str) -> Optional[Blob]:
         """Blob for ``path`` used as ``role`` by ``user``; None (and a problem) if unusable.
 
-        Each path is read and hashed once, however many domains name it.
+        Each path is read and hashed once, however many domains name it; an unusable
+        one is reported under every key that names it.
         """
         key = (path, role)
-        if key in self._by_path:
-            blob = self._by_path[key]
-            if blob is not None:
-                blob.users.append(user)
-            else:
-                self._read(where, role, path)  # report the problem for this key too
-            return blob
-        read = self._read(where, role, path)
-        blob = None if read is None else self._blob(role, path, *read, user)
-        self._by_path[key] = blob
-        return blob
-
-    def _read(self, where: str, role: str, path: Path) -> Optional[tuple[bytes, str]]:
-        """The file's bytes and format, or None after reporting why it cannot be used."""
-        if not path.is_file():
-            self.problems.add(where, f"file {path} does not exist")
+        known = self._by_path.get(key)
+        if known is None:
+            read = self._read(path, role)
+            known = read if isinstance(read, str) else self._blob(role, path, *read, user)
+            self._by_path[key] = known
+        elif isinstance(known, Blob):
+            known.users.append(user)
+        if isinstance(known, str):
+            self.problems.add(where, known)
             return None
+        return known
+
+    def _read(self, path: Path, role: str) -> Union[tuple[bytes, str], str]:
+        """The file's bytes and format, or why it cannot be used."""
+        if not path.is_file():
+            return f"file {path} does not exist"
         if role == "device-tree" and path.suffix == ".dts":
-            compiled = compile_dts(path, where, self.problems)
-            return None if compiled is None else (compiled, images.DTB)
+            compiled = compile_dts(path)
+            return compiled if isinstance(compiled, str) else (compiled, images.DTB)
         data = path.read_bytes()
         kind = images.classify(data[:64])
         if kind not in _FORMATS[role]:
             wanted = ", ".join(sorted(_FORMATS[role]))
-            self.problems.add(where, f"{path} is {article(kind)} file, not a usable {role} "
-                                     f"({wanted})")
-            return None
+            return f"{path} is {article(kind)} file, not a usable {role} ({wanted})"
         return data, kind
 
     def _blob(self, role: str, path: Path, data: bytes, kind: str, user: str) -> Blob:
@@ -88,13 +87,11 @@ class BlobCollector:
         return blob
 
 
-def compile_dts(path: Path, where: str, problems: Problems) -> Optional[bytes]:
-    """Compile a .dts with dtc; its include directory is the file's own."""
+def compile_dts(path: Path) -> Union[bytes, str]:
+    """Compile a .dts with dtc (its include directory is the file's own), or say why not."""
     dtc = shutil.which("dtc")
     if dtc is None:
-        problems.add(where, f"{path} needs dtc to compile: install device-tree-compiler "
-                            "or give a .dtb")
-        return None
+        return f"{path} needs dtc to compile: install device-tree-compiler or give a .dtb"
     import subprocess  # here, not at the top: most builds compile no .dts (3 ms of start-up)
 
     result = subprocess.run(
@@ -102,10 +99,6 @@ def compile_dts(path: Path, where: str, problems: Problems) -> Optional[bytes]:
         capture_output=True, check=False)
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip().splitlines()
-        problems.add(where, f"dtc cannot compile {path}: "
-                            f"{message[0] if message else 'exit ' + str(result.returncode)}")
-        return None
+        return (f"dtc cannot compile {path}: "
+                f"{message[0] if message else 'exit ' + str(result.returncode)}")
     return result.stdout
-
-
-

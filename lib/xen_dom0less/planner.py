@@ -73,9 +73,10 @@ def load_host(system: System, problems: Problems) -> HostTree:
     path = system.host.dtb
     if not path.is_file():
         raise UserError(f"{system.source}: host.dtb: file {path} does not exist")
-    data = compile_dts(path, "host.dtb", problems) if path.suffix == ".dts" else path.read_bytes()
+    data = compile_dts(path) if path.suffix == ".dts" else path.read_bytes()
+    if isinstance(data, str):
+        problems.add("host.dtb", data)
     problems.raise_if_any()
-    assert data is not None
     return HostTree(data, str(path))
 
 

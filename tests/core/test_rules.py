@@ -239,3 +239,15 @@ def test_invalid_yaml_names_line(tmp_path):
     with pytest.raises(UserError) as caught:
         description.load(path)
     assert caught.value.problems[0].startswith(f"{path}:3:")
+
+
+def test_unusable_file_is_reported_under_every_key_that_names_it(describe):
+    """Two domains sharing a missing kernel: each key that names it gets the message."""
+    def share_missing(doc):
+        for index in (0, 1):
+            domain(doc, index)["kernel"] = "/nonexistent/shared.bin"
+    with pytest.raises(UserError) as caught:
+        make_plan(description.load(describe(share_missing)))
+    missing = [m for m in caught.value.problems if "shared.bin does not exist" in m]
+    assert [m.split(": ")[1] for m in missing] == ["domains[0] (rtos).kernel",
+                                                   "domains[1] (linux).kernel"], missing
