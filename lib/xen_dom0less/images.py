@@ -25,6 +25,7 @@ KERNEL_FORMATS = frozenset({ARM64_IMAGE, ARM32_ZIMAGE, GZIP, UIMAGE})
 RAMDISK_FORMATS = frozenset({CPIO, GZIP, XZ, ZSTD, LZ4, UIMAGE})
 XEN_FORMATS = frozenset({ARM64_IMAGE, ARM32_ZIMAGE, UIMAGE})
 
+
 def memory_size(data: bytes, kind: str) -> int:
     """Bytes an image of ``kind`` occupies once running: an arm64 Image counts its BSS."""
     if kind == ARM64_IMAGE:

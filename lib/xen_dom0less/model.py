@@ -13,6 +13,7 @@ from typing import NamedTuple, Optional, Union
 #: also be tftp or a command of the user's own.
 LOAD_DEVICES = ("mmc", "usb", "virtio", "scsi", "sata", "nvme", "ide")
 
+
 class Region(NamedTuple):
     address: int
     size: int

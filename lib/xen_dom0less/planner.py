@@ -28,7 +28,7 @@ def make_plan(system: System, room: Optional[Mapping[str, int]] = None) -> Plan:
     """
     room = room or {}
     problems = Problems(str(system.source))
-    host = load_host(system, problems)
+    host = load_host(system)
     validate.check(system, host, problems)
     dtb_name = _dtb_file(system)
     collector = BlobCollector(problems, reserved={dtb_name, *render.generated_files()})
@@ -69,14 +69,12 @@ def _dtb_file(system: System) -> str:
     return system.host.dtb.stem + ".dtb"
 
 
-def load_host(system: System, problems: Problems) -> HostTree:
+def load_host(system: System) -> HostTree:
     path = system.host.dtb
-    if not path.is_file():
-        raise UserError(f"{system.source}: host.dtb: file {path} does not exist")
-    data = compile_dts(path) if path.suffix == ".dts" else path.read_bytes()
+    data = (f"file {path} does not exist" if not path.is_file()
+            else compile_dts(path) if path.suffix == ".dts" else path.read_bytes())
     if isinstance(data, str):
-        problems.add("host.dtb", data)
-    problems.raise_if_any()
+        raise UserError(f"{system.source}: host.dtb: {data}")
     return HostTree(data, str(path))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -60,16 +61,19 @@ def test_same_inputs_give_identical_outputs(describe, tmp_path):
         assert (tmp_path / "a" / name).stat().st_mtime == 1700000000
 
 
-def test_rebuild_replaces_output_past_a_stale_staging_dir(describe, tmp_path):
-    """A killed run can leave .out.new.PID.N behind; a later run with that pid steps past it."""
+def test_rebuild_steps_past_a_taken_staging_name(describe, tmp_path, monkeypatch):
+    """A name already taken (a killed run's leftover) is skipped, not an error."""
     out = tmp_path / "out"
     build(describe(), out)
-    stale = tmp_path / f".out.new.{os.getpid()}.0"
-    stale.mkdir()
+    draws = iter([b"\0\0\0\0", b"\0\0\0\1", b"\0\0\0\2"])
+    monkeypatch.setattr(os, "urandom", lambda _size: next(draws))
+    taken = tmp_path / f".out.new.{os.getpid()}.00000000"
+    taken.mkdir()
     (out / "marker").write_text("from the first build")
     build(describe(), out)
     assert not (out / "marker").exists() and (out / "boot.scr").is_file()
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == [stale.name]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == [taken.name]
+
 
 def test_rendering_a_plan_again_gives_the_same_files(describe):
     """The DTB renderer edits the host's parsed tree; the host must not be left edited."""
@@ -77,6 +81,7 @@ def test_rendering_a_plan_again_gives_the_same_files(describe):
     first = render.render_all(plan, 0)
     assert render.render_all(plan, 0) == first
     assert plan.host.node("/chosen/rtos") is None and plan.host.memory_banks
+
 
 def test_shared_kernel_is_loaded_once(describe, tmp_path):
     def share(doc):
@@ -153,12 +158,43 @@ def test_entry_point_into_a_closed_pipe_is_quiet(describe):
                           stderr=subprocess.PIPE) as process:
         process.stdout.close()
         error = process.stderr.read()
-    assert error == b"" and process.returncode == 141
+    assert error == b"" and process.returncode == 141, error.decode()
+
+
+def test_entry_point_with_stdout_closed_succeeds(describe):
+    """Started with fd 1 closed (cron, daemons): sys.stdout is None, the run still succeeds."""
+    result = subprocess.run(["sh", "-c", '"$0" "$@" >&-', *SCRIPT, "check", str(describe())],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def test_reader_leaving_mid_output_is_a_quiet_exit(describe, monkeypatch, capsys):
+    reader, writer = os.pipe()
+    os.close(reader)
+    closed = open(writer, "w", buffering=1)  # noqa: SIM115 (closed below, EPIPE allowed)
+    monkeypatch.setattr(sys, "stdout", closed)
+    try:
+        code = main(["plan", str(describe())])
+    finally:
+        monkeypatch.undo()
+        with contextlib.suppress(BrokenPipeError):
+            closed.close()
+    assert code == 141 and capsys.readouterr().err == ""
+
+
+def test_other_broken_pipe_is_a_bug_not_a_quiet_exit(describe, monkeypatch, capsys):
+    """EPIPE from a child's stdin (QEMU's, say) must not pass for `| head`."""
+    import xen_dom0less.cli.check as check_command
+
+    def broken(_args):
+        raise BrokenPipeError("writing to a child that exited")
+    monkeypatch.setattr(check_command, "run", broken)
+    assert main(["check", str(describe())]) == 2
+    assert "BrokenPipeError" in capsys.readouterr().err
 
 
 def main_plan_last_line(path) -> str:
     """The last line ``dom0less plan`` prints, from main() in this process."""
-    import contextlib
     import io
 
     out = io.StringIO()

@@ -62,14 +62,35 @@ def main(argv: Optional[list[str]] = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return _quiet_closed_stdout()
+        return EXIT_PIPE if _stdout_reader_left() else _internal_error()
     except Exception:
-        import traceback
+        return _internal_error()
 
-        traceback.print_exc()
-        print("dom0less: internal error (a bug): please report it with the traceback above",
-              file=sys.stderr)
-        return EXIT_BUG
+
+def _stdout_reader_left() -> bool:
+    """Whether stdout's reader went away (``dom0less plan | head``), not some other pipe.
+
+    The kernel reports a pipe or socket whose other end is closed as an error
+    condition on our end; a terminal, file or live pipe does not have one.
+    """
+    import select
+
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # None, or not a real file (tests)
+        return False
+    poller = select.poll()
+    poller.register(descriptor, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+
+
+def _internal_error() -> int:
+    import traceback
+
+    traceback.print_exc()
+    print("dom0less: internal error (a bug): please report it with the traceback above",
+          file=sys.stderr)
+    return EXIT_BUG
 
 
 def run() -> NoReturn:
@@ -82,17 +103,10 @@ def run() -> NoReturn:
     code = main()
     if "logging" in sys.modules:
         sys.modules["logging"].shutdown()
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        code = _quiet_closed_stdout()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):  # None when the process started with it closed
+        try:
+            if stream is not None:
+                stream.flush()
+        except BrokenPipeError:  # its reader left: what is still buffered has nowhere to go
+            code = EXIT_PIPE
     os._exit(code)
-
-
-def _quiet_closed_stdout() -> int:
-    """The reader of stdout left: drop what is still buffered instead of failing at exit."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
-    return EXIT_PIPE
