@@ -31,9 +31,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-
-#: What ``dom0less build`` imports besides its own modules: no build can start sooner.
-DEPENDENCIES = "import argparse, hashlib, json, pathlib, shutil, typing, fdt, yaml"
+#: Run in a fresh interpreter: builds ``argv[1]`` into ``argv[2]`` and prints, as one import
+#: statement, the modules the build imported besides its own (beyond what start-up had;
+#: private and spec-less ones such as Cython's ``cython_runtime`` come with their parents).
+IMPORTS_PROBE = """
+import sys
+before = set(sys.modules)
+sys.path.insert(0, {lib!r})
+from xen_dom0less.cli import main
+main(["build", sys.argv[1], "-o", sys.argv[2]])
+ours = ("xen_dom0less", "_")
+print("import " + ", ".join(sorted(
+    name for name in set(sys.modules) - before
+    if not name.startswith(ours) and getattr(sys.modules[name], "__spec__", None) is not None)))
+""".format(lib=str(ROOT / "lib"))
 
 
 def image(size: int, fill: int) -> bytes:
@@ -41,6 +52,11 @@ def image(size: int, fill: int) -> bytes:
     struct.pack_into("<Q", header, 0x10, size)
     header[0x38:0x3C] = b"ARM\x64"
     return bytes(header) + bytes([fill]) * (size - 64)
+
+
+def kernel_of(index: int, linux: bool) -> str:
+    """Domain ``index``'s kernel: a small bare-metal image of its own, or the shared Linux."""
+    return "Image" if linux or index >= 2 else f"rtos{index}.bin"
 
 
 def write_system(directory: Path, domains: int, linux: bool) -> Path:
@@ -51,12 +67,13 @@ def write_system(directory: Path, domains: int, linux: bool) -> Path:
              f"host: {{dtb: {ROOT / 'examples' / 'qemu-virt.dtb'}}}",
              "boot: {load: 'virtio 0:1', align: 64K}", "domains:"]
     for index in range(domains):
-        if linux or index >= 2:
+        kernel = kernel_of(index, linux)
+        if kernel == "Image":
             lines.append(f"  - {{name: vm{index}, kernel: Image, ramdisk: initrd.cpio, "
                          "memory: 4M, cmdline: console=ttyAMA0}")
         else:
-            (directory / f"rtos{index}.bin").write_bytes(image(16384, 3 + index))
-            lines.append(f"  - {{name: vm{index}, kernel: rtos{index}.bin, memory: 4M}}")
+            (directory / kernel).write_bytes(image(16384, 3 + index))
+            lines.append(f"  - {{name: vm{index}, kernel: {kernel}, memory: 4M}}")
     path = directory / "system.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -69,7 +86,7 @@ def write_imagebuilder_config(directory: Path, domains: int, linux: bool) -> Non
              # Read by some ImageBuilder forks (no dom0, no cache colouring); ignored by others.
              "DOM0=false", "USE_COLORING=false", "MAX_COLORS=15", "LOG_LEVEL=all"]
     for index in range(domains):
-        kernel = "Image" if linux or index >= 2 else f"rtos{index}.bin"
+        kernel = kernel_of(index, linux)
         lines += [f'DOMU_KERNEL[{index}]="{kernel}"', f"DOMU_MEM[{index}]=4"]
         if kernel == "Image":
             lines += [f'DOMU_RAMDISK[{index}]="initrd.cpio"',
@@ -87,6 +104,15 @@ def timed(argv: list[str], runs: int, environ: dict[str, str],
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=environ, cwd=cwd)
         times.append(time.perf_counter() - start)
     return times[1:]
+
+
+def build_imports(python: list[str], environ: dict[str, str]) -> str:
+    """The import statement for what a two-domU build imports besides our own modules."""
+    with tempfile.TemporaryDirectory() as temp:
+        path = write_system(Path(temp), 2, False)
+        probe = [*python, "-c", IMPORTS_PROBE, str(path), f"{temp}/out"]
+        result = subprocess.run(probe, check=True, capture_output=True, text=True, env=environ)
+    return result.stdout.strip().splitlines()[-1]
 
 
 def python_modes(pycache: str) -> dict[str, tuple[list[str], dict[str, str]]]:
@@ -115,8 +141,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as pycache:
         modes = python_modes(pycache)
         # Floors: starting the interpreter, then also importing what the build needs.
+        imports = build_imports(*modes["python -S"])
         for title, code in (("(interpreter start: -c pass)", "pass"),
-                            ("(its imports, nothing done)", DEPENDENCIES)):
+                            ("(its imports, nothing done)", imports)):
             rows.append((title, {mode: timed([*python, "-c", code], args.runs, environ)
                                  for mode, (python, environ) in modes.items()}))
         for title, domains, linux in systems:
