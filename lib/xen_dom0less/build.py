@@ -1,13 +1,16 @@
 """``build``: description in, boot artefacts out, all or nothing.
 
 Outputs are written into a fresh sibling directory that replaces OUTDIR only
-once complete, so a failed run leaves the previous output untouched.
+once complete, so a failed run leaves the previous output untouched. A run
+killed outright (SIGKILL, power loss) cannot clean up after itself; the next
+run into the same OUTDIR removes what it left.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Optional
@@ -21,6 +24,11 @@ from .units import KiB, parse_epoch
 
 #: Slack over a measured size when planning again: addresses may gain a digit.
 REPLAN_MARGIN = 4 * KiB
+#: Random bytes in a staging directory's name, after the process id.
+NAME_TOKEN_BYTES = 4
+#: A sibling left by a process that is gone is removed only once untouched this long
+#: (seconds), in case the process id is another machine's (an output on a shared mount).
+ABANDONED_AFTER = 3600
 
 
 def build(description_path: Path, outdir: Path,
@@ -70,6 +78,7 @@ def write_atomically(outdir: Path, plan: Plan, files: dict[str, bytes], epoch: i
     outdir = outdir.resolve()
     _refuse_overwriting_inputs(outdir, plan)
     outdir.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_siblings(outdir)
     staging = _fresh_sibling(outdir, "new")
     try:
         for name, data in files.items():
@@ -108,7 +117,7 @@ def _fresh_sibling(outdir: Path, role: str) -> Path:
     build; the name is as unguessable and the directory as private.
     """
     for _attempt in range(100):
-        name = f".{outdir.name}.{role}.{os.getpid()}.{os.urandom(4).hex()}"
+        name = f".{outdir.name}.{role}.{os.getpid()}.{os.urandom(NAME_TOKEN_BYTES).hex()}"
         candidate = outdir.with_name(name)
         try:
             candidate.mkdir(mode=0o700)
@@ -116,7 +125,40 @@ def _fresh_sibling(outdir: Path, role: str) -> Path:
         except FileExistsError:
             continue
     raise UserError(f"{outdir.parent}: cannot create a new .{outdir.name}.{role}.* directory "
-                    "there (100 names taken): remove the stale ones")
+                    "there (100 names taken): remove the ones no build is using")
+
+
+def _remove_abandoned_siblings(outdir: Path) -> None:
+    """Remove the staging and old-output directories of runs that are no longer running.
+
+    Their names carry the run's process id (see _fresh_sibling). Left alone: a
+    run still going or one whose process this user may not signal, and anything
+    touched within ABANDONED_AFTER.
+    """
+    prefix = f".{outdir.name}."
+    cutoff = time.time() - ABANDONED_AFTER
+    with os.scandir(outdir.parent) as entries:
+        abandoned = [entry.path for entry in entries
+                     if entry.name.startswith(prefix) and entry.is_dir(follow_symlinks=False)
+                     and _owner_has_gone(entry.name[len(prefix):])
+                     and entry.stat(follow_symlinks=False).st_mtime < cutoff]
+    for path in abandoned:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _owner_has_gone(suffix: str) -> bool:
+    """Whether ``ROLE.PID.HEX`` names a sibling made by a process that has exited."""
+    role, _, rest = suffix.partition(".")
+    pid, _, token = rest.partition(".")
+    if role not in ("new", "old") or not pid.isdigit() or len(token) != 2 * NAME_TOKEN_BYTES:
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):  # another user's process; not a pid at all
+        return False
+    return False
 
 
 def _refuse_overwriting_inputs(outdir: Path, plan: Plan) -> None:

@@ -7,11 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from xen_dom0less import description, kconfig, render
-from xen_dom0less.build import build
+from xen_dom0less.build import ABANDONED_AFTER, build
 from xen_dom0less.cli import main
 from xen_dom0less.errors import UserError
 from xen_dom0less.planner import make_plan
@@ -73,6 +75,28 @@ def test_rebuild_steps_past_a_taken_staging_name(describe, tmp_path, monkeypatch
     build(describe(), out)
     assert not (out / "marker").exists() and (out / "boot.scr").is_file()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == [taken.name]
+
+
+def test_rebuild_removes_what_killed_runs_left(describe, tmp_path):
+    """Siblings of processes that are gone are removed once stale; nothing else is."""
+    gone = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1  # no process has it
+    stale, recent = time.time() - 2 * ABANDONED_AFTER, time.time()
+    siblings = {  # name: (last touched, removed?)
+        f".out.new.{gone}.0123abcd": (stale, True),
+        f".out.old.{gone}.0123abcd": (stale, True),
+        f".out.new.{os.getpid()}.0123abcd": (stale, False),  # still running
+        f".out.old.{gone}.89abcdef": (recent, False),  # perhaps another machine's process
+        f".out.new.{gone}.0123": (stale, False),  # not a name build makes
+        f".out.tmp.{gone}.0123abcd": (stale, False),
+        f".other.new.{gone}.0123abcd": (stale, False),  # another output's
+    }
+    for name, (touched, _removed) in siblings.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "boot.scr").write_bytes(b"half written")
+        os.utime(tmp_path / name, (touched, touched))
+    build(describe(), tmp_path / "out")
+    left = {p.name for p in tmp_path.iterdir() if p.name.startswith(".")}
+    assert left == {name for name, (_, removed) in siblings.items() if not removed}
 
 
 def test_rendering_a_plan_again_gives_the_same_files(describe):
