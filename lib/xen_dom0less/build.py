@@ -2,13 +2,14 @@
 
 Outputs are written into a fresh sibling directory that replaces OUTDIR only
 once complete, so a failed run leaves the previous output untouched. A run
-killed outright (SIGKILL, power loss) cannot clean up after itself; the next
-run into the same OUTDIR removes what it left.
+killed outright (SIGKILL, power loss) cannot clean up after itself; a later
+successful run into the same OUTDIR removes what it left, once it is stale.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from collections.abc import Mapping
@@ -27,8 +28,11 @@ REPLAN_MARGIN = 4 * KiB
 #: Random bytes in a staging directory's name, after the process id.
 NAME_TOKEN_BYTES = 4
 #: A sibling left by a process that is gone is removed only once untouched this long
-#: (seconds), in case the process id is another machine's (an output on a shared mount).
+#: (seconds): the process id may be another machine's (an output on a shared mount), whose
+#: staging directory changes as each file is written into it.
 ABANDONED_AFTER = 3600
+#: The name after ``.OUTDIR.`` of a sibling made by _fresh_sibling: role, process id, token.
+SIBLING_NAME = re.compile(rf"(?:new|old)\.([0-9]+)\.[0-9a-f]{{{2 * NAME_TOKEN_BYTES}}}", re.ASCII)
 
 
 def build(description_path: Path, outdir: Path,
@@ -78,7 +82,6 @@ def write_atomically(outdir: Path, plan: Plan, files: dict[str, bytes], epoch: i
     outdir = outdir.resolve()
     _refuse_overwriting_inputs(outdir, plan)
     outdir.parent.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned_siblings(outdir)
     staging = _fresh_sibling(outdir, "new")
     try:
         for name, data in files.items():
@@ -97,6 +100,8 @@ def write_atomically(outdir: Path, plan: Plan, files: dict[str, bytes], epoch: i
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    # Only now: a run killed between _replace's renames left the previous output in .old alone.
+    _remove_abandoned_siblings(outdir)
 
 
 def _replace(staging: Path, outdir: Path) -> None:
@@ -132,28 +137,30 @@ def _remove_abandoned_siblings(outdir: Path) -> None:
     """Remove the staging and old-output directories of runs that are no longer running.
 
     Their names carry the run's process id (see _fresh_sibling). Left alone: a
-    run still going or one whose process this user may not signal, and anything
-    touched within ABANDONED_AFTER.
+    run still going or one whose process this user may not signal, anything
+    touched within ABANDONED_AFTER, and whatever cannot be listed or has just
+    gone (another build sweeping at the same time).
     """
     prefix = f".{outdir.name}."
     cutoff = time.time() - ABANDONED_AFTER
-    with os.scandir(outdir.parent) as entries:
-        abandoned = [entry.path for entry in entries
-                     if entry.name.startswith(prefix) and entry.is_dir(follow_symlinks=False)
-                     and _owner_has_gone(entry.name[len(prefix):])
-                     and entry.stat(follow_symlinks=False).st_mtime < cutoff]
+    abandoned = []
+    try:
+        with os.scandir(outdir.parent) as entries:
+            for entry in entries:
+                match = entry.name.startswith(prefix) and SIBLING_NAME.fullmatch(
+                    entry.name, len(prefix))
+                if (match and entry.is_dir(follow_symlinks=False) and _has_exited(int(match[1]))
+                        and entry.stat(follow_symlinks=False).st_mtime < cutoff):
+                    abandoned.append(entry.path)
+    except OSError:  # an unreadable parent, or an entry removed meanwhile
+        return
     for path in abandoned:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _owner_has_gone(suffix: str) -> bool:
-    """Whether ``ROLE.PID.HEX`` names a sibling made by a process that has exited."""
-    role, _, rest = suffix.partition(".")
-    pid, _, token = rest.partition(".")
-    if role not in ("new", "old") or not pid.isdigit() or len(token) != 2 * NAME_TOKEN_BYTES:
-        return False
+def _has_exited(pid: int) -> bool:
     try:
-        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
     except ProcessLookupError:
         return True
     except (PermissionError, OverflowError):  # another user's process; not a pid at all

@@ -77,26 +77,56 @@ def test_rebuild_steps_past_a_taken_staging_name(describe, tmp_path, monkeypatch
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == [taken.name]
 
 
+#: A process id no process can have.
+GONE = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
+
+
+def leave_sibling(directory, name, touched):
+    """A directory as a killed build leaves it, last touched at ``touched``."""
+    (directory / name).mkdir()
+    (directory / name / "boot.scr").write_bytes(b"half written")
+    os.utime(directory / name, (touched, touched))
+
+
 def test_rebuild_removes_what_killed_runs_left(describe, tmp_path):
     """Siblings of processes that are gone are removed once stale; nothing else is."""
-    gone = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1  # no process has it
     stale, recent = time.time() - 2 * ABANDONED_AFTER, time.time()
     siblings = {  # name: (last touched, removed?)
-        f".out.new.{gone}.0123abcd": (stale, True),
-        f".out.old.{gone}.0123abcd": (stale, True),
+        f".out.new.{GONE}.0123abcd": (stale, True),
+        f".out.old.{GONE}.0123abcd": (stale, True),
         f".out.new.{os.getpid()}.0123abcd": (stale, False),  # still running
-        f".out.old.{gone}.89abcdef": (recent, False),  # perhaps another machine's process
-        f".out.new.{gone}.0123": (stale, False),  # not a name build makes
-        f".out.tmp.{gone}.0123abcd": (stale, False),
-        f".other.new.{gone}.0123abcd": (stale, False),  # another output's
+        f".out.old.{GONE}.89abcdef": (recent, False),  # perhaps another machine's process
+        f".out.new.{GONE}.0123": (stale, False),  # not a name build makes
+        f".out.new.{GONE}.0123abcz": (stale, False),
+        f".out.tmp.{GONE}.0123abcd": (stale, False),
+        f".other.new.{GONE}.0123abcd": (stale, False),  # another output's
     }
     for name, (touched, _removed) in siblings.items():
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "boot.scr").write_bytes(b"half written")
-        os.utime(tmp_path / name, (touched, touched))
+        leave_sibling(tmp_path, name, touched)
+    linked = tmp_path / "elsewhere"
+    leave_sibling(tmp_path, linked.name, stale)
+    (tmp_path / f".out.new.{GONE}.4567abcd").symlink_to(linked)
     build(describe(), tmp_path / "out")
     left = {p.name for p in tmp_path.iterdir() if p.name.startswith(".")}
-    assert left == {name for name, (_, removed) in siblings.items() if not removed}
+    assert left == {name for name, (_, removed) in siblings.items() if not removed} | {
+        f".out.new.{GONE}.4567abcd"}
+    assert (linked / "boot.scr").is_file()
+
+
+def test_previous_output_set_aside_by_a_killed_run_outlives_a_failed_one(
+        describe, tmp_path, monkeypatch):
+    """Killed between its two renames, a run leaves no DIR and the previous output in .old."""
+    set_aside = f".out.old.{GONE}.0123abcd"
+    leave_sibling(tmp_path, set_aside, time.time() - 2 * ABANDONED_AFTER)
+    def disk_full(*_args):
+        raise OSError(28, "No space left on device")
+    with monkeypatch.context() as patch:
+        patch.setattr(shutil, "copyfile", disk_full)
+        with pytest.raises(OSError, match="No space"):
+            build(describe(), tmp_path / "out")
+    assert (tmp_path / set_aside / "boot.scr").is_file()
+    build(describe(), tmp_path / "out")
+    assert not (tmp_path / set_aside).exists()
 
 
 def test_rendering_a_plan_again_gives_the_same_files(describe):
