@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import fdt
 import pytest
 
 from xen_dom0less import description
 from xen_dom0less.errors import UserError
 from xen_dom0less.planner import make_plan
+
+from ..conftest import QEMU_DTB
 
 
 def domain(doc: dict, index: int) -> dict:
@@ -64,6 +67,15 @@ def config_without(*options: str):
     return change
 
 
+def on_a_gicv2_board(doc: dict) -> None:
+    """The QEMU board with its interrupt controller named a GICv2 (only the name is read)."""
+    tree = fdt.parse_dtb(QEMU_DTB.read_bytes())
+    tree.set_property("compatible", "arm,cortex-a15-gic", path="/intc@8000000")
+    path = Path(doc["xen"]["image"]).parent / "gicv2.dtb"
+    path.write_bytes(tree.to_dtb(version=17))
+    doc["host"]["dtb"] = str(path)
+
+
 STATIC = [{"address": 0x60000000, "size": "16M"}]
 POOLS = [{"name": "rt", "cpus": [2, 3], "scheduler": "null"}]
 
@@ -90,6 +102,8 @@ RULES = [
                                             "memory": "512M", "vcpus": 8}),
      "Xen caps dom0 at one vCPU per CPU"),
     ("vcpus-too-many", set_key("domains.0.vcpus", 200), "more than Xen's virtual GIC"),
+    ("vcpus-too-many-gicv2", both(on_a_gicv2_board, set_key("domains.0.vcpus", 9)),
+     "more than Xen's virtual GIC supports (8)"),
     ("direct-map-without-static", set_key("domains.0.direct_map", True),
      "direct-map needs static_memory"),
     ("static-memory-outside-ram", set_key("domains.0.static_memory",

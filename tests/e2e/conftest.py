@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import platform
 from pathlib import Path
+from typing import Optional
 
 import pytest
 import yaml
@@ -36,17 +37,19 @@ def guest_inputs() -> inputs.GuestInputs:
 
 @pytest.fixture(scope="session")
 def virt_dtb(guest_inputs, tmp_path_factory) -> Path:
-    """QEMU's own DTB for the default machine every test boots."""
+    """QEMU's own DTB for the default machine most tests boot."""
     return Machine().dumpdtb(tmp_path_factory.mktemp("machine") / "virt.dtb")
 
 
 class Workspace:
     """A test's directory: guests written into it, a description built and booted from it."""
 
-    def __init__(self, root: Path, found: inputs.GuestInputs, dtb: Path):
+    def __init__(self, root: Path, found: inputs.GuestInputs, dtb: Path,
+                 machine: Optional[Machine] = None):
         self.root = root
         self.inputs = found
         self.dtb = dtb
+        self.machine = machine or Machine()
 
     def bare(self, name: str, program: baremetal.Program) -> Path:
         return baremetal.write(program, self.root / f"{name}.bin")
@@ -78,7 +81,7 @@ class Workspace:
              floor: bool = False) -> runner.BootResult:
         """Build and boot ``document``; fails the test with the console unless all appeared."""
         result = runner.boot(self.build(document), expect, timeout=timeout, floor=floor,
-                             work=self.root / "qemu")
+                             machine=self.machine, work=self.root / "qemu")
         assert result.ok, f"{result.reason}\n--- console ---\n{result.console[-6000:]}"
         return result
 

@@ -10,6 +10,9 @@ import pytest
 
 from xen_dom0less.guests.baremetal import Program
 from xen_dom0less.qemu import manifest, runner
+from xen_dom0less.qemu.machine import Machine
+
+from .conftest import Workspace
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +36,16 @@ def test_true_dom0less_two_baremetal_domus(workspace):
     result = workspace.boot(document, markers, timeout=30)
     assert [domain_of(result, m) for m in markers] == ["1", "2"]
     assert all(result.hits[m].xen is not None for m in markers)
+
+
+def test_gicv2_machine(guest_inputs, tmp_path):
+    """A GICv2 board (the ZCU102's GIC-400): its DTB in, Xen drives a GICv2 for both guests."""
+    machine = Machine(gic=2)
+    ws = Workspace(tmp_path, guest_inputs, machine.dumpdtb(tmp_path / "virt-gicv2.dtb"), machine)
+    document, markers = two_rtos(ws)
+    result = ws.boot(document, markers, timeout=30)
+    assert [domain_of(result, m) for m in markers] == ["1", "2"]
+    assert "GICv2 initialization" in result.console and "GICv3" not in result.console
 
 
 def test_true_dom0less_two_linux_domus(workspace):

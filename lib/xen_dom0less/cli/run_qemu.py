@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UserError
-from ..qemu.machine import Machine
+from ..qemu.machine import GIC_MAX_CPUS, Machine
 from ..qemu.runner import boot
 from . import add_command
 
@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "U-Boot, streaming the console. With --expect, exit 0 once every text "
         "appeared and 1 on a panic, a U-Boot script error or the timeout. Build "
         "with the host DTB from `dom0less run-qemu --dumpdtb FILE` and the same "
-        "--smp and --memory.")
+        "--smp, --gic and --memory.")
     p.add_argument("outdir", type=Path, nargs="?", metavar="OUTDIR")
     p.add_argument("--expect", action="append", default=[], metavar="TEXT",
                    help="text that must appear on the console (repeatable)")
@@ -32,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "QEMU exits or Ctrl-C)")
     p.add_argument("--smp", type=int, default=Machine.smp, metavar="N",
                    help=f"virtual CPUs (default {Machine.smp})")
+    p.add_argument("--gic", type=int, choices=sorted(GIC_MAX_CPUS), default=Machine.gic,
+                   help=f"interrupt controller version (default {Machine.gic}; the ZCU102's "
+                        "GIC-400 is a GICv2)")
     p.add_argument("--memory", type=int, default=Machine.memory_mib, metavar="MIB",
                    help=f"RAM in MiB (default {Machine.memory_mib})")
     p.add_argument("--icount", action="store_true",
@@ -45,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    machine = Machine(smp=args.smp, memory_mib=args.memory, icount=args.icount)
+    machine = Machine(smp=args.smp, memory_mib=args.memory, icount=args.icount, gic=args.gic)
     if args.dumpdtb is not None:
         machine.dumpdtb(args.dumpdtb)
         print(f"wrote {args.dumpdtb}")
