@@ -21,8 +21,9 @@ def check(manifest: BootManifest, machine: Machine) -> None:
     cpus = len(host.cpus)
     memory = sum(bank.size for bank in host.memory_banks)
     if (cpus, host.gic_version, memory) != (machine.smp, machine.gic, machine.memory_mib * MiB):
+        gic = f"GICv{host.gic_version}" if host.gic_version else "no GIC version 2 or 3"
         raise UserError(
-            f"{dtb} describes {cpus} CPUs, GICv{host.gic_version} and {memory // MiB} MiB but "
+            f"{dtb} describes {cpus} CPUs, {gic} and {memory // MiB} MiB but "
             f"QEMU would run --smp {machine.smp} --gic {machine.gic} --memory "
             f"{machine.memory_mib}: give the same options, or rebuild from the DTB of "
             "`dom0less run-qemu --dumpdtb FILE` with these options")
