@@ -41,15 +41,20 @@ def both(*changes):
     return change
 
 
+def beside_inputs(doc: dict, name: str) -> Path:
+    """A path for a file the change writes, in the directory of the description's inputs."""
+    return Path(doc["xen"]["image"]).parent / name
+
+
 def write_file(name: str, data: bytes):
     def change(doc: dict) -> None:
-        path = Path(doc["xen"]["image"]).parent / name
+        path = beside_inputs(doc, name)
         path.write_bytes(data)
     return change
 
 
 def bad_kernel(doc: dict) -> None:
-    path = Path(doc["xen"]["image"]).parent / "notakernel"
+    path = beside_inputs(doc, "notakernel")
     path.write_bytes(b"#!/bin/sh\necho hi\n" * 10)
     domain(doc, 0)["kernel"] = str(path)
 
@@ -60,7 +65,7 @@ def xsm_policy_that_is_a_kernel(doc: dict) -> None:
 
 def config_without(*options: str):
     def change(doc: dict) -> None:
-        path = Path(doc["xen"]["image"]).parent / "xen.config"
+        path = beside_inputs(doc, "xen.config")
         path.write_text("CONFIG_ARM_64=y\n" + "".join(f"# CONFIG_{o} is not set\n"
                                                       for o in options))
         doc["xen"]["config"] = str(path)
@@ -71,7 +76,7 @@ def on_a_gicv2_board(doc: dict) -> None:
     """The QEMU board with its interrupt controller named a GICv2 (only the name is read)."""
     tree = fdt.parse_dtb(QEMU_DTB.read_bytes())
     tree.set_property("compatible", "arm,cortex-a15-gic", path="/intc@8000000")
-    path = Path(doc["xen"]["image"]).parent / "gicv2.dtb"
+    path = beside_inputs(doc, "gicv2.dtb")
     path.write_bytes(tree.to_dtb(version=17))
     doc["host"]["dtb"] = str(path)
 
