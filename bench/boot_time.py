@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
 
 import yaml
 
-from xen_dom0less.build import build
-from xen_dom0less.guests import baremetal, initramfs
-from xen_dom0less.qemu import inputs, runner
-from xen_dom0less.qemu.machine import Machine
+from xen_dom0less.generator.build import build
+from xen_dom0less.harness import debian_inputs, runner
+from xen_dom0less.harness.guests import baremetal, initramfs
+from xen_dom0less.harness.machine import Machine
 
 RTOS = "bench-rtos: up"
 LINUX = "bench-linux: up"
@@ -66,7 +66,7 @@ class Times:
     wall: float
 
 
-def files(work: Path, found: inputs.GuestInputs) -> dict[str, Path]:
+def files(work: Path, found: debian_inputs.GuestInputs) -> dict[str, Path]:
     """The guests and inputs every variant shares."""
     rtos = baremetal.write(baremetal.Program(RTOS, print_counter=True), work / "rtos.bin")
     kernel_gz = work / "Image.gz"
@@ -130,7 +130,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="boots per variant (median shown)")
     args = parser.parse_args()
-    found = inputs.installed()
+    found = debian_inputs.installed()
     rows = []
     with tempfile.TemporaryDirectory(prefix="dom0less-bench-") as tmp:
         work = Path(tmp)

@@ -1,8 +1,18 @@
-"""Plan, validate and generate Xen dom0less boot artefacts."""
+"""Plan, validate and generate Xen dom0less boot artefacts.
+
+Packages, lowest layer first (an import only ever goes down this list):
+
+- ``errors``, ``units``, ``hosttools``, ``cache``: what every layer shares.
+- ``generator``: the product: description -> model -> checks -> plan -> renderers -> outputs.
+- ``xenbuild``: the hypervisor build, configured from a description.
+- ``harness``: developer and test tooling (QEMU, guests, example inputs); it reads what the
+  generator wrote (the manifest), never the generator's code.
+- ``cli``: the ``dom0less`` command, one thin module per subcommand.
+"""
 
 __version__ = "0.1.0"
 
 #: Modules BitBake imports when the layer's ``addpylib`` adds this package, so
-#: that tasks calling ``xen_dom0less.build.build(...)`` get those functions in
+#: that tasks calling ``xen_dom0less.tasks.boot_files(...)`` get those functions in
 #: their signatures and re-run when the library changes.
-BBIMPORTS = ["build", "errors", "xenbuild"]
+BBIMPORTS = ["tasks", "errors", "xenbuild"]

@@ -9,9 +9,9 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from xen_dom0less import description
 from xen_dom0less.errors import UserError
-from xen_dom0less.planner import make_plan
+from xen_dom0less.generator import description
+from xen_dom0less.generator.planner import make_plan
 
 from ..conftest import QEMU_DTB, arm64_image
 

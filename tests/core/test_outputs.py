@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from xen_dom0less import description, kconfig, render
-from xen_dom0less.build import ABANDONED_AFTER, build
 from xen_dom0less.cli import main
 from xen_dom0less.errors import UserError
-from xen_dom0less.planner import make_plan
+from xen_dom0less.generator import description, kconfig, render
+from xen_dom0less.generator.build import ABANDONED_AFTER, build
+from xen_dom0less.generator.planner import make_plan
 
 from ..conftest import ROOT
 

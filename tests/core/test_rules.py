@@ -11,9 +11,9 @@ from pathlib import Path
 import fdt
 import pytest
 
-from xen_dom0less import description
 from xen_dom0less.errors import UserError
-from xen_dom0less.planner import make_plan
+from xen_dom0less.generator import description
+from xen_dom0less.generator.planner import make_plan
 
 from ..conftest import QEMU_DTB
 

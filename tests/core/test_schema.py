@@ -13,7 +13,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xen_dom0less import schema_check
+from xen_dom0less.generator import schema_check
 
 from ..conftest import EXAMPLES
 
@@ -72,8 +72,10 @@ def test_agrees_with_jsonschema_on_mutated_examples(case):
 
 
 def test_reference_page_is_generated_from_schema():
-    from xen_dom0less import schema_doc
+    from xen_dom0less.generator import schema_doc
 
     page = (EXAMPLES.parent / "docs" / "description.md").read_text()
-    assert page == schema_doc.render(), \
-        "docs/description.md is stale: python3 -m xen_dom0less.schema_doc > docs/description.md"
+    assert page == schema_doc.render(), (
+        "docs/description.md is stale: "
+        "python3 -m xen_dom0less.generator.schema_doc > docs/description.md"
+    )

@@ -13,24 +13,24 @@ from typing import Optional
 import pytest
 import yaml
 
-from xen_dom0less.build import build
 from xen_dom0less.errors import UserError
-from xen_dom0less.guests import baremetal, initramfs
-from xen_dom0less.qemu import inputs, runner, tools
-from xen_dom0less.qemu.machine import Machine
+from xen_dom0less.generator.build import build
+from xen_dom0less.harness import debian_inputs, runner, tools
+from xen_dom0less.harness.guests import baremetal, initramfs
+from xen_dom0less.harness.machine import Machine
 
 SUPPORTED_HOSTS = {("Linux", "x86_64"), ("Linux", "aarch64")}
 
 
 @pytest.fixture(scope="session")
-def guest_inputs() -> inputs.GuestInputs:
+def guest_inputs() -> debian_inputs.GuestInputs:
     if (platform.system(), platform.machine()) not in SUPPORTED_HOSTS:
         pytest.skip("boot tests need a Linux x86_64 or aarch64 host")
     missing = tools.missing_packages()
     if missing:
         pytest.fail(f"host packages missing: {' '.join(missing)}: run `sudo dom0less setup`")
     try:
-        return inputs.fetch()
+        return debian_inputs.fetch()
     except UserError as error:
         pytest.fail(str(error))
 
@@ -44,7 +44,7 @@ def virt_dtb(guest_inputs, tmp_path_factory) -> Path:
 class Workspace:
     """A test's directory: guests written into it, a description built and booted from it."""
 
-    def __init__(self, root: Path, found: inputs.GuestInputs, dtb: Path,
+    def __init__(self, root: Path, found: debian_inputs.GuestInputs, dtb: Path,
                  machine: Optional[Machine] = None):
         self.root = root
         self.inputs = found
@@ -55,13 +55,13 @@ class Workspace:
         return baremetal.write(program, self.root / f"{name}.bin")
 
     def initrd(self, name: str, marker: str) -> Path:
-        return initramfs.write(marker, self.inputs.busybox, self.root / f"{name}.cpio")
+        return initramfs.write(marker, self.debian_inputs.busybox, self.root / f"{name}.cpio")
 
     def description(self, domains: list[dict], **sections) -> dict:
         """A description for the default machine; ``sections`` override or add top-level keys."""
         document = {
             "version": 1,
-            "xen": {"image": str(self.inputs.xen), "version": "4.17",
+            "xen": {"image": str(self.debian_inputs.xen), "version": "4.17",
                     "extra_bootargs": "console_timestamps=boot"},
             "host": {"dtb": str(self.dtb)},
             "boot": {"load": "virtio 0:1", "script_address": 0x40200000},

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from xen_dom0less.guests.baremetal import Program
-from xen_dom0less.qemu import manifest, runner
-from xen_dom0less.qemu.machine import Machine
+from xen_dom0less.harness import manifest, runner
+from xen_dom0less.harness.guests.baremetal import Program
+from xen_dom0less.harness.machine import Machine
 
 from .conftest import Workspace
 

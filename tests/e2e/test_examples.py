@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from xen_dom0less.build import build
-from xen_dom0less.qemu import demo, runner, tools
+from xen_dom0less.generator.build import build
+from xen_dom0less.harness import example_inputs, runner, tools
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -17,7 +17,7 @@ SEEDS = ("rng-seed", "kaslr-seed")
 SWITCH_INPUT = b"\x01" * 3
 #: With no dom0, Xen 4.17 gives console input to "DOM0", then DOM1, DOM2, then itself;
 #: once it has it, debug key 'r' dumps every cpupool's scheduler and where vCPUs run.
-TO_XEN_THEN_DUMP_POOLS = ((f"DOM2: {demo.LINUX_MARKER}", SWITCH_INPUT),
+TO_XEN_THEN_DUMP_POOLS = ((f"DOM2: {example_inputs.LINUX_MARKER}", SWITCH_INPUT),
                           ("Serial input to DOM1", SWITCH_INPUT),
                           ("Serial input to DOM2", SWITCH_INPUT),
                           ("Serial input to Xen", b"r"))
@@ -25,7 +25,7 @@ TO_XEN_THEN_DUMP_POOLS = ((f"DOM2: {demo.LINUX_MARKER}", SWITCH_INPUT),
 
 @pytest.fixture(scope="module")
 def demo_inputs(guest_inputs) -> Path:
-    return demo.write_inputs(guest_inputs)
+    return example_inputs.write_inputs(guest_inputs)
 
 
 def boot_example(name: str, outdir: Path, expect: list[str],
@@ -49,12 +49,12 @@ def test_example_dtb_is_the_default_machine(virt_dtb):
 def test_true_dom0less_example(demo_inputs, tmp_path, monkeypatch):
     monkeypatch.setenv("DOM0LESS_INPUTS", str(demo_inputs))
     boot_example("qemu-dom0less.yaml", tmp_path / "out",
-                 [f"DOM1: {demo.RTOS_MARKER}", f"DOM2: {demo.LINUX_MARKER}"])
+                 [f"DOM1: {example_inputs.RTOS_MARKER}", f"DOM2: {example_inputs.LINUX_MARKER}"])
 
 
 def test_dom0_example(demo_inputs, tmp_path, monkeypatch):
     monkeypatch.setenv("DOM0LESS_INPUTS", str(demo_inputs))
-    boot_example("qemu-dom0.yaml", tmp_path / "out", [f"DOM1: {demo.LINUX_MARKER}"])
+    boot_example("qemu-dom0.yaml", tmp_path / "out", [f"DOM1: {example_inputs.LINUX_MARKER}"])
 
 
 @pytest.mark.xenbuild
@@ -68,7 +68,8 @@ def test_partitioned_example_on_a_purpose_built_xen(demo_inputs, partitioned_bui
     (inputs / "xen").symlink_to(partitioned_build.xen)
     monkeypatch.setenv("DOM0LESS_INPUTS", str(inputs))
     result = boot_example("qemu-partitioned.yaml", tmp_path / "out",
-                          [f"DOM1: {demo.RTOS_MARKER}", "DOM1: load address 0x0000000060000000",
+                          [f"DOM1: {example_inputs.RTOS_MARKER}",
+                           "DOM1: load address 0x0000000060000000",
                            "unit=d1v0"],
                           keys=TO_XEN_THEN_DUMP_POOLS)
     # The rtos's only vCPU runs on CPU 3, its pool's CPU, under the null scheduler.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from xen_dom0less.guests.baremetal import Program
+from xen_dom0less.harness.guests.baremetal import Program
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xenbuild]
 

@@ -6,8 +6,8 @@ import struct
 
 import pytest
 
-from xen_dom0less.guests import baremetal
-from xen_dom0less.images import ARM64_IMAGE, classify
+from xen_dom0less.generator.images import ARM64_IMAGE, classify
+from xen_dom0less.harness.guests import baremetal
 
 
 def test_is_an_arm64_image_whose_size_covers_its_stack(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 import subprocess
 
-from xen_dom0less.qemu import disk, tools
+from xen_dom0less.harness import disk, tools
 
 
 def test_files_readable_in_first_partition(tmp_path):

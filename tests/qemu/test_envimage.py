@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from xen_dom0less.qemu import envimage, tools
+from xen_dom0less.harness import envimage, tools
 
 VARIABLES = {
     "bootdelay": "0",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import time
 
-from xen_dom0less.qemu.console import Console
-from xen_dom0less.qemu.runner import watch
+from xen_dom0less.harness.console import Console
+from xen_dom0less.harness.runner import watch
 
 
 def shell(script: str) -> list[str]:

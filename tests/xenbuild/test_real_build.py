@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from xen_dom0less import description, kconfig, planner
 from xen_dom0less.errors import UserError
+from xen_dom0less.generator import description, kconfig, planner
 from xen_dom0less.xenbuild import BuildResult, build_hypervisor, source
 
 from ..conftest import PARTITIONED, build_partitioned

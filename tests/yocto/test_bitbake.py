@@ -180,8 +180,8 @@ def _arm64_image(payload: bytes = b"\0" * 64) -> bytes:
 
 def _fill_deploy_dirs(d) -> None:
     """What Xen's recipe and the two domU multiconfigs would have deployed."""
-    import xen_dom0less.description
-    import xen_dom0less.kconfig
+    import xen_dom0less.generator.description
+    import xen_dom0less.generator.kconfig
 
     deploy = Path(d.getVar("DEPLOY_DIR_IMAGE"))
     deploy.mkdir(parents=True)
@@ -206,7 +206,7 @@ def _fill_deploy_dirs(d) -> None:
         "MC_DEPLOY_domu_linux": str(mc["domu_linux"]),
         "MC_DEPLOY_domu_baremetal": str(mc["domu_baremetal"]),
     }
-    system = xen_dom0less.description.load(Path(d.getVar("XEN_DOM0LESS_SYSTEM")), environ)
+    system = xen_dom0less.generator.description.load(Path(d.getVar("XEN_DOM0LESS_SYSTEM")), environ)
     options = xen_dom0less.kconfig.required(system)
     (deploy / f"xen-dom0less-{MACHINE}.config").write_text(
         "".join(f"CONFIG_{name}=y\n" for name in options)
@@ -234,9 +234,9 @@ def test_boot_files_signature_follows_the_library(stubs: Path, tmp_path: Path) -
         d.setVar("__exportlist", [])  # oe-core's exports; our stubs have none
     _, deps, _ = bb.data.generate_dependencies(d, set())
     compile_deps = deps["do_compile"]
-    assert "xen_dom0less.build.build" in compile_deps, (
+    assert "xen_dom0less.tasks.boot_files" in compile_deps, (
         "BitBake does not see the library call: lib/xen_dom0less/__init__.py needs "
-        "BBIMPORTS listing 'build' (and 'xenbuild') for addpylib to register it"
+        "BBIMPORTS listing 'tasks' (and 'xenbuild') for addpylib to register it"
     )
     assert "xen_dom0less_environ" in compile_deps
     assert "XEN_DOM0LESS_MC_DEPLOY_DIR[domu-linux]" in compile_deps

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import build as builder
+from ..generator import build as builder
 from . import add_command
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import description
-from ..planner import make_plan
+from ..generator import description
+from ..generator.planner import make_plan
 from . import add_command
 
 

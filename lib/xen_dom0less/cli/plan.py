@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import description
-from ..build import plan_and_render
-from ..plan import Plan
+from ..generator import description
+from ..generator.build import plan_and_render
+from ..generator.plan import Plan
 from ..units import format_size, hexaddr, human_size
 from . import add_command
 

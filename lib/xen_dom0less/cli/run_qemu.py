@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from ..errors import UserError
-from ..qemu.machine import GIC_MAX_CPUS, Machine
-from ..qemu.runner import boot
+from ..harness.machine import GIC_MAX_CPUS, Machine
+from ..harness.runner import boot
 from . import add_command
 
 

@@ -13,7 +13,7 @@ import subprocess
 
 from .. import hosttools
 from ..errors import UserError
-from ..qemu import demo, inputs, tools
+from ..harness import debian_inputs, example_inputs, tools
 from ..xenbuild import debian, toolchain
 from . import add_command
 
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         print(f"installing {' '.join(missing)}", flush=True)
         _apt(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing])
-    directory = demo.write_inputs(inputs.fetch())
+    directory = example_inputs.write_inputs(debian_inputs.fetch())
     print(f"inputs ready in {directory}; for the examples:\n"
           f"  export DOM0LESS_INPUTS={directory}")
     return 0

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .. import description as description_loader
-from .. import kconfig, xen_versions
 from ..errors import UserError
+from ..generator import description as description_loader
+from ..generator import kconfig, xen_versions
 from . import repro, source, toolchain, wishes
 from .configure import configure
 from .make import Make, Progress

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .. import kconfig
 from ..errors import UserError
+from ..generator import kconfig
 from . import kdeps, wishes
 from .make import Make
 

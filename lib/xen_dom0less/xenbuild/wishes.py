@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import kconfig
 from ..errors import UserError
+from ..generator import kconfig
 
 
 @dataclass(frozen=True)

@@ -47,12 +47,12 @@ python () {
 python do_compile() {
     # Plain imports (never "import ... as"): the full dotted names below are
     # what BitBake's signature generator sees.
-    import xen_dom0less.build
+    import xen_dom0less.tasks
     import xen_dom0less.errors
     try:
-        xen_dom0less.build.build(d.getVar("XEN_DOM0LESS_SYSTEM"),
-                                 d.getVar("B") + "/boot-files",
-                                 xen_dom0less_environ(d))
+        xen_dom0less.tasks.boot_files(d.getVar("XEN_DOM0LESS_SYSTEM"),
+                                       d.getVar("B") + "/boot-files",
+                                       xen_dom0less_environ(d))
     except xen_dom0less.errors.UserError as error:
         bb.fatal("\n".join(error.problems))
 }

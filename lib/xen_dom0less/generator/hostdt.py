@@ -11,7 +11,7 @@ from typing import NamedTuple, Optional, Union
 
 import fdt
 
-from .errors import UserError
+from ..errors import UserError
 from .model import Region
 
 DTB_MAGIC = b"\xd0\x0d\xfe\xed"

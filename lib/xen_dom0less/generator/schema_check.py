@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .errors import article
+from ..errors import article
 
 SCHEMA_PATH = Path(__file__).with_name("schema") / "system.schema.json"
 

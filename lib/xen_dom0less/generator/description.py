@@ -15,9 +15,9 @@ from typing import Any, Optional
 
 import yaml
 
+from ..errors import Problems, UserError
+from ..units import MiB, parse_int, parse_size
 from . import model, schema_check
-from .errors import Problems, UserError
-from .units import MiB, parse_int, parse_size
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_UBOOT_RESERVE = 64 * MiB

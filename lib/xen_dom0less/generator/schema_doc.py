@@ -16,8 +16,9 @@ def render() -> str:
     lines = [
         "# The system description (version 1)",
         "",
-        "<!-- Generated from lib/xen_dom0less/schema/system.schema.json by",
-        "     `python3 -m xen_dom0less.schema_doc > docs/description.md`: edit the schema. -->",
+        "<!-- Generated from lib/xen_dom0less/generator/schema/system.schema.json by",
+        "     `python3 -m xen_dom0less.generator.schema_doc > docs/description.md`:",
+        "     edit the schema. -->",
         "",
         schema["description"],
         "",

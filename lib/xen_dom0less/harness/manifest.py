@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
-from ..render.manifest import FORMAT
+from ..generator.render.manifest import FORMAT
 
 
 @dataclass(frozen=True)

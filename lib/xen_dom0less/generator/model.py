@@ -1,6 +1,6 @@
 """The system description as typed values: what the user asked for.
 
-Built by :mod:`xen_dom0less.description` from YAML; sizes are bytes, paths are
+Built by :mod:`xen_dom0less.generator.description` from YAML; sizes are bytes, paths are
 absolute. Nothing here is checked beyond the schema: see :mod:`validate`.
 """
 

@@ -11,8 +11,8 @@ import shutil
 from pathlib import Path
 from typing import Optional, Union
 
+from ..errors import Problems, article
 from . import images
-from .errors import Problems, article
 from .plan import Blob
 
 _FORMATS = {

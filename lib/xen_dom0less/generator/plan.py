@@ -8,9 +8,9 @@ this, never the raw description.
 from pathlib import Path
 from typing import NamedTuple, Optional
 
+from ..units import KiB
 from . import model
 from .hostdt import HostTree
-from .units import KiB
 
 #: Room after the DTB: U-Boot grows it in place by CONFIG_SYS_FDT_PAD (12 KiB) at boot.
 DTB_GROWTH = 64 * KiB

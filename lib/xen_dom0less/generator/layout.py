@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Optional
 
+from ..units import align_up
 from .model import Region
 from .plan import Blob, Excluded
-from .units import align_up
 
 FOUR_GIB = 1 << 32
 

@@ -16,12 +16,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Optional
 
+from ..errors import UserError
+from ..units import KiB, parse_epoch
 from . import description, render
-from .errors import UserError
 from .model import System
 from .plan import Plan
 from .planner import make_plan
-from .units import KiB, parse_epoch
 
 #: Slack over a measured size when planning again: addresses may gain a digit.
 REPLAN_MARGIN = 4 * KiB

@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Optional
 
+from ..errors import Problems, UserError
+from ..units import KiB, MiB, format_size, hexaddr
 from . import kconfig, layout, render, validate
-from .errors import Problems, UserError
+from .blobs import BlobCollector, compile_dts
 from .hostdt import HostTree
 from .images import UIMAGE
-from .inputs import BlobCollector, compile_dts
 from .model import Region, System
 from .plan import DTB_GROWTH, FDT_COMMANDS_RESIZE, Blob, Excluded, Modules, Plan, static_regions
 from .render import script_image
-from .units import KiB, MiB, format_size, hexaddr
 
 
 def make_plan(system: System, room: Optional[Mapping[str, int]] = None) -> Plan:

@@ -8,7 +8,7 @@ far from the cause. Comparing them first turns that into one clear sentence.
 from __future__ import annotations
 
 from ..errors import UserError
-from ..hostdt import HostTree
+from ..generator.hostdt import HostTree
 from ..units import MiB
 from .machine import Machine
 from .manifest import BootManifest

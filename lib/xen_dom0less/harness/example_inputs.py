@@ -12,8 +12,8 @@ import shutil
 from pathlib import Path
 
 from ..cache import cache_dir
-from ..guests import baremetal, initramfs
-from .inputs import GuestInputs
+from .debian_inputs import GuestInputs
+from .guests import baremetal, initramfs
 
 RTOS_MARKER = "rtos: hello from a bare-metal domU"
 #: A direct-mapped domU's vpl011 sits at the host UART's address, not GUEST_PL011_BASE.

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Optional, Union
 
+from ..errors import Problems
+from ..units import KiB, format_size, hexaddr
 from . import features, xen_versions
-from .errors import Problems
 from .hostdt import HostTree
 from .model import LOAD_DEVICES, Domain, Region, System
 from .plan import static_regions
-from .units import KiB, format_size, hexaddr
 
 PAGE = 4 * KiB
 STATIC_HEAP_ALIGN = 64 * KiB

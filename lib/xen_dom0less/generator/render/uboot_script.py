@@ -9,10 +9,10 @@ reverse because ``fdt mknod`` inserts each new node before the others.
 
 from __future__ import annotations
 
+from ...units import human_size
 from ..dtree import ChosenTree, Node, Prop, Value
 from ..model import LOAD_DEVICES
 from ..plan import FDT_COMMANDS_RESIZE, Blob, Plan
-from ..units import human_size
 
 ERROR_FLAG = "dom0less_error"
 #: never let U-Boot relocate the DTB or ramdisk over modules it does not know about

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import command, fit, manifest
+from . import command, manifest, preflight
 from .console import Console, Hit
 from .machine import Machine
 
@@ -51,7 +51,7 @@ def boot(outdir: Path, expect: list[str], timeout: Optional[float] = 120.0,
     """
     boot_manifest = manifest.read(outdir)
     machine = machine or Machine()
-    fit.check(boot_manifest, machine)
+    preflight.check(boot_manifest, machine)
     with tempfile.TemporaryDirectory(prefix="dom0less-qemu-") as tmp:
         where = work or Path(tmp)
         where.mkdir(parents=True, exist_ok=True)

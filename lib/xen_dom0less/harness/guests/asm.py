@@ -6,9 +6,9 @@ import hashlib
 import tempfile
 from pathlib import Path
 
-from .. import hosttools
-from ..cache import cache_dir
-from ..qemu import tools
+from ... import hosttools
+from ...cache import cache_dir
+from .. import tools
 
 
 def flat_binary(source: Path) -> Path:
