@@ -207,7 +207,7 @@ def _fill_deploy_dirs(d) -> None:
         "MC_DEPLOY_domu_baremetal": str(mc["domu_baremetal"]),
     }
     system = xen_dom0less.generator.description.load(Path(d.getVar("XEN_DOM0LESS_SYSTEM")), environ)
-    options = xen_dom0less.kconfig.required(system)
+    options = xen_dom0less.generator.kconfig.required(system)
     (deploy / f"xen-dom0less-{MACHINE}.config").write_text(
         "".join(f"CONFIG_{name}=y\n" for name in options)
     )
