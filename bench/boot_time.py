@@ -72,8 +72,11 @@ def files(work: Path, found: debian_inputs.GuestInputs) -> dict[str, Path]:
     kernel_gz = work / "Image.gz"
     kernel_gz.write_bytes(gzip.compress(found.kernel.read_bytes(), mtime=0))
     return {
-        "xen": found.xen, "dtb": MACHINE.dumpdtb(work / "virt.dtb"), "rtos": rtos,
-        "kernel": found.kernel, "kernel_gz": kernel_gz,
+        "xen": found.xen,
+        "dtb": MACHINE.dumpdtb(work / "virt.dtb"),
+        "rtos": rtos,
+        "kernel": found.kernel,
+        "kernel_gz": kernel_gz,
         "initrd": initramfs.write(LINUX, found.busybox, work / "linux.cpio"),
         "dom0_initrd": initramfs.write(DOM0, found.busybox, work / "dom0.cpio"),
     }
@@ -83,21 +86,36 @@ def description(variant: Variant, f: dict[str, Path]) -> dict:
     kernel = str(f["kernel_gz"] if variant.gzip_kernel else f["kernel"])
     document = {
         "version": 1,
-        "xen": {"image": str(f["xen"]), "version": "4.17",
-                "extra_bootargs": "console_timestamps=boot"},
+        "xen": {
+            "image": str(f["xen"]),
+            "version": "4.17",
+            "extra_bootargs": "console_timestamps=boot",
+        },
         "host": {"dtb": str(f["dtb"])},
-        "boot": {"load": variant.load, "device_tree": variant.device_tree,
-                 "script_address": 0x40200000},
+        "boot": {
+            "load": variant.load,
+            "device_tree": variant.device_tree,
+            "script_address": 0x40200000,
+        },
         "domains": [
             {"name": "rtos", "kernel": str(f["rtos"]), "memory": "16M"},
-            {"name": "linux", "kernel": kernel, "ramdisk": str(f["initrd"]),
-             "cmdline": "console=ttyAMA0 quiet", "memory": "256M"},
+            {
+                "name": "linux",
+                "kernel": kernel,
+                "ramdisk": str(f["initrd"]),
+                "cmdline": "console=ttyAMA0 quiet",
+                "memory": "256M",
+            },
         ],
     }
     if variant.dom0:
         document["host"]["disable"] = ["/pl061@9030000"]
-        document["dom0"] = {"kernel": kernel, "ramdisk": str(f["dom0_initrd"]),
-                            "cmdline": "console=hvc0 quiet", "memory": "512M"}
+        document["dom0"] = {
+            "kernel": kernel,
+            "ramdisk": str(f["dom0_initrd"]),
+            "cmdline": "console=hvc0 quiet",
+            "memory": "512M",
+        }
     return document
 
 
@@ -122,8 +140,12 @@ def measure(variant: Variant, outdir: Path) -> Times:
 
 
 def median(samples: list[Times]) -> Times:
-    return Times(*(statistics.median(getattr(s, field) for s in samples)
-                   for field in ("xen_clock", "rtos", "linux", "wall")))
+    return Times(
+        *(
+            statistics.median(getattr(s, field) for s in samples)
+            for field in ("xen_clock", "rtos", "linux", "wall")
+        )
+    )
 
 
 def main() -> int:
@@ -144,8 +166,10 @@ def main() -> int:
             print(f"  measured {variant.name}", file=sys.stderr, flush=True)
     print(f"Guest time from reset (s), QEMU virt -smp 1 -icount shift=0; median of {args.runs}")
     print()
-    print("| variant | Xen starts | bare-metal domU first line | Linux domU init marker "
-          "| host wall (s) |")
+    print(
+        "| variant | Xen starts | bare-metal domU first line | Linux domU init marker "
+        "| host wall (s) |"
+    )
     print("|---|---:|---:|---:|---:|")
     for name, t in rows:
         print(f"| {name} | {t.xen_clock:.3f} | {t.rtos:.3f} | {t.linux:.3f} | {t.wall:.1f} |")

@@ -36,19 +36,28 @@ def main() -> int:
         (work / "change.cfg").write_text(CHANGE + "\n")
 
         def build(fragments: list[Path]) -> BuildResult:
-            return build_hypervisor(source, work / "out", arch=args.arch, jobs=args.jobs,
-                                    build_dir=work / "build", fragments=fragments,
-                                    progress=lambda line: None)
+            return build_hypervisor(
+                source,
+                work / "out",
+                arch=args.arch,
+                jobs=args.jobs,
+                build_dir=work / "build",
+                fragments=fragments,
+                progress=lambda line: None,
+            )
 
         clean = build([])
         unchanged = build([])
         changed = build([work / "change.cfg"])
-        print(f"Xen {clean.version} {args.arch} hypervisor only, make -j{args.jobs}, "
-              f"source {source}")
+        print(
+            f"Xen {clean.version} {args.arch} hypervisor only, make -j{args.jobs}, source {source}"
+        )
         print(f"  clean build (defconfig):        {clean.seconds:6.1f} s")
         print(f"  again, nothing changed:         {unchanged.seconds:6.1f} s")
-        print(f"  after one option change:        {changed.seconds:6.1f} s  ({CHANGE}; "
-              "xen/sched.h tests it, so most files recompile)")
+        print(
+            f"  after one option change:        {changed.seconds:6.1f} s  ({CHANGE}; "
+            "xen/sched.h tests it, so most files recompile)"
+        )
         for label, result in (("defconfig", clean), ("with the change", changed)):
             size = result.xen.stat().st_size
             print(f"  size of xen ({label + '):':17}{size:8} bytes ({size / 1024:.0f} KiB)")

@@ -63,14 +63,20 @@ def write_system(directory: Path, domains: int, linux: bool) -> Path:
     (directory / "xen").write_bytes(image(1_000_000, 1))
     (directory / "Image").write_bytes(image(8 << 20, 2))
     (directory / "initrd.cpio").write_bytes(b"070701" + b"0" * (2 << 20))
-    lines = ["version: 1", "xen: {image: xen, version: '4.17'}",
-             f"host: {{dtb: {ROOT / 'examples' / 'qemu-virt.dtb'}}}",
-             "boot: {load: 'virtio 0:1', align: 64K}", "domains:"]
+    lines = [
+        "version: 1",
+        "xen: {image: xen, version: '4.17'}",
+        f"host: {{dtb: {ROOT / 'examples' / 'qemu-virt.dtb'}}}",
+        "boot: {load: 'virtio 0:1', align: 64K}",
+        "domains:",
+    ]
     for index in range(domains):
         kernel = kernel_of(index, linux)
         if kernel == "Image":
-            lines.append(f"  - {{name: vm{index}, kernel: Image, ramdisk: initrd.cpio, "
-                         "memory: 4M, cmdline: console=ttyAMA0}")
+            lines.append(
+                f"  - {{name: vm{index}, kernel: Image, ramdisk: initrd.cpio, "
+                "memory: 4M, cmdline: console=ttyAMA0}"
+            )
         else:
             (directory / kernel).write_bytes(image(16384, 3 + index))
             lines.append(f"  - {{name: vm{index}, kernel: {kernel}, memory: 4M}}")
@@ -81,22 +87,33 @@ def write_system(directory: Path, domains: int, linux: bool) -> Path:
 
 def write_imagebuilder_config(directory: Path, domains: int, linux: bool) -> None:
     """The same system as ``write_system`` in ImageBuilder's shell syntax, no dom0."""
-    lines = ['MEMORY_START="0x40000000"', 'MEMORY_END="0xC0000000"',
-             'DEVICE_TREE="qemu-virt.dtb"', 'XEN="xen"', f"NUM_DOMUS={domains}",
-             # Read by some ImageBuilder forks (no dom0, no cache colouring); ignored by others.
-             "DOM0=false", "USE_COLORING=false", "MAX_COLORS=15", "LOG_LEVEL=all"]
+    lines = [
+        'MEMORY_START="0x40000000"',
+        'MEMORY_END="0xC0000000"',
+        'DEVICE_TREE="qemu-virt.dtb"',
+        'XEN="xen"',
+        f"NUM_DOMUS={domains}",
+        # Read by some ImageBuilder forks (no dom0, no cache colouring); ignored by others.
+        "DOM0=false",
+        "USE_COLORING=false",
+        "MAX_COLORS=15",
+        "LOG_LEVEL=all",
+    ]
     for index in range(domains):
         kernel = kernel_of(index, linux)
         lines += [f'DOMU_KERNEL[{index}]="{kernel}"', f"DOMU_MEM[{index}]=4"]
         if kernel == "Image":
-            lines += [f'DOMU_RAMDISK[{index}]="initrd.cpio"',
-                      f'DOMU_CMD[{index}]="console=ttyAMA0"']
+            lines += [
+                f'DOMU_RAMDISK[{index}]="initrd.cpio"',
+                f'DOMU_CMD[{index}]="console=ttyAMA0"',
+            ]
     (directory / "config").write_text("\n".join(lines) + "\n")
     (directory / "qemu-virt.dtb").write_bytes((ROOT / "examples" / "qemu-virt.dtb").read_bytes())
 
 
-def timed(argv: list[str], runs: int, environ: dict[str, str],
-          cwd: Path | None = None) -> list[float]:
+def timed(
+    argv: list[str], runs: int, environ: dict[str, str], cwd: Path | None = None
+) -> list[float]:
     """Seconds per run of ``argv``, after one uncounted run that writes the bytecode."""
     times = []
     for _ in range(runs + 1):
@@ -117,8 +134,7 @@ def build_imports(python: list[str], environ: dict[str, str]) -> str:
 
 def python_modes(pycache: str) -> dict[str, tuple[list[str], dict[str, str]]]:
     """Column title -> (interpreter argv, environment) for each way of starting Python."""
-    environ = {key: value for key, value in os.environ.items()
-               if key != "PYTHONDONTWRITEBYTECODE"}
+    environ = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     environ["PYTHONPYCACHEPREFIX"] = pycache
     import fdt
     import yaml
@@ -131,38 +147,66 @@ def python_modes(pycache: str) -> dict[str, tuple[list[str], dict[str, str]]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--imagebuilder", metavar="COMMAND",
-                        help="also time this ImageBuilder command on the 2-domU systems")
+    parser.add_argument(
+        "--imagebuilder",
+        metavar="COMMAND",
+        help="also time this ImageBuilder command on the 2-domU systems",
+    )
     args = parser.parse_args()
-    systems = (("2 domUs, bare-metal", 2, False), ("2 domUs, Linux (8 MiB kernel)", 2, True),
-               ("16 domUs", 16, False), ("256 domUs", 256, False))
+    systems = (
+        ("2 domUs, bare-metal", 2, False),
+        ("2 domUs, Linux (8 MiB kernel)", 2, True),
+        ("16 domUs", 16, False),
+        ("256 domUs", 256, False),
+    )
     columns = ["python", "python -S"] + (["ImageBuilder"] if args.imagebuilder else [])
     rows: list[tuple[str, dict[str, list[float]]]] = []
     with tempfile.TemporaryDirectory() as pycache:
         modes = python_modes(pycache)
         # Floors: starting the interpreter, then also importing what the build needs.
         imports = build_imports(*modes["python -S"])
-        for title, code in (("(interpreter start: -c pass)", "pass"),
-                            ("(its imports, nothing done)", imports)):
-            rows.append((title, {mode: timed([*python, "-c", code], args.runs, environ)
-                                 for mode, (python, environ) in modes.items()}))
+        for title, code in (
+            ("(interpreter start: -c pass)", "pass"),
+            ("(its imports, nothing done)", imports),
+        ):
+            rows.append(
+                (
+                    title,
+                    {
+                        mode: timed([*python, "-c", code], args.runs, environ)
+                        for mode, (python, environ) in modes.items()
+                    },
+                )
+            )
         for title, domains, linux in systems:
             with tempfile.TemporaryDirectory() as temp:
                 directory = Path(temp)
                 path = write_system(directory, domains, linux)
-                command = [str(ROOT / "scripts" / "dom0less"), "build", str(path), "-o",
-                           f"{temp}/out"]
-                times = {mode: timed([*python, *command], args.runs, environ)
-                         for mode, (python, environ) in modes.items()}
+                command = [
+                    str(ROOT / "scripts" / "dom0less"),
+                    "build",
+                    str(path),
+                    "-o",
+                    f"{temp}/out",
+                ]
+                times = {
+                    mode: timed([*python, *command], args.runs, environ)
+                    for mode, (python, environ) in modes.items()
+                }
                 if args.imagebuilder and domains == 2:
                     write_imagebuilder_config(directory, domains, linux)
-                    times["ImageBuilder"] = timed(shlex.split(args.imagebuilder), args.runs,
-                                                  dict(os.environ), cwd=directory)
+                    times["ImageBuilder"] = timed(
+                        shlex.split(args.imagebuilder), args.runs, dict(os.environ), cwd=directory
+                    )
                 rows.append((title, times))
     print(f"{'median / best, ms':<32}" + "".join(f"{c:>18}" for c in columns))
     for title, times in rows:
-        cells = [f"{statistics.median(times[c]) * 1000:7.1f} /{min(times[c]) * 1000:6.1f}"
-                 if c in times else "" for c in columns]
+        cells = [
+            f"{statistics.median(times[c]) * 1000:7.1f} /{min(times[c]) * 1000:6.1f}"
+            if c in times
+            else ""
+            for c in columns
+        ]
         print(f"{title:<32}" + "".join(f"{cell:>18}" for cell in cells))
 
 

@@ -68,9 +68,14 @@ def base_description(inputs: Path) -> dict:
         "boot": {"load": "virtio 0:1", "script_address": 0x40200000},
         "domains": [
             {"name": "rtos", "kernel": str(inputs / "rtos.bin"), "memory": "16M"},
-            {"name": "linux", "kernel": str(inputs / "Image"),
-             "ramdisk": str(inputs / "initrd.cpio"), "cmdline": "console=ttyAMA0 quiet",
-             "memory": "256M", "vcpus": 2},
+            {
+                "name": "linux",
+                "kernel": str(inputs / "Image"),
+                "ramdisk": str(inputs / "initrd.cpio"),
+                "cmdline": "console=ttyAMA0 quiet",
+                "memory": "256M",
+                "vcpus": 2,
+            },
         ],
     }
 
@@ -78,6 +83,7 @@ def base_description(inputs: Path) -> dict:
 @pytest.fixture
 def describe(tmp_path: Path, inputs: Path):
     """Write a description (the base one, changed by a function) and return its path."""
+
     def write(change=None, name: str = "system.yaml") -> Path:
         document = base_description(inputs)
         if change is not None:
@@ -85,6 +91,7 @@ def describe(tmp_path: Path, inputs: Path):
         path = tmp_path / name
         path.write_text(yaml.safe_dump(document, sort_keys=False))
         return path
+
     return write
 
 
@@ -92,6 +99,7 @@ def describe(tmp_path: Path, inputs: Path):
 def xen_source() -> Path:
     """Debian's Xen source for this machine's suite, fetched and extracted once."""
     from xen_dom0less.xenbuild import debian
+
     return debian.fetch()
 
 
@@ -108,16 +116,29 @@ def expert_fragment(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def build_partitioned(source: Path, outdir: Path, environ: dict[str, str],
-                      fragment: Path) -> BuildResult:
+def build_partitioned(
+    source: Path, outdir: Path, environ: dict[str, str], fragment: Path
+) -> BuildResult:
     """Xen's hypervisor with the options the partitioned example asks for."""
     from xen_dom0less.xenbuild import build_hypervisor
-    return build_hypervisor(source, outdir, description=PARTITIONED, fragments=[fragment],
-                            environ=environ, progress=lambda line: None)
+
+    return build_hypervisor(
+        source,
+        outdir,
+        description=PARTITIONED,
+        fragments=[fragment],
+        environ=environ,
+        progress=lambda line: None,
+    )
 
 
 @pytest.fixture(scope="session")
-def partitioned_build(xen_source: Path, build_environ: dict[str, str], expert_fragment: Path,
-                      tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
-    return build_partitioned(xen_source, tmp_path_factory.mktemp("partitioned"), build_environ,
-                             expert_fragment)
+def partitioned_build(
+    xen_source: Path,
+    build_environ: dict[str, str],
+    expert_fragment: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> BuildResult:
+    return build_partitioned(
+        xen_source, tmp_path_factory.mktemp("partitioned"), build_environ, expert_fragment
+    )

@@ -40,13 +40,15 @@ def run(argv: list[str], what: str, cwd: Optional[Path] = None, hint: str = "") 
     if result.returncode != 0:
         lines = (result.stderr or result.stdout).strip().splitlines()[-QUOTED_LINES:]
         detail = " ".join(lines) or f"exit status {result.returncode}"
-        raise UserError(f"{what} failed ({Path(argv[0]).name}: {detail})"
-                        + (f": {hint}" if hint else ""))
+        raise UserError(
+            f"{what} failed ({Path(argv[0]).name}: {detail})" + (f": {hint}" if hint else "")
+        )
     return result.stdout
 
 
-def missing_packages(programs: Mapping[str, str],
-                     files: Optional[Mapping[Path, str]] = None) -> list[str]:
+def missing_packages(
+    programs: Mapping[str, str], files: Optional[Mapping[Path, str]] = None
+) -> list[str]:
     """Debian packages (values) whose programs or files (keys) are absent, sorted."""
     missing = {package for name, package in programs.items() if which(name) is None}
     missing |= {package for path, package in (files or {}).items() if not path.is_file()}

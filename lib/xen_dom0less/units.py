@@ -62,6 +62,8 @@ def human_size(size: int) -> str:
 def parse_epoch(value: str) -> int:
     """``SOURCE_DATE_EPOCH`` in seconds; a UserError when it is not a whole number."""
     if not value.isdigit():
-        raise UserError(f"SOURCE_DATE_EPOCH={value!r} is not a number of seconds: set it to "
-                        "a Unix time such as 1700000000 or unset it")
+        raise UserError(
+            f"SOURCE_DATE_EPOCH={value!r} is not a number of seconds: set it to "
+            "a Unix time such as 1700000000 or unset it"
+        )
     return int(value)

@@ -22,8 +22,12 @@ EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
 
 
 def dts(path: Path) -> str:
-    return subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", str(path)],
-                          check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["dtc", "-q", "-I", "dtb", "-O", "dts", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 def compare(actual: str, golden: Path) -> None:

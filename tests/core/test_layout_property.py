@@ -29,27 +29,42 @@ def pool(tmp_path_factory) -> Path:
     return directory
 
 
-regions = st.builds(lambda start, size: {"address": 0x40000000 + start * MiB, "size": size * MiB},
-                    st.integers(0, 2100), st.integers(1, 300))
-domains = st.lists(st.fixed_dictionaries(
-    {"kernel": st.integers(0, len(KERNEL_SIZES) - 1),
-     "memory": st.integers(1, 700),
-     "ramdisk": st.booleans(),
-     "static": st.one_of(st.none(), regions)}), min_size=1, max_size=10)
-systems = st.fixed_dictionaries({
-    "domains": domains,
-    "align": st.sampled_from(["4K", "64K", "2M", "32M"]),
-    "load_region": st.one_of(st.none(), regions),
-    "script": st.one_of(st.none(), st.integers(0, 2047).map(lambda m: 0x40000000 + m * MiB)),
-    "reserve": st.sampled_from(["0", "16M", "64M", "512M"]),
-})
+regions = st.builds(
+    lambda start, size: {"address": 0x40000000 + start * MiB, "size": size * MiB},
+    st.integers(0, 2100),
+    st.integers(1, 300),
+)
+domains = st.lists(
+    st.fixed_dictionaries(
+        {
+            "kernel": st.integers(0, len(KERNEL_SIZES) - 1),
+            "memory": st.integers(1, 700),
+            "ramdisk": st.booleans(),
+            "static": st.one_of(st.none(), regions),
+        }
+    ),
+    min_size=1,
+    max_size=10,
+)
+systems = st.fixed_dictionaries(
+    {
+        "domains": domains,
+        "align": st.sampled_from(["4K", "64K", "2M", "32M"]),
+        "load_region": st.one_of(st.none(), regions),
+        "script": st.one_of(st.none(), st.integers(0, 2047).map(lambda m: 0x40000000 + m * MiB)),
+        "reserve": st.sampled_from(["0", "16M", "64M", "512M"]),
+    }
+)
 
 
 def document(pool: Path, case: dict) -> dict:
     doms = []
     for index, item in enumerate(case["domains"]):
-        entry = {"name": f"d{index}", "kernel": str(pool / f"k{item['kernel']}"),
-                 "memory": f"{item['memory']}M"}
+        entry = {
+            "name": f"d{index}",
+            "kernel": str(pool / f"k{item['kernel']}"),
+            "memory": f"{item['memory']}M",
+        }
         if item["ramdisk"]:
             entry["ramdisk"] = str(pool / "initrd")
         if item["static"]:
@@ -61,13 +76,20 @@ def document(pool: Path, case: dict) -> dict:
         boot["load_region"] = case["load_region"]
     if case["script"] is not None:
         boot["script_address"] = case["script"]
-    return {"version": 1, "xen": {"image": str(pool / "xen"), "version": "4.17"},
-            "host": {"dtb": str(QEMU_DTB), "uboot_reserve": case["reserve"]},
-            "boot": boot, "domains": doms}
+    return {
+        "version": 1,
+        "xen": {"image": str(pool / "xen"), "version": "4.17"},
+        "host": {"dtb": str(QEMU_DTB), "uboot_reserve": case["reserve"]},
+        "boot": boot,
+        "domains": doms,
+    }
 
 
-@settings(max_examples=200, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(systems)
 def test_plans_without_overlap_or_fails_cleanly(pool, tmp_path, case):
     path = tmp_path / "random.yaml"
@@ -83,7 +105,7 @@ def test_plans_without_overlap_or_fails_cleanly(pool, tmp_path, case):
     placed = [b.region for b in plan.blobs]
     for index, region in enumerate(placed):
         assert any(b.address <= region.address and region.end <= b.end for b in banks)
-        for other in placed[index + 1:]:
+        for other in placed[index + 1 :]:
             assert not region.overlaps(other), (region, other)
         for excluded in plan.excluded:
             assert not region.overlaps(excluded.region), (region, excluded)

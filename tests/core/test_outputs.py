@@ -20,24 +20,45 @@ from xen_dom0less.generator.planner import make_plan
 
 from ..conftest import ROOT
 
-needs_mkimage = pytest.mark.skipif(shutil.which("mkimage") is None and not os.environ.get("CI"),
-                                   reason="u-boot-tools not installed (CI installs it)")
+needs_mkimage = pytest.mark.skipif(
+    shutil.which("mkimage") is None and not os.environ.get("CI"),
+    reason="u-boot-tools not installed (CI installs it)",
+)
 
 
 @pytest.mark.parametrize("mode", ["patched", "fdt-commands"])
 def test_outputs_exist_and_dtb_roundtrips_through_dtc(describe, tmp_path, mode):
     def set_mode(doc):
         doc["boot"]["device_tree"] = mode
+
     out = tmp_path / "out"
     plan = build(describe(set_mode), out)
-    for name in ("boot.scr", "boot.cmd", "manifest.json", "xen-kconfig.cfg", plan.dtb.file,
-                 "xen", "rtos.bin", "Image", "initrd.cpio"):
+    for name in (
+        "boot.scr",
+        "boot.cmd",
+        "manifest.json",
+        "xen-kconfig.cfg",
+        plan.dtb.file,
+        "xen",
+        "rtos.bin",
+        "Image",
+        "initrd.cpio",
+    ):
         assert (out / name).is_file(), name
-    dts = subprocess.run(["dtc", "-I", "dtb", "-O", "dts", str(out / plan.dtb.file)],
-                         check=True, capture_output=True, text=True)
+    dts = subprocess.run(
+        ["dtc", "-I", "dtb", "-O", "dts", str(out / plan.dtb.file)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     assert "Warning" not in dts.stderr, dts.stderr
-    again = subprocess.run(["dtc", "-I", "dts", "-O", "dtb", "-o", "/dev/null", "-"],
-                           input=dts.stdout, capture_output=True, text=True, check=False)
+    again = subprocess.run(
+        ["dtc", "-I", "dts", "-O", "dtb", "-o", "/dev/null", "-"],
+        input=dts.stdout,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert again.returncode == 0, again.stderr
 
 
@@ -46,9 +67,25 @@ def test_script_image_is_byte_identical_to_mkimage(describe, tmp_path):
     out = tmp_path / "out"
     build(describe(), out)
     reference = tmp_path / "reference.scr"
-    subprocess.run(["mkimage", "-A", "arm64", "-O", "linux", "-T", "script", "-C", "none",
-                    "-d", str(out / "boot.cmd"), str(reference)], check=True,
-                   capture_output=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
+    subprocess.run(
+        [
+            "mkimage",
+            "-A",
+            "arm64",
+            "-O",
+            "linux",
+            "-T",
+            "script",
+            "-C",
+            "none",
+            "-d",
+            str(out / "boot.cmd"),
+            str(reference),
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"},
+    )
     assert (out / "boot.scr").read_bytes() == reference.read_bytes()
 
 
@@ -109,17 +146,21 @@ def test_rebuild_removes_what_killed_runs_left(describe, tmp_path):
     build(describe(), tmp_path / "out")
     left = {p.name for p in tmp_path.iterdir() if p.name.startswith(".")}
     assert left == {name for name, (_, removed) in siblings.items() if not removed} | {
-        f".out.new.{GONE}.4567abcd"}
+        f".out.new.{GONE}.4567abcd"
+    }
     assert (linked / "boot.scr").is_file()
 
 
 def test_previous_output_set_aside_by_a_killed_run_outlives_a_failed_one(
-        describe, tmp_path, monkeypatch):
+    describe, tmp_path, monkeypatch
+):
     """Killed between its two renames, a run leaves no DIR and the previous output in .old."""
     set_aside = f".out.old.{GONE}.0123abcd"
     leave_sibling(tmp_path, set_aside, time.time() - 2 * ABANDONED_AFTER)
+
     def disk_full(*_args):
         raise OSError(28, "No space left on device")
+
     with monkeypatch.context() as patch:
         patch.setattr(shutil, "copyfile", disk_full)
         with pytest.raises(OSError, match="No space"):
@@ -140,6 +181,7 @@ def test_rendering_a_plan_again_gives_the_same_files(describe):
 def test_shared_kernel_is_loaded_once(describe, tmp_path):
     def share(doc):
         doc["domains"].append(dict(doc["domains"][1], name="linux2"))
+
     plan = build(describe(share), tmp_path / "out")
     kernels = [b for b in plan.blobs if b.role == "kernel"]
     assert [k.users for k in kernels] == [["rtos"], ["linux", "linux2"]]
@@ -153,6 +195,7 @@ def test_failed_build_leaves_previous_output_untouched(describe, tmp_path):
 
     def break_it(doc):
         doc["domains"][0]["memory"] = 0
+
     assert main(["build", str(describe(break_it, "broken.yaml")), "-o", str(out)]) == 1
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
@@ -171,6 +214,7 @@ def test_cli_exit_codes_and_messages(describe, tmp_path, capsys):
     def bad(doc):
         doc["domains"][1]["vcpus"] = 500
         doc["domains"][0]["kernel"] = "/missing"
+
     assert main(["check", str(describe(bad, "bad.yaml"))]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith("error: ") for line in err)
@@ -189,27 +233,35 @@ SCRIPT = [sys.executable, str(ROOT / "scripts" / "dom0less")]
 
 
 def test_script_entry_point_runs_from_checkout(describe):
-    result = subprocess.run([*SCRIPT, "check", str(describe())],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [*SCRIPT, "check", str(describe())], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
 
 
 def test_entry_point_flushes_output_and_keeps_exit_status(describe, tmp_path):
     """The entry point skips interpreter teardown: buffered output and status must survive."""
-    plan = subprocess.run([*SCRIPT, "plan", str(describe())],
-                          capture_output=True, text=True, check=False)
+    plan = subprocess.run(
+        [*SCRIPT, "plan", str(describe())], capture_output=True, text=True, check=False
+    )
     assert plan.returncode == 0 and plan.stdout.rstrip().endswith(
-        main_plan_last_line(describe())), plan.stderr
-    missing = subprocess.run([*SCRIPT, "build", str(tmp_path / "none.yaml"), "-o",
-                              str(tmp_path / "o")], capture_output=True, text=True, check=False)
+        main_plan_last_line(describe())
+    ), plan.stderr
+    missing = subprocess.run(
+        [*SCRIPT, "build", str(tmp_path / "none.yaml"), "-o", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert missing.returncode == 1 and missing.stderr.startswith("error: ")
     assert not (tmp_path / "o").exists()
 
 
 def test_entry_point_into_a_closed_pipe_is_quiet(describe):
     """``dom0less plan | head -1``: the reader leaves early; no traceback, no noise."""
-    with subprocess.Popen([*SCRIPT, "plan", str(describe())], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE) as process:
+    with subprocess.Popen(
+        [*SCRIPT, "plan", str(describe())], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
         process.stdout.close()
         error = process.stderr.read()
     assert error == b"" and process.returncode == 141, error.decode()
@@ -217,8 +269,12 @@ def test_entry_point_into_a_closed_pipe_is_quiet(describe):
 
 def test_entry_point_with_stdout_closed_succeeds(describe):
     """Started with fd 1 closed (cron, daemons): sys.stdout is None, the run still succeeds."""
-    result = subprocess.run(["sh", "-c", '"$0" "$@" >&-', *SCRIPT, "check", str(describe())],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["sh", "-c", '"$0" "$@" >&-', *SCRIPT, "check", str(describe())],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -242,6 +298,7 @@ def test_other_broken_pipe_is_a_bug_not_a_quiet_exit(describe, monkeypatch, caps
 
     def broken(_args):
         raise BrokenPipeError("writing to a child that exited")
+
     monkeypatch.setattr(check_command, "run", broken)
     assert main(["check", str(describe())]) == 2
     assert "BrokenPipeError" in capsys.readouterr().err
@@ -265,11 +322,14 @@ def test_bad_source_date_epoch_is_a_user_error(describe, tmp_path, monkeypatch, 
 
 def test_dts_partial_device_tree_is_compiled(describe, tmp_path):
     source = tmp_path / "guest.dts"
-    source.write_text('/dts-v1/;\n/ { #address-cells = <2>; #size-cells = <2>; '
-                      'passthrough { compatible = "simple-bus"; ranges; }; };\n')
+    source.write_text(
+        "/dts-v1/;\n/ { #address-cells = <2>; #size-cells = <2>; "
+        'passthrough { compatible = "simple-bus"; ranges; }; };\n'
+    )
 
     def add(doc):
         doc["domains"][0]["device_tree"] = str(source)
+
     plan = build(describe(add), tmp_path / "out")
     blob = plan.domains["rtos"].device_tree
     assert blob.file == "guest.dtb"
@@ -282,6 +342,7 @@ def test_broken_dts_is_reported(describe, tmp_path):
 
     def add(doc):
         doc["domains"][0]["device_tree"] = str(source)
+
     with pytest.raises(Exception, match="dtc cannot compile"):
         build(describe(add), tmp_path / "out")
 
@@ -294,6 +355,7 @@ def test_uimage_xen_boots_with_bootm(describe, inputs, tmp_path):
     def use_bootm(doc):
         doc["xen"]["image"] = str(inputs / "xen.uimg")
         doc["boot"]["command"] = "bootm"
+
     build(describe(use_bootm), tmp_path / "out")
     assert "bootm 0x" in (tmp_path / "out" / "boot.cmd").read_text()
 
@@ -305,6 +367,7 @@ def test_refuses_output_directory_holding_the_host_dtb(describe, tmp_path):
 
     def local_dtb(doc):
         doc["host"]["dtb"] = str(board / "virt.dtb")
+
     with pytest.raises(UserError, match=r"contains the input .*virt\.dtb"):
         build(describe(local_dtb), board)
     assert (board / "virt.dtb").is_file()
@@ -314,6 +377,7 @@ def test_numbers_with_a_leading_zero_are_decimal(describe, tmp_path):
     def zeros(doc):
         doc["domains"][0]["memory"] = "016M"
         doc["boot"]["script_address"] = "01075838976"  # 0x40200000
+
     plan = build(describe(zeros), tmp_path / "out")
     assert plan.script.address == 0x40200000
     assert plan.system.domains[0].memory == 16 << 20
@@ -324,19 +388,23 @@ def test_artefacts_larger_than_estimated_are_planned_with_their_size(describe, t
     def long_cmdline(doc):
         doc["boot"]["device_tree"] = mode
         doc["domains"][1]["cmdline"] = "console=ttyAMA0 " + "x" * 40000
+
     plan = build(describe(long_cmdline), tmp_path / "out")
     for blob in (plan.dtb, plan.script):
         assert (tmp_path / "out" / blob.file).stat().st_size <= blob.span
 
 
-@pytest.mark.parametrize(("version", "expected"), [
-    ("4.17", {"SBSA_VUART_CONSOLE"}),
-    ("4.19", {"SBSA_VUART_CONSOLE", "DOM0LESS_BOOT", "STATIC_EVTCHN"}),
-])
-def test_options_made_optional_later_are_asked_for_from_that_release(describe, version,
-                                                                      expected):
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        ("4.17", {"SBSA_VUART_CONSOLE"}),
+        ("4.19", {"SBSA_VUART_CONSOLE", "DOM0LESS_BOOT", "STATIC_EVTCHN"}),
+    ],
+)
+def test_options_made_optional_later_are_asked_for_from_that_release(describe, version, expected):
     def with_channel(doc):
         doc["xen"]["version"] = version
         doc["domains"][0]["event_channels"] = [{"port": 10, "peer": "linux", "peer_port": 11}]
+
     system = description.load(describe(with_channel))
     assert set(kconfig.required(system)) == expected

@@ -31,15 +31,66 @@ def test_examples_are_valid_for_both():
         jsonschema.validate(document, SCHEMA)
 
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 3000), st.sampled_from(
-    ["", "16M", "0x40000000", "4.17", "4.9", "virtio 0:1", "credit", "null", "owner", "a" * 40,
-     "/cpus/cpu@1", "patched", "0-3,8", "linux", "booti", "enabled"]))
-keys = st.sampled_from(["version", "xen", "host", "domains", "image", "dtb", "name", "kernel",
-                        "memory", "vcpus", "boot", "load", "cpupools", "cpus", "scheduler",
-                        "vpl011", "sve", "static_memory", "address", "size", "bogus",
-                        "vcpu_affinity", "0", "x"])
-documents = st.recursive(scalars, lambda children: st.one_of(
-    st.lists(children, max_size=3), st.dictionaries(keys, children, max_size=5)), max_leaves=25)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 3000),
+    st.sampled_from(
+        [
+            "",
+            "16M",
+            "0x40000000",
+            "4.17",
+            "4.9",
+            "virtio 0:1",
+            "credit",
+            "null",
+            "owner",
+            "a" * 40,
+            "/cpus/cpu@1",
+            "patched",
+            "0-3,8",
+            "linux",
+            "booti",
+            "enabled",
+        ]
+    ),
+)
+keys = st.sampled_from(
+    [
+        "version",
+        "xen",
+        "host",
+        "domains",
+        "image",
+        "dtb",
+        "name",
+        "kernel",
+        "memory",
+        "vcpus",
+        "boot",
+        "load",
+        "cpupools",
+        "cpus",
+        "scheduler",
+        "vpl011",
+        "sve",
+        "static_memory",
+        "address",
+        "size",
+        "bogus",
+        "vcpu_affinity",
+        "0",
+        "x",
+    ]
+)
+documents = st.recursive(
+    scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(keys, children, max_size=5)
+    ),
+    max_leaves=25,
+)
 
 
 def mutated_examples():
@@ -63,8 +114,9 @@ def test_agrees_with_jsonschema_on_mutated_examples(case):
     for key, value in edits:
         domains = document.get("domains")
         first = domains[0] if isinstance(domains, list) and domains else None
-        target = first if isinstance(first, dict) and key in ("memory", "vcpus", "sve") \
-            else document
+        target = (
+            first if isinstance(first, dict) and key in ("memory", "vcpus", "sve") else document
+        )
         target[key] = value
     ours = schema_check.check(document) == []
     theirs = jsonschema.Draft202012Validator(SCHEMA).is_valid(document)

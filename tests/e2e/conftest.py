@@ -44,8 +44,13 @@ def virt_dtb(guest_inputs, tmp_path_factory) -> Path:
 class Workspace:
     """A test's directory: guests written into it, a description built and booted from it."""
 
-    def __init__(self, root: Path, found: debian_inputs.GuestInputs, dtb: Path,
-                 machine: Optional[Machine] = None):
+    def __init__(
+        self,
+        root: Path,
+        found: debian_inputs.GuestInputs,
+        dtb: Path,
+        machine: Optional[Machine] = None,
+    ):
         self.root = root
         self.inputs = found
         self.dtb = dtb
@@ -61,8 +66,11 @@ class Workspace:
         """A description for the default machine; ``sections`` override or add top-level keys."""
         document = {
             "version": 1,
-            "xen": {"image": str(self.debian_inputs.xen), "version": "4.17",
-                    "extra_bootargs": "console_timestamps=boot"},
+            "xen": {
+                "image": str(self.debian_inputs.xen),
+                "version": "4.17",
+                "extra_bootargs": "console_timestamps=boot",
+            },
             "host": {"dtb": str(self.dtb)},
             "boot": {"load": "virtio 0:1", "script_address": 0x40200000},
             "domains": domains,
@@ -77,11 +85,18 @@ class Workspace:
         build(path, outdir)
         return outdir
 
-    def boot(self, document: dict, expect: list[str], timeout: float = 60,
-             floor: bool = False) -> runner.BootResult:
+    def boot(
+        self, document: dict, expect: list[str], timeout: float = 60, floor: bool = False
+    ) -> runner.BootResult:
         """Build and boot ``document``; fails the test with the console unless all appeared."""
-        result = runner.boot(self.build(document), expect, timeout=timeout, floor=floor,
-                             machine=self.machine, work=self.root / "qemu")
+        result = runner.boot(
+            self.build(document),
+            expect,
+            timeout=timeout,
+            floor=floor,
+            machine=self.machine,
+            work=self.root / "qemu",
+        )
         assert result.ok, f"{result.reason}\n--- console ---\n{result.console[-6000:]}"
         return result
 
@@ -89,4 +104,3 @@ class Workspace:
 @pytest.fixture
 def workspace(tmp_path, guest_inputs, virt_dtb) -> Workspace:
     return Workspace(tmp_path, guest_inputs, virt_dtb)
-

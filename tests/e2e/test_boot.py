@@ -26,8 +26,10 @@ def domain_of(result: runner.BootResult, marker: str) -> str:
 
 def two_rtos(ws, **sections) -> tuple[dict, list[str]]:
     markers = ["rtos-a: up", "rtos-b: up"]
-    domains = [{"name": f"rtos{i}", "kernel": str(ws.bare(f"rtos{i}", Program(m))),
-                "memory": "16M"} for i, m in enumerate(markers)]
+    domains = [
+        {"name": f"rtos{i}", "kernel": str(ws.bare(f"rtos{i}", Program(m))), "memory": "16M"}
+        for i, m in enumerate(markers)
+    ]
     return ws.description(domains, **sections), markers
 
 
@@ -43,11 +45,16 @@ def test_gicv2_machine(guest_inputs, tmp_path):
     machine = Machine(gic=2)
     ws = Workspace(tmp_path, guest_inputs, machine.dumpdtb(tmp_path / "virt-gicv2.dtb"), machine)
     markers = ["rtos: up", "linux: init running"]
-    domains = [{"name": "rtos", "kernel": str(ws.bare("rtos", Program(markers[0]))),
-                "memory": "16M"},
-               {"name": "linux", "kernel": str(ws.inputs.kernel),
-                "ramdisk": str(ws.initrd("linux", markers[1])),
-                "cmdline": "console=ttyAMA0 quiet", "memory": "256M"}]
+    domains = [
+        {"name": "rtos", "kernel": str(ws.bare("rtos", Program(markers[0]))), "memory": "16M"},
+        {
+            "name": "linux",
+            "kernel": str(ws.inputs.kernel),
+            "ramdisk": str(ws.initrd("linux", markers[1])),
+            "cmdline": "console=ttyAMA0 quiet",
+            "memory": "256M",
+        },
+    ]
     result = ws.boot(ws.description(domains), markers, timeout=120)
     assert [domain_of(result, m) for m in markers] == ["1", "2"]
     assert "GICv2 initialization" in result.console and "GICv3" not in result.console
@@ -56,23 +63,40 @@ def test_gicv2_machine(guest_inputs, tmp_path):
 def test_true_dom0less_two_linux_domus(workspace):
     ws = workspace
     markers = ["linux-a: init running", "linux-b: init running"]
-    domains = [{"name": f"linux{i}", "kernel": str(ws.inputs.kernel),
-                "ramdisk": str(ws.initrd(f"linux{i}", m)),
-                "cmdline": "console=ttyAMA0 quiet", "memory": "256M"}
-               for i, m in enumerate(markers)]
+    domains = [
+        {
+            "name": f"linux{i}",
+            "kernel": str(ws.inputs.kernel),
+            "ramdisk": str(ws.initrd(f"linux{i}", m)),
+            "cmdline": "console=ttyAMA0 quiet",
+            "memory": "256M",
+        }
+        for i, m in enumerate(markers)
+    ]
     result = ws.boot(ws.description(domains), markers, timeout=120)
     assert sorted(domain_of(result, m) for m in markers) == ["1", "2"]
 
 
 def test_linux_dom0_and_domu(workspace):
     ws = workspace
-    dom0 = {"kernel": str(ws.inputs.kernel), "ramdisk": str(ws.initrd("dom0", "dom0: up")),
-            "cmdline": "console=hvc0 quiet", "memory": "512M"}
-    domu = [{"name": "guest", "kernel": str(ws.inputs.kernel),
-             "ramdisk": str(ws.initrd("guest", "guest: up")),
-             "cmdline": "console=ttyAMA0 quiet", "memory": "256M"}]
-    document = ws.description(domu, dom0=dom0,
-                              host={"dtb": str(ws.dtb), "disable": ["/pl061@9030000"]})
+    dom0 = {
+        "kernel": str(ws.inputs.kernel),
+        "ramdisk": str(ws.initrd("dom0", "dom0: up")),
+        "cmdline": "console=hvc0 quiet",
+        "memory": "512M",
+    }
+    domu = [
+        {
+            "name": "guest",
+            "kernel": str(ws.inputs.kernel),
+            "ramdisk": str(ws.initrd("guest", "guest: up")),
+            "cmdline": "console=ttyAMA0 quiet",
+            "memory": "256M",
+        }
+    ]
+    document = ws.description(
+        domu, dom0=dom0, host={"dtb": str(ws.dtb), "disable": ["/pl061@9030000"]}
+    )
     result = ws.boot(document, ["dom0: up", "guest: up"], timeout=120)
     assert domain_of(result, "guest: up") == "1"
 
@@ -101,12 +125,20 @@ def test_cli_exit_status(workspace):
     document, markers = two_rtos(workspace)
     outdir = workspace.build(document)
     command = [sys.executable, str(ROOT / "scripts" / "dom0less"), "run-qemu", str(outdir)]
-    ok = subprocess.run([*command, "--expect", markers[0], "--timeout", "30"],
-                        capture_output=True, text=True, check=False)
+    ok = subprocess.run(
+        [*command, "--expect", markers[0], "--timeout", "30"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert ok.returncode == 0, ok.stderr
     assert f"{markers[0]!r} after" in ok.stderr
-    missing = subprocess.run([*command, "--expect", "never printed", "--timeout", "5"],
-                             capture_output=True, text=True, check=False)
+    missing = subprocess.run(
+        [*command, "--expect", "never printed", "--timeout", "5"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert missing.returncode == 1
     assert "timed out after 5 s waiting for 'never printed'" in missing.stderr
 

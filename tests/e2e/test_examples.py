@@ -17,10 +17,12 @@ SEEDS = ("rng-seed", "kaslr-seed")
 SWITCH_INPUT = b"\x01" * 3
 #: With no dom0, Xen 4.17 gives console input to "DOM0", then DOM1, DOM2, then itself;
 #: once it has it, debug key 'r' dumps every cpupool's scheduler and where vCPUs run.
-TO_XEN_THEN_DUMP_POOLS = ((f"DOM2: {example_inputs.LINUX_MARKER}", SWITCH_INPUT),
-                          ("Serial input to DOM1", SWITCH_INPUT),
-                          ("Serial input to DOM2", SWITCH_INPUT),
-                          ("Serial input to Xen", b"r"))
+TO_XEN_THEN_DUMP_POOLS = (
+    (f"DOM2: {example_inputs.LINUX_MARKER}", SWITCH_INPUT),
+    ("Serial input to DOM1", SWITCH_INPUT),
+    ("Serial input to DOM2", SWITCH_INPUT),
+    ("Serial input to Xen", b"r"),
+)
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +30,9 @@ def demo_inputs(guest_inputs) -> Path:
     return example_inputs.write_inputs(guest_inputs)
 
 
-def boot_example(name: str, outdir: Path, expect: list[str],
-                 keys: runner.Keys = ()) -> runner.BootResult:
+def boot_example(
+    name: str, outdir: Path, expect: list[str], keys: runner.Keys = ()
+) -> runner.BootResult:
     build(EXAMPLES / name, outdir)
     result = runner.boot(outdir, expect, timeout=120, keys=keys)
     assert result.ok, f"{result.reason}\n--- console ---\n{result.console[-6000:]}"
@@ -37,8 +40,12 @@ def boot_example(name: str, outdir: Path, expect: list[str],
 
 
 def without_seeds(dtb: Path) -> list[str]:
-    text = subprocess.run([tools.tool("dtc"), "-q", "-I", "dtb", "-O", "dts", str(dtb)],
-                          capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        [tools.tool("dtc"), "-q", "-I", "dtb", "-O", "dts", str(dtb)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return [line for line in text.splitlines() if not any(seed in line for seed in SEEDS)]
 
 
@@ -48,8 +55,11 @@ def test_example_dtb_is_the_default_machine(virt_dtb):
 
 def test_true_dom0less_example(demo_inputs, tmp_path, monkeypatch):
     monkeypatch.setenv("DOM0LESS_INPUTS", str(demo_inputs))
-    boot_example("qemu-dom0less.yaml", tmp_path / "out",
-                 [f"DOM1: {example_inputs.RTOS_MARKER}", f"DOM2: {example_inputs.LINUX_MARKER}"])
+    boot_example(
+        "qemu-dom0less.yaml",
+        tmp_path / "out",
+        [f"DOM1: {example_inputs.RTOS_MARKER}", f"DOM2: {example_inputs.LINUX_MARKER}"],
+    )
 
 
 def test_dom0_example(demo_inputs, tmp_path, monkeypatch):
@@ -58,8 +68,9 @@ def test_dom0_example(demo_inputs, tmp_path, monkeypatch):
 
 
 @pytest.mark.xenbuild
-def test_partitioned_example_on_a_purpose_built_xen(demo_inputs, partitioned_build, tmp_path,
-                                                    monkeypatch):
+def test_partitioned_example_on_a_purpose_built_xen(
+    demo_inputs, partitioned_build, tmp_path, monkeypatch
+):
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     for item in demo_inputs.iterdir():
@@ -67,13 +78,18 @@ def test_partitioned_example_on_a_purpose_built_xen(demo_inputs, partitioned_bui
     (inputs / "xen").unlink()
     (inputs / "xen").symlink_to(partitioned_build.xen)
     monkeypatch.setenv("DOM0LESS_INPUTS", str(inputs))
-    result = boot_example("qemu-partitioned.yaml", tmp_path / "out",
-                          [f"DOM1: {example_inputs.RTOS_MARKER}",
-                           "DOM1: load address 0x0000000060000000",
-                           "unit=d1v0"],
-                          keys=TO_XEN_THEN_DUMP_POOLS)
+    result = boot_example(
+        "qemu-partitioned.yaml",
+        tmp_path / "out",
+        [
+            f"DOM1: {example_inputs.RTOS_MARKER}",
+            "DOM1: load address 0x0000000060000000",
+            "unit=d1v0",
+        ],
+        keys=TO_XEN_THEN_DUMP_POOLS,
+    )
     # The rtos's only vCPU runs on CPU 3, its pool's CPU, under the null scheduler.
-    pool = result.console[result.console.index("Cpupool 1:"):]
+    pool = result.console[result.console.index("Cpupool 1:") :]
     assert re.search(r"Scheduler: null Scheduler", pool), pool
     assert re.search(r"CPU\[03\] sibling=.*, unit=d1v0", pool), pool
     assert "allocate static shared memory BANK" in result.console

@@ -52,8 +52,17 @@ def test_pl061_passthrough_to_baremetal_domu(workspace):
     guest = ws.bare("io", Program("io: reading PL061 IDs", reads=reads))
     partial = ws.root / "io.dts"
     partial.write_text(PARTIAL_DTS)
-    document = ws.description([{"name": "io", "kernel": str(guest), "device_tree": str(partial),
-                                "passthrough": [f"/pl061@{HOST_GPIO:x}"], "memory": "16M"}])
+    document = ws.description(
+        [
+            {
+                "name": "io",
+                "kernel": str(guest),
+                "device_tree": str(partial),
+                "passthrough": [f"/pl061@{HOST_GPIO:x}"],
+                "memory": "16M",
+            }
+        ]
+    )
     expect = [f"read 0x{address:016x} = 0x{value:016x}" for address, value in zip(reads, PL061_IDS)]
     result = ws.boot(document, ["io: reading PL061 IDs", *expect], timeout=30)
     assert "Failed to assign device" not in result.console

@@ -24,13 +24,25 @@ WORD = 0x600DF00D
 def shm_system(ws, xen: str, config: str) -> dict:
     owner = ws.bare("owner", Program("shm owner: up", write=(OWNER_VIEW, WORD)))
     borrower = ws.bare("borrower", Program("shm borrower: up", poll=BORROWER_VIEW))
-    document = ws.description([
-        {"name": "owner", "kernel": str(owner), "memory": "16M",
-         "shared_memory": [{"id": "ring", "guest_address": OWNER_VIEW, "role": "owner"}]},
-        {"name": "borrower", "kernel": str(borrower), "memory": "16M",
-         "shared_memory": [{"id": "ring", "guest_address": BORROWER_VIEW,
-                            "role": "borrower"}]},
-    ], shared_memory=[{"id": "ring", "host_address": HOST_SHM, "size": "4K"}])
+    document = ws.description(
+        [
+            {
+                "name": "owner",
+                "kernel": str(owner),
+                "memory": "16M",
+                "shared_memory": [{"id": "ring", "guest_address": OWNER_VIEW, "role": "owner"}],
+            },
+            {
+                "name": "borrower",
+                "kernel": str(borrower),
+                "memory": "16M",
+                "shared_memory": [
+                    {"id": "ring", "guest_address": BORROWER_VIEW, "role": "borrower"}
+                ],
+            },
+        ],
+        shared_memory=[{"id": "ring", "host_address": HOST_SHM, "size": "4K"}],
+    )
     document["xen"].update(image=xen, config=config)
     return document
 
@@ -38,8 +50,12 @@ def shm_system(ws, xen: str, config: str) -> dict:
 def test_borrower_reads_what_the_owner_wrote(workspace, partitioned_build):
     ws = workspace
     document = shm_system(ws, str(partitioned_build.xen), str(partitioned_build.config))
-    expect = ["shm owner: up", "written", "shm borrower: up",
-              f"read 0x{BORROWER_VIEW:016x} = 0x{WORD:016x}"]
+    expect = [
+        "shm owner: up",
+        "written",
+        "shm borrower: up",
+        f"read 0x{BORROWER_VIEW:016x} = 0x{WORD:016x}",
+    ]
     result = ws.boot(document, expect, timeout=60)
     assert "allocate static shared memory BANK" in result.console
 
@@ -48,19 +64,31 @@ def hex64(value: int) -> str:
     return f"0x{value:016x}"
 
 
-def test_an_event_sent_on_a_static_channel_is_pending_at_the_other_end(workspace,
-                                                                        partitioned_build):
+def test_an_event_sent_on_a_static_channel_is_pending_at_the_other_end(
+    workspace, partitioned_build
+):
     ws = workspace
     sender = ws.bare("sender", Program("evtchn sender: up", send_event=10))
     receiver = ws.bare("receiver", Program("evtchn receiver: up", watch_event=11))
-    document = ws.description([
-        {"name": "receiver", "kernel": str(receiver), "memory": "16M"},
-        {"name": "sender", "kernel": str(sender), "memory": "16M",
-         "event_channels": [{"port": 10, "peer": "receiver", "peer_port": 11}]},
-    ])
-    document["xen"].update(image=str(partitioned_build.xen),
-                           config=str(partitioned_build.config))
-    ws.boot(document, [f"DOM1: event watch on port {hex64(11)}",
-                       f"DOM2: event send on port {hex64(10)}",
-                       f"DOM2: hypercall result {hex64(0)}",
-                       f"DOM1: event pending on port {hex64(11)}"], timeout=60)
+    document = ws.description(
+        [
+            {"name": "receiver", "kernel": str(receiver), "memory": "16M"},
+            {
+                "name": "sender",
+                "kernel": str(sender),
+                "memory": "16M",
+                "event_channels": [{"port": 10, "peer": "receiver", "peer_port": 11}],
+            },
+        ]
+    )
+    document["xen"].update(image=str(partitioned_build.xen), config=str(partitioned_build.config))
+    ws.boot(
+        document,
+        [
+            f"DOM1: event watch on port {hex64(11)}",
+            f"DOM2: event send on port {hex64(10)}",
+            f"DOM2: hypercall result {hex64(0)}",
+            f"DOM1: event pending on port {hex64(11)}",
+        ],
+        timeout=60,
+    )

@@ -13,13 +13,20 @@ def test_files_readable_in_first_partition(tmp_path):
     (tmp_path / "Image").write_bytes(bytes(range(256)) * 4096)
     image = disk.build([tmp_path / "boot.scr", tmp_path / "Image"], tmp_path / "disk.img")
     offset = disk.START_SECTOR * disk.SECTOR
-    listing = subprocess.run([tools.tool("mdir"), "-b", "-i", f"{image}@@{offset}", "::"],
-                             capture_output=True, text=True, check=True).stdout
+    listing = subprocess.run(
+        [tools.tool("mdir"), "-b", "-i", f"{image}@@{offset}", "::"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert sorted(line.strip("/:").split("/")[-1] for line in listing.split()) == [
-        "Image", "boot.scr"]
+        "Image",
+        "boot.scr",
+    ]
     copy = tmp_path / "back"
-    subprocess.run([tools.tool("mcopy"), "-i", f"{image}@@{offset}", "::Image", str(copy)],
-                   check=True)
+    subprocess.run(
+        [tools.tool("mcopy"), "-i", f"{image}@@{offset}", "::Image", str(copy)], check=True
+    )
     assert copy.read_bytes() == (tmp_path / "Image").read_bytes()
 
 

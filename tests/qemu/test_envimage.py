@@ -19,8 +19,10 @@ def test_matches_mkenvimage(tmp_path):
     text = tmp_path / "env.txt"
     text.write_text("".join(f"{k}={v}\n" for k, v in VARIABLES.items()))
     theirs = tmp_path / "env.bin"
-    subprocess.run([tools.tool("mkenvimage"), "-s", hex(envimage.ENV_SIZE), "-o", str(theirs),
-                    str(text)], check=True)
+    subprocess.run(
+        [tools.tool("mkenvimage"), "-s", hex(envimage.ENV_SIZE), "-o", str(theirs), str(text)],
+        check=True,
+    )
     assert envimage.encode(VARIABLES) == theirs.read_bytes()
 
 

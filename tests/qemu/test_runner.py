@@ -15,8 +15,11 @@ def shell(script: str) -> list[str]:
 
 def test_stops_as_soon_as_every_marker_appeared_and_kills_its_process_group(tmp_path):
     pid_file = tmp_path / "child"
-    result = watch(shell(f"sleep 600 & echo $! > {pid_file}; echo one; echo two; wait"),
-                   Console(["one", "two"]), timeout=30)
+    result = watch(
+        shell(f"sleep 600 & echo $! > {pid_file}; echo one; echo two; wait"),
+        Console(["one", "two"]),
+        timeout=30,
+    )
     assert result.ok and result.elapsed < 10
     child = int(pid_file.read_text())
     for _ in range(50):
@@ -27,8 +30,9 @@ def test_stops_as_soon_as_every_marker_appeared_and_kills_its_process_group(tmp_
 
 
 def test_fatal_line_fails_without_waiting_for_the_timeout():
-    result = watch(shell("echo '## Error: \"bootcmd\" not defined'; sleep 600"),
-                   Console(["never"]), timeout=60)
+    result = watch(
+        shell("echo '## Error: \"bootcmd\" not defined'; sleep 600"), Console(["never"]), timeout=60
+    )
     assert not result.ok and result.elapsed < 10
     assert result.reason.startswith("## Error")
 
@@ -51,7 +55,10 @@ def test_no_markers_runs_until_exit():
 
 def test_keys_are_typed_once_their_text_appeared_and_in_order():
     console = Console(["prompt", "second", "got a then b"])
-    result = watch(shell("echo prompt; read x; echo second; read y; echo got $x then $y; "
-                         "sleep 600"),
-                   console, timeout=30, keys=[("prompt", b"a\n"), ("second", b"b\n")])
+    result = watch(
+        shell("echo prompt; read x; echo second; read y; echo got $x then $y; sleep 600"),
+        console,
+        timeout=30,
+        keys=[("prompt", b"a\n"), ("second", b"b\n")],
+    )
     assert result.ok, result.reason

@@ -37,10 +37,13 @@ def machine(tmp_path: Path, codename: str, files: dict[str, str]) -> debian.Arch
 
 def test_deb822_entry_for_the_suite(tmp_path: Path) -> None:
     archive = machine(tmp_path, "bookworm", {"sources.list.d/debian.sources": DEB822})
-    assert archive == debian.Archive("http://mirror.example/debian", "bookworm",
-                                     "/usr/share/keyrings/debian-archive-keyring.gpg")
-    assert archive.deb_src() == ("deb-src [signed-by=/usr/share/keyrings/debian-archive-"
-                                 "keyring.gpg] http://mirror.example/debian bookworm main\n")
+    assert archive == debian.Archive(
+        "http://mirror.example/debian", "bookworm", "/usr/share/keyrings/debian-archive-keyring.gpg"
+    )
+    assert archive.deb_src() == (
+        "deb-src [signed-by=/usr/share/keyrings/debian-archive-"
+        "keyring.gpg] http://mirror.example/debian bookworm main\n"
+    )
 
 
 def test_one_line_entry_with_options(tmp_path: Path) -> None:

@@ -54,11 +54,13 @@ config ARM
 @pytest.fixture
 def known(tmp_path: Path) -> dict[str, kdeps.Definition]:
     xen = tmp_path / "xen"
-    for relative, text in {"Kconfig": ROOT_KCONFIG, "common/Kconfig": COMMON_KCONFIG,
-                           "arch/arm/Kconfig": ARM_KCONFIG,
-                           "arch/x86/Kconfig": "config X86\n    def_bool y\n",
-                           "tools/kconfig/tests/Kconfig": "config UNSUPPORTED\n"
-                                                          "    depends on BOGUS\n"}.items():
+    for relative, text in {
+        "Kconfig": ROOT_KCONFIG,
+        "common/Kconfig": COMMON_KCONFIG,
+        "arch/arm/Kconfig": ARM_KCONFIG,
+        "arch/x86/Kconfig": "config X86\n    def_bool y\n",
+        "tools/kconfig/tests/Kconfig": "config UNSUPPORTED\n    depends on BOGUS\n",
+    }.items():
         (xen / relative).parent.mkdir(parents=True, exist_ok=True)
         (xen / relative).write_text(text)
     return kdeps.definitions(xen, "arm")
@@ -81,8 +83,9 @@ def explain(known, option: str, value: str = "y", **resolved: str) -> str:
 
 def test_missing_dependency_is_named(known) -> None:
     message = explain(known, "STATIC_SHM")
-    assert message.startswith("CONFIG_STATIC_SHM=y (asked for by my.cfg:3) was not kept: "
-                              "Kconfig made it n")
+    assert message.startswith(
+        "CONFIG_STATIC_SHM=y (asked for by my.cfg:3) was not kept: Kconfig made it n"
+    )
     assert message.endswith("add CONFIG_STATIC_MEMORY=y to a config fragment")
 
 
@@ -92,8 +95,7 @@ def test_negated_dependency_asks_to_turn_it_off(known) -> None:
 
 def test_unknown_option_and_other_architecture(known) -> None:
     assert "Xen 4.17 has no such option" in explain(known, "STATIC_MEMROY")
-    assert "needs CONFIG_X86, which this architecture cannot set" in explain(known,
-                                                                            "SVE_ONLY_X86")
+    assert "needs CONFIG_X86, which this architecture cannot set" in explain(known, "SVE_ONLY_X86")
 
 
 def test_option_kept_on_and_met_dependencies(known) -> None:
@@ -103,4 +105,5 @@ def test_option_kept_on_and_met_dependencies(known) -> None:
 
 def test_menu_visibility_is_a_dependency(known) -> None:
     assert explain(known, "STATIC_MEMORY", EXPERT="n", UNSUPPORTED="n").endswith(
-        "add CONFIG_EXPERT=y, CONFIG_UNSUPPORTED=y to a config fragment")
+        "add CONFIG_EXPERT=y, CONFIG_UNSUPPORTED=y to a config fragment"
+    )

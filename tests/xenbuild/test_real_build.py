@@ -18,8 +18,7 @@ pytestmark = pytest.mark.xenbuild
 FEATURES = ("UNSUPPORTED", "STATIC_MEMORY", "BOOT_TIME_CPUPOOLS", "STATIC_SHM", "SCHED_NULL")
 
 
-def test_the_description_options_are_in_the_resolved_config(
-        partitioned_build: BuildResult) -> None:
+def test_the_description_options_are_in_the_resolved_config(partitioned_build: BuildResult) -> None:
     config = kconfig.read(partitioned_build.config)
     assert {option: config.get(option) for option in FEATURES} == dict.fromkeys(FEATURES, "y")
     assert set(FEATURES) <= set(partitioned_build.settings)
@@ -34,40 +33,56 @@ def test_products_are_collected(partitioned_build: BuildResult) -> None:
 
 
 def test_same_source_config_and_epoch_give_an_identical_xen(
-        partitioned_build: BuildResult, xen_source: Path, build_environ: dict[str, str],
-        expert_fragment: Path, tmp_path: Path) -> None:
+    partitioned_build: BuildResult,
+    xen_source: Path,
+    build_environ: dict[str, str],
+    expert_fragment: Path,
+    tmp_path: Path,
+) -> None:
     again = build_partitioned(xen_source, tmp_path / "again", build_environ, expert_fragment)
     assert again.xen.read_bytes() == partitioned_build.xen.read_bytes()
 
 
 def test_the_scheduler_needs_expert_and_the_message_says_so(
-        xen_source: Path, build_environ: dict[str, str], tmp_path: Path) -> None:
+    xen_source: Path, build_environ: dict[str, str], tmp_path: Path
+) -> None:
     with pytest.raises(UserError) as raised:
-        build_hypervisor(xen_source, tmp_path / "out", description=PARTITIONED,
-                         environ=build_environ, progress=lambda line: None)
-    assert any(problem.startswith("CONFIG_SCHED_NULL=y (asked for by cpupool 'rt' scheduler "
-                                  "null) was not kept") and "CONFIG_EXPERT=y" in problem
-               for problem in raised.value.problems)
+        build_hypervisor(
+            xen_source,
+            tmp_path / "out",
+            description=PARTITIONED,
+            environ=build_environ,
+            progress=lambda line: None,
+        )
+    assert any(
+        problem.startswith(
+            "CONFIG_SCHED_NULL=y (asked for by cpupool 'rt' scheduler null) was not kept"
+        )
+        and "CONFIG_EXPERT=y" in problem
+        for problem in raised.value.problems
+    )
 
 
 def test_a_dropped_option_names_the_dependency(xen_source: Path, tmp_path: Path) -> None:
     fragment = tmp_path / "shm.cfg"
     fragment.write_text("CONFIG_STATIC_SHM=y\n")
     with pytest.raises(UserError) as raised:
-        build_hypervisor(xen_source, tmp_path / "out", fragments=[fragment],
-                         progress=lambda line: None)
+        build_hypervisor(
+            xen_source, tmp_path / "out", fragments=[fragment], progress=lambda line: None
+        )
     assert raised.value.problems == [
         f"CONFIG_STATIC_SHM=y (asked for by {fragment}:1) was not kept: Kconfig made it n "
         "because its dependencies are not met: add CONFIG_UNSUPPORTED=y, "
-        "CONFIG_STATIC_MEMORY=y to a config fragment"]
+        "CONFIG_STATIC_MEMORY=y to a config fragment"
+    ]
 
 
-def test_a_description_for_another_release_is_refused(xen_source: Path, tmp_path: Path,
-                                                      build_environ: dict[str, str]) -> None:
+def test_a_description_for_another_release_is_refused(
+    xen_source: Path, tmp_path: Path, build_environ: dict[str, str]
+) -> None:
     other = variant(tmp_path, lambda doc: doc["xen"].update(version="4.19"))
     with pytest.raises(UserError, match=r"xen\.version is 4\.19 but the source is Xen 4\.17"):
-        build_hypervisor(xen_source, tmp_path / "out", description=other,
-                         environ=build_environ)
+        build_hypervisor(xen_source, tmp_path / "out", description=other, environ=build_environ)
     assert source.version(xen_source) == "4.17"
 
 
@@ -82,8 +97,8 @@ def variant(tmp_path: Path, change) -> Path:
 
 
 def test_planner_accepts_the_built_config_and_refuses_a_feature_it_lacks(
-        partitioned_build: BuildResult, build_environ: dict[str, str],
-        tmp_path: Path) -> None:
+    partitioned_build: BuildResult, build_environ: dict[str, str], tmp_path: Path
+) -> None:
     def with_config(doc: dict) -> None:
         doc["xen"]["config"] = str(partitioned_build.config)
 

@@ -24,14 +24,13 @@ def test_stamps_follow_source_date_epoch(root: Path) -> None:
     assert env["XEN_BUILD_DATE"] == "Tue Nov 14 22:13:20 UTC 2023"
     assert env["XEN_BUILD_TIME"] == "22:13:20"
     assert {env[k] for k in ("XEN_WHOAMI", "XEN_DOMAIN", "XEN_BUILD_HOST")} <= {
-        *repro.IDENTITY.values()}
-    assert env["EXTRA_CFLAGS_XEN_CORE"] == (f"-ffile-prefix-map={root}/= "
-                                            "-ffile-prefix-map=/b=.")
+        *repro.IDENTITY.values()
+    }
+    assert env["EXTRA_CFLAGS_XEN_CORE"] == (f"-ffile-prefix-map={root}/= -ffile-prefix-map=/b=.")
 
 
 def test_default_epoch_is_the_source_date_and_caller_values_win(root: Path) -> None:
-    env = repro.environment(root, Path("/b"), {"XEN_WHOAMI": "me",
-                                               "EXTRA_CFLAGS_XEN_CORE": "-O1"})
+    env = repro.environment(root, Path("/b"), {"XEN_WHOAMI": "me", "EXTRA_CFLAGS_XEN_CORE": "-O1"})
     assert env["SOURCE_DATE_EPOCH"] == "1600000000"
     assert env["XEN_WHOAMI"] == "me"
     assert env["EXTRA_CFLAGS_XEN_CORE"].startswith("-O1 -ffile-prefix-map=")

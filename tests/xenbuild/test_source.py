@@ -36,8 +36,9 @@ def test_not_a_tree_or_absent(tmp_path: Path) -> None:
         source.resolve(tmp_path / "absent")
 
 
-def test_tarball_is_extracted_once_into_the_cache(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tarball_is_extracted_once_into_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DOM0LESS_CACHE", str(tmp_path / "cache"))
     top = fake_tree(tmp_path / "xen-4.17.5")
     tarball = tmp_path / "xen-4.17.5.tar.gz"
@@ -50,8 +51,7 @@ def test_tarball_is_extracted_once_into_the_cache(tmp_path: Path,
     assert (first / "marker").exists()
 
 
-def test_unreadable_tarball_and_version(tmp_path: Path,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_tarball_and_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOM0LESS_CACHE", str(tmp_path / "cache"))
     junk = tmp_path / "junk.tar.xz"
     junk.write_bytes(b"not a tarball")

@@ -29,12 +29,15 @@ def test_unknown_architecture() -> None:
 
 def test_missing_tools_name_their_packages(tmp_path: Path) -> None:
     with pytest.raises(UserError) as raised:
-        toolchain.check_tools(toolchain.target("arm64"), "aarch64-linux-gnu-",
-                              {"PATH": str(tmp_path)})
+        toolchain.check_tools(
+            toolchain.target("arm64"), "aarch64-linux-gnu-", {"PATH": str(tmp_path)}
+        )
     assert "'bison' is not installed: install the Debian package bison" in raised.value.problems
-    assert raised.value.problems[-1] == ("cross compiler 'aarch64-linux-gnu-gcc' is not on "
-                                         "PATH: install the Debian package "
-                                         "gcc-aarch64-linux-gnu")
+    assert raised.value.problems[-1] == (
+        "cross compiler 'aarch64-linux-gnu-gcc' is not on "
+        "PATH: install the Debian package "
+        "gcc-aarch64-linux-gnu"
+    )
     with pytest.raises(UserError, match="pass the prefix of one that is on PATH"):
         toolchain.check_tools(toolchain.target("arm32"), "my-", {"PATH": str(tmp_path)})
 
@@ -44,11 +47,21 @@ def fake_make(tmp_path: Path, exit_code: int) -> tuple[Make, list[str]]:
     bin_dir.mkdir()
     (bin_dir / "make").write_text(FAKE_MAKE)
     (bin_dir / "make").chmod(0o755)
-    environ = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "EXIT_CODE": str(exit_code),
-               "ARGS_FILE": str(tmp_path / "args")}
+    environ = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "EXIT_CODE": str(exit_code),
+        "ARGS_FILE": str(tmp_path / "args"),
+    }
     shown: list[str] = []
-    make = Make(Path("/src/xen"), Path("/b"), "arm64", "aarch64-linux-gnu-", environ,
-                tmp_path / "build.log", shown.append)
+    make = Make(
+        Path("/src/xen"),
+        Path("/b"),
+        "arm64",
+        "aarch64-linux-gnu-",
+        environ,
+        tmp_path / "build.log",
+        shown.append,
+    )
     return make, shown
 
 
@@ -57,8 +70,14 @@ def test_progress_shows_status_lines_and_the_log_keeps_everything(tmp_path: Path
     make("olddefconfig", jobs=2)
     assert shown == ["CC      common/sched/cpupool.o", "LD      xen-syms"]
     assert (tmp_path / "args").read_text().split() == [
-        "-C", "/src/xen", "O=/b", "XEN_TARGET_ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-",
-        "-j2", "olddefconfig"]
+        "-C",
+        "/src/xen",
+        "O=/b",
+        "XEN_TARGET_ARCH=arm64",
+        "CROSS_COMPILE=aarch64-linux-gnu-",
+        "-j2",
+        "olddefconfig",
+    ]
     log = make.log.read_text()
     assert log.startswith("$ make -C /src/xen O=/b") and "noise 40" in log
 
@@ -68,6 +87,7 @@ def test_failure_shows_the_tail_of_the_log(tmp_path: Path) -> None:
     with pytest.raises(UserError) as raised:
         make()
     first, *tail = raised.value.problems
-    assert first == (f"make the hypervisor failed (exit 2): fix the cause below; "
-                     f"the full log is {make.log}")
+    assert first == (
+        f"make the hypervisor failed (exit 2): fix the cause below; the full log is {make.log}"
+    )
     assert len(tail) == TAIL_LINES and tail[-1] == "noise 40"

@@ -247,7 +247,8 @@ def test_boot_files_signature_follows_the_library(stubs: Path, tmp_path: Path) -
 
 @pytest.mark.xenbuild
 def test_hypervisor_task_builds_xen_through_the_library(
-        stubs: Path, tmp_path: Path, xen_source: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stubs: Path, tmp_path: Path, xen_source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The recipe's do_compile and do_deploy, run on Debian's Xen source with a .cfg in SRC_URI."""
     files = tmp_path / "files"
     files.mkdir()

@@ -38,8 +38,8 @@ def add_command(subparsers, name: str, description: str) -> argparse.ArgumentPar
 def parser(argv: list[str]) -> argparse.ArgumentParser:
     """The full parser for the command named in ``argv``, stubs for the others."""
     top = argparse.ArgumentParser(
-        prog="dom0less",
-        description="Plan, validate and generate Xen dom0less boot artefacts.")
+        prog="dom0less", description="Plan, validate and generate Xen dom0less boot artefacts."
+    )
     sub = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
     chosen = next((a for a in argv if not a.startswith("-")), None)
     for name, summary in COMMANDS.items():
@@ -88,8 +88,10 @@ def _internal_error() -> int:
     import traceback
 
     traceback.print_exc()
-    print("dom0less: internal error (a bug): please report it with the traceback above",
-          file=sys.stderr)
+    print(
+        "dom0less: internal error (a bug): please report it with the traceback above",
+        file=sys.stderr,
+    )
     return EXIT_BUG
 
 

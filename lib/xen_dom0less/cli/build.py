@@ -11,20 +11,25 @@ from . import add_command
 
 def register(subparsers) -> None:
     parser = add_command(
-        subparsers, "build",
+        subparsers,
+        "build",
         "Validate and plan a system description, then write boot.cmd, boot.scr, "
         "xen.dtb, xen-kconfig.cfg, manifest.json and the binaries to load into "
         "DIR. DIR is replaced as a whole, only once everything is ready. "
-        "SOURCE_DATE_EPOCH sets the script image's time stamp (default 0).")
+        "SOURCE_DATE_EPOCH sets the script image's time stamp (default 0).",
+    )
     parser.add_argument("description", type=Path, metavar="FILE", help="system description (YAML)")
-    parser.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
-                        help="output directory")
+    parser.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="DIR", help="output directory"
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     plan = builder.build(args.description, args.output)
-    print(f"{args.output}: {len(plan.blobs)} artefacts for Xen {plan.version}, "
-          f"{len(plan.system.domains)} domU(s); boot with {plan.script.file} at "
-          f"0x{plan.script.address:x}")
+    print(
+        f"{args.output}: {len(plan.blobs)} artefacts for Xen {plan.version}, "
+        f"{len(plan.system.domains)} domU(s); boot with {plan.script.file} at "
+        f"0x{plan.script.address:x}"
+    )
     return 0

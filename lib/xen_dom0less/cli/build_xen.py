@@ -12,41 +12,83 @@ from . import add_command
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_command(
-        subparsers, "build-xen",
+        subparsers,
+        "build-xen",
         "Configure Xen from its defconfig plus what the description and fragments "
-        "need, check that Kconfig kept every option, and build the hypervisor.")
+        "need, check that Kconfig kept every option, and build the hypervisor.",
+    )
     where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--source", type=Path, metavar="DIR|TARBALL",
-                       help="Xen source tree or source tarball")
-    where.add_argument("--debian-source", action="store_true",
-                       help="use Debian's xen source package for this machine's suite "
-                            "(fetched once into the cache)")
-    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR",
-                        help="where xen, xen-syms, xen.efi, .config and build.log go")
+    where.add_argument(
+        "--source", type=Path, metavar="DIR|TARBALL", help="Xen source tree or source tarball"
+    )
+    where.add_argument(
+        "--debian-source",
+        action="store_true",
+        help="use Debian's xen source package for this machine's suite "
+        "(fetched once into the cache)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="OUTDIR",
+        help="where xen, xen-syms, xen.efi, .config and build.log go",
+    )
     parser.add_argument("--arch", choices=sorted(toolchain.TARGETS), default="arm64")
-    parser.add_argument("--cross-compile", metavar="PREFIX",
-                        help="cross compiler prefix (default: Debian's for --arch)")
-    parser.add_argument("--description", type=Path, metavar="FILE",
-                        help="system description whose features decide the Kconfig options")
-    parser.add_argument("--config-fragment", type=Path, action="append", default=[],
-                        metavar="FILE", help="Kconfig fragment merged after the description's "
-                                             "options (repeatable; later ones win)")
-    parser.add_argument("--build-dir", type=Path, metavar="DIR",
-                        help="object directory, reused by later builds (default: OUTDIR/build)")
-    parser.add_argument("-j", "--jobs", type=int, metavar="N",
-                        help="parallel jobs (default: one per CPU)")
+    parser.add_argument(
+        "--cross-compile",
+        metavar="PREFIX",
+        help="cross compiler prefix (default: Debian's for --arch)",
+    )
+    parser.add_argument(
+        "--description",
+        type=Path,
+        metavar="FILE",
+        help="system description whose features decide the Kconfig options",
+    )
+    parser.add_argument(
+        "--config-fragment",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="Kconfig fragment merged after the description's options (repeatable; later ones win)",
+    )
+    parser.add_argument(
+        "--build-dir",
+        type=Path,
+        metavar="DIR",
+        help="object directory, reused by later builds (default: OUTDIR/build)",
+    )
+    parser.add_argument(
+        "-j", "--jobs", type=int, metavar="N", help="parallel jobs (default: one per CPU)"
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     source = debian.fetch() if args.debian_source else args.source
     result = build_hypervisor(
-        source, args.output, arch=args.arch, cross_compile=args.cross_compile,
-        description=args.description, fragments=args.config_fragment, jobs=args.jobs,
-        build_dir=args.build_dir, progress=lambda line: print(line, file=sys.stderr))
+        source,
+        args.output,
+        arch=args.arch,
+        cross_compile=args.cross_compile,
+        description=args.description,
+        fragments=args.config_fragment,
+        jobs=args.jobs,
+        build_dir=args.build_dir,
+        progress=lambda line: print(line, file=sys.stderr),
+    )
     print(f"Xen {result.version} built in {result.seconds:.0f} s:")
-    for path in (result.xen, result.xen_efi, result.xen_syms, result.config, result.fragment,
-                 result.log):
+    for path in (
+        result.xen,
+        result.xen_efi,
+        result.xen_syms,
+        result.config,
+        result.fragment,
+        result.log,
+    ):
         if path is not None:
             print(f"  {path}")
     return 0

@@ -12,16 +12,20 @@ from . import add_command
 
 def register(subparsers) -> None:
     parser = add_command(
-        subparsers, "check",
+        subparsers,
+        "check",
         "Validate a system description against the schema, the board's device "
         "tree, the target Xen version and its .config; plan every load address. "
-        "Writes nothing. Exit 0 if it would build, 1 with one line per problem.")
+        "Writes nothing. Exit 0 if it would build, 1 with one line per problem.",
+    )
     parser.add_argument("description", type=Path, metavar="FILE", help="system description (YAML)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     plan = make_plan(description.load(args.description))
-    print(f"{args.description}: OK: Xen {plan.version}, {len(plan.system.domains)} domU(s)"
-          f"{', dom0' if plan.system.dom0 else ''}")
+    print(
+        f"{args.description}: OK: Xen {plan.version}, {len(plan.system.domains)} domU(s)"
+        f"{', dom0' if plan.system.dom0 else ''}"
+    )
     return 0

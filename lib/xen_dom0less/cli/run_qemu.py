@@ -18,32 +18,68 @@ from . import add_command
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = add_command(
-        subparsers, "run-qemu",
+        subparsers,
+        "run-qemu",
         "Boot OUTDIR (written by `dom0less build`) in QEMU's virt machine through "
         "U-Boot, streaming the console. With --expect, exit 0 once every text "
         "appeared and 1 on a panic, a U-Boot script error or the timeout. Build "
         "with the host DTB from `dom0less run-qemu --dumpdtb FILE` and the same "
-        "--smp, --gic and --memory.")
+        "--smp, --gic and --memory.",
+    )
     p.add_argument("outdir", type=Path, nargs="?", metavar="OUTDIR")
-    p.add_argument("--expect", action="append", default=[], metavar="TEXT",
-                   help="text that must appear on the console (repeatable)")
-    p.add_argument("--timeout", type=float, default=None, metavar="S",
-                   help="stop after S seconds (default: 120 with --expect, else run until "
-                        "QEMU exits or Ctrl-C)")
-    p.add_argument("--smp", type=int, default=Machine.smp, metavar="N",
-                   help=f"virtual CPUs (default {Machine.smp})")
-    p.add_argument("--gic", type=int, choices=sorted(GIC_MAX_CPUS), default=Machine.gic,
-                   help=f"interrupt controller version (default {Machine.gic}; the ZCU102's "
-                        "GIC-400 is a GICv2)")
-    p.add_argument("--memory", type=int, default=Machine.memory_mib, metavar="MIB",
-                   help=f"RAM in MiB (default {Machine.memory_mib})")
-    p.add_argument("--icount", action="store_true",
-                   help="deterministic guest time (-icount shift=0,sleep=off); needs --smp 1")
-    p.add_argument("--floor", action="store_true",
-                   help="skip U-Boot: QEMU preloads every artefact and enters Xen directly")
-    p.add_argument("--dumpdtb", type=Path, metavar="FILE",
-                   help="write this machine's device tree to FILE (the host DTB to build "
-                        "with) and exit")
+    p.add_argument(
+        "--expect",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="text that must appear on the console (repeatable)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="stop after S seconds (default: 120 with --expect, else run until "
+        "QEMU exits or Ctrl-C)",
+    )
+    p.add_argument(
+        "--smp",
+        type=int,
+        default=Machine.smp,
+        metavar="N",
+        help=f"virtual CPUs (default {Machine.smp})",
+    )
+    p.add_argument(
+        "--gic",
+        type=int,
+        choices=sorted(GIC_MAX_CPUS),
+        default=Machine.gic,
+        help=f"interrupt controller version (default {Machine.gic}; the ZCU102's "
+        "GIC-400 is a GICv2)",
+    )
+    p.add_argument(
+        "--memory",
+        type=int,
+        default=Machine.memory_mib,
+        metavar="MIB",
+        help=f"RAM in MiB (default {Machine.memory_mib})",
+    )
+    p.add_argument(
+        "--icount",
+        action="store_true",
+        help="deterministic guest time (-icount shift=0,sleep=off); needs --smp 1",
+    )
+    p.add_argument(
+        "--floor",
+        action="store_true",
+        help="skip U-Boot: QEMU preloads every artefact and enters Xen directly",
+    )
+    p.add_argument(
+        "--dumpdtb",
+        type=Path,
+        metavar="FILE",
+        help="write this machine's device tree to FILE (the host DTB to build with) and exit",
+    )
     p.set_defaults(run=run)
 
 
@@ -56,12 +92,17 @@ def run(args: argparse.Namespace) -> int:
     if args.outdir is None:
         raise UserError("give OUTDIR (a `dom0less build` output) or --dumpdtb FILE")
     timeout = args.timeout if args.timeout is not None or not args.expect else 120.0
-    result = boot(args.outdir, args.expect, timeout=timeout, machine=machine,
-                  floor=args.floor, echo=lambda line: print(line, flush=True))
+    result = boot(
+        args.outdir,
+        args.expect,
+        timeout=timeout,
+        machine=machine,
+        floor=args.floor,
+        echo=lambda line: print(line, flush=True),
+    )
     for text, hit in result.hits.items():
         xen = f", Xen {hit.xen:.6f} s" if hit.xen is not None else ""
         print(f"dom0less: {text!r} after {hit.wall:.2f} s{xen}", file=sys.stderr)
     verdict = "ok" if result.ok else "FAILED"
     print(f"dom0less: {verdict}: {result.reason} ({result.elapsed:.1f} s)", file=sys.stderr)
     return 0 if result.ok else 1
-

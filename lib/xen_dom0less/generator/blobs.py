@@ -79,9 +79,17 @@ class BlobCollector:
             name = f"{user}-{name}"
         self._names.add(name)
         compiled = data if path.suffix == ".dts" else None
-        blob = Blob(role=role, file=name, source=path, size=len(data),
-                    span=images.memory_size(data, kind), sha256=digest, users=[user],
-                    data=compiled, kind=kind)
+        blob = Blob(
+            role=role,
+            file=name,
+            source=path,
+            size=len(data),
+            span=images.memory_size(data, kind),
+            sha256=digest,
+            users=[user],
+            data=compiled,
+            kind=kind,
+        )
         self._by_digest.setdefault(digest, blob)
         self.blobs.append(blob)
         return blob
@@ -96,9 +104,13 @@ def compile_dts(path: Path) -> Union[bytes, str]:
 
     result = subprocess.run(
         [dtc, "-q", "-I", "dts", "-O", "dtb", "-i", str(path.parent), str(path)],
-        capture_output=True, check=False)
+        capture_output=True,
+        check=False,
+    )
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip().splitlines()
-        return (f"dtc cannot compile {path}: "
-                f"{message[0] if message else 'exit ' + str(result.returncode)}")
+        return (
+            f"dtc cannot compile {path}: "
+            f"{message[0] if message else 'exit ' + str(result.returncode)}"
+        )
     return result.stdout

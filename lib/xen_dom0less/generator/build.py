@@ -35,8 +35,9 @@ ABANDONED_AFTER = 3600
 SIBLING_NAME = re.compile(rf"(?:new|old)\.([0-9]+)\.[0-9a-f]{{{2 * NAME_TOKEN_BYTES}}}", re.ASCII)
 
 
-def build(description_path: Path, outdir: Path,
-          environ: Optional[Mapping[str, str]] = None) -> Plan:
+def build(
+    description_path: Path, outdir: Path, environ: Optional[Mapping[str, str]] = None
+) -> Plan:
     """Validate, plan and write every artefact for ``description_path`` into ``outdir``."""
     environ = os.environ if environ is None else environ
     system = description.load(Path(description_path), environ)
@@ -55,8 +56,11 @@ def plan_and_render(system: System, epoch: int) -> tuple[Plan, dict[str, bytes]]
     """
     plan = make_plan(system)
     files = render.render_all(plan, epoch)
-    outgrown = {blob.role: len(files[blob.file]) + REPLAN_MARGIN
-                for blob in (plan.dtb, plan.script) if len(files[blob.file]) > blob.span}
+    outgrown = {
+        blob.role: len(files[blob.file]) + REPLAN_MARGIN
+        for blob in (plan.dtb, plan.script)
+        if len(files[blob.file]) > blob.span
+    }
     if outgrown:
         plan = make_plan(system, room=outgrown)
         files = render.render_all(plan, epoch)
@@ -74,8 +78,9 @@ def _check_spans(plan: Plan, files: dict[str, bytes]) -> None:
     for blob in (plan.dtb, plan.script):
         size = len(files[blob.file])
         if size > blob.span:
-            raise AssertionError(f"{blob.file} is {size} bytes, more than the "
-                                 f"{blob.span} planned for it")
+            raise AssertionError(
+                f"{blob.file} is {size} bytes, more than the {blob.span} planned for it"
+            )
 
 
 def write_atomically(outdir: Path, plan: Plan, files: dict[str, bytes], epoch: int) -> None:
@@ -129,8 +134,10 @@ def _fresh_sibling(outdir: Path, role: str) -> Path:
             return candidate
         except FileExistsError:
             continue
-    raise UserError(f"{outdir.parent}: cannot create a new .{outdir.name}.{role}.* directory "
-                    "there (100 names taken): remove the ones no build is using")
+    raise UserError(
+        f"{outdir.parent}: cannot create a new .{outdir.name}.{role}.* directory "
+        "there (100 names taken): remove the ones no build is using"
+    )
 
 
 def _remove_abandoned_siblings(outdir: Path) -> None:
@@ -148,9 +155,14 @@ def _remove_abandoned_siblings(outdir: Path) -> None:
         with os.scandir(outdir.parent) as entries:
             for entry in entries:
                 match = entry.name.startswith(prefix) and SIBLING_NAME.fullmatch(
-                    entry.name, len(prefix))
-                if (match and entry.is_dir(follow_symlinks=False) and _has_exited(int(match[1]))
-                        and entry.stat(follow_symlinks=False).st_mtime < cutoff):
+                    entry.name, len(prefix)
+                )
+                if (
+                    match
+                    and entry.is_dir(follow_symlinks=False)
+                    and _has_exited(int(match[1]))
+                    and entry.stat(follow_symlinks=False).st_mtime < cutoff
+                ):
                     abandoned.append(entry.path)
     except OSError:  # an unreadable parent, or an entry removed meanwhile
         return
@@ -174,5 +186,7 @@ def _refuse_overwriting_inputs(outdir: Path, plan: Plan) -> None:
     inputs += [b.source for b in plan.blobs if b.source]
     for path in inputs:
         if outdir == path or outdir in path.parents:
-            raise UserError(f"output directory {outdir} contains the input {path}: "
-                            "choose another -o (it is replaced as a whole)")
+            raise UserError(
+                f"output directory {outdir} contains the input {path}: "
+                "choose another -o (it is replaced as a whole)"
+            )

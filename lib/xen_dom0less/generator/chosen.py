@@ -29,8 +29,9 @@ def build(plan: Plan) -> ChosenTree:
     return _Builder(plan).tree()
 
 
-def reg(region: Region, address_cells: int = ADDRESS_CELLS,
-        size_cells: int = SIZE_CELLS) -> tuple[int, ...]:
+def reg(
+    region: Region, address_cells: int = ADDRESS_CELLS, size_cells: int = SIZE_CELLS
+) -> tuple[int, ...]:
     return cells(region.address, address_cells) + cells(region.size, size_cells)
 
 
@@ -55,8 +56,12 @@ class _Builder:
         self.channel_phandles: dict[tuple[str, int], int] = {}
         self.shm_regions = {s.id: s for s in self.system.shared_memory}
         #: Regions some domain owns; their other users are borrowers
-        self.shm_owned = {use.id for domain in self.system.domains
-                          for use in domain.shared_memory if use.role == "owner"}
+        self.shm_owned = {
+            use.id
+            for domain in self.system.domains
+            for use in domain.shared_memory
+            if use.role == "owner"
+        }
 
     def phandle(self) -> int:
         value = self.next_phandle
@@ -67,24 +72,34 @@ class _Builder:
         props = [Prop("xen,xen-bootargs", self.plan.xen_bootargs)]
         if self.plan.dom0 is not None or self.plan.xsm_policy is not None:
             # modules directly under /chosen: give it cell counts of its own
-            props[:0] = [Prop("#address-cells", (ADDRESS_CELLS,)),
-                         Prop("#size-cells", (SIZE_CELLS,))]
+            props[:0] = [
+                Prop("#address-cells", (ADDRESS_CELLS,)),
+                Prop("#size-cells", (SIZE_CELLS,)),
+            ]
             self.chosen_cells = (ADDRESS_CELLS, SIZE_CELLS)
         else:  # left alone, /chosen inherits (dtc warns about unused cell counts)
             self.chosen_cells = self.plan.host.inherited_cells("/chosen")
         heap = self.system.xen.static_heap
         if heap:
             root_address, root_size = self.plan.host.cells("/")
-            props.append(Prop("xen,static-heap", tuple(
-                c for r in heap
-                for c in cells(r.address, root_address) + cells(r.size, root_size))))
+            props.append(
+                Prop(
+                    "xen,static-heap",
+                    tuple(
+                        c
+                        for r in heap
+                        for c in cells(r.address, root_address) + cells(r.size, root_size)
+                    ),
+                )
+            )
         nodes: list[Node] = []
         if self.plan.xsm_policy is not None:
             nodes.append(module_node(self.plan.xsm_policy))
         if self.plan.dom0 is not None:
             nodes += self.module_nodes(self.plan.dom0, self.system.dom0.cmdline)
-        nodes += [self.cpupool(pool.name, pool.cpus, pool.scheduler)
-                  for pool in self.system.cpupools]
+        nodes += [
+            self.cpupool(pool.name, pool.cpus, pool.scheduler) for pool in self.system.cpupools
+        ]
         self.allocate_channel_phandles()
         nodes += [self.domain(d) for d in self.system.domains]
         for path in self.system.host.disable:
@@ -137,15 +152,20 @@ class _Builder:
         node.children += self.channel_nodes(domain)
         node.children += self.shared_memory_nodes(domain)
         node.children += [
-            Node(f"vcpu{vcpu}").add("compatible", "xen,vcpu").add("id", (vcpu,))
+            Node(f"vcpu{vcpu}")
+            .add("compatible", "xen,vcpu")
+            .add("id", (vcpu,))
             .add("hard-affinity", cpus)
-            for vcpu, cpus in domain.vcpu_affinity]
+            for vcpu, cpus in domain.vcpu_affinity
+        ]
         return node
 
     def optional_props(self, node: Node, domain: Domain) -> None:
         if domain.static_memory:  # Xen reads these with /chosen's cell counts
-            node.add("xen,static-mem", tuple(c for r in domain.static_memory
-                                             for c in reg(r, *self.chosen_cells)))
+            node.add(
+                "xen,static-mem",
+                tuple(c for r in domain.static_memory for c in reg(r, *self.chosen_cells)),
+            )
         if domain.direct_map:
             node.add("direct-map")
         if domain.cpupool:
@@ -157,9 +177,13 @@ class _Builder:
             node.add("xen,enhanced", xenstore)
         numbers = {"nr_spis": domain.nr_spis, "xen,domain-p2m-mem-mb": domain.p2m_mem_mb}
         if domain.grant is not None:
-            numbers.update({"max_grant_version": domain.grant.version,
-                            "max_grant_frames": domain.grant.frames,
-                            "max_maptrack_frames": domain.grant.maptrack_frames})
+            numbers.update(
+                {
+                    "max_grant_version": domain.grant.version,
+                    "max_grant_frames": domain.grant.frames,
+                    "max_maptrack_frames": domain.grant.maptrack_frames,
+                }
+            )
         if domain.trap_unmapped_accesses is not None:
             numbers["trap-unmapped-accesses"] = int(domain.trap_unmapped_accesses)
         if domain.capabilities:

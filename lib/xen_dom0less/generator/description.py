@@ -53,17 +53,23 @@ def _read_yaml(path: Path) -> Any:
 
 def _expand(value: Any, where: str, environ: Mapping[str, str], problems: Problems) -> Any:
     if isinstance(value, str):
+
         def substitute(match: re.Match) -> str:
             name = match.group(1)
             if name not in environ:
-                problems.add(where, f"${{{name}}} is not set in the environment: "
-                                    "export it or write the value")
+                problems.add(
+                    where,
+                    f"${{{name}}} is not set in the environment: export it or write the value",
+                )
                 return match.group(0)
             return environ[name]
+
         return _VARIABLE.sub(substitute, value)
     if isinstance(value, dict):
-        return {k: _expand(v, f"{where}.{k}" if where else str(k), environ, problems)
-                for k, v in value.items()}
+        return {
+            k: _expand(v, f"{where}.{k}" if where else str(k), environ, problems)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_expand(v, f"{where}[{i}]", environ, problems) for i, v in enumerate(value)]
     return value
@@ -99,14 +105,17 @@ class _Converter:
             dom0=self.dom0(doc["dom0"]) if "dom0" in doc else None,
             domains=tuple(self.domain(i, d) for i, d in enumerate(doc["domains"])),
             cpupools=tuple(
-                model.Cpupool(name=p["name"], index=i, cpus=tuple(p["cpus"]),
-                              scheduler=p.get("scheduler"))
+                model.Cpupool(
+                    name=p["name"], index=i, cpus=tuple(p["cpus"]), scheduler=p.get("scheduler")
+                )
                 for i, p in enumerate(doc.get("cpupools", ()))
             ),
             shared_memory=tuple(
                 model.SharedMemory(
-                    id=s["id"], size=parse_size(s["size"]),
-                    host_address=_address(s["host_address"]) if "host_address" in s else None)
+                    id=s["id"],
+                    size=parse_size(s["size"]),
+                    host_address=_address(s["host_address"]) if "host_address" in s else None,
+                )
                 for s in doc.get("shared_memory", ())
             ),
             boot=self.boot(doc.get("boot", {})),
@@ -121,10 +130,13 @@ class _Converter:
             bootargs=doc.get("bootargs"),
             extra_bootargs=doc.get("extra_bootargs", ""),
             static_heap=self.regions(doc.get("static_heap")),
-            llc_coloring=None if llc is None else model.LlcColoring(
+            llc_coloring=None
+            if llc is None
+            else model.LlcColoring(
                 xen_colors=llc.get("xen_colors"),
                 size=parse_size(llc["size"]) if "size" in llc else None,
-                ways=llc.get("ways")),
+                ways=llc.get("ways"),
+            ),
             xsm_policy=self.path(doc.get("xsm_policy")),
         )
 
@@ -166,20 +178,29 @@ class _Converter:
             xenstore=doc.get("xenstore"),
             nr_spis=doc.get("nr_spis"),
             p2m_mem_mb=doc.get("p2m_mem_mb"),
-            grant=None if grant is None else model.Grant(
-                version=grant.get("version"), frames=grant.get("frames"),
-                maptrack_frames=grant.get("maptrack_frames")),
+            grant=None
+            if grant is None
+            else model.Grant(
+                version=grant.get("version"),
+                frames=grant.get("frames"),
+                maptrack_frames=grant.get("maptrack_frames"),
+            ),
             sve=doc.get("sve"),
             capabilities=tuple(doc.get("capabilities", ())),
-            vcpu_affinity=tuple(sorted((int(k), v) for k, v in
-                                       doc.get("vcpu_affinity", {}).items())),
+            vcpu_affinity=tuple(
+                sorted((int(k), v) for k, v in doc.get("vcpu_affinity", {}).items())
+            ),
             trap_unmapped_accesses=doc.get("trap_unmapped_accesses"),
-            event_channels=tuple(model.EventChannel(e["port"], e["peer"], e["peer_port"])
-                                 for e in doc.get("event_channels", ())),
+            event_channels=tuple(
+                model.EventChannel(e["port"], e["peer"], e["peer_port"])
+                for e in doc.get("event_channels", ())
+            ),
             shared_memory=tuple(
-                model.SharedMemoryUse(id=s["id"], guest_address=_address(s["guest_address"]),
-                                      role=s.get("role"))
-                for s in doc.get("shared_memory", ())),
+                model.SharedMemoryUse(
+                    id=s["id"], guest_address=_address(s["guest_address"]), role=s.get("role")
+                )
+                for s in doc.get("shared_memory", ())
+            ),
         )
 
     def boot(self, doc: dict) -> model.Boot:
@@ -189,7 +210,6 @@ class _Converter:
             command=doc.get("command", defaults.command),
             device_tree=doc.get("device_tree", defaults.device_tree),
             load_region=self.region(doc["load_region"]) if "load_region" in doc else None,
-            script_address=(_address(doc["script_address"])
-                            if "script_address" in doc else None),
+            script_address=(_address(doc["script_address"]) if "script_address" in doc else None),
             align=parse_size(doc.get("align", defaults.align)),
         )

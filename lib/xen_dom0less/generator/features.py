@@ -35,18 +35,22 @@ def uses(system: System) -> list[tuple[str, str]]:
         use("xenstore", f"{key}.xenstore", domain.xenstore is not None)
         use("xenstore_legacy", f"{key}.xenstore", domain.xenstore == "legacy")
         for feature, used in (
-                ("p2m_mem_mb", domain.p2m_mem_mb is not None),
-                ("grant", domain.grant is not None),
-                ("sve", domain.sve not in (None, False)),
-                ("iommu", domain.iommu is not None),
-                ("capabilities", bool(domain.capabilities)),
-                ("trap_unmapped_accesses", domain.trap_unmapped_accesses is not None),
-                ("event_channels", bool(domain.event_channels)),
-                ("shared_memory", bool(domain.shared_memory)),
-                ("vcpu_affinity", bool(domain.vcpu_affinity))):
+            ("p2m_mem_mb", domain.p2m_mem_mb is not None),
+            ("grant", domain.grant is not None),
+            ("sve", domain.sve not in (None, False)),
+            ("iommu", domain.iommu is not None),
+            ("capabilities", bool(domain.capabilities)),
+            ("trap_unmapped_accesses", domain.trap_unmapped_accesses is not None),
+            ("event_channels", bool(domain.event_channels)),
+            ("shared_memory", bool(domain.shared_memory)),
+            ("vcpu_affinity", bool(domain.vcpu_affinity)),
+        ):
             use(feature, f"{key}.{feature}", used)
     use("cpupools", "cpupools", bool(system.cpupools))
     for index, region in enumerate(system.shared_memory):
-        use("shared_memory_auto_host", f"shared_memory[{index}] ({region.id}).host_address",
-            region.host_address is None)
+        use(
+            "shared_memory_auto_host",
+            f"shared_memory[{index}] ({region.id}).host_address",
+            region.host_address is None,
+        )
     return found

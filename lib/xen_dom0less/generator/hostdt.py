@@ -42,8 +42,7 @@ def prop_bytes(prop: object) -> bytes:
 def parse(data: bytes, origin: str) -> fdt.FDT:
     """Parse a DTB, working around ``fdt`` sharing one memreserve list between trees."""
     if data[:4] != DTB_MAGIC:
-        raise UserError(f"{origin}: not a device tree blob (bad magic); "
-                        "give the compiled .dtb")
+        raise UserError(f"{origin}: not a device tree blob (bad magic); give the compiled .dtb")
     try:
         tree = fdt.parse_dtb(data)
     except Exception as error:  # the fdt package raises bare Exceptions
@@ -122,8 +121,8 @@ class HostTree:
         step = address_cells + size_cells
         regions = []
         for i in range(0, len(cells) - step + 1, step):
-            address = _combine(cells[i:i + address_cells])
-            size = _combine(cells[i + address_cells:i + step])
+            address = _combine(cells[i : i + address_cells])
+            size = _combine(cells[i + address_cells : i + step])
             if size:
                 regions.append(Region(address, size))
         return regions
@@ -138,8 +137,11 @@ class HostTree:
 
     @cached_property
     def reservations(self) -> tuple[Reservation, ...]:
-        found = [Reservation(Region(e["address"], e["size"]), "/memreserve/")
-                 for e in self.tree.entries if e["size"]]
+        found = [
+            Reservation(Region(e["address"], e["size"]), "/memreserve/")
+            for e in self.tree.entries
+            if e["size"]
+        ]
         parent = self.node("/reserved-memory")
         for child in parent.nodes if parent else ():
             path = f"/reserved-memory/{child.name}"

@@ -53,9 +53,11 @@ def place(blob: Blob, free: list[Region], align: int) -> bool:
         start = align_up(region.address, align)
         if start + blob.span <= region.end:
             blob.address = start
-            rest = [Region(region.address, start - region.address),
-                    Region(start + blob.span, region.end - start - blob.span)]
-            free[index:index + 1] = [r for r in rest if r.size > 0]
+            rest = [
+                Region(region.address, start - region.address),
+                Region(start + blob.span, region.end - start - blob.span),
+            ]
+            free[index : index + 1] = [r for r in rest if r.size > 0]
             return True
     return False
 
@@ -65,8 +67,10 @@ def claim(blob: Blob, free: list[Region]) -> bool:
     wanted = blob.region
     for index, region in enumerate(free):
         if region.address <= wanted.address and wanted.end <= region.end:
-            rest = [Region(region.address, wanted.address - region.address),
-                    Region(wanted.end, region.end - wanted.end)]
-            free[index:index + 1] = [r for r in rest if r.size > 0]
+            rest = [
+                Region(region.address, wanted.address - region.address),
+                Region(wanted.end, region.end - wanted.end),
+            ]
+            free[index : index + 1] = [r for r in rest if r.size > 0]
             return True
     return False

@@ -25,12 +25,31 @@ class Blob:
     inputs appends ``users``. A plain class because dataclasses cost start-up.
     """
 
-    __slots__ = ("address", "data", "file", "kind", "role", "sha256", "size", "source", "span",
-                 "users")
+    __slots__ = (
+        "address",
+        "data",
+        "file",
+        "kind",
+        "role",
+        "sha256",
+        "size",
+        "source",
+        "span",
+        "users",
+    )
 
-    def __init__(self, role: str, file: str, source: Optional[Path], size: int, span: int,
-                 sha256: str = "", users: Optional[list[str]] = None,
-                 data: Optional[bytes] = None, kind: str = ""):
+    def __init__(
+        self,
+        role: str,
+        file: str,
+        source: Optional[Path],
+        size: int,
+        span: int,
+        sha256: str = "",
+        users: Optional[list[str]] = None,
+        data: Optional[bytes] = None,
+        kind: str = "",
+    ):
         self.role = role  # xen, dtb, script, xsm-policy, kernel, ramdisk, device-tree
         self.file = file  # name in the output directory
         self.source = source  # input file; None for what we generate
@@ -91,8 +110,13 @@ def static_regions(system: model.System) -> list[Excluded]:
     """RAM the description itself fixes (static heap, static and shared memory), by key."""
     found = [Excluded(r, f"xen.static_heap[{i}]") for i, r in enumerate(system.xen.static_heap)]
     for domain in system.domains:
-        found += [Excluded(r, f"{domain.key}.static_memory[{i}]")
-                  for i, r in enumerate(domain.static_memory)]
-    found += [Excluded(model.Region(s.host_address, s.size), f"shared_memory ({s.id})")
-              for s in system.shared_memory if s.host_address is not None]
+        found += [
+            Excluded(r, f"{domain.key}.static_memory[{i}]")
+            for i, r in enumerate(domain.static_memory)
+        ]
+    found += [
+        Excluded(model.Region(s.host_address, s.size), f"shared_memory ({s.id})")
+        for s in system.shared_memory
+        if s.host_address is not None
+    ]
     return found

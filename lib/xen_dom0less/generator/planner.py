@@ -33,33 +33,59 @@ def make_plan(system: System, room: Optional[Mapping[str, int]] = None) -> Plan:
     dtb_name = _dtb_file(system)
     collector = BlobCollector(problems, reserved={dtb_name, *render.generated_files()})
     xen = collector.add("xen.image", "xen", system.xen.image, "xen")
-    xsm = (collector.add("xen.xsm_policy", "xsm-policy", system.xen.xsm_policy, "xen")
-           if system.xen.xsm_policy else None)
+    xsm = (
+        collector.add("xen.xsm_policy", "xsm-policy", system.xen.xsm_policy, "xen")
+        if system.xen.xsm_policy
+        else None
+    )
     dom0 = None
     if system.dom0 is not None:
         dom0 = _modules(collector, "dom0", "dom0", system.dom0.kernel, system.dom0.ramdisk, None)
-    domains = {d.name: _modules(collector, d.key, d.name, d.kernel, d.ramdisk, d.device_tree)
-               for d in system.domains}
+    domains = {
+        d.name: _modules(collector, d.key, d.name, d.kernel, d.ramdisk, d.device_tree)
+        for d in system.domains
+    }
     needed = kconfig.required(system)
     _check_config(system, needed, problems)
     _check_boot_command(system, xen, problems)
     problems.raise_if_any()
     assert xen is not None
 
-    dtb = Blob(role="dtb", file=dtb_name, source=None, size=0,
-               span=max(_dtb_span(system, host), room.get("dtb", 0)), users=["xen"])
-    script = Blob(role="script", file=script_image.FILE, source=None, size=0,
-                  span=max(_script_span(system), room.get("script", 0)), users=["u-boot"])
+    dtb = Blob(
+        role="dtb",
+        file=dtb_name,
+        source=None,
+        size=0,
+        span=max(_dtb_span(system, host), room.get("dtb", 0)),
+        users=["xen"],
+    )
+    script = Blob(
+        role="script",
+        file=script_image.FILE,
+        source=None,
+        size=0,
+        span=max(_script_span(system), room.get("script", 0)),
+        users=["u-boot"],
+    )
     excluded = excluded_regions(system, host)
     blobs = [script, xen, dtb, *collector.blobs[1:]]
     _place_all(system, host, excluded, blobs, problems)
     _check_fit(system, host, excluded, blobs, problems)
     problems.raise_if_any()
     return Plan(
-        system=system, host=host, blobs=sorted(blobs, key=lambda b: b.address), xen=xen,
-        dtb=dtb, script=script, xsm_policy=xsm, dom0=dom0,
-        domains={k: v for k, v in domains.items() if v}, excluded=excluded,
-        xen_bootargs=xen_bootargs(system, host), kconfig=needed)
+        system=system,
+        host=host,
+        blobs=sorted(blobs, key=lambda b: b.address),
+        xen=xen,
+        dtb=dtb,
+        script=script,
+        xsm_policy=xsm,
+        dom0=dom0,
+        domains={k: v for k, v in domains.items() if v},
+        excluded=excluded,
+        xen_bootargs=xen_bootargs(system, host),
+        kconfig=needed,
+    )
 
 
 def _dtb_file(system: System) -> str:
@@ -71,19 +97,28 @@ def _dtb_file(system: System) -> str:
 
 def load_host(system: System) -> HostTree:
     path = system.host.dtb
-    data = (f"file {path} does not exist" if not path.is_file()
-            else compile_dts(path) if path.suffix == ".dts" else path.read_bytes())
+    data = (
+        f"file {path} does not exist"
+        if not path.is_file()
+        else compile_dts(path)
+        if path.suffix == ".dts"
+        else path.read_bytes()
+    )
     if isinstance(data, str):
         raise UserError(f"{system.source}: host.dtb: {data}")
     return HostTree(data, str(path))
 
 
-def _modules(collector: BlobCollector, where: str, user: str, kernel, ramdisk,
-             device_tree) -> Optional[Modules]:
+def _modules(
+    collector: BlobCollector, where: str, user: str, kernel, ramdisk, device_tree
+) -> Optional[Modules]:
     kernel_blob = collector.add(f"{where}.kernel", "kernel", kernel, user)
     ramdisk_blob = collector.add(f"{where}.ramdisk", "ramdisk", ramdisk, user) if ramdisk else None
-    dt_blob = (collector.add(f"{where}.device_tree", "device-tree", device_tree, user)
-               if device_tree else None)
+    dt_blob = (
+        collector.add(f"{where}.device_tree", "device-tree", device_tree, user)
+        if device_tree
+        else None
+    )
     if kernel_blob is None:
         return None
     return Modules(kernel=kernel_blob, ramdisk=ramdisk_blob, device_tree=dt_blob)
@@ -97,9 +132,12 @@ def _check_config(system: System, needed: dict[str, str], problems: Problems) ->
         problems.add("xen.config", f"file {path} does not exist")
         return
     for option, why in kconfig.missing(needed, kconfig.read(path)):
-        problems.add("xen.config", f"CONFIG_{option} is not enabled in {path.name} but "
-                                   f"{why} needs it: rebuild Xen with CONFIG_{option}=y "
-                                   "(dom0less build-xen adds it)")
+        problems.add(
+            "xen.config",
+            f"CONFIG_{option} is not enabled in {path.name} but "
+            f"{why} needs it: rebuild Xen with CONFIG_{option}=y "
+            "(dom0less build-xen adds it)",
+        )
 
 
 def _check_boot_command(system: System, xen: Optional[Blob], problems: Problems) -> None:
@@ -108,8 +146,9 @@ def _check_boot_command(system: System, xen: Optional[Blob], problems: Problems)
     kind = xen.kind
     command = system.boot.command
     if command == "bootm" and kind != UIMAGE:
-        problems.add("boot.command", f"bootm needs Xen as a uImage but {xen.file} is {kind}: "
-                                     "use booti")
+        problems.add(
+            "boot.command", f"bootm needs Xen as a uImage but {xen.file} is {kind}: use booti"
+        )
     if command == "booti" and kind == UIMAGE:
         problems.add("boot.command", f"{xen.file} is a uImage: use bootm")
 
@@ -117,11 +156,11 @@ def _check_boot_command(system: System, xen: Optional[Blob], problems: Problems)
 def _dtb_span(system: System, host: HostTree) -> int:
     """Room for the generated DTB: the board's plus /chosen additions plus growth."""
     per_domain = 2 * KiB + sum(len(d.cmdline) for d in system.domains) // max(
-        1, len(system.domains))
+        1, len(system.domains)
+    )
     extra = per_domain * (len(system.domains) + 1) + 1 * KiB * len(system.cpupools)
     extra += 512 * sum(len(d.event_channels) + len(d.shared_memory) for d in system.domains)
-    growth = DTB_GROWTH + (FDT_COMMANDS_RESIZE if system.boot.device_tree == "fdt-commands"
-                           else 0)
+    growth = DTB_GROWTH + (FDT_COMMANDS_RESIZE if system.boot.device_tree == "fdt-commands" else 0)
     return len(host.data) + extra + growth
 
 
@@ -140,32 +179,43 @@ def excluded_regions(system: System, host: HostTree) -> list[Excluded]:
     return found
 
 
-def _place_all(system: System, host: HostTree, excluded: list[Excluded], blobs: list[Blob],
-               problems: Problems) -> None:
+def _place_all(
+    system: System, host: HostTree, excluded: list[Excluded], blobs: list[Blob], problems: Problems
+) -> None:
     """Give every blob an address; the script first, at its fixed address if it has one."""
     script = blobs[0]
     space = host.memory_banks
     if system.boot.load_region is not None:
         narrowed = system.boot.load_region
-        space = [Region(max(b.address, narrowed.address),
-                        min(b.end, narrowed.end) - max(b.address, narrowed.address))
-                 for b in space if b.overlaps(narrowed)]
+        space = [
+            Region(
+                max(b.address, narrowed.address),
+                min(b.end, narrowed.end) - max(b.address, narrowed.address),
+            )
+            for b in space
+            if b.overlaps(narrowed)
+        ]
     free = layout.free_regions(space, excluded)
     if system.boot.script_address is not None:
         script.address = system.boot.script_address
         if not layout.claim(script, free):
-            problems.add("boot.script_address", f"{hexaddr(script.address)} is not free "
-                                                "RAM inside the load region: "
-                                                + _where_taken(excluded, script.region))
+            problems.add(
+                "boot.script_address",
+                f"{hexaddr(script.address)} is not free "
+                "RAM inside the load region: " + _where_taken(excluded, script.region),
+            )
     for blob in blobs:
         if blob is script and system.boot.script_address is not None:
             continue
         if not layout.place(blob, free, system.boot.align):
             largest = max((r.size for r in free), default=0)
-            problems.add(_blob_key(blob), f"no room to load {blob.file} "
-                                          f"({format_size(blob.span)}); the largest free "
-                                          f"gap left is {format_size(largest)}: free RAM, "
-                                          "widen boot.load_region or shrink the images")
+            problems.add(
+                _blob_key(blob),
+                f"no room to load {blob.file} "
+                f"({format_size(blob.span)}); the largest free "
+                f"gap left is {format_size(largest)}: free RAM, "
+                "widen boot.load_region or shrink the images",
+            )
             return
 
 
@@ -180,8 +230,9 @@ def _blob_key(blob: Blob) -> str:
     return f"{blob.role} of {', '.join(blob.users)}"
 
 
-def _check_fit(system: System, host: HostTree, excluded: list[Excluded], blobs: list[Blob],
-               problems: Problems) -> None:
+def _check_fit(
+    system: System, host: HostTree, excluded: list[Excluded], blobs: list[Blob], problems: Problems
+) -> None:
     """Guests' RAM plus everything loaded (Xen twice: it relocates) must fit in RAM."""
     banks = host.memory_banks
     total = sum(b.size for b in banks)
@@ -197,11 +248,14 @@ def _check_fit(system: System, host: HostTree, excluded: list[Excluded], blobs: 
         demand += system.dom0.memory
     available = free - loaded - xen.span
     if demand > available:
-        problems.add("domains", f"the guests need {format_size(demand)} of RAM (with Xen's "
-                                f"P2M pools) but only {format_size(max(available, 0))} is "
-                                f"left of {format_size(total)} once the loaded images, "
-                                "reservations and static regions are counted: shrink a "
-                                "domain's memory")
+        problems.add(
+            "domains",
+            f"the guests need {format_size(demand)} of RAM (with Xen's "
+            f"P2M pools) but only {format_size(max(available, 0))} is "
+            f"left of {format_size(total)} once the loaded images, "
+            "reservations and static regions are counted: shrink a "
+            "domain's memory",
+        )
 
 
 def xen_bootargs(system: System, host: HostTree) -> str:
@@ -212,8 +266,9 @@ def xen_bootargs(system: System, host: HostTree) -> str:
     else:
         parts = [f"console=dtuart dtuart={host.stdout_path()}", "bootscrub=0"]
         if system.dom0 is not None:
-            parts.append(f"dom0_mem={format_size(system.dom0.memory)} "
-                         f"dom0_max_vcpus={system.dom0.vcpus}")
+            parts.append(
+                f"dom0_mem={format_size(system.dom0.memory)} dom0_max_vcpus={system.dom0.vcpus}"
+            )
             if system.dom0.llc_colors:
                 parts.append(f"dom0-llc-colors={system.dom0.llc_colors}")
         llc = xen.llc_coloring

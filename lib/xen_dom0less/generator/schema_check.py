@@ -71,8 +71,9 @@ def _join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _check(value: Any, node: dict[str, Any], path: str, root: dict[str, Any],
-           out: list[tuple[str, str]]) -> None:
+def _check(
+    value: Any, node: dict[str, Any], path: str, root: dict[str, Any], out: list[tuple[str, str]]
+) -> None:
     node = resolve(node, root)
     where = path or "(top level)"
     if "oneOf" in node:
@@ -124,8 +125,9 @@ def _check_number(value: int, node: dict[str, Any], where: str, out: list) -> No
         out.append((where, f"{value} must be a multiple of {node['multipleOf']}"))
 
 
-def _check_object(value: dict, node: dict[str, Any], path: str, root: dict[str, Any],
-                  out: list) -> None:
+def _check_object(
+    value: dict, node: dict[str, Any], path: str, root: dict[str, Any], out: list
+) -> None:
     where = path or "(top level)"
     properties = node.get("properties", {})
     for key in node.get("required", ()):
@@ -144,8 +146,9 @@ def _check_object(value: dict, node: dict[str, Any], path: str, root: dict[str, 
             out.append((_join(path, str(key)), f"unknown key '{key}' (allowed here: {allowed})"))
 
 
-def _check_array(value: list, node: dict[str, Any], path: str, root: dict[str, Any],
-                 out: list) -> None:
+def _check_array(
+    value: list, node: dict[str, Any], path: str, root: dict[str, Any], out: list
+) -> None:
     where = path or "(top level)"
     if len(value) < node.get("minItems", 0):
         out.append((where, f"needs at least {node['minItems']} item(s)"))

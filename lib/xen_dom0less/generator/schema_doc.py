@@ -55,13 +55,20 @@ def _object(node: dict[str, Any], root: dict[str, Any], prefix: str, lines: list
         items = resolve(child.get("items", {}), root) if child.get("type") == "array" else {}
         default = f" Default: `{child['default']}`." if "default" in child else ""
         text = child.get("description", items.get("description", "")) + default
-        rows.append(f"| `{key}` | {'yes' if key in required else ''} | "
-                    f"{_type(child, root)} | {text} |")
+        rows.append(
+            f"| `{key}` | {'yes' if key in required else ''} | {_type(child, root)} | {text} |"
+        )
         for sub in (child, items):
             if sub.get("properties"):
                 nested.append((f"{prefix}{key}{'[]' if sub is items else ''}", sub))
-    lines += [f"## `{prefix.rstrip('.')}`" if prefix else "## Top level", "",
-              "| key | required | type | meaning |", "|---|---|---|---|", *rows, ""]
+    lines += [
+        f"## `{prefix.rstrip('.')}`" if prefix else "## Top level",
+        "",
+        "| key | required | type | meaning |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+    ]
     for name, sub in nested:
         _object(sub, root, f"{name}.", lines)
 

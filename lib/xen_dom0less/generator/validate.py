@@ -64,8 +64,11 @@ class _Rules:
         """Refuse ``feature`` when the target Xen predates it."""
         if not self.has(feature):
             title = xen_versions.FEATURES[feature].title
-            self.add(where, f"{title} needs Xen {xen_versions.since_text(feature)} or later, "
-                            f"but xen.version is {self.version}: upgrade Xen or drop this key")
+            self.add(
+                where,
+                f"{title} needs Xen {xen_versions.since_text(feature)} or later, "
+                f"but xen.version is {self.version}: upgrade Xen or drop this key",
+            )
 
     def run(self) -> None:
         for feature, where in features.uses(self.system):
@@ -89,15 +92,22 @@ class _Rules:
 
     def host_facts(self) -> None:
         if not self.banks:
-            self.add("host.dtb", "the device tree has no memory node (device_type = \"memory\"): "
-                                 "give the board's full DTB")
+            self.add(
+                "host.dtb",
+                'the device tree has no memory node (device_type = "memory"): '
+                "give the board's full DTB",
+            )
         if not self.cpus:
-            self.add("host.dtb", "the device tree has no /cpus/cpu@N nodes: "
-                                 "give the board's full DTB")
+            self.add(
+                "host.dtb", "the device tree has no /cpus/cpu@N nodes: give the board's full DTB"
+            )
         if self.system.xen.bootargs is None and self.host.stdout_path() is None:
-            self.add("host.dtb", "/chosen has no stdout-path, so Xen's console is unknown: "
-                                 "add stdout-path to the DTB or set xen.bootargs "
-                                 "(console=dtuart dtuart=...)")
+            self.add(
+                "host.dtb",
+                "/chosen has no stdout-path, so Xen's console is unknown: "
+                "add stdout-path to the DTB or set xen.bootargs "
+                "(console=dtuart dtuart=...)",
+            )
         for index, path in enumerate(self.system.host.disable):
             if not self.host.has_node(path):
                 self.add(f"host.disable[{index}]", f"no node {path} in the host device tree")
@@ -116,11 +126,15 @@ class _Rules:
         boot = self.system.boot
         words = boot.load.split()
         if not words:
-            self.add("boot.load", "is empty: give tftp, a device such as 'mmc 0:1', or a "
-                                  "command run as 'CMD ADDR FILE'")
+            self.add(
+                "boot.load",
+                "is empty: give tftp, a device such as 'mmc 0:1', or a "
+                "command run as 'CMD ADDR FILE'",
+            )
         elif words[0] in LOAD_DEVICES and len(words) != 2:
-            self.add("boot.load", f"'{boot.load}' needs a device and partition, e.g. "
-                                  f"'{words[0]} 0:1'")
+            self.add(
+                "boot.load", f"'{boot.load}' needs a device and partition, e.g. '{words[0]} 0:1'"
+            )
         if boot.align < PAGE or boot.align & (boot.align - 1):
             self.add("boot.align", f"{boot.align} must be a power of two of at least 4K")
         if boot.load_region is not None:
@@ -131,8 +145,9 @@ class _Rules:
     def names_unique(self) -> None:
         for name, count in Counter(d.name for d in self.system.domains).items():
             if count > 1:
-                self.add("domains", f"the name '{name}' is used by {count} domains: "
-                                    "names must be unique")
+                self.add(
+                    "domains", f"the name '{name}' is used by {count} domains: names must be unique"
+                )
         if "dom0" in self.names:
             self.add("domains", "'dom0' is reserved for the control domain: rename that domU")
         for name, count in Counter(p.name for p in self.system.cpupools).items():
@@ -148,11 +163,16 @@ class _Rules:
         dom0 = self.system.dom0
         assert dom0 is not None
         if dom0.memory < 16 * 1024 * KiB:
-            self.add("dom0.memory", f"{format_size(dom0.memory)} is too little for a "
-                                    "Linux dom0: give at least 16M")
+            self.add(
+                "dom0.memory",
+                f"{format_size(dom0.memory)} is too little for a Linux dom0: give at least 16M",
+            )
         if dom0.vcpus > len(self.cpus) and self.cpus:
-            self.add("dom0.vcpus", f"{dom0.vcpus} vCPUs but the board has {len(self.cpus)} "
-                                   "CPUs: Xen caps dom0 at one vCPU per CPU")
+            self.add(
+                "dom0.vcpus",
+                f"{dom0.vcpus} vCPUs but the board has {len(self.cpus)} "
+                "CPUs: Xen caps dom0 at one vCPU per CPU",
+            )
         if dom0.llc_colors is not None and self.has("llc_coloring"):
             self.colors("dom0.llc_colors", dom0.llc_colors)
 
@@ -160,11 +180,16 @@ class _Rules:
         key = domain.key
         self.memory(domain)
         if domain.vcpus > self.max_vcpus:
-            self.add(f"{key}.vcpus", f"{domain.vcpus} vCPUs is more than Xen's virtual GIC "
-                                     f"supports ({self.max_vcpus}): lower it")
+            self.add(
+                f"{key}.vcpus",
+                f"{domain.vcpus} vCPUs is more than Xen's virtual GIC "
+                f"supports ({self.max_vcpus}): lower it",
+            )
         if domain.direct_map and not domain.static_memory:
-            self.add(f"{key}.direct_map", "direct-map needs static_memory: give the host "
-                                          "RAM the guest is mapped 1:1 onto")
+            self.add(
+                f"{key}.direct_map",
+                "direct-map needs static_memory: give the host RAM the guest is mapped 1:1 onto",
+            )
         for index, region in enumerate(domain.static_memory):
             where = f"{key}.static_memory[{index}]"
             if region.address % PAGE or region.size % PAGE or not region.size:
@@ -173,22 +198,31 @@ class _Rules:
         if domain.llc_colors is not None and self.has("llc_coloring"):
             self.colors(f"{key}.llc_colors", domain.llc_colors)
             if domain.static_memory:
-                self.add(f"{key}.llc_colors", "LLC colouring cannot be combined with "
-                                              "static_memory: drop one of them")
+                self.add(
+                    f"{key}.llc_colors",
+                    "LLC colouring cannot be combined with static_memory: drop one of them",
+                )
         self.xenstore(domain)
         self.affinity(domain)
         if domain.cpupool is not None and domain.cpupool not in {
-                p.name for p in self.system.cpupools}:
+            p.name for p in self.system.cpupools
+        }:
             self.add(f"{key}.cpupool", f"no cpupool named '{domain.cpupool}' in cpupools")
         for index, path in enumerate(domain.passthrough):
             self.passthrough_path(f"{key}.passthrough[{index}]", path)
         if domain.passthrough and domain.device_tree is None:
-            self.add(f"{key}.passthrough", "passed-through devices must be described to the "
-                                           "guest: add a device_tree with a /passthrough node")
+            self.add(
+                f"{key}.passthrough",
+                "passed-through devices must be described to the "
+                "guest: add a device_tree with a /passthrough node",
+            )
         if domain.nr_spis == 0 and (domain.passthrough or domain.vpl011):
-            self.add(f"{key}.nr_spis", "0 SPIs leaves the vpl011 console and passed-through "
-                                       "devices without interrupts (the guest runs silently): "
-                                       "drop nr_spis or raise it")
+            self.add(
+                f"{key}.nr_spis",
+                "0 SPIs leaves the vpl011 console and passed-through "
+                "devices without interrupts (the guest runs silently): "
+                "drop nr_spis or raise it",
+            )
 
     def memory(self, domain: Domain) -> None:
         key = domain.key
@@ -196,33 +230,43 @@ class _Rules:
         if domain.memory is None and not static_total:
             self.add(key, "missing 'memory': give the guest's RAM, e.g. memory: 256M")
         elif domain.memory is not None and domain.memory < PAGE:
-            self.add(f"{key}.memory", "must be at least 4K: Xen cannot build a domain "
-                                      "without RAM")
+            self.add(f"{key}.memory", "must be at least 4K: Xen cannot build a domain without RAM")
         elif domain.memory is not None and domain.memory % KiB:
             self.add(f"{key}.memory", "must be a whole number of KiB (Xen's unit)")
         if static_total and domain.memory is not None and domain.memory != static_total:
-            self.add(f"{key}.memory", f"{format_size(domain.memory)} differs from the "
-                                      f"static_memory total {format_size(static_total)}: "
-                                      "make them equal or drop memory")
+            self.add(
+                f"{key}.memory",
+                f"{format_size(domain.memory)} differs from the "
+                f"static_memory total {format_size(static_total)}: "
+                "make them equal or drop memory",
+            )
 
     def xenstore(self, domain: Domain) -> None:
         key = domain.key
         wants_xenstore = domain.xenstore not in (None, "no-xenstore", "disabled")
         if wants_xenstore and self.system.dom0 is None:
             if not self.has("xenstore_without_dom0"):
-                self.add(f"{key}.xenstore", f"Xen {self.version} runs xenstore only in "
-                                            "dom0, and there is none: add a dom0 or use "
-                                            "'no-xenstore'")
+                self.add(
+                    f"{key}.xenstore",
+                    f"Xen {self.version} runs xenstore only in "
+                    "dom0, and there is none: add a dom0 or use "
+                    "'no-xenstore'",
+                )
             elif not any("xenstore" in d.capabilities for d in self.system.domains):
-                self.add(f"{key}.xenstore", "no domain runs xenstore: add a dom0 or give "
-                                            "one domU capabilities: [xenstore]")
+                self.add(
+                    f"{key}.xenstore",
+                    "no domain runs xenstore: add a dom0 or give one domU capabilities: [xenstore]",
+                )
 
     def affinity(self, domain: Domain) -> None:
         for vcpu, cpus in domain.vcpu_affinity:
             where = f"{domain.key}.vcpu_affinity.{vcpu}"
             if vcpu >= domain.vcpus:
-                self.add(where, f"vCPU {vcpu} does not exist: the domain has "
-                                f"{domain.vcpus} vCPU(s), numbered from 0")
+                self.add(
+                    where,
+                    f"vCPU {vcpu} does not exist: the domain has "
+                    f"{domain.vcpus} vCPU(s), numbered from 0",
+                )
             self.cpu_list(where, cpus)
 
     def cpu_list(self, where: str, text: str) -> None:
@@ -233,8 +277,11 @@ class _Rules:
             return
         missing = [c for c in listed if c >= len(self.cpus)]
         if missing:
-            self.add(where, f"CPU {missing[0]} does not exist: the board has "
-                            f"{len(self.cpus)} CPUs (0-{len(self.cpus) - 1})")
+            self.add(
+                where,
+                f"CPU {missing[0]} does not exist: the board has "
+                f"{len(self.cpus)} CPUs (0-{len(self.cpus) - 1})",
+            )
 
     def colors(self, where: str, text: str) -> None:
         try:
@@ -253,9 +300,12 @@ class _Rules:
                 if index is None:
                     continue
                 if index in owner:
-                    self.add(f"{where}.cpus[{position}]", f"CPU {index} is already in pool "
-                                                          f"'{owner[index]}': a CPU belongs "
-                                                          "to one pool only")
+                    self.add(
+                        f"{where}.cpus[{position}]",
+                        f"CPU {index} is already in pool "
+                        f"'{owner[index]}': a CPU belongs "
+                        "to one pool only",
+                    )
                 owner[index] = pool.name
 
     def cpu_index(self, where: str, cpu: Union[int, str]) -> Optional[int]:
@@ -270,37 +320,47 @@ class _Rules:
 
     def passthrough_path(self, where: str, path: str) -> None:
         if not self.host.has_node(path):
-            self.add(where, f"no node {path} in the host device tree: check the path "
-                            "(dtc -I dtb -O dts shows them)")
+            self.add(
+                where,
+                f"no node {path} in the host device tree: check the path "
+                "(dtc -I dtb -O dts shows them)",
+            )
             return
         console = self.host.stdout_path()
         if console and self.host.resolve_alias(console) == path:
-            self.add(where, f"{path} is Xen's own console (stdout-path): pass through "
-                            "another UART")
+            self.add(where, f"{path} is Xen's own console (stdout-path): pass through another UART")
 
     def passthrough_owners(self) -> None:
         owners: dict[str, str] = {}
         for domain in self.system.domains:
             for index, path in enumerate(domain.passthrough):
                 if path in owners:
-                    self.add(f"{domain.key}.passthrough[{index}]",
-                             f"{path} is already given to '{owners[path]}': a device "
-                             "belongs to one domain only")
+                    self.add(
+                        f"{domain.key}.passthrough[{index}]",
+                        f"{path} is already given to '{owners[path]}': a device "
+                        "belongs to one domain only",
+                    )
                 owners.setdefault(path, domain.name)
 
     def capabilities(self) -> None:
         for capability in ("hardware", "xenstore"):
             holders = [d.name for d in self.system.domains if capability in d.capabilities]
             if len(holders) > 1:
-                self.add("domains", f"only one domain may have the {capability} capability, "
-                                    f"not {', '.join(holders)}")
+                self.add(
+                    "domains",
+                    f"only one domain may have the {capability} capability, "
+                    f"not {', '.join(holders)}",
+                )
         for domain in self.system.domains:
             if "hardware" not in domain.capabilities:
                 continue
             if domain.passthrough or domain.device_tree or domain.nr_spis is not None:
-                self.add(f"{domain.key}.capabilities", "the hardware domain owns all devices: "
-                                                       "drop its passthrough, device_tree and "
-                                                       "nr_spis")
+                self.add(
+                    f"{domain.key}.capabilities",
+                    "the hardware domain owns all devices: "
+                    "drop its passthrough, device_tree and "
+                    "nr_spis",
+                )
 
     def event_channels(self) -> None:
         ports: dict[str, Counter] = {d.name: Counter() for d in self.system.domains}
@@ -316,13 +376,17 @@ class _Rules:
                 ports[domain.name][channel.port] += 1
                 ports[channel.peer][channel.peer_port] += 1
                 if max(channel.port, channel.peer_port) > MAX_DOMU_PORT:
-                    self.add(where, f"domUs have event-channel ports 1-{MAX_DOMU_PORT}: "
-                                    "use a lower port")
+                    self.add(
+                        where, f"domUs have event-channel ports 1-{MAX_DOMU_PORT}: use a lower port"
+                    )
         for name, counter in ports.items():
             for port, count in counter.items():
                 if count > 1:
-                    self.add("event_channels", f"port {port} of '{name}' is used by {count} "
-                                               "channels: each end needs its own port")
+                    self.add(
+                        "event_channels",
+                        f"port {port} of '{name}' is used by {count} "
+                        "channels: each end needs its own port",
+                    )
 
     def shared_memory(self) -> None:
         regions = {s.id: s for s in self.system.shared_memory}
@@ -348,32 +412,48 @@ class _Rules:
                 elif use.role == "borrower":
                     borrowers.setdefault(use.id, f"{where}.role")
                 region = regions.get(use.id)
-                if (domain.direct_map and region and region.host_address is not None
-                        and use.guest_address != region.host_address):
-                    self.add(f"{where}.guest_address", "a direct-mapped domain sees host "
-                                                       "addresses: make guest_address equal "
-                                                       f"{hexaddr(region.host_address)}")
+                if (
+                    domain.direct_map
+                    and region
+                    and region.host_address is not None
+                    and use.guest_address != region.host_address
+                ):
+                    self.add(
+                        f"{where}.guest_address",
+                        "a direct-mapped domain sees host "
+                        "addresses: make guest_address equal "
+                        f"{hexaddr(region.host_address)}",
+                    )
         for ident, count in owners.items():
             if count > 1:
                 self.add("shared_memory", f"region '{ident}' has {count} owners: at most one")
         for ident, where in borrowers.items():
             if not owners[ident]:
-                self.add(where, f"region '{ident}' has a borrower but no owner: give one "
-                                "domain role: owner, or leave role out everywhere so Xen "
-                                "owns it")
+                self.add(
+                    where,
+                    f"region '{ident}' has a borrower but no owner: give one "
+                    "domain role: owner, or leave role out everywhere so Xen "
+                    "owns it",
+                )
 
     def static_regions_disjoint(self) -> None:
         named = [(e.reason, e.region) for e in static_regions(self.system)]
         reserved = [(r.origin, r.region) for r in self.host.reservations]
         for i, (where, region) in enumerate(named):
-            for other, other_region in named[i + 1:] + reserved:
+            for other, other_region in named[i + 1 :] + reserved:
                 if region.overlaps(other_region):
-                    self.add(where, f"{hexaddr(region.address)}-{hexaddr(region.end)} "
-                                    f"overlaps {other} ({hexaddr(other_region.address)}-"
-                                    f"{hexaddr(other_region.end)}): move one of them")
+                    self.add(
+                        where,
+                        f"{hexaddr(region.address)}-{hexaddr(region.end)} "
+                        f"overlaps {other} ({hexaddr(other_region.address)}-"
+                        f"{hexaddr(other_region.end)}): move one of them",
+                    )
 
     def inside_ram(self, where: str, region: Region) -> None:
         if not any(b.address <= region.address and region.end <= b.end for b in self.banks):
             banks = ", ".join(f"{hexaddr(b.address)}-{hexaddr(b.end)}" for b in self.banks)
-            self.add(where, f"{hexaddr(region.address)}-{hexaddr(region.end)} is not inside "
-                            f"one RAM bank of the board ({banks})")
+            self.add(
+                where,
+                f"{hexaddr(region.address)}-{hexaddr(region.end)} is not inside "
+                f"one RAM bank of the board ({banks})",
+            )

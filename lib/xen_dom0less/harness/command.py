@@ -23,22 +23,40 @@ LOADS = ("virtio 0:1", "tftp")
 def uboot(manifest: BootManifest, machine: Machine, work: Path) -> list[str]:
     """Boot through U-Boot: it sources the generated boot script from disk or TFTP."""
     if manifest.load not in LOADS:
-        raise UserError(f"{manifest.outdir} loads with {manifest.load!r}; QEMU offers "
-                        f"{' or '.join(map(repr, LOADS))}: set boot.load to one of them "
-                        "to boot it here")
+        raise UserError(
+            f"{manifest.outdir} loads with {manifest.load!r}; QEMU offers "
+            f"{' or '.join(map(repr, LOADS))}: set boot.load to one of them "
+            "to boot it here"
+        )
     firmware = tools.host_file(tools.UBOOT_BIN)
     env = envimage.write_pflash(bootenv(manifest), work / "env.img")
-    argv = [*machine.args(), "-bios", str(firmware),
-            "-drive", f"if=pflash,unit=1,format=raw,file={env}"]
+    argv = [
+        *machine.args(),
+        "-bios",
+        str(firmware),
+        "-drive",
+        f"if=pflash,unit=1,format=raw,file={env}",
+    ]
     if manifest.tftp:
         tools.host_file(tools.IPXE_ROM)
-        return [*argv, "-netdev", f"user,id=n0,tftp={manifest.outdir}",
-                "-device", "virtio-net-pci,netdev=n0"]
+        return [
+            *argv,
+            "-netdev",
+            f"user,id=n0,tftp={manifest.outdir}",
+            "-device",
+            "virtio-net-pci,netdev=n0",
+        ]
     files = sorted(p for p in manifest.outdir.iterdir() if p.is_file())
     image = disk.build(files, work / "disk.img")
-    return [*argv, "-nic", "none",
-            "-drive", f"if=none,id=boot,format=raw,file={image}",
-            "-device", "virtio-blk-device,drive=boot"]
+    return [
+        *argv,
+        "-nic",
+        "none",
+        "-drive",
+        f"if=none,id=boot,format=raw,file={image}",
+        "-device",
+        "virtio-blk-device,drive=boot",
+    ]
 
 
 def bootenv(manifest: BootManifest) -> dict[str, str]:
@@ -50,8 +68,7 @@ def bootenv(manifest: BootManifest) -> dict[str, str]:
     else:
         fetch = f"virtio scan; load virtio 0:1 {address} {name}"
     returned = "echo dom0less: ERROR the boot script returned to U-Boot"
-    return {"bootdelay": "0", "autoload": "no",
-            "bootcmd": f"{fetch}; source {address}; {returned}"}
+    return {"bootdelay": "0", "autoload": "no", "bootcmd": f"{fetch}; source {address}; {returned}"}
 
 
 def floor(manifest: BootManifest, machine: Machine, work: Path) -> list[str]:
@@ -63,12 +80,23 @@ def floor(manifest: BootManifest, machine: Machine, work: Path) -> list[str]:
     """
     del work  # nothing to prepare: QEMU reads the output directory directly
     if manifest.device_tree != "patched":
-        raise UserError("--floor needs a patched device tree (xen.dtb); this output uses "
-                        f"device_tree {manifest.device_tree!r}: build with the patched mode")
-    argv = [*machine.args(), "-nic", "none", "-kernel", str(manifest.role("xen").file),
-            "-dtb", str(manifest.role("dtb").file)]
+        raise UserError(
+            "--floor needs a patched device tree (xen.dtb); this output uses "
+            f"device_tree {manifest.device_tree!r}: build with the patched mode"
+        )
+    argv = [
+        *machine.args(),
+        "-nic",
+        "none",
+        "-kernel",
+        str(manifest.role("xen").file),
+        "-dtb",
+        str(manifest.role("dtb").file),
+    ]
     for artefact in manifest.artefacts:
         if artefact.role not in ("script", "xen", "dtb"):
-            argv += ["-device", f"loader,file={artefact.file},addr={artefact.address:#x},"
-                                "force-raw=on"]
+            argv += [
+                "-device",
+                f"loader,file={artefact.file},addr={artefact.address:#x},force-raw=on",
+            ]
     return argv

@@ -52,7 +52,7 @@ class Console:
         """The first fatal line and the few after it, joined; None while all is well."""
         if self._fatal_at is None:
             return None
-        lines = self._lines[self._fatal_at:self._fatal_at + 1 + FATAL_CONTEXT]
+        lines = self._lines[self._fatal_at : self._fatal_at + 1 + FATAL_CONTEXT]
         return " | ".join(text for text in (line.strip() for line in lines) if text)
 
     @property

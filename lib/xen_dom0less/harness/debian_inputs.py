@@ -67,14 +67,17 @@ def fetch() -> GuestInputs:
 
 def _kernel_package() -> str:
     """The versioned kernel package linux-image-arm64 currently points at (its ABI moves)."""
-    out = hosttools.run(["apt-cache", "depends", f"{KERNEL_META}:arm64"],
-                    f"looking up {KERNEL_META}:arm64")
+    out = hosttools.run(
+        ["apt-cache", "depends", f"{KERNEL_META}:arm64"], f"looking up {KERNEL_META}:arm64"
+    )
     for line in out.splitlines():
         key, _, value = line.strip().partition(": ")
         if key == "Depends" and value.startswith("linux-image-"):
             return value.split(":")[0]
-    raise UserError(f"apt-cache does not know which kernel {KERNEL_META}:arm64 depends on: "
-                    "run `dpkg --add-architecture arm64 && apt-get update` as root")
+    raise UserError(
+        f"apt-cache does not know which kernel {KERNEL_META}:arm64 depends on: "
+        "run `dpkg --add-architecture arm64 && apt-get update` as root"
+    )
 
 
 def _unpack(package: str, root: Path) -> Path:
@@ -99,13 +102,19 @@ def _download(package: str, into: Path) -> None:
     argv = ["apt-get", "download", "-q", f"{package}:arm64"]
     if os.geteuid() == 0:
         argv[1:1] = ["-o", "APT::Sandbox::User=root"]
-    hosttools.run(argv, f"downloading {package}:arm64 (it needs the network and "
-                    "`dpkg --add-architecture arm64 && apt-get update`)", cwd=into)
+    hosttools.run(
+        argv,
+        f"downloading {package}:arm64 (it needs the network and "
+        "`dpkg --add-architecture arm64 && apt-get update`)",
+        cwd=into,
+    )
 
 
 def _one(tree: Path, pattern: str) -> Path:
     found = sorted(p for p in tree.glob(pattern) if p.is_file())
     if len(found) != 1:
-        raise UserError(f"expected one {pattern} in {tree}, found {len(found)}: "
-                        f"delete {tree} and run `dom0less setup` again")
+        raise UserError(
+            f"expected one {pattern} in {tree}, found {len(found)}: "
+            f"delete {tree} and run `dom0less setup` again"
+        )
     return found[0]

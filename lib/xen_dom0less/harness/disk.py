@@ -28,11 +28,15 @@ def build(files: list[Path], image: Path) -> Path:
     payload = sum(f.stat().st_size for f in files)
     size_mib = 8 + (payload + payload // 8) // MiB  # FAT tables, directories, slack
     partition.unlink(missing_ok=True)
-    hosttools.run([tools.tool("mkfs.vfat"), "-C", "-n", "DOM0LESS", str(partition),
-               str(size_mib * 1024)], f"creating a FAT filesystem in {partition}")
+    hosttools.run(
+        [tools.tool("mkfs.vfat"), "-C", "-n", "DOM0LESS", str(partition), str(size_mib * 1024)],
+        f"creating a FAT filesystem in {partition}",
+    )
     if files:
-        hosttools.run([tools.tool("mcopy"), "-o", "-i", str(partition), *map(str, files), "::"],
-                  f"copying the boot files into {partition}")
+        hosttools.run(
+            [tools.tool("mcopy"), "-o", "-i", str(partition), *map(str, files), "::"],
+            f"copying the boot files into {partition}",
+        )
     sectors = partition.stat().st_size // SECTOR
     with image.open("wb") as out, partition.open("rb") as part:
         kind = PARTITION_TYPES.get(_fat_label(part), 0x0C)

@@ -38,21 +38,41 @@ class Machine:
         if self.smp < 1 or self.memory_mib < 256:
             raise UserError("give --smp 1 or more and --memory 256 (MiB) or more")
         if self.gic not in GIC_MAX_CPUS:
-            raise UserError(f"--gic {self.gic}: QEMU's virt machine has GIC version "
-                            f"{' or '.join(map(str, GIC_MAX_CPUS))}")
+            raise UserError(
+                f"--gic {self.gic}: QEMU's virt machine has GIC version "
+                f"{' or '.join(map(str, GIC_MAX_CPUS))}"
+            )
         if self.smp > GIC_MAX_CPUS[self.gic]:
-            raise UserError(f"--smp {self.smp} with --gic {self.gic}: a GICv{self.gic} serves "
-                            f"at most {GIC_MAX_CPUS[self.gic]} CPUs")
+            raise UserError(
+                f"--smp {self.smp} with --gic {self.gic}: a GICv{self.gic} serves "
+                f"at most {GIC_MAX_CPUS[self.gic]} CPUs"
+            )
         if self.icount and self.smp != 1:
-            raise UserError("--icount needs --smp 1: Xen hangs after CPU bring-up with "
-                            "icount and several CPUs")
+            raise UserError(
+                "--icount needs --smp 1: Xen hangs after CPU bring-up with icount and several CPUs"
+            )
 
     def args(self, dumpdtb: Optional[Path] = None) -> list[str]:
         """qemu-system-aarch64 arguments for the machine itself (no firmware, media, network)."""
         machine = f"{MACHINE},gic-version={self.gic}" + (f",dumpdtb={dumpdtb}" if dumpdtb else "")
-        argv = [tools.tool("qemu-system-aarch64"), "-machine", machine, "-cpu", CPU,
-                "-smp", str(self.smp), "-m", str(self.memory_mib),
-                "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"]
+        argv = [
+            tools.tool("qemu-system-aarch64"),
+            "-machine",
+            machine,
+            "-cpu",
+            CPU,
+            "-smp",
+            str(self.smp),
+            "-m",
+            str(self.memory_mib),
+            "-display",
+            "none",
+            "-monitor",
+            "none",
+            "-serial",
+            "stdio",
+            "-no-reboot",
+        ]
         if self.icount:
             argv += ["-icount", "shift=0,sleep=off"]
         return argv

@@ -37,8 +37,10 @@ class BootManifest:
     def role(self, role: str) -> Artefact:
         found = [a for a in self.artefacts if a.role == role]
         if len(found) != 1:
-            raise UserError(f"{self.outdir / 'manifest.json'} lists {len(found)} {role} "
-                            "artefacts, not one: rebuild it with `dom0less build`")
+            raise UserError(
+                f"{self.outdir / 'manifest.json'} lists {len(found)} {role} "
+                "artefacts, not one: rebuild it with `dom0less build`"
+            )
         return found[0]
 
 
@@ -46,20 +48,27 @@ def read(outdir: Path) -> BootManifest:
     """The boot manifest ``dom0less build`` wrote into ``outdir``."""
     path = outdir / "manifest.json"
     if not path.is_file():
-        raise UserError(f"{outdir} has no manifest.json: run `dom0less build DESCRIPTION.yaml "
-                        f"-o {outdir}` first")
+        raise UserError(
+            f"{outdir} has no manifest.json: run `dom0less build DESCRIPTION.yaml "
+            f"-o {outdir}` first"
+        )
     try:
         data = json.loads(path.read_text())
         if data.get("format") != FORMAT:
-            raise UserError(f"{path} has format {data.get('format')!r}, this dom0less reads "
-                            f"format {FORMAT}: rebuild it with this version")
+            raise UserError(
+                f"{path} has format {data.get('format')!r}, this dom0less reads "
+                f"format {FORMAT}: rebuild it with this version"
+            )
         boot = data["boot"]
-        artefacts = tuple(_artefact(outdir, a["file"], a["role"], a["address"])
-                          for a in data["artefacts"])
+        artefacts = tuple(
+            _artefact(outdir, a["file"], a["role"], a["address"]) for a in data["artefacts"]
+        )
         return BootManifest(outdir, boot["load"], boot["device_tree"], artefacts)
     except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise UserError(f"{path} is not a manifest dom0less build wrote ({error}): "
-                        "rebuild it with `dom0less build`") from None
+        raise UserError(
+            f"{path} is not a manifest dom0less build wrote ({error}): "
+            "rebuild it with `dom0less build`"
+        ) from None
 
 
 def _artefact(outdir: Path, name: str, role: str, address: str) -> Artefact:

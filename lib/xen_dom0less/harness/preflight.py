@@ -26,4 +26,5 @@ def check(manifest: BootManifest, machine: Machine) -> None:
             f"{dtb} describes {cpus} CPUs, {gic} and {memory // MiB} MiB but "
             f"QEMU would run --smp {machine.smp} --gic {machine.gic} --memory "
             f"{machine.memory_mib}: give the same options, or rebuild from the DTB of "
-            "`dom0less run-qemu --dumpdtb FILE` with these options")
+            "`dom0less run-qemu --dumpdtb FILE` with these options"
+        )

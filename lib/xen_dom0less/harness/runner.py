@@ -40,10 +40,16 @@ class BootResult:
     elapsed: float
 
 
-def boot(outdir: Path, expect: list[str], timeout: Optional[float] = 120.0,
-         machine: Optional[Machine] = None, floor: bool = False,
-         echo: Optional[Callable[[str], None]] = None,
-         work: Optional[Path] = None, keys: Keys = ()) -> BootResult:
+def boot(
+    outdir: Path,
+    expect: list[str],
+    timeout: Optional[float] = 120.0,
+    machine: Optional[Machine] = None,
+    floor: bool = False,
+    echo: Optional[Callable[[str], None]] = None,
+    work: Optional[Path] = None,
+    keys: Keys = (),
+) -> BootResult:
     """Boot ``outdir`` (what ``dom0less build`` wrote) until every ``expect`` text appears.
 
     With no ``expect`` it runs until the timeout (None: until QEMU exits), which
@@ -61,29 +67,44 @@ def boot(outdir: Path, expect: list[str], timeout: Optional[float] = 120.0,
         return watch(argv, Console(expect + triggers, echo), timeout, keys)
 
 
-def watch(argv: list[str], console: Console, timeout: Optional[float],
-          keys: Keys = ()) -> BootResult:
+def watch(
+    argv: list[str], console: Console, timeout: Optional[float], keys: Keys = ()
+) -> BootResult:
     """Run QEMU, feed its console to ``console``, and stop when the outcome is known.
 
     Each of ``keys`` is typed on the console once its text has appeared, e.g.
     to switch Xen's console input to Xen and ask it for a debug-key dump.
     """
     start = time.monotonic()
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE if keys else subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE if keys else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         reason = _stream(proc, console, start, timeout, list(keys))
     finally:
         _stop(proc)
     console.finish(time.monotonic() - start)
     ok = reason is None
-    return BootResult(ok, reason or "every marker appeared", console.text, dict(console.hits),
-                      time.monotonic() - start)
+    return BootResult(
+        ok,
+        reason or "every marker appeared",
+        console.text,
+        dict(console.hits),
+        time.monotonic() - start,
+    )
 
 
-def _stream(proc: subprocess.Popen, console: Console, start: float,
-            timeout: Optional[float], keys: list[tuple[str, bytes]]) -> Optional[str]:
+def _stream(
+    proc: subprocess.Popen,
+    console: Console,
+    start: float,
+    timeout: Optional[float],
+    keys: list[tuple[str, bytes]],
+) -> Optional[str]:
     """None on success, else why the boot failed."""
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
@@ -113,8 +134,9 @@ def _stream(proc: subprocess.Popen, console: Console, start: float,
     return f"timed out after {timeout:g} s waiting for {_missing(console)}"
 
 
-def _type_due(proc: subprocess.Popen, console: Console,
-              keys: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+def _type_due(
+    proc: subprocess.Popen, console: Console, keys: list[tuple[str, bytes]]
+) -> list[tuple[str, bytes]]:
     """Type, in order, each key whose text has appeared; the rest wait."""
     while keys and keys[0][0] in console.hits:
         assert proc.stdin is not None

@@ -47,12 +47,19 @@ class BuildResult:
     seconds: float
 
 
-def build_hypervisor(source_path: Path, outdir: Path, *, arch: str = "arm64",
-                     cross_compile: Optional[str] = None,
-                     description: Optional[Path] = None, fragments: Sequence[Path] = (),
-                     jobs: Optional[int] = None, build_dir: Optional[Path] = None,
-                     environ: Optional[Mapping[str, str]] = None,
-                     progress: Optional[Progress] = None) -> BuildResult:
+def build_hypervisor(
+    source_path: Path,
+    outdir: Path,
+    *,
+    arch: str = "arm64",
+    cross_compile: Optional[str] = None,
+    description: Optional[Path] = None,
+    fragments: Sequence[Path] = (),
+    jobs: Optional[int] = None,
+    build_dir: Optional[Path] = None,
+    environ: Optional[Mapping[str, str]] = None,
+    progress: Optional[Progress] = None,
+) -> BuildResult:
     """Configure and build ``xen`` from ``source_path`` (tree or tarball) into ``outdir``.
 
     ``cross_compile`` defaults to the usual Debian prefix for ``arch``;
@@ -66,8 +73,10 @@ def build_hypervisor(source_path: Path, outdir: Path, *, arch: str = "arm64",
     root = source.resolve(Path(source_path))
     version = source.version(root)
     if (root / "xen" / ".config").exists():
-        raise UserError(f"{root}/xen has been configured in place (xen/.config exists): run "
-                        f"'make -C {root}/xen distclean' or give a clean copy of the source")
+        raise UserError(
+            f"{root}/xen has been configured in place (xen/.config exists): run "
+            f"'make -C {root}/xen distclean' or give a clean copy of the source"
+        )
     wanted = wishes.collect(_needed(description, version, environ), fragments)
     outdir = Path(outdir).resolve()
     outdir.mkdir(parents=True, exist_ok=True)
@@ -75,18 +84,32 @@ def build_hypervisor(source_path: Path, outdir: Path, *, arch: str = "arm64",
     build.mkdir(parents=True, exist_ok=True)
     log = outdir / LOG_NAME
     log.write_text("")
-    make = Make(root / "xen", build, target.arch, cross,
-                {**environ, **repro.environment(root, build, environ)}, log,
-                progress or _log.info)
+    make = Make(
+        root / "xen",
+        build,
+        target.arch,
+        cross,
+        {**environ, **repro.environment(root, build, environ)},
+        log,
+        progress or _log.info,
+    )
     configure(make, wanted, target.srcarch, version)
     make(jobs=jobs or default_jobs())
     copied = _collect(build, outdir)
     fragment = outdir / FRAGMENT_NAME
     fragment.write_text(wishes.fragment(wanted))
-    return BuildResult(outdir=outdir, xen=copied["xen"], xen_syms=copied["xen-syms"],
-                       xen_efi=copied.get("xen.efi"), config=copied[CONFIG_NAME],
-                       fragment=fragment, log=log, version=version, settings=wanted,
-                       seconds=time.monotonic() - started)
+    return BuildResult(
+        outdir=outdir,
+        xen=copied["xen"],
+        xen_syms=copied["xen-syms"],
+        xen_efi=copied.get("xen.efi"),
+        config=copied[CONFIG_NAME],
+        fragment=fragment,
+        log=log,
+        version=version,
+        settings=wanted,
+        seconds=time.monotonic() - started,
+    )
 
 
 def default_jobs() -> int:
@@ -95,15 +118,18 @@ def default_jobs() -> int:
     return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
-def _needed(description: Optional[Path], version: str,
-            environ: Mapping[str, str]) -> dict[str, str]:
+def _needed(
+    description: Optional[Path], version: str, environ: Mapping[str, str]
+) -> dict[str, str]:
     """Options the description's features need, after checking it targets this Xen."""
     if description is None:
         return {}
     system = description_loader.load(Path(description), environ)
     if xen_versions.parse_version(system.xen.version) != xen_versions.parse_version(version):
-        raise UserError(f"{description}: xen.version is {system.xen.version} but the source is "
-                        f"Xen {version}: build the matching source or fix xen.version")
+        raise UserError(
+            f"{description}: xen.version is {system.xen.version} but the source is "
+            f"Xen {version}: build the matching source or fix xen.version"
+        )
     return kconfig.required(system)
 
 

@@ -15,8 +15,7 @@ from . import kdeps, wishes
 from .make import Make
 
 
-def configure(make: Make, wanted: Mapping[str, wishes.Wish], srcarch: str,
-              version: str) -> None:
+def configure(make: Make, wanted: Mapping[str, wishes.Wish], srcarch: str, version: str) -> None:
     """Write and resolve ``.config`` in the build directory; refuse options Kconfig dropped."""
     make("defconfig")
     path = make.build_dir / ".config"
@@ -26,8 +25,9 @@ def configure(make: Make, wanted: Mapping[str, wishes.Wish], srcarch: str,
     lost = wishes.dropped(wanted, resolved)
     if lost:
         known = kdeps.definitions(make.xen_dir, srcarch)
-        raise UserError([kdeps.explain(option, wanted[option], resolved, known, version)
-                         for option in lost])
+        raise UserError(
+            [kdeps.explain(option, wanted[option], resolved, known, version) for option in lost]
+        )
     # Xen's own sync deletes include/config/auto.conf first, so Kconfig sees every
     # option as changed and everything is recompiled; syncing here compares with
     # the previous build's values and keeps a rebuild incremental.

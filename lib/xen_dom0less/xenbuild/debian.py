@@ -49,15 +49,21 @@ def fetch(package: str = "xen") -> Path:
     for tool, provider in FETCH_TOOLS.items():
         hosttools.require(tool, f"install the Debian package {provider}")
     apt = _private_apt(root / "apt", archive)
-    hosttools.run([*apt, "update"], f"apt-get update for {archive.uri} {archive.suite}",
-                  root, MIRROR_HINT)
+    hosttools.run(
+        [*apt, "update"], f"apt-get update for {archive.uri} {archive.suite}", root, MIRROR_HINT
+    )
     staging = Path(tempfile.mkdtemp(prefix="debian-", dir=root))
     try:
-        hosttools.run([*apt, "source", "--download-only", f"{package}/{archive.suite}"],
-                      f"apt-get source {package}", staging, MIRROR_HINT)
+        hosttools.run(
+            [*apt, "source", "--download-only", f"{package}/{archive.suite}"],
+            f"apt-get source {package}",
+            staging,
+            MIRROR_HINT,
+        )
         dsc = next(staging.glob("*.dsc"))
-        hosttools.run(["dpkg-source", "-x", dsc.name, "tree"], f"dpkg-source -x {dsc.name}",
-                      staging)
+        hosttools.run(
+            ["dpkg-source", "-x", dsc.name, "tree"], f"dpkg-source -x {dsc.name}", staging
+        )
         (staging / "tree").rename(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -71,8 +77,10 @@ def machine_archive(apt_dir: Path = APT_DIR, os_release: Path = OS_RELEASE) -> A
         if "deb" in entry.get("Types", ()) and suite in entry.get("Suites", ()):
             signed = entry.get("Signed-By")
             return Archive(entry["URIs"][0], suite, signed[0] if signed else None)
-    raise UserError(f"no 'deb' entry for the suite {suite} in {apt_dir}: add one, e.g. "
-                    f"'deb http://deb.debian.org/debian {suite} main' to sources.list")
+    raise UserError(
+        f"no 'deb' entry for the suite {suite} in {apt_dir}: add one, e.g. "
+        f"'deb http://deb.debian.org/debian {suite} main' to sources.list"
+    )
 
 
 def _codename(os_release: Path) -> str:
@@ -81,8 +89,10 @@ def _codename(os_release: Path) -> str:
             key, _, value = line.partition("=")
             if key == "VERSION_CODENAME" and value.strip('"'):
                 return value.strip('"')
-    raise UserError(f"{os_release} names no VERSION_CODENAME: fetching Debian's source "
-                    "package needs a Debian machine; give --source instead")
+    raise UserError(
+        f"{os_release} names no VERSION_CODENAME: fetching Debian's source "
+        "package needs a Debian machine; give --source instead"
+    )
 
 
 def _entries(apt_dir: Path) -> list[dict[str, list[str]]]:
@@ -117,10 +127,10 @@ def _one_line(line: str) -> Optional[dict[str, list[str]]]:
         end = next((i for i, w in enumerate(words) if w.endswith("]")), None)
         if end is None:
             return None  # an unterminated [options]: apt refuses the line too
-        for option in " ".join(words[1:end + 1]).strip("[]").split():
+        for option in " ".join(words[1 : end + 1]).strip("[]").split():
             key, _, value = option.partition("=")
             options[key.title()] = value.split(",")
-        words = [words[0], *words[end + 1:]]
+        words = [words[0], *words[end + 1 :]]
     if len(words) < 3:
         return None
     return {"Types": [words[0]], "URIs": [words[1]], "Suites": [words[2]], **options}
@@ -134,8 +144,10 @@ def _private_apt(state: Path, archive: Archive) -> list[str]:
     sources = state / "sources.list"
     sources.write_text(archive.deb_src())
     settings = {
-        "Dir::Etc::SourceList": sources, "Dir::Etc::SourceParts": state / "parts",
-        "Dir::State::Lists": state / "lists", "Dir::Cache": state / "cache",
+        "Dir::Etc::SourceList": sources,
+        "Dir::Etc::SourceParts": state / "parts",
+        "Dir::State::Lists": state / "lists",
+        "Dir::Cache": state / "cache",
         "APT::Sandbox::User": "root",
     }
     return ["apt-get", "-q", *(f"-o{key}={value}" for key, value in settings.items())]

@@ -32,8 +32,7 @@ def definitions(xen_dir: Path, srcarch: str) -> dict[str, Definition]:
     found: dict[str, Definition] = {}
     for path in sorted(xen_dir.rglob("Kconfig*")):
         parts = path.relative_to(xen_dir).parts
-        if parts[0] == "tools" or (parts[0] == "arch" and len(parts) > 2
-                                   and parts[1] != srcarch):
+        if parts[0] == "tools" or (parts[0] == "arch" and len(parts) > 2 and parts[1] != srcarch):
             continue
         _read(path.read_text(errors="replace"), found)
     return found
@@ -72,25 +71,35 @@ def _read(text: str, found: dict[str, Definition]) -> None:
                 entry.conditions.append(prompt.group(1))
 
 
-def explain(option: str, wish: Wish, resolved: Mapping[str, str],
-            known: Mapping[str, Definition], version: str) -> str:
+def explain(
+    option: str,
+    wish: Wish,
+    resolved: Mapping[str, str],
+    known: Mapping[str, Definition],
+    version: str,
+) -> str:
     """One sentence: which setting was dropped, why it was wanted, and what to change."""
     got = resolved.get(option, "n")
-    head = (f"CONFIG_{option}={wish.value} (asked for by {wish.why}) was not kept: "
-            f"Kconfig made it {got}")
+    head = (
+        f"CONFIG_{option}={wish.value} (asked for by {wish.why}) was not kept: "
+        f"Kconfig made it {got}"
+    )
     if option not in known:
         return f"{head} because Xen {version} has no such option: check its name and version"
     if wish.value == "n":
-        return (f"{head} because another enabled option selects it or it has no prompt: "
-                "turn that option off too")
+        return (
+            f"{head} because another enabled option selects it or it has no prompt: "
+            "turn that option off too"
+        )
     blockers = _blockers(known[option].conditions, resolved)
     if not blockers:
         return f"{head}: check the option's range and dependencies with 'make menuconfig'"
     fixed = [s for s, _ in blockers if s not in known or not known[s].prompt]
     if fixed:
         return f"{head} because it needs CONFIG_{fixed[0]}, which this architecture cannot set"
-    advice = ", ".join(f"CONFIG_{s}=y" if on else f"'# CONFIG_{s} is not set'"
-                       for s, on in blockers)
+    advice = ", ".join(
+        f"CONFIG_{s}=y" if on else f"'# CONFIG_{s} is not set'" for s, on in blockers
+    )
     return f"{head} because its dependencies are not met: add {advice} to a config fragment"
 
 

@@ -35,14 +35,27 @@ class Make:
     progress: Progress
 
     def __call__(self, *targets: str, jobs: int = 1) -> None:
-        command = ["make", "-C", str(self.xen_dir), f"O={self.build_dir}",
-                   f"XEN_TARGET_ARCH={self.arch}", f"CROSS_COMPILE={self.cross_compile}",
-                   f"-j{jobs}", *targets]
+        command = [
+            "make",
+            "-C",
+            str(self.xen_dir),
+            f"O={self.build_dir}",
+            f"XEN_TARGET_ARCH={self.arch}",
+            f"CROSS_COMPILE={self.cross_compile}",
+            f"-j{jobs}",
+            *targets,
+        ]
         with self.log.open("a", encoding="utf-8") as log:
             log.write(f"$ {shlex.join(command)}\n")
             log.flush()
-            with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  env=dict(self.environ), text=True, errors="replace") as run:
+            with subprocess.Popen(
+                command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=dict(self.environ),
+                text=True,
+                errors="replace",
+            ) as run:
                 assert run.stdout is not None
                 for line in run.stdout:
                     log.write(line)
@@ -52,5 +65,10 @@ class Make:
         if code != 0:
             what = " ".join(targets) or "the hypervisor"
             tail = self.log.read_text(encoding="utf-8").splitlines()[-TAIL_LINES:]
-            raise UserError([f"make {what} failed (exit {code}): fix the cause below; "
-                             f"the full log is {self.log}", *tail])
+            raise UserError(
+                [
+                    f"make {what} failed (exit {code}): fix the cause below; "
+                    f"the full log is {self.log}",
+                    *tail,
+                ]
+            )

@@ -37,8 +37,10 @@ def tree(path: Path) -> Path:
     children = [c for c in path.iterdir() if c.is_dir()] if path.is_dir() else []
     if len(children) == 1:
         return tree(children[0])
-    raise UserError(f"{path} is not a Xen source tree (no xen/Makefile and xen/Kconfig): "
-                    "give the top directory of Xen's source")
+    raise UserError(
+        f"{path} is not a Xen source tree (no xen/Makefile and xen/Kconfig): "
+        "give the top directory of Xen's source"
+    )
 
 
 def extract(tarball: Path) -> Path:
@@ -50,8 +52,11 @@ def extract(tarball: Path) -> Path:
     tar = hosttools.require("tar", "install the Debian packages tar and xz-utils")
     staging = Path(tempfile.mkdtemp(prefix="extract-", dir=target.parent))
     try:
-        hosttools.run([tar, "-xf", str(tarball.resolve()), "-C", str(staging)],
-                      f"extracting {tarball}", hint="give a Xen source tarball tar can read")
+        hosttools.run(
+            [tar, "-xf", str(tarball.resolve()), "-C", str(staging)],
+            f"extracting {tarball}",
+            hint="give a Xen source tarball tar can read",
+        )
     except UserError:
         shutil.rmtree(staging)
         raise
@@ -63,6 +68,8 @@ def version(root: Path) -> str:
     """Xen's major.minor as its ``xen/Makefile`` states it, e.g. ``4.17``."""
     numbers = dict(_VERSION_LINE.findall((root / "xen" / "Makefile").read_text()))
     if set(numbers) != {"VERSION", "SUBVERSION"}:
-        raise UserError(f"{root}/xen/Makefile does not state XEN_VERSION and XEN_SUBVERSION: "
-                        "give an unmodified Xen source tree")
+        raise UserError(
+            f"{root}/xen/Makefile does not state XEN_VERSION and XEN_SUBVERSION: "
+            "give an unmodified Xen source tree"
+        )
     return f"{numbers['VERSION']}.{numbers['SUBVERSION']}"

@@ -43,13 +43,18 @@ def target(arch: str) -> Target:
 def check_tools(chosen: Target, cross_compile: str, environ: Mapping[str, str]) -> None:
     """Raise UserError naming every missing program and the package that provides it."""
     path: Optional[str] = environ.get("PATH")
-    problems = [f"'{tool}' is not installed: install the Debian package {package}"
-                for tool, package in HOST_TOOLS.items() if shutil.which(tool, path=path) is None]
+    problems = [
+        f"'{tool}' is not installed: install the Debian package {package}"
+        for tool, package in HOST_TOOLS.items()
+        if shutil.which(tool, path=path) is None
+    ]
     compiler = f"{cross_compile}gcc"
     if shutil.which(compiler, path=path) is None:
-        hint = (f"install the Debian package {chosen.compiler_package}"
-                if cross_compile == chosen.cross_compile
-                else "install that toolchain or pass the prefix of one that is on PATH")
+        hint = (
+            f"install the Debian package {chosen.compiler_package}"
+            if cross_compile == chosen.cross_compile
+            else "install that toolchain or pass the prefix of one that is on PATH"
+        )
         problems.append(f"cross compiler '{compiler}' is not on PATH: {hint}")
     if problems:
         raise UserError(problems)

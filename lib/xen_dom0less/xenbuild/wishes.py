@@ -29,8 +29,10 @@ def collect(needed: Mapping[str, str], fragments: Sequence[Path]) -> dict[str, W
     for path in fragments:
         for number, option, value in _settings(Path(path), problems):
             if option in needed and value != "y":
-                problems.append(f"{path}:{number}: sets CONFIG_{option}={value} but "
-                                f"{needed[option]} needs it: remove that line")
+                problems.append(
+                    f"{path}:{number}: sets CONFIG_{option}={value} but "
+                    f"{needed[option]} needs it: remove that line"
+                )
             elif option not in needed:
                 wishes[option] = Wish(value, f"{path}:{number}")
     if problems:
@@ -49,8 +51,10 @@ def _settings(path: Path, problems: list[str]) -> list[tuple[int, str, str]]:
         if parsed:
             found += [(number, option, value) for option, value in parsed.items()]
         elif line.strip() and not line.lstrip().startswith("#"):
-            problems.append(f"{path}:{number}: '{line.strip()}' is not a Kconfig setting: "
-                            "write CONFIG_NAME=value or '# CONFIG_NAME is not set'")
+            problems.append(
+                f"{path}:{number}: '{line.strip()}' is not a Kconfig setting: "
+                "write CONFIG_NAME=value or '# CONFIG_NAME is not set'"
+            )
     return found
 
 

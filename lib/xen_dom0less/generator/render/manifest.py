@@ -22,15 +22,18 @@ def render(context) -> dict[str, bytes]:
     artefacts = []
     for blob in plan.blobs:
         generated = context.outputs.get(blob.file)
-        artefacts.append({
-            "file": blob.file,
-            "role": blob.role,
-            "address": f"0x{blob.address:x}",
-            "size": context.size_of(blob),
-            "sha256": hashlib.sha256(generated).hexdigest() if generated is not None
-            else blob.sha256,
-            "users": blob.users,
-        })
+        artefacts.append(
+            {
+                "file": blob.file,
+                "role": blob.role,
+                "address": f"0x{blob.address:x}",
+                "size": context.size_of(blob),
+                "sha256": hashlib.sha256(generated).hexdigest()
+                if generated is not None
+                else blob.sha256,
+                "users": blob.users,
+            }
+        )
     document = {
         "format": FORMAT,
         "description": plan.system.source.name,

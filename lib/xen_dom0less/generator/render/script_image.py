@@ -40,5 +40,17 @@ def script_image(text: bytes, timestamp: int) -> bytes:
 def _header(payload: bytes, timestamp: int, header_crc: int) -> bytes:
     """The 64-byte legacy image header, with an empty name as mkimage writes without -n."""
     return struct.pack(
-        ">7I4B32s", MAGIC, header_crc, timestamp, len(payload), 0, 0, zlib.crc32(payload),
-        OS_LINUX, ARCH_ARM64, TYPE_SCRIPT, COMPRESSION_NONE, b"")
+        ">7I4B32s",
+        MAGIC,
+        header_crc,
+        timestamp,
+        len(payload),
+        0,
+        0,
+        zlib.crc32(payload),
+        OS_LINUX,
+        ARCH_ARM64,
+        TYPE_SCRIPT,
+        COMPRESSION_NONE,
+        b"",
+    )

@@ -57,9 +57,11 @@ def load_command(load: str, blob: Blob) -> str:
 
 def _load(load: str, blob: Blob, size: int) -> str:
     what = f"{blob.file} ({blob.role}, {human_size(size)}) at 0x{blob.address:x}"
-    return (f"if {load_command(load, blob)}; then echo \"dom0less: loaded {what}\"; "
-            f"else echo \"dom0less: ERROR: cannot load {blob.file} with '{load}': "
-            f"stopping before boot\"; setenv {ERROR_FLAG} 1; exit; fi")
+    return (
+        f'if {load_command(load, blob)}; then echo "dom0less: loaded {what}"; '
+        f"else echo \"dom0less: ERROR: cannot load {blob.file} with '{load}': "
+        f'stopping before boot"; setenv {ERROR_FLAG} 1; exit; fi'
+    )
 
 
 def fdt_commands(plan: Plan, tree: ChosenTree) -> list[str]:
@@ -111,6 +113,6 @@ def _boot(plan: Plan) -> list[str]:
     return [
         f"setenv fdt_high {NO_RELOCATION}",
         f"setenv initrd_high {NO_RELOCATION}",
-        f"if test -z \"${{{ERROR_FLAG}}}\"; then echo \"dom0less: starting Xen\"; "
-        f"{start}; echo \"dom0less: ERROR: {command} returned: Xen did not start\"; fi",
+        f'if test -z "${{{ERROR_FLAG}}}"; then echo "dom0less: starting Xen"; '
+        f'{start}; echo "dom0less: ERROR: {command} returned: Xen did not start"; fi',
     ]

@@ -20,11 +20,25 @@ def flat_binary(source: Path) -> Path:
         return out
     with tempfile.TemporaryDirectory() as tmp:
         obj, elf, raw = (Path(tmp) / name for name in ("o.o", "o.elf", "o.bin"))
-        hosttools.run([tools.tool("aarch64-linux-gnu-as"), "-o", str(obj), str(source)],
-                  f"assembling {source}")
-        hosttools.run([tools.tool("aarch64-linux-gnu-ld"), "-Ttext=0", "-e", "_head",
-                   "-o", str(elf), str(obj)], f"linking {source}")
-        hosttools.run([tools.tool("aarch64-linux-gnu-objcopy"), "-O", "binary", str(elf), str(raw)],
-                  f"extracting the binary of {source}")
+        hosttools.run(
+            [tools.tool("aarch64-linux-gnu-as"), "-o", str(obj), str(source)],
+            f"assembling {source}",
+        )
+        hosttools.run(
+            [
+                tools.tool("aarch64-linux-gnu-ld"),
+                "-Ttext=0",
+                "-e",
+                "_head",
+                "-o",
+                str(elf),
+                str(obj),
+            ],
+            f"linking {source}",
+        )
+        hosttools.run(
+            [tools.tool("aarch64-linux-gnu-objcopy"), "-O", "binary", str(elf), str(raw)],
+            f"extracting the binary of {source}",
+        )
         raw.replace(out)
     return out

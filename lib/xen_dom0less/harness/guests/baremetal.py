@@ -50,10 +50,22 @@ class Program:
         if any(addr % 4 for addr in (*self.reads, self.poll or 0, write_addr)):
             raise ValueError("MMIO addresses must be 4-byte aligned (the MMU is off)")
         flags = (FLAG_LOAD_ADDRESS if self.print_load_address else 0) | (
-            FLAG_COUNTER if self.print_counter else 0)
+            FLAG_COUNTER if self.print_counter else 0
+        )
         reads = list(self.reads) + [0] * (MAX_READS - len(self.reads))
-        return _LAYOUT.pack(MAGIC, self.uart, flags, write_addr, write_value, self.poll or 0,
-                            self.send_event, self.watch_event, len(self.reads), *reads, marker)
+        return _LAYOUT.pack(
+            MAGIC,
+            self.uart,
+            flags,
+            write_addr,
+            write_value,
+            self.poll or 0,
+            self.send_event,
+            self.watch_event,
+            len(self.reads),
+            *reads,
+            marker,
+        )
 
 
 def write(program: Program, dest: Path) -> Path:
@@ -62,6 +74,6 @@ def write(program: Program, dest: Path) -> Path:
     at = image.find(MAGIC)
     if at < 0 or image.find(MAGIC, at + 1) >= 0:
         raise RuntimeError(f"{SOURCE} must contain the parameter magic exactly once")
-    image[at:at + _LAYOUT.size] = program.pack()
+    image[at : at + _LAYOUT.size] = program.pack()
     dest.write_bytes(bytes(image))
     return dest

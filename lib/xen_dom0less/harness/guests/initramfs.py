@@ -52,8 +52,20 @@ def newc(members: list[Entry]) -> bytes:
     for inode, member in enumerate([*members, Entry(TRAILER, 0)], start=1):
         name = member.name.encode() + b"\0"
         nlink = 2 if stat.S_ISDIR(member.mode) else 1
-        fields = (inode, member.mode, 0, 0, nlink, 0, len(member.data), 0, 0,
-                  *member.rdev, len(name), 0)
+        fields = (
+            inode,
+            member.mode,
+            0,
+            0,
+            nlink,
+            0,
+            len(member.data),
+            0,
+            0,
+            *member.rdev,
+            len(name),
+            0,
+        )
         out += NEWC_MAGIC + b"".join(b"%08X" % value for value in fields) + name
         out += bytes(-len(out) % 4)
         out += member.data
