@@ -60,14 +60,14 @@ class Workspace:
         return baremetal.write(program, self.root / f"{name}.bin")
 
     def initrd(self, name: str, marker: str) -> Path:
-        return initramfs.write(marker, self.debian_inputs.busybox, self.root / f"{name}.cpio")
+        return initramfs.write(marker, self.inputs.busybox, self.root / f"{name}.cpio")
 
     def description(self, domains: list[dict], **sections) -> dict:
         """A description for the default machine; ``sections`` override or add top-level keys."""
         document = {
             "version": 1,
             "xen": {
-                "image": str(self.debian_inputs.xen),
+                "image": str(self.inputs.xen),
                 "version": "4.17",
                 "extra_bootargs": "console_timestamps=boot",
             },
