@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
 
 import yaml
 
-from xen_dom0less.generator.build import build
+from xen_dom0less.generator.pipeline import build
 from xen_dom0less.harness import debian_inputs, runner
 from xen_dom0less.harness.guests import baremetal, initramfs
 from xen_dom0less.harness.machine import Machine

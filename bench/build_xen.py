@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
 
 from xen_dom0less.xenbuild import BuildResult, build_hypervisor, debian
-from xen_dom0less.xenbuild.build import default_jobs
+from xen_dom0less.xenbuild.hypervisor import default_jobs
 
 #: The one-option change: a feature dom0less systems ask for, off in defconfig.
 CHANGE = "CONFIG_BOOT_TIME_CPUPOOLS=y"

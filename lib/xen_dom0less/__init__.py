@@ -2,8 +2,10 @@
 
 Packages, lowest layer first (an import only ever goes down this list):
 
-- ``errors``, ``units``, ``hosttools``, ``cache``: what every layer shares.
-- ``generator``: the product: description -> model -> checks -> plan -> renderers -> outputs.
+- ``errors``, ``units``, ``hosttools``, ``cache``: what every layer shares; ``outputs``: the
+  names and manifest format of what the generator writes, shared with its readers.
+- ``generator``: the product: description -> model -> checks -> plan -> renderers -> outputs;
+  ``generator.pipeline`` runs it, every check in one fixed order.
 - ``xenbuild``: the hypervisor build, configured from a description.
 - ``harness``: developer and test tooling (QEMU, guests, example inputs); it reads what the
   generator wrote (the manifest), never the generator's code.

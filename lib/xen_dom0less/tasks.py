@@ -10,6 +10,6 @@ from __future__ import annotations
 
 def boot_files(description: str, outdir: str, environ: dict) -> None:
     """``dom0less build``: the boot files for ``description`` written into ``outdir``."""
-    from .generator import build
+    from .generator import pipeline
 
-    build.build(description, outdir, environ)
+    pipeline.build(description, outdir, environ)

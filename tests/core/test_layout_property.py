@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from xen_dom0less.errors import UserError
 from xen_dom0less.generator import description
-from xen_dom0less.generator.planner import make_plan
+from xen_dom0less.generator.pipeline import make_plan
 
 from ..conftest import QEMU_DTB, arm64_image
 

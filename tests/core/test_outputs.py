@@ -15,8 +15,8 @@ import pytest
 from xen_dom0less.cli import main
 from xen_dom0less.errors import UserError
 from xen_dom0less.generator import description, kconfig, render
-from xen_dom0less.generator.build import ABANDONED_AFTER, build
-from xen_dom0less.generator.planner import make_plan
+from xen_dom0less.generator.output_dir import ABANDONED_AFTER
+from xen_dom0less.generator.pipeline import build, make_plan
 
 from ..conftest import ROOT
 

@@ -13,7 +13,7 @@ import pytest
 
 from xen_dom0less.errors import UserError
 from xen_dom0less.generator import description
-from xen_dom0less.generator.planner import make_plan
+from xen_dom0less.generator.pipeline import make_plan
 
 from ..conftest import QEMU_DTB
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from xen_dom0less.errors import UserError
-from xen_dom0less.generator.build import build
+from xen_dom0less.generator.pipeline import build
 from xen_dom0less.harness import debian_inputs, runner, tools
 from xen_dom0less.harness.guests import baremetal, initramfs
 from xen_dom0less.harness.machine import Machine

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from xen_dom0less.generator.build import build
+from xen_dom0less.generator.pipeline import build
 from xen_dom0less.harness import example_inputs, runner, tools
 
 pytestmark = pytest.mark.e2e

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from xen_dom0less.errors import UserError
-from xen_dom0less.generator.build import build
+from xen_dom0less.generator.pipeline import build
 from xen_dom0less.harness import runner
 from xen_dom0less.harness.machine import Machine
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from xen_dom0less.errors import UserError
-from xen_dom0less.generator import description, kconfig, planner
+from xen_dom0less.generator import description, kconfig, pipeline
 from xen_dom0less.xenbuild import BuildResult, build_hypervisor, source
 
 from ..conftest import PARTITIONED, build_partitioned
@@ -107,7 +107,7 @@ def test_planner_accepts_the_built_config_and_refuses_a_feature_it_lacks(
         doc["cpupools"][0]["scheduler"] = "rtds"
 
     accepted = description.load(variant(tmp_path, with_config), build_environ)
-    assert planner.make_plan(accepted).kconfig
+    assert pipeline.make_plan(accepted).kconfig
     refused = description.load(variant(tmp_path, needing_rtds), build_environ)
     with pytest.raises(UserError, match=r"CONFIG_SCHED_RTDS is not enabled in \.config"):
-        planner.make_plan(refused)
+        pipeline.make_plan(refused)

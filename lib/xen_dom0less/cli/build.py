@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..generator import build as builder
+from ..generator import pipeline
 from . import add_command
 
 
@@ -26,7 +26,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    plan = builder.build(args.description, args.output)
+    plan = pipeline.build(args.description, args.output)
     print(
         f"{args.output}: {len(plan.blobs)} artefacts for Xen {plan.version}, "
         f"{len(plan.system.domains)} domU(s); boot with {plan.script.file} at "

@@ -1,12 +1,11 @@
-"""``dom0less check FILE``: validate a description and plan it, writing nothing."""
+"""``dom0less check FILE``: run the whole pipeline short of writing, and say OK."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from ..generator import description
-from ..generator.planner import make_plan
+from ..generator import pipeline
 from . import add_command
 
 
@@ -23,7 +22,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    plan = make_plan(description.load(args.description))
+    plan = pipeline.check(args.description)
     print(
         f"{args.description}: OK: Xen {plan.version}, {len(plan.system.domains)} domU(s)"
         f"{', dom0' if plan.system.dom0 else ''}"

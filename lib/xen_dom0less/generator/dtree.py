@@ -1,6 +1,6 @@
 """A small device-tree fragment model shared by both device-tree modes.
 
-The planner's result becomes nodes to add under /chosen and edits of host
+The plan becomes nodes to add under /chosen and edits of host
 nodes; one renderer writes them into a DTB (patched mode), another as U-Boot
 ``fdt`` commands (fdt-commands mode), so both modes emit the same tree.
 """

@@ -1,6 +1,6 @@
 """Facts about the board read from its device tree: RAM, CPUs, reservations.
 
-Wraps the pure-Python ``fdt`` package; everything the planner and validator
+Wraps the pure-Python ``fdt`` package; everything the pipeline and validator
 need from the host DTB is read here once.
 """
 
@@ -12,9 +12,8 @@ from typing import NamedTuple, Optional, Union
 import fdt
 
 from ..errors import UserError
+from .images import DTB_MAGIC
 from .model import Region
-
-DTB_MAGIC = b"\xd0\x0d\xfe\xed"
 
 
 class Cpu(NamedTuple):
@@ -41,7 +40,7 @@ def prop_bytes(prop: object) -> bytes:
 
 def parse(data: bytes, origin: str) -> fdt.FDT:
     """Parse a DTB, working around ``fdt`` sharing one memreserve list between trees."""
-    if data[:4] != DTB_MAGIC:
+    if int.from_bytes(data[:4], "big") != DTB_MAGIC:
         raise UserError(f"{origin}: not a device tree blob (bad magic); give the compiled .dtb")
     try:
         tree = fdt.parse_dtb(data)

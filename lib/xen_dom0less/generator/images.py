@@ -20,6 +20,10 @@ LZ4 = "lz4"
 FLASK = "FLASK policy"
 UNKNOWN = "unknown"
 
+#: Magic numbers (big-endian) of the two formats we also write: U-Boot's legacy image and the FDT.
+UIMAGE_MAGIC = 0x27051956
+DTB_MAGIC = 0xD00DFEED
+
 #: Formats Xen accepts for each kind of module (kernels are decompressed by Xen).
 KERNEL_FORMATS = frozenset({ARM64_IMAGE, ARM32_ZIMAGE, GZIP, UIMAGE})
 RAMDISK_FORMATS = frozenset({CPIO, GZIP, XZ, ZSTD, LZ4, UIMAGE})
@@ -41,9 +45,10 @@ def classify(head: bytes) -> str:
         return ARM32_ZIMAGE
     if head[:2] == b"\x1f\x8b":
         return GZIP
-    if head[:4] == b"\x27\x05\x19\x56":
+    magic = int.from_bytes(head[:4], "big")
+    if magic == UIMAGE_MAGIC:
         return UIMAGE
-    if head[:4] == b"\xd0\x0d\xfe\xed":
+    if magic == DTB_MAGIC:
         return DTB
     if head[:6] in (b"070701", b"070702", b"070707"):
         return CPIO

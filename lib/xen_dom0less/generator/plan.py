@@ -1,6 +1,6 @@
 """The validated plan: every binary with its load address, ready to render.
 
-Produced by :mod:`planner` from a :class:`model.System`; renderers read only
+Produced by :mod:`pipeline` from a :class:`model.System`; renderers read only
 this, never the raw description.
 """
 

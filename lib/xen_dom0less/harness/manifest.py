@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
-from ..generator.render.manifest import FORMAT
+from ..outputs import MANIFEST, MANIFEST_FORMAT
 
 
 @dataclass(frozen=True)
@@ -18,12 +18,24 @@ class Artefact:
 
 
 @dataclass(frozen=True)
+class Board:
+    """What the build's DTB describes: the machine it must run on."""
+
+    cpus: int
+    #: 2 or 3; 0 for none of them
+    gic: int
+    #: bytes of RAM
+    memory: int
+
+
+@dataclass(frozen=True)
 class BootManifest:
     """How U-Boot gets the files (``virtio 0:1`` or ``tftp``) and where each one goes."""
 
     outdir: Path
     load: str
     device_tree: str
+    board: Board
     artefacts: tuple[Artefact, ...]
 
     @property
@@ -38,7 +50,7 @@ class BootManifest:
         found = [a for a in self.artefacts if a.role == role]
         if len(found) != 1:
             raise UserError(
-                f"{self.outdir / 'manifest.json'} lists {len(found)} {role} "
+                f"{self.outdir / MANIFEST} lists {len(found)} {role} "
                 "artefacts, not one: rebuild it with `dom0less build`"
             )
         return found[0]
@@ -46,7 +58,7 @@ class BootManifest:
 
 def read(outdir: Path) -> BootManifest:
     """The boot manifest ``dom0less build`` wrote into ``outdir``."""
-    path = outdir / "manifest.json"
+    path = outdir / MANIFEST
     if not path.is_file():
         raise UserError(
             f"{outdir} has no manifest.json: run `dom0less build DESCRIPTION.yaml "
@@ -54,16 +66,18 @@ def read(outdir: Path) -> BootManifest:
         )
     try:
         data = json.loads(path.read_text())
-        if data.get("format") != FORMAT:
+        if data.get("format") != MANIFEST_FORMAT:
             raise UserError(
                 f"{path} has format {data.get('format')!r}, this dom0less reads "
-                f"format {FORMAT}: rebuild it with this version"
+                f"format {MANIFEST_FORMAT}: rebuild it with this version"
             )
         boot = data["boot"]
         artefacts = tuple(
             _artefact(outdir, a["file"], a["role"], a["address"]) for a in data["artefacts"]
         )
-        return BootManifest(outdir, boot["load"], boot["device_tree"], artefacts)
+        host = data["host"]
+        board = Board(int(host["cpus"]), int(host["gic"] or 0), int(host["memory"]))
+        return BootManifest(outdir, boot["load"], boot["device_tree"], board, artefacts)
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise UserError(
             f"{path} is not a manifest dom0less build wrote ({error}): "

@@ -1,7 +1,8 @@
 """One renderer per artefact, each turning the plan into one output file.
 
 A renderer module exposes ``render(context) -> dict[file name, bytes]``;
-adding an artefact means adding a module to RENDERERS, nothing else.
+adding an artefact means adding a module to RENDERERS and its file name to
+``outputs``, nothing else.
 """
 
 from __future__ import annotations
@@ -15,13 +16,8 @@ from ..dtree import ChosenTree
 from ..plan import Blob, Plan
 
 #: Renderer modules in the order they run (the script image needs the script text). Each
-#: names the file it writes in FILE; the device tree's name comes from the plan instead.
+#: writes a name from ``outputs`` (FILE); the device tree's name comes from the plan.
 RENDERERS = ("devicetree", "uboot_script", "script_image", "kconfig_fragment", "manifest")
-
-
-def generated_files() -> tuple[str, ...]:
-    """The fixed names renderers write, which no input may take in the output directory."""
-    return tuple(filter(None, (getattr(_module(name), "FILE", None) for name in RENDERERS)))
 
 
 def _module(name: str) -> ModuleType:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from ... import outputs
 from .. import kconfig
 
 #: The file this renderer writes.
-FILE = "xen-kconfig.cfg"
+FILE = outputs.KCONFIG_FRAGMENT
 
 
 def render(context) -> dict[str, bytes]:

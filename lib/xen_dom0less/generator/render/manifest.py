@@ -1,6 +1,7 @@
 """manifest.json: every artefact with its address, size and checksum.
 
-Read by ``run-qemu``, the Yocto recipes and people checking a memory map;
+Read by ``run-qemu`` (which also compares the board it describes, ``host``, with the
+machine it starts), the Yocto recipes and people checking a memory map;
 written last so it can hash the generated files too.
 """
 
@@ -9,11 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 
-FORMAT = 1
-
+from ... import outputs
 
 #: The file this renderer writes.
-FILE = "manifest.json"
+FILE = outputs.MANIFEST
 
 
 def render(context) -> dict[str, bytes]:
@@ -35,10 +35,15 @@ def render(context) -> dict[str, bytes]:
             }
         )
     document = {
-        "format": FORMAT,
+        "format": outputs.MANIFEST_FORMAT,
         "description": plan.system.source.name,
         "xen_version": plan.version,
         "xen_bootargs": plan.xen_bootargs,
+        "host": {
+            "cpus": len(plan.host.cpus),
+            "gic": plan.host.gic_version,
+            "memory": sum(bank.size for bank in plan.host.memory_banks),
+        },
         "domains": [d.name for d in plan.system.domains],
         "dom0": plan.system.dom0 is not None,
         "boot": {

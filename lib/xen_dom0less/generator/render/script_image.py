@@ -9,9 +9,10 @@ from __future__ import annotations
 import struct
 import zlib
 
+from ... import outputs
+from ..images import UIMAGE_MAGIC
 from . import uboot_script
 
-MAGIC = 0x27051956
 OS_LINUX = 5
 ARCH_ARM64 = 22
 TYPE_SCRIPT = 6
@@ -19,7 +20,7 @@ COMPRESSION_NONE = 0
 
 
 #: The file this renderer writes.
-FILE = "boot.scr"
+FILE = outputs.BOOT_SCR
 
 
 def render(context) -> dict[str, bytes]:
@@ -41,7 +42,7 @@ def _header(payload: bytes, timestamp: int, header_crc: int) -> bytes:
     """The 64-byte legacy image header, with an empty name as mkimage writes without -n."""
     return struct.pack(
         ">7I4B32s",
-        MAGIC,
+        UIMAGE_MAGIC,
         header_crc,
         timestamp,
         len(payload),

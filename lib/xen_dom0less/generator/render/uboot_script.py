@@ -9,6 +9,7 @@ reverse because ``fdt mknod`` inserts each new node before the others.
 
 from __future__ import annotations
 
+from ... import outputs
 from ...units import human_size
 from ..dtree import ChosenTree, Node, Prop, Value
 from ..model import LOAD_DEVICES
@@ -20,7 +21,7 @@ NO_RELOCATION = "0xffffffffffffffff"
 
 
 #: The file this renderer writes.
-FILE = "boot.cmd"
+FILE = outputs.BOOT_CMD
 
 
 def render(context) -> dict[str, bytes]:

@@ -1,4 +1,4 @@
-"""``build``: description in, boot artefacts out, all or nothing.
+"""The output directory, written all or nothing.
 
 Outputs are written into a fresh sibling directory that replaces OUTDIR only
 once complete, so a failed run leaves the previous output untouched. A run
@@ -12,19 +12,11 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Optional
 
 from ..errors import UserError
-from ..units import KiB, parse_epoch
-from . import description, render
-from .model import System
 from .plan import Plan
-from .planner import make_plan
 
-#: Slack over a measured size when planning again: addresses may gain a digit.
-REPLAN_MARGIN = 4 * KiB
 #: Random bytes in a staging directory's name, after the process id.
 NAME_TOKEN_BYTES = 4
 #: A sibling left by a process that is gone is removed only once untouched this long
@@ -33,54 +25,6 @@ NAME_TOKEN_BYTES = 4
 ABANDONED_AFTER = 3600
 #: The name after ``.OUTDIR.`` of a sibling made by _fresh_sibling: role, process id, token.
 SIBLING_NAME = re.compile(rf"(?:new|old)\.([0-9]+)\.[0-9a-f]{{{2 * NAME_TOKEN_BYTES}}}", re.ASCII)
-
-
-def build(
-    description_path: Path, outdir: Path, environ: Optional[Mapping[str, str]] = None
-) -> Plan:
-    """Validate, plan and write every artefact for ``description_path`` into ``outdir``."""
-    environ = os.environ if environ is None else environ
-    system = description.load(Path(description_path), environ)
-    epoch = source_date_epoch(environ)
-    plan, files = plan_and_render(system, epoch)
-    write_atomically(Path(outdir), plan, files, epoch)
-    return plan
-
-
-def plan_and_render(system: System, epoch: int) -> tuple[Plan, dict[str, bytes]]:
-    """The plan and every generated file, which must fit the room planned for it.
-
-    The DTB and the script are placed before they exist, from an estimate of
-    their size. A description that outgrows it (very long command lines, many
-    affinity entries) is planned again with the measured sizes.
-    """
-    plan = make_plan(system)
-    files = render.render_all(plan, epoch)
-    outgrown = {
-        blob.role: len(files[blob.file]) + REPLAN_MARGIN
-        for blob in (plan.dtb, plan.script)
-        if len(files[blob.file]) > blob.span
-    }
-    if outgrown:
-        plan = make_plan(system, room=outgrown)
-        files = render.render_all(plan, epoch)
-        _check_spans(plan, files)
-    return plan, files
-
-
-def source_date_epoch(environ: Mapping[str, str]) -> int:
-    """Time stamp for generated headers: SOURCE_DATE_EPOCH, or 0 for reproducibility."""
-    return parse_epoch(environ.get("SOURCE_DATE_EPOCH", "0"))
-
-
-def _check_spans(plan: Plan, files: dict[str, bytes]) -> None:
-    """After planning with measured sizes, anything that still does not fit is a bug."""
-    for blob in (plan.dtb, plan.script):
-        size = len(files[blob.file])
-        if size > blob.span:
-            raise AssertionError(
-                f"{blob.file} is {size} bytes, more than the {blob.span} planned for it"
-            )
 
 
 def write_atomically(outdir: Path, plan: Plan, files: dict[str, bytes], epoch: int) -> None:

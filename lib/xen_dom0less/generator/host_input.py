@@ -1,0 +1,23 @@
+"""The board's device tree the description names, read (or compiled from .dts) and parsed."""
+
+from __future__ import annotations
+
+from ..errors import UserError
+from .blobs import compile_dts
+from .hostdt import HostTree
+from .model import System
+
+
+def load_host(system: System) -> HostTree:
+    """``host.dtb`` parsed; a missing or unreadable file is a UserError naming the key."""
+    path = system.host.dtb
+    data = (
+        f"file {path} does not exist"
+        if not path.is_file()
+        else compile_dts(path)
+        if path.suffix == ".dts"
+        else path.read_bytes()
+    )
+    if isinstance(data, str):
+        raise UserError(f"{system.source}: host.dtb: {data}")
+    return HostTree(data, str(path))

@@ -1,0 +1,166 @@
+"""The one pipeline behind ``check``, ``plan`` and ``build``: description -> plan -> outputs.
+
+Every check of a description runs here, in this order; each stage sees only
+what the stages before it accepted, and all problems of a stage are reported
+together as one UserError:
+
+1. the YAML, its ``${VARIABLES}`` and the schema, defaults filled (``description.load``);
+2. the rules, against the board's device tree and the target Xen (``validate``);
+3. the input files: present, identified, of a format their role takes (``collect``);
+4. Xen's ``.config`` and the boot command against Xen's image format (``xen_checks``);
+5. every blob placed in free RAM (``placement``), then the guests' RAM (``capacity``);
+6. the generated DTB and script rendered and measured against the room placed for them.
+
+``check`` and ``plan`` run all six and write nothing; ``build`` then writes the outputs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import NamedTuple, Optional
+
+from .. import outputs
+from ..errors import Problems
+from ..units import KiB, parse_epoch
+from . import description, kconfig, render, validate
+from .capacity import check_capacity
+from .collect import Inputs, collect_inputs
+from .host_input import load_host
+from .hostdt import HostTree
+from .model import System
+from .output_dir import write_atomically
+from .placement import excluded_regions, place_all
+from .plan import Blob, Plan
+from .sizing import dtb_estimate, script_estimate
+from .xen_checks import check_boot_command, check_config
+from .xen_cmdline import xen_bootargs
+
+#: Slack over a measured size when placing again: addresses may gain a digit.
+MEASURE_MARGIN = 4 * KiB
+#: Place-render-measure passes before giving up; the room only grows, so two suffice.
+MAX_PASSES = 4
+
+
+class Checked(NamedTuple):
+    """A description that passed every check before placement (stages 1-4)."""
+
+    system: System
+    host: HostTree
+    inputs: Inputs
+    #: Kconfig option -> the description feature that needs it
+    kconfig: dict[str, str]
+    dtb_file: str
+
+
+def check(description_path: Path, environ: Optional[Mapping[str, str]] = None) -> Plan:
+    """Run every check and plan, writing nothing; raise UserError listing the problems."""
+    return plan_and_render(description.load(Path(description_path), environ), epoch=0)[0]
+
+
+def build(
+    description_path: Path, outdir: Path, environ: Optional[Mapping[str, str]] = None
+) -> Plan:
+    """Validate, plan and write every artefact for ``description_path`` into ``outdir``."""
+    environ = os.environ if environ is None else environ
+    system = description.load(Path(description_path), environ)
+    epoch = source_date_epoch(environ)
+    plan, files = plan_and_render(system, epoch)
+    write_atomically(Path(outdir), plan, files, epoch)
+    return plan
+
+
+def source_date_epoch(environ: Mapping[str, str]) -> int:
+    """Time stamp for generated headers: SOURCE_DATE_EPOCH, or 0 for reproducibility."""
+    return parse_epoch(environ.get("SOURCE_DATE_EPOCH", "0"))
+
+
+def plan_and_render(system: System, epoch: int) -> tuple[Plan, dict[str, bytes]]:
+    """The plan and every generated file, each inside the room placed for it.
+
+    The DTB and the script hold addresses, so they are placed before they exist:
+    first with an estimate of their size, then (as binman packs) with their
+    measured size for as long as one outgrows its room. Room only grows, so
+    this settles; not settling within MAX_PASSES is a bug.
+    """
+    checked = check_inputs(system)
+    room = {"dtb": dtb_estimate(system, checked.host), "script": script_estimate(system)}
+    for _attempt in range(MAX_PASSES):
+        plan = place(checked, room)
+        files = render.render_all(plan, epoch)
+        outgrown = {
+            blob.role: len(files[blob.file]) + MEASURE_MARGIN
+            for blob in (plan.dtb, plan.script)
+            if len(files[blob.file]) > blob.span
+        }
+        if not outgrown:
+            return plan, files
+        room.update(outgrown)
+    raise RuntimeError(f"generated files still outgrow their room after {MAX_PASSES} passes")
+
+
+def make_plan(system: System) -> Plan:
+    """Checked and placed with the estimated sizes of the generated files, none rendered."""
+    checked = check_inputs(system)
+    return place(
+        checked, {"dtb": dtb_estimate(system, checked.host), "script": script_estimate(system)}
+    )
+
+
+def check_inputs(system: System) -> Checked:
+    """Stages 2-4: the rules, the input files, Xen's .config and boot command."""
+    problems = Problems(str(system.source))
+    host = load_host(system)
+    validate.check(system, host, problems)
+    dtb_file = _dtb_file(system)
+    inputs = collect_inputs(system, {dtb_file, *outputs.GENERATED}, problems)
+    needed = kconfig.required(system)
+    check_config(system, needed, problems)
+    check_boot_command(system, inputs.xen, problems)
+    problems.raise_if_any()
+    return Checked(system, host, inputs, needed, dtb_file)
+
+
+def place(checked: Checked, room: Mapping[str, int]) -> Plan:
+    """Stage 5: every blob placed, the generated ones with ``room`` bytes ("dtb", "script")."""
+    system, host, inputs = checked.system, checked.host, checked.inputs
+    assert inputs.xen is not None  # collect_inputs reported it otherwise
+    problems = Problems(str(system.source))
+    dtb = Blob(
+        role="dtb", file=checked.dtb_file, source=None, size=0, span=room["dtb"], users=["xen"]
+    )
+    script = Blob(
+        role="script",
+        file=outputs.BOOT_SCR,
+        source=None,
+        size=0,
+        span=room["script"],
+        users=["u-boot"],
+    )
+    excluded = excluded_regions(system, host)
+    blobs = [script, inputs.xen, dtb, *inputs.blobs[1:]]
+    place_all(system, host, excluded, blobs, problems)
+    check_capacity(system, host, excluded, blobs, problems)
+    problems.raise_if_any()
+    return Plan(
+        system=system,
+        host=host,
+        blobs=sorted(blobs, key=lambda b: b.address),
+        xen=inputs.xen,
+        dtb=dtb,
+        script=script,
+        xsm_policy=inputs.xsm_policy,
+        dom0=inputs.dom0,
+        domains=inputs.domains,
+        excluded=excluded,
+        xen_bootargs=xen_bootargs(system, host),
+        kconfig=checked.kconfig,
+    )
+
+
+def _dtb_file(system: System) -> str:
+    """xen.dtb when we patch it; the board's own DTB name when U-Boot edits it."""
+    if system.boot.device_tree == "patched":
+        return outputs.PATCHED_DTB
+    return system.host.dtb.stem + ".dtb"

@@ -1,0 +1,80 @@
+"""Make a fresh Debian or Ubuntu machine ready to boot generated artefacts (``dom0less setup``).
+
+Installs the harness's host packages (and, if asked, what building Xen needs)
+with apt-get, then fetches Debian's arm64 guests; run again, it only checks.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from .. import hosttools
+from ..errors import UserError
+from ..xenbuild import debian, toolchain
+from . import debian_inputs, example_inputs, tools
+
+
+def provision(xen_build: bool = False) -> Path:
+    """Install what is missing (as root), fetch the guests' inputs; the inputs' directory."""
+    if shutil.which("dpkg") is None or shutil.which("apt-get") is None:
+        raise UserError(
+            "dom0less setup needs a Debian or Ubuntu host (dpkg and apt-get): "
+            "elsewhere install QEMU, U-Boot and the tools by hand"
+        )
+    missing = tools.missing_packages()
+    if xen_build:
+        missing = sorted({*missing, *xen_build_packages()})
+    arm64_ready = _has_arm64()
+    if missing or not arm64_ready:
+        _require_root(missing, arm64_ready)
+    if not arm64_ready:
+        _apt(["dpkg", "--add-architecture", "arm64"])
+    if missing or not arm64_ready:
+        _apt(["apt-get", "update", "-q"])
+    if missing:
+        print(f"installing {' '.join(missing)}", flush=True)
+        _apt(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing])
+    return example_inputs.write_inputs(debian_inputs.fetch())
+
+
+def xen_build_packages() -> list[str]:
+    """What building the arm64 hypervisor from Debian's source needs, and is absent."""
+    programs = {
+        **toolchain.HOST_TOOLS,
+        **debian.FETCH_TOOLS,
+        f"{toolchain.TARGETS['arm64'].cross_compile}gcc": toolchain.TARGETS[
+            "arm64"
+        ].compiler_package,
+    }
+    return hosttools.missing_packages(programs)
+
+
+def _has_arm64() -> bool:
+    """Whether apt can fetch arm64 packages: the native or an added architecture."""
+    architectures = [
+        hosttools.run(["dpkg", option], "asking dpkg for its architectures")
+        for option in ("--print-architecture", "--print-foreign-architectures")
+    ]
+    return "arm64" in " ".join(architectures).split()
+
+
+def _require_root(missing: list[str], arm64_ready: bool) -> None:
+    if os.geteuid() == 0:
+        return
+    needs = [f"packages {' '.join(missing)}"] if missing else []
+    if not arm64_ready:
+        needs.append("the arm64 apt architecture")
+    raise UserError(f"setup must install {' and '.join(needs)}: run `sudo dom0less setup`")
+
+
+def _apt(argv: list[str]) -> None:
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    result = subprocess.run(argv, env=env, check=False)
+    if result.returncode != 0:
+        raise UserError(
+            f"`{' '.join(argv)}` failed (exit {result.returncode}): "
+            "fix the apt error above and run `dom0less setup` again"
+        )
