@@ -199,6 +199,10 @@ class _Builder:
             node.add("passthrough", "enabled" if domain.iommu else "disabled")
         if domain.llc_colors:
             node.add("llc-colors", domain.llc_colors)
+        if domain.sci_type is not None:
+            node.add("xen,sci_type", domain.sci_type)
+        if domain.v8r_el1_msa is not None:
+            node.add("v8r_el1_msa", domain.v8r_el1_msa)
 
     def has_channels(self, domain: Domain) -> bool:
         return any(name == domain.name for name, _port in self.channel_phandles)

@@ -191,6 +191,8 @@ class _Converter:
                 sorted((int(k), v) for k, v in doc.get("vcpu_affinity", {}).items())
             ),
             trap_unmapped_accesses=doc.get("trap_unmapped_accesses"),
+            sci_type=doc.get("sci_type"),
+            v8r_el1_msa=doc.get("v8r_el1_msa"),
             event_channels=tuple(
                 model.EventChannel(e["port"], e["peer"], e["peer_port"])
                 for e in doc.get("event_channels", ())

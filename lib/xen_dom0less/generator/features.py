@@ -8,6 +8,7 @@ added to the description is wired once.
 from __future__ import annotations
 
 from .model import System
+from .xen_versions import MAX_SPIS
 
 
 def uses(system: System) -> list[tuple[str, str]]:
@@ -44,8 +45,12 @@ def uses(system: System) -> list[tuple[str, str]]:
             ("event_channels", bool(domain.event_channels)),
             ("shared_memory", bool(domain.shared_memory)),
             ("vcpu_affinity", bool(domain.vcpu_affinity)),
+            ("sci_type", domain.sci_type is not None),
+            ("v8r_el1_msa", domain.v8r_el1_msa is not None),
         ):
             use(feature, f"{key}.{feature}", used)
+        use("espi", f"{key}.nr_spis", (domain.nr_spis or 0) > MAX_SPIS)
+        use("scmi_smc", f"{key}.sci_type", domain.sci_type == "scmi_smc")
     use("cpupools", "cpupools", bool(system.cpupools))
     for index, region in enumerate(system.shared_memory):
         use(

@@ -70,8 +70,21 @@ def parse(text: str) -> dict[str, str]:
 
 
 def missing(options: dict[str, str], config: dict[str, str]) -> list[tuple[str, str]]:
-    """(option, why) for each wanted option the .config does not enable."""
-    return [(name, why) for name, why in options.items() if config.get(name) != "y"]
+    """(option, why) for each wanted option the .config does not enable.
+
+    A dependency only matters for turning an option on: a built .config that
+    already has every option needing it (DOM0LESS_BOOT=y without EXPERT, as
+    Debian ships) lacks nothing.
+    """
+    absent = {name for name in options if config.get(name) != "y"}
+    result = []
+    for name in sorted(absent):
+        why = options[name]
+        dependents = [o for o in options if name in xen_versions.KCONFIG_DEPENDS.get(o, ())]
+        if why.startswith("needed by ") and dependents and not absent.intersection(dependents):
+            continue
+        result.append((name, why))
+    return result
 
 
 def read(path: Path) -> dict[str, str]:

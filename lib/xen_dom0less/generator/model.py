@@ -107,6 +107,8 @@ class Domain(NamedTuple):
     capabilities: tuple[str, ...] = ()
     vcpu_affinity: tuple[tuple[int, str], ...] = ()
     trap_unmapped_accesses: Optional[bool] = None
+    sci_type: Optional[str] = None
+    v8r_el1_msa: Optional[str] = None
     event_channels: tuple[EventChannel, ...] = ()
     shared_memory: tuple[SharedMemoryUse, ...] = ()
 

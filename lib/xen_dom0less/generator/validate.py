@@ -15,7 +15,7 @@ from ..errors import Problems
 from ..units import KiB, format_size, hexaddr
 from . import features, xen_versions
 from .hostdt import HostTree
-from .model import LOAD_DEVICES, Domain, Region, System
+from .model import LOAD_DEVICES, Domain, Region, SharedMemory, System
 from .plan import static_regions
 
 PAGE = 4 * KiB
@@ -175,6 +175,7 @@ class _Rules:
             )
         if dom0.llc_colors is not None and self.has("llc_coloring"):
             self.colors("dom0.llc_colors", dom0.llc_colors)
+            self.colouring_on("dom0.llc_colors")
 
     def domain(self, domain: Domain) -> None:
         key = domain.key
@@ -197,11 +198,24 @@ class _Rules:
             self.inside_ram(where, region)
         if domain.llc_colors is not None and self.has("llc_coloring"):
             self.colors(f"{key}.llc_colors", domain.llc_colors)
-            if domain.static_memory:
-                self.add(
-                    f"{key}.llc_colors",
-                    "LLC colouring cannot be combined with static_memory: drop one of them",
-                )
+            self.colouring_on(f"{key}.llc_colors")
+        if (
+            domain.static_memory
+            and self.system.xen.llc_coloring is not None
+            and xen_versions.applies(self.version, "llc_coloring_refuses_static_memory")
+        ):
+            self.add(
+                f"{key}.static_memory",
+                "Xen panics on static memory while LLC colouring is on "
+                "(xen.llc_coloring): drop one of them",
+            )
+        self.spis(domain)
+        if domain.v8r_el1_msa == "mpu" and not (domain.static_memory and domain.direct_map):
+            self.add(
+                f"{key}.v8r_el1_msa",
+                "Xen gives an MPU (PMSA) guest only direct-mapped static memory: "
+                "add static_memory and direct_map, or use mmu",
+            )
         self.xenstore(domain)
         self.affinity(domain)
         if domain.cpupool is not None and domain.cpupool not in {
@@ -222,6 +236,34 @@ class _Rules:
                 "0 SPIs leaves the vpl011 console and passed-through "
                 "devices without interrupts (the guest runs silently): "
                 "drop nr_spis or raise it",
+            )
+
+    def colouring_on(self, where: str) -> None:
+        if self.system.xen.llc_coloring is None:
+            self.add(
+                where,
+                "Xen panics on LLC colours while colouring is off: "
+                "add xen.llc_coloring (it turns llc-coloring=on)",
+            )
+
+    def spis(self, domain: Domain) -> None:
+        """nr_spis beyond 960 only as GICv3.1 extended SPIs (Xen 4.21+, vgic.c)."""
+        if domain.nr_spis is None or domain.nr_spis <= xen_versions.MAX_SPIS:
+            return
+        if not self.has("espi"):
+            return  # refused as a feature the release lacks
+        low, high = xen_versions.ESPI_NR_SPIS
+        where = f"{domain.key}.nr_spis"
+        if self.host.gic_version == 2:
+            self.add(
+                where,
+                f"{domain.nr_spis} needs extended SPIs, which a GICv2 lacks: use 960 or fewer",
+            )
+        elif not low <= domain.nr_spis <= high:
+            self.add(
+                where,
+                f"{domain.nr_spis} is neither a plain SPI count (at most "
+                f"{xen_versions.MAX_SPIS}) nor in the extended-SPI range {low}-{high}",
             )
 
     def memory(self, domain: Domain) -> None:
@@ -352,14 +394,27 @@ class _Rules:
                     f"not {', '.join(holders)}",
                 )
         for domain in self.system.domains:
-            if "hardware" not in domain.capabilities:
-                continue
-            if domain.passthrough or domain.device_tree or domain.nr_spis is not None:
+            if "hardware" in domain.capabilities:
+                self.hardware_domain(domain)
+
+    def hardware_domain(self, domain: Domain) -> None:
+        """What Xen 4.21 refuses or ignores for the domain that owns the host's devices."""
+        for field, present, what in (
+            ("passthrough", bool(domain.passthrough), "Xen takes no partial device tree for it"),
+            (
+                "device_tree",
+                domain.device_tree is not None,
+                "Xen panics on its partial device tree",
+            ),
+            ("nr_spis", domain.nr_spis is not None, "Xen panics on nr_spis for it"),
+            ("iommu", domain.iommu is not None, "Xen panics on its passthrough property"),
+            ("vpl011", domain.vpl011, "Xen ignores vpl011 for it (it uses the host's UART)"),
+        ):
+            if present:
+                fix = "set vpl011: false" if field == "vpl011" else "drop it"
                 self.add(
-                    f"{domain.key}.capabilities",
-                    "the hardware domain owns all devices: "
-                    "drop its passthrough, device_tree and "
-                    "nr_spis",
+                    f"{domain.key}.{field}",
+                    f"the hardware domain owns the host's devices and {what}: {fix}",
                 )
 
     def event_channels(self) -> None:
@@ -412,18 +467,8 @@ class _Rules:
                 elif use.role == "borrower":
                     borrowers.setdefault(use.id, f"{where}.role")
                 region = regions.get(use.id)
-                if (
-                    domain.direct_map
-                    and region
-                    and region.host_address is not None
-                    and use.guest_address != region.host_address
-                ):
-                    self.add(
-                        f"{where}.guest_address",
-                        "a direct-mapped domain sees host "
-                        "addresses: make guest_address equal "
-                        f"{hexaddr(region.host_address)}",
-                    )
+                if domain.direct_map and region:
+                    self.direct_mapped_shm(where, region, use.guest_address)
         for ident, count in owners.items():
             if count > 1:
                 self.add("shared_memory", f"region '{ident}' has {count} owners: at most one")
@@ -435,6 +480,23 @@ class _Rules:
                     "domain role: owner, or leave role out everywhere so Xen "
                     "owns it",
                 )
+
+    def direct_mapped_shm(self, where: str, region: SharedMemory, guest_address: int) -> None:
+        """From 4.19 Xen maps a direct-mapped domain's shared memory 1:1 or refuses it."""
+        if not xen_versions.applies(self.version, "shm_direct_map_identity"):
+            return
+        if region.host_address is None:
+            self.add(
+                where,
+                f"region '{region.id}' has no host_address, but a direct-mapped "
+                "domain needs one (Xen maps it 1:1): give it a host_address",
+            )
+        elif guest_address != region.host_address:
+            self.add(
+                f"{where}.guest_address",
+                "a direct-mapped domain sees host addresses: make guest_address "
+                f"equal {hexaddr(region.host_address)}",
+            )
 
     def static_regions_disjoint(self) -> None:
         named = [(e.reason, e.region) for e in static_regions(self.system)]

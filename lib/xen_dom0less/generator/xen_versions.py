@@ -50,11 +50,33 @@ FEATURES: dict[str, Feature] = {
     "vcpu_affinity": Feature("vCPU hard affinity (xen,vcpu nodes)", (4, 21)),
     "xenstore_legacy": Feature('xen,enhanced = "legacy"', (4, 21)),
     "xenstore_without_dom0": Feature("xenstore without a dom0", (4, 21)),
+    "espi": Feature("nr_spis above 960 (GICv3.1 extended SPIs)", (4, 21), ("GICV3_ESPI",)),
+    "sci_type": Feature("Arm SCI type (xen,sci_type)", (4, 21)),
+    "scmi_smc": Feature('SCMI over SMC (xen,sci_type = "scmi_smc")', (4, 21), ("SCMI_SMC",)),
+    "v8r_el1_msa": Feature("Armv8-R EL1 memory system (v8r_el1_msa)", (4, 22), ("MPU",)),
     "xsm_policy": Feature("XSM policy module", (4, 4), ("XSM", "XSM_FLASK")),
 }
 
+#: Rules of Xen's that changed between releases, with the first release applying them.
+RULES_SINCE: dict[str, Version] = {
+    # static-shmem.c refuses a direct-mapped domain's region whose guest and host
+    # addresses differ, or that has no host address
+    "shm_direct_map_identity": (4, 19),
+    # dom0less-bindings.c panics on xen,static-mem when llc-coloring is on
+    "llc_coloring_refuses_static_memory": (4, 20),
+}
+
+#: SPIs a vGIC has without GICv3.1 extended SPIs: Xen rounds nr_spis up to 32 and
+#: allows 1020 - 32 interrupt ids (vgic.c), so at most 960 can be asked for.
+MAX_SPIS = 960
+#: With CONFIG_GICV3_ESPI (4.21+), larger values must land, rounded up to 32 and plus
+#: the 32 local ids, in the eSPI ids 4096-5119 (vgic.c domain_vgic_register).
+ESPI_NR_SPIS = (4096 - 32 - 31, 5119 + 1 - 32)
+
 #: Options that Kconfig hides unless these are also enabled (checked in .config).
 KCONFIG_DEPENDS: dict[str, tuple[str, ...]] = {
+    "DOM0LESS_BOOT": ("EXPERT",),
+    "MPU": ("UNSUPPORTED",),
     "STATIC_MEMORY": ("UNSUPPORTED",),
     "STATIC_SHM": ("UNSUPPORTED", "STATIC_MEMORY"),
     "LLC_COLORING": ("EXPERT",),
@@ -77,6 +99,11 @@ SCHEDULERS: dict[str, str] = {
 
 def has(version: str, feature: str) -> bool:
     return parse_version(version) >= FEATURES[feature].since
+
+
+def applies(version: str, rule: str) -> bool:
+    """Whether Xen ``version`` enforces ``rule`` of RULES_SINCE."""
+    return parse_version(version) >= RULES_SINCE[rule]
 
 
 def since_text(feature: str) -> str:

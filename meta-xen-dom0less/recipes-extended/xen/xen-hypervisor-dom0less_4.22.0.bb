@@ -5,7 +5,7 @@ DESCRIPTION = "Builds only the hypervisor binary with one make: Xen's defconfig,
                tools Kconfig needs are its only dependencies."
 HOMEPAGE = "https://xenproject.org/"
 LICENSE = "GPL-2.0-only"
-# RELEASE-4.21.2's COPYING (md5 checked against xen-project/xen at that tag).
+# RELEASE-4.22.0's COPYING (md5 checked against xen-project/xen at that tag).
 LIC_FILES_CHKSUM = "file://COPYING;md5=d1a1e216f80b6d8da95fec897d0dbec9"
 
 # Coexists with meta-virtualization: this recipe PROVIDES only its own name
@@ -19,10 +19,10 @@ DEPENDS += "bison-native flex-native"
 
 # destsuffix=${BP} puts the tree where S defaults to on every supported release
 # (${WORKDIR}/${BP} on scarthgap, ${UNPACKDIR}/${BP} from walnascar on).
-SRC_URI = "git://xenbits.xen.org/git-http/xen.git;protocol=https;branch=stable-4.21;destsuffix=${BP}"
-# RELEASE-4.21.2 on stable-4.21, read from github.com/xen-project/xen (a mirror
+SRC_URI = "git://xenbits.xen.org/git-http/xen.git;protocol=https;branch=stable-4.22;destsuffix=${BP}"
+# RELEASE-4.22.0 on stable-4.22, read from github.com/xen-project/xen (a mirror
 # of xenbits.xen.org/git-http/xen.git).
-SRCREV = "78c2a59f9edba7ee4da31c7c95ac52a003d56b91"
+SRCREV = "d45d5687f1441495f4ee20d5e9940066c5fa5beb"
 
 inherit deploy nopackages xen_dom0less_system
 
