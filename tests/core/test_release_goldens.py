@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from xen_dom0less.generator.build import build
+from xen_dom0less.generator.pipeline import build
 
 from ..conftest import EXAMPLES
 from .test_examples import GOLDEN, compare, dts
