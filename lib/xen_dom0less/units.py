@@ -11,7 +11,9 @@ MiB = 1024 * KiB
 GiB = 1024 * MiB
 
 _SUFFIX = {"": 1, "K": KiB, "M": MiB, "G": GiB, "T": 1024 * GiB}
-_SIZE = re.compile(r"^\s*(0x[0-9a-fA-F]+|\d+)\s*([KMGT]?)(i?B)?\s*$", re.IGNORECASE)
+_SIZE = re.compile(r"^ *(0x[0-9a-f]+|[0-9]+) *([KMGT]?)(i?B)? *$", re.IGNORECASE | re.ASCII)
+#: SOURCE_DATE_EPOCH must fit the 32-bit time stamp of the script image (mkimage's ih_time).
+EPOCH_MAX = 0xFFFFFFFF
 
 
 def parse_int(text: str) -> int:
@@ -61,9 +63,10 @@ def human_size(size: int) -> str:
 
 def parse_epoch(value: str) -> int:
     """``SOURCE_DATE_EPOCH`` in seconds; a UserError when it is not a whole number."""
-    if not value.isdigit():
+    if not re.fullmatch("[0-9]{1,10}", value) or int(value) > EPOCH_MAX:
         raise UserError(
-            f"SOURCE_DATE_EPOCH={value!r} is not a number of seconds: set it to "
-            "a Unix time such as 1700000000 or unset it"
+            f"SOURCE_DATE_EPOCH={value!r} is not a number of seconds up to {EPOCH_MAX} "
+            "(the script image's 32-bit time stamp): set it to a Unix time such as "
+            "1700000000 or unset it"
         )
     return int(value)

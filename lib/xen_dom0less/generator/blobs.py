@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from ..errors import Problems, article
-from . import images
+from . import images, text
 from .plan import Blob
 
 _FORMATS = {
@@ -56,6 +56,9 @@ class BlobCollector:
 
     def _read(self, path: Path, role: str) -> Union[tuple[bytes, str], str]:
         """The file's bytes and format, or why it cannot be used."""
+        problem = text.not_script_word(path.name)
+        if problem:  # its name goes into the output directory and the boot script
+            return f"the file name {text.printable(path.name)!r} {problem}: rename the file"
         if not path.is_file():
             return f"file {path} does not exist"
         if role == "device-tree" and path.suffix == ".dts":

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .dtree import ChosenTree, HostEdit, Node, Prop, cells
+from ..errors import UserError
+from .dtree import CELL_MAX, ChosenTree, HostEdit, Node, Prop, cells, value_problems
 from .model import Domain, Region
 from .plan import Blob, Modules, Plan
 
@@ -25,8 +26,16 @@ _MODULE_COMPATIBLE = {
 
 
 def build(plan: Plan) -> ChosenTree:
-    """The nodes and host edits that describe ``plan`` to Xen."""
-    return _Builder(plan).tree()
+    """The nodes and host edits that describe ``plan`` to Xen; UserError if one cannot be written.
+
+    Every value is checked here, before any renderer writes it (see dtree.value_problems).
+    """
+    tree = _Builder(plan).tree()
+    script = plan.system.boot.device_tree == "fdt-commands"
+    problems = value_problems(tree, script)
+    if problems:
+        raise UserError([f"{plan.system.source}: {problem}" for problem in problems])
+    return tree
 
 
 def reg(
@@ -65,6 +74,12 @@ class _Builder:
 
     def phandle(self) -> int:
         value = self.next_phandle
+        if value >= CELL_MAX:  # 0xffffffff is no phandle (libfdt's -1)
+            raise UserError(
+                f"{self.plan.host.origin}: the board's highest phandle "
+                f"{self.plan.host.max_phandle:#x} leaves no room for the ones dom0less adds "
+                "(cpupools, event channels): renumber the board's phandles with dtc"
+            )
         self.next_phandle += 1
         return value
 

@@ -8,6 +8,10 @@ nodes; one renderer writes them into a DTB (patched mode), another as U-Boot
 # NamedTuples: annotations evaluated, not `from __future__` strings (see model.py).
 from typing import NamedTuple, Union
 
+from . import text
+
+#: The largest value of one device-tree cell.
+CELL_MAX = 0xFFFFFFFF
 #: None: empty property; str: one string; tuple of str: string list; tuple of int: u32 cells
 Value = Union[None, str, tuple[str, ...], tuple[int, ...]]
 
@@ -48,5 +52,53 @@ class ChosenTree(NamedTuple):
 
 
 def cells(value: int, count: int = 2) -> tuple[int, ...]:
-    """``value`` as ``count`` big-endian 32-bit cells."""
-    return tuple((value >> (32 * (count - 1 - i))) & 0xFFFFFFFF for i in range(count))
+    """``value`` as ``count`` big-endian 32-bit cells.
+
+    The first cell keeps whatever does not fit, so value_problems refuses it
+    instead of the value being cut short.
+    """
+    return tuple((value >> (32 * (count - 1 - i))) & (CELL_MAX if i else -1) for i in range(count))
+
+
+def value_problems(tree: ChosenTree, script: bool) -> list[str]:
+    """Why values of ``tree`` cannot be written, each naming its node and property.
+
+    The last check before rendering, of every string and number: cells must fit
+    32 bits, strings must be printable ASCII and, when ``script`` (U-Boot's
+    ``fdt set`` writes them), literal words of the boot script.
+    """
+    check = text.not_fdt_set_string if script else text.not_printable_ascii
+    found: list[str] = []
+
+    def visit(path: str, props: list[Prop]) -> None:
+        for prop in props:
+            values = (prop.value,) if isinstance(prop.value, str) else prop.value or ()
+            for value in values:
+                problem = (
+                    check(value)
+                    if isinstance(value, str)
+                    else None
+                    if 0 <= value <= CELL_MAX
+                    else f"{value:#x} does not fit a 32-bit cell"
+                )
+                if problem:
+                    found.append(f"device tree {path} property {prop.name}: {problem}")
+
+    def walk(parent: str, node: Node) -> None:
+        path = f"{parent}/{node.name}"
+        problem = text.not_script_word(node.name) if script else None
+        if problem:
+            found.append(f"device tree node {path}: {problem}")
+        visit(path, node.props)
+        for child in node.children:
+            walk(path, child)
+
+    visit("/chosen", tree.chosen_props)
+    for node in tree.nodes:
+        walk("/chosen", node)
+    for edit in tree.host_edits:
+        visit(edit.path, [edit.prop])
+        problem = text.not_script_word(edit.path) if script else None
+        if problem:
+            found.append(f"device tree node {edit.path}: {problem}")
+    return found

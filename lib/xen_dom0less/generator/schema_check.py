@@ -54,6 +54,16 @@ def _is_type(value: Any, name: str) -> bool:
     return isinstance(value, _TYPES[name])
 
 
+def _same(value: Any, wanted: Any) -> bool:
+    """Equal and of the same kind: Python's ``True == 1`` must not let a boolean pass for 1."""
+    return value == wanted and isinstance(value, bool) == isinstance(wanted, bool)
+
+
+def _rule(node: dict[str, Any], fallback: str) -> str:
+    """The rule a value broke, in words, with how to fix it (the schema's ``x-rule``)."""
+    return node.get("x-rule", fallback)
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
@@ -62,6 +72,8 @@ def _describe(value: Any) -> str:
             return article(name)
     if value is None:
         return "nothing (YAML null: quote the word if you meant the text)"
+    if isinstance(value, float):
+        return "a fraction (write a whole number)"
     return type(value).__name__
 
 
@@ -79,18 +91,19 @@ def _check(
     if "oneOf" in node:
         matches = sum(1 for option in node["oneOf"] if not _sub_problems(value, option, root))
         if matches != 1:
-            out.append((where, f"{value!r} is not valid: {node.get('description', 'wrong form')}"))
+            rule = _rule(node, node.get("description", "wrong form"))
+            out.append((where, f"{value!r} is not valid: {rule}"))
         return
-    if "const" in node and value != node["const"]:
+    if "const" in node and not _same(value, node["const"]):
         out.append((where, f"must be {node['const']!r}, not {value!r}"))
         return
     wanted = node.get("type")
     if wanted and not _is_type(value, wanted):
         out.append((where, f"expected {article(wanted)}, got {_describe(value)}"))
         return
-    if "enum" in node and value not in node["enum"]:
+    if "enum" in node and not any(_same(value, choice) for choice in node["enum"]):
         choices = ", ".join(str(c) for c in node["enum"])
-        out.append((where, f"{value!r} is not one of: {choices}"))
+        out.append((where, f"{value!r} is not one of: {choices} (write one of these)"))
     if isinstance(value, str):
         _check_string(value, node, where, out)
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -112,7 +125,7 @@ def _check_string(value: str, node: dict[str, Any], where: str, out: list) -> No
         out.append((where, "must not be empty"))
     pattern = node.get("pattern")
     if pattern and not re.search(pattern, value):
-        hint = node.get("description", f"must match {pattern}")
+        hint = _rule(node, f"it must match the regular expression {pattern}")
         out.append((where, f"{value!r} is not valid: {hint}"))
 
 
@@ -155,7 +168,7 @@ def _check_array(
     if node.get("uniqueItems"):
         seen: list[Any] = []
         for item in value:
-            if item in seen:
+            if any(_same(item, other) for other in seen):
                 out.append((where, f"{item!r} is listed twice"))
             seen.append(item)
     if "items" in node:

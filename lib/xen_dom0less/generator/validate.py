@@ -13,7 +13,7 @@ from typing import Optional, Union
 
 from ..errors import Problems
 from ..units import KiB, format_size, hexaddr
-from . import features, xen_versions
+from . import features, text, xen_versions
 from .hostdt import HostTree
 from .model import LOAD_DEVICES, Domain, Region, SharedMemory, System
 from .plan import static_regions
@@ -24,6 +24,8 @@ STATIC_HEAP_ALIGN = 64 * KiB
 MAX_VCPUS = {2: 8, 3: 128}
 #: Highest event-channel port of a plain domU (Xen's max_evtchn_port for domUs)
 MAX_DOMU_PORT = 1023
+#: Most numbers a CPU or colour list may expand to (the schema allows up to 9999 each).
+MAX_LISTED = 10000
 
 
 def check(system: System, host: HostTree, problems: Problems) -> None:
@@ -32,13 +34,15 @@ def check(system: System, host: HostTree, problems: Problems) -> None:
 
 
 def parse_cpu_list(text: str) -> list[int]:
-    """ "0-3,8" -> [0, 1, 2, 3, 8]; ValueError on a descending range."""
+    """ "0-3,8" -> [0, 1, 2, 3, 8]; ValueError on a descending range or a list too long."""
     result: list[int] = []
     for part in text.split(","):
         first, _, last = part.partition("-")
         low, high = int(first), int(last or first)
         if high < low:
             raise ValueError(f"range {part} runs backwards")
+        if len(result) + high - low >= MAX_LISTED:
+            raise ValueError(f"lists more than {MAX_LISTED} numbers")
         result.extend(range(low, high + 1))
     return result
 
@@ -101,12 +105,20 @@ class _Rules:
             self.add(
                 "host.dtb", "the device tree has no /cpus/cpu@N nodes: give the board's full DTB"
             )
-        if self.system.xen.bootargs is None and self.host.stdout_path() is None:
+        stdout = self.host.stdout_path()
+        if self.system.xen.bootargs is None and stdout is None:
             self.add(
                 "host.dtb",
                 "/chosen has no stdout-path, so Xen's console is unknown: "
                 "add stdout-path to the DTB or set xen.bootargs "
                 "(console=dtuart dtuart=...)",
+            )
+        problem = text.not_printable_ascii(stdout) if self.system.xen.bootargs is None else None
+        if problem:  # it goes into Xen's command line
+            self.add(
+                "host.dtb",
+                f"/chosen stdout-path {text.printable(stdout)!r} {problem}: fix the DTB "
+                "or set xen.bootargs (console=dtuart dtuart=...)",
             )
         for index, path in enumerate(self.system.host.disable):
             if not self.host.has_node(path):
@@ -141,6 +153,28 @@ class _Rules:
             self.inside_ram("boot.load_region", boot.load_region)
         if boot.script_address is not None and boot.script_address % PAGE:
             self.add("boot.script_address", "must be 4 KiB aligned")
+        if boot.device_tree == "fdt-commands":
+            self.fdt_set_strings()
+
+    def fdt_set_strings(self) -> None:
+        """Strings the boot script's ``fdt set`` writes: each must be one literal word."""
+        dtb = self.system.host.dtb.name
+        problem = text.not_script_word(dtb)
+        if problem:
+            name = text.printable(dtb)
+            self.add("host.dtb", f"the file name {name!r} {problem}: rename the file")
+        strings = {"xen.bootargs": self.system.xen.bootargs}
+        if self.system.dom0:
+            strings["dom0.cmdline"] = self.system.dom0.cmdline
+        strings.update({f"{d.key}.cmdline": d.cmdline for d in self.system.domains})
+        for where, value in strings.items():
+            problem = text.not_fdt_set_string(value) if value else None
+            if problem:
+                self.add(
+                    where,
+                    f"{problem} (boot.device_tree is fdt-commands): change it or use "
+                    "boot.device_tree: patched",
+                )
 
     def names_unique(self) -> None:
         for name, count in Counter(d.name for d in self.system.domains).items():

@@ -44,6 +44,8 @@ def _set(node: fdt.Node, prop: Prop) -> None:
 def _property(name: str, value: Value) -> fdt.Property:
     if value is None:
         return fdt.Property(name)
+    if value == "":  # an empty string is one NUL byte; the fdt package refuses to write it
+        return fdt.PropBytes(name, data=b"\0")
     if isinstance(value, str):
         return fdt.PropStrings(name, value)
     if value and isinstance(value[0], str):
