@@ -108,6 +108,27 @@ def test_fdt_commands_boots_like_patched(workspace):
     assert [domain_of(result, m) for m in markers] == ["1", "2"]
 
 
+def test_file_names_with_spaces_and_shell_characters_load_literally(workspace):
+    """Names that would split or end a command unquoted: U-Boot loads each file as named.
+
+    Proves the quoting (issue 13) in both places it matters, the load lines and,
+    in fdt-commands mode, the fdt commands; without it U-Boot would load "rtos"
+    and run "reset".
+    """
+    ws = workspace
+    markers = ["rtos-a: up", "rtos-b: up"]
+    names = ["rtos a;reset.bin", "rtos $b # c&d.bin"]
+    domains = []
+    for i, (marker, name) in enumerate(zip(markers, names)):
+        kernel = ws.bare(f"rtos{i}", Program(marker)).rename(ws.root / name)
+        domains.append({"name": f"rtos{i}", "kernel": str(kernel), "memory": "16M"})
+    document = ws.description(domains)
+    document["boot"]["device_tree"] = "fdt-commands"
+    result = ws.boot(document, markers, timeout=30)
+    assert [domain_of(result, m) for m in markers] == ["1", "2"]
+    assert all(f"dom0less: loaded {name} (kernel" in result.console for name in names)
+
+
 def test_tftp(workspace):
     document, markers = two_rtos(workspace)
     document["boot"]["load"] = "tftp"
