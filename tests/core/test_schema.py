@@ -131,3 +131,35 @@ def test_reference_page_is_generated_from_schema():
         "docs/description.md is stale: "
         "python3 -m xen_dom0less.generator.schema_doc > docs/description.md"
     )
+
+
+def test_defaults_are_stated_only_in_the_schema(describe):
+    """Each key with a schema ``default`` has none in the model, and a description leaving the
+    key out gets the schema's value (``describe`` leaves out boot and every vcpus)."""
+    from xen_dom0less.generator import description, model
+    from xen_dom0less.units import parse_size
+
+    classes = {"xen": model.Xen, "host": model.Host, "dom0": model.Dom0}
+    classes |= {"domains": model.Domain, "boot": model.Boot}
+    defaulted = []
+    for section, cls in classes.items():
+        node = schema_check.resolve(SCHEMA["properties"][section], SCHEMA)
+        node = schema_check.resolve(node.get("items", node), SCHEMA)
+        for key, child in node["properties"].items():
+            default = schema_check.resolve(child, SCHEMA).get("default")
+            if default is not None:
+                assert key not in cls._field_defaults, f"{cls.__name__}.{key} has its own default"
+                defaulted.append((section, key, default))
+    assert ("boot", "align", "2M") in defaulted
+
+    def strip(document: dict) -> None:
+        document.pop("boot", None)
+        document["host"].pop("uboot_reserve", None)
+        for domain in document["domains"]:
+            domain.pop("vcpus", None)
+
+    system = description.load(describe(strip))
+    assert system.boot.align == parse_size("2M")
+    assert system.boot.load == "virtio 0:1"
+    assert system.host.uboot_reserve == parse_size("64M")
+    assert {d.vcpus for d in system.domains} == {1}

@@ -16,11 +16,10 @@ from typing import Any, Optional
 import yaml
 
 from ..errors import Problems, UserError
-from ..units import MiB, parse_int, parse_size
-from . import model, schema_check
+from ..units import parse_int, parse_size
+from . import model, schema_check, schema_defaults
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-DEFAULT_UBOOT_RESERVE = 64 * MiB
 
 
 def load(path: Path, environ: Optional[Mapping[str, str]] = None) -> model.System:
@@ -34,7 +33,7 @@ def load(path: Path, environ: Optional[Mapping[str, str]] = None) -> model.Syste
     for where, message in schema_check.check(document):
         problems.add(where, message)
     problems.raise_if_any()
-    return _Converter(path).system(document)
+    return _Converter(path).system(schema_defaults.fill(document))
 
 
 def _read_yaml(path: Path) -> Any:
@@ -118,7 +117,7 @@ class _Converter:
                 )
                 for s in doc.get("shared_memory", ())
             ),
-            boot=self.boot(doc.get("boot", {})),
+            boot=self.boot(doc["boot"]),
         )
 
     def xen(self, doc: dict) -> model.Xen:
@@ -143,7 +142,7 @@ class _Converter:
     def host(self, doc: dict) -> model.Host:
         return model.Host(
             dtb=self.path(doc["dtb"]),
-            uboot_reserve=parse_size(doc.get("uboot_reserve", DEFAULT_UBOOT_RESERVE)),
+            uboot_reserve=parse_size(doc["uboot_reserve"]),
             disable=tuple(doc.get("disable", ())),
         )
 
@@ -153,7 +152,7 @@ class _Converter:
             ramdisk=self.path(doc.get("ramdisk")),
             cmdline=doc.get("cmdline", ""),
             memory=parse_size(doc["memory"]),
-            vcpus=doc.get("vcpus", 1),
+            vcpus=doc["vcpus"],
             llc_colors=doc.get("llc_colors"),
         )
 
@@ -167,11 +166,11 @@ class _Converter:
             device_tree=self.path(doc.get("device_tree")),
             cmdline=doc.get("cmdline", ""),
             memory=parse_size(doc["memory"]) if "memory" in doc else None,
-            vcpus=doc.get("vcpus", 1),
-            vpl011=doc.get("vpl011", True),
+            vcpus=doc["vcpus"],
+            vpl011=doc["vpl011"],
             passthrough=tuple(doc.get("passthrough", ())),
             iommu=doc.get("iommu"),
-            direct_map=doc.get("direct_map", False),
+            direct_map=doc["direct_map"],
             static_memory=self.regions(doc.get("static_memory")),
             llc_colors=doc.get("llc_colors"),
             cpupool=doc.get("cpupool"),
@@ -206,12 +205,11 @@ class _Converter:
         )
 
     def boot(self, doc: dict) -> model.Boot:
-        defaults = model.Boot()
         return model.Boot(
-            load=doc.get("load", defaults.load),
-            command=doc.get("command", defaults.command),
-            device_tree=doc.get("device_tree", defaults.device_tree),
+            load=doc["load"],
+            command=doc["command"],
+            device_tree=doc["device_tree"],
             load_region=self.region(doc["load_region"]) if "load_region" in doc else None,
             script_address=(_address(doc["script_address"]) if "script_address" in doc else None),
-            align=parse_size(doc.get("align", defaults.align)),
+            align=parse_size(doc["align"]),
         )

@@ -1,7 +1,8 @@
 """The system description as typed values: what the user asked for.
 
 Built by :mod:`xen_dom0less.generator.description` from YAML; sizes are bytes, paths are
-absolute. Nothing here is checked beyond the schema: see :mod:`validate`.
+absolute. Nothing here is checked beyond the schema: see :mod:`validate`. Defaults are the
+schema's (:mod:`schema_defaults`), none stated here.
 """
 
 # Annotations stay evaluated here (no `from __future__ import annotations`): typing.NamedTuple
@@ -52,7 +53,7 @@ class Host(NamedTuple):
 class Dom0(NamedTuple):
     kernel: Path
     memory: int
-    vcpus: int = 1
+    vcpus: int
     ramdisk: Optional[Path] = None
     cmdline: str = ""
     llc_colors: Optional[str] = None
@@ -88,14 +89,14 @@ class Domain(NamedTuple):
     index: int
     kernel: Path
     memory: Optional[int]
-    vcpus: int = 1
+    vcpus: int
+    vpl011: bool
+    direct_map: bool
     ramdisk: Optional[Path] = None
     device_tree: Optional[Path] = None
     cmdline: str = ""
-    vpl011: bool = True
     passthrough: tuple[str, ...] = ()
     iommu: Optional[bool] = None
-    direct_map: bool = False
     static_memory: tuple[Region, ...] = ()
     llc_colors: Optional[str] = None
     cpupool: Optional[str] = None
@@ -131,12 +132,12 @@ class Cpupool(NamedTuple):
 
 
 class Boot(NamedTuple):
-    load: str = "virtio 0:1"
-    command: str = "booti"
-    device_tree: str = "patched"
+    load: str
+    command: str
+    device_tree: str
+    align: int
     load_region: Optional[Region] = None
     script_address: Optional[int] = None
-    align: int = 2 * 1024 * 1024
 
 
 class System(NamedTuple):
@@ -144,7 +145,7 @@ class System(NamedTuple):
     xen: Xen
     host: Host
     domains: tuple[Domain, ...]
+    boot: Boot
     dom0: Optional[Dom0] = None
     cpupools: tuple[Cpupool, ...] = ()
     shared_memory: tuple[SharedMemory, ...] = ()
-    boot: Boot = Boot()
