@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Optional
 
@@ -16,6 +16,33 @@ from .errors import UserError
 
 #: Lines of a failed program's output quoted in the message.
 QUOTED_LINES = 3
+
+#: Every host program the library runs -> the Debian package providing it: the one table
+#: that ``dom0less setup`` installs from and every "not installed" message names.
+PACKAGES = {
+    # the QEMU harness and its guests
+    "qemu-system-aarch64": "qemu-system-arm",
+    "mkimage": "u-boot-tools",
+    "mkenvimage": "u-boot-tools",
+    "dtc": "device-tree-compiler",
+    "mcopy": "mtools",
+    "mdir": "mtools",
+    "mkfs.vfat": "dosfstools",
+    "cpio": "cpio",
+    "aarch64-linux-gnu-as": "binutils-aarch64-linux-gnu",
+    "aarch64-linux-gnu-ld": "binutils-aarch64-linux-gnu",
+    "aarch64-linux-gnu-objcopy": "binutils-aarch64-linux-gnu",
+    # building Xen (Kconfig is built from flex and bison sources), and its cross compilers
+    "make": "make",
+    "gcc": "gcc",
+    "flex": "flex",
+    "bison": "bison",
+    "aarch64-linux-gnu-gcc": "gcc-aarch64-linux-gnu",
+    "arm-linux-gnueabihf-gcc": "gcc-arm-linux-gnueabihf",
+    # fetching Debian's Xen source
+    "apt-get": "apt",
+    "dpkg-source": "dpkg-dev",
+}
 
 
 def which(name: str) -> Optional[str]:
@@ -47,9 +74,9 @@ def run(argv: list[str], what: str, cwd: Optional[Path] = None, hint: str = "") 
 
 
 def missing_packages(
-    programs: Mapping[str, str], files: Optional[Mapping[Path, str]] = None
+    programs: Iterable[str], files: Optional[Mapping[Path, str]] = None
 ) -> list[str]:
-    """Debian packages (values) whose programs or files (keys) are absent, sorted."""
-    missing = {package for name, package in programs.items() if which(name) is None}
+    """Debian packages (PACKAGES) of absent ``programs``, and of absent ``files`` (keys), sorted."""
+    missing = {PACKAGES[name] for name in programs if which(name) is None}
     missing |= {package for path, package in (files or {}).items() if not path.is_file()}
     return sorted(missing)

@@ -42,14 +42,9 @@ def provision(xen_build: bool = False) -> Path:
 
 def xen_build_packages() -> list[str]:
     """What building the arm64 hypervisor from Debian's source needs, and is absent."""
-    programs = {
-        **toolchain.HOST_TOOLS,
-        **debian.FETCH_TOOLS,
-        f"{toolchain.TARGETS['arm64'].cross_compile}gcc": toolchain.TARGETS[
-            "arm64"
-        ].compiler_package,
-    }
-    return hosttools.missing_packages(programs)
+    programs = (*toolchain.HOST_TOOLS, *debian.FETCH_TOOLS)
+    compiler = f"{toolchain.TARGETS['arm64'].cross_compile}gcc"
+    return hosttools.missing_packages((*programs, compiler))
 
 
 def _has_arm64() -> bool:

@@ -1,4 +1,4 @@
-"""Host programs the QEMU harness runs, and the Debian package each comes from.
+"""Host programs and files the QEMU harness needs, found or named with their Debian package.
 
 Looking a tool up here (rather than letting subprocess fail) turns a missing
 program into one sentence telling the user what to install.
@@ -11,20 +11,20 @@ from pathlib import Path
 from .. import hosttools
 from ..errors import UserError
 
-#: Program -> Debian package providing it.
-HOST_TOOLS = {
-    "qemu-system-aarch64": "qemu-system-arm",
-    "mkimage": "u-boot-tools",
-    "mkenvimage": "u-boot-tools",
-    "dtc": "device-tree-compiler",
-    "mcopy": "mtools",
-    "mdir": "mtools",
-    "mkfs.vfat": "dosfstools",
-    "cpio": "cpio",
-    "aarch64-linux-gnu-as": "binutils-aarch64-linux-gnu",
-    "aarch64-linux-gnu-ld": "binutils-aarch64-linux-gnu",
-    "aarch64-linux-gnu-objcopy": "binutils-aarch64-linux-gnu",
-}
+#: Programs the harness runs (their packages: hosttools.PACKAGES).
+HOST_TOOLS = (
+    "qemu-system-aarch64",
+    "mkimage",
+    "mkenvimage",
+    "dtc",
+    "mcopy",
+    "mdir",
+    "mkfs.vfat",
+    "cpio",
+    "aarch64-linux-gnu-as",
+    "aarch64-linux-gnu-ld",
+    "aarch64-linux-gnu-objcopy",
+)
 
 UBOOT_BIN = Path("/usr/lib/u-boot/qemu_arm64/u-boot.bin")
 IPXE_ROM = Path("/usr/lib/ipxe/qemu/efi-virtio.rom")
@@ -40,7 +40,7 @@ SETUP_HINT = "run `sudo dom0less setup` (or apt-get install {package})"
 
 def tool(name: str) -> str:
     """Absolute path of a host program, or a UserError saying which package provides it."""
-    return hosttools.require(name, SETUP_HINT.format(package=HOST_TOOLS[name]))
+    return hosttools.require(name, SETUP_HINT.format(package=hosttools.PACKAGES[name]))
 
 
 def host_file(path: Path) -> Path:

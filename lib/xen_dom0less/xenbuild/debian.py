@@ -34,8 +34,8 @@ class Archive:
         return f"deb-src {options}{self.uri} {self.suite} main\n"
 
 
-#: Programs fetching a source package runs, and their Debian packages.
-FETCH_TOOLS = {"apt-get": "apt", "dpkg-source": "dpkg-dev"}
+#: Programs fetching a source package runs.
+FETCH_TOOLS = ("apt-get", "dpkg-source")
 MIRROR_HINT = "check that the Debian mirror is reachable"
 
 
@@ -46,8 +46,8 @@ def fetch(package: str = "xen") -> Path:
     target = root / f"debian-{archive.suite}-{package}"
     if target.is_dir():
         return target
-    for tool, provider in FETCH_TOOLS.items():
-        hosttools.require(tool, f"install the Debian package {provider}")
+    for tool in FETCH_TOOLS:
+        hosttools.require(tool, f"install the Debian package {hosttools.PACKAGES[tool]}")
     apt = _private_apt(root / "apt", archive)
     hosttools.run(
         [*apt, "update"], f"apt-get update for {archive.uri} {archive.suite}", root, MIRROR_HINT

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Optional
 
+from .. import hosttools
 from ..errors import UserError
 
 
@@ -21,17 +22,20 @@ class Target:
     arch: str  # XEN_TARGET_ARCH
     srcarch: str  # the directory under xen/arch/
     cross_compile: str
-    compiler_package: str
+
+    @property
+    def compiler_package(self) -> str:
+        """The Debian package of the usual cross compiler."""
+        return hosttools.PACKAGES[f"{self.cross_compile}gcc"]
 
 
 TARGETS: dict[str, Target] = {
-    "arm64": Target("arm64", "arm", "aarch64-linux-gnu-", "gcc-aarch64-linux-gnu"),
-    "arm32": Target("arm32", "arm", "arm-linux-gnueabihf-", "gcc-arm-linux-gnueabihf"),
+    "arm64": Target("arm64", "arm", "aarch64-linux-gnu-"),
+    "arm32": Target("arm32", "arm", "arm-linux-gnueabihf-"),
 }
 
-#: Host programs Xen's build runs (Kconfig is built from flex and bison sources),
-#: with the Debian package providing each.
-HOST_TOOLS: dict[str, str] = {"make": "make", "gcc": "gcc", "flex": "flex", "bison": "bison"}
+#: Host programs Xen's build runs (Kconfig is built from flex and bison sources).
+HOST_TOOLS = ("make", "gcc", "flex", "bison")
 
 
 def target(arch: str) -> Target:
@@ -44,8 +48,8 @@ def check_tools(chosen: Target, cross_compile: str, environ: Mapping[str, str]) 
     """Raise UserError naming every missing program and the package that provides it."""
     path: Optional[str] = environ.get("PATH")
     problems = [
-        f"'{tool}' is not installed: install the Debian package {package}"
-        for tool, package in HOST_TOOLS.items()
+        f"'{tool}' is not installed: install the Debian package {hosttools.PACKAGES[tool]}"
+        for tool in HOST_TOOLS
         if shutil.which(tool, path=path) is None
     ]
     compiler = f"{cross_compile}gcc"
