@@ -24,6 +24,7 @@ PACKAGES = {
     "qemu-system-aarch64": "qemu-system-arm",
     "mkimage": "u-boot-tools",
     "mkenvimage": "u-boot-tools",
+    "openssl": "openssl",  # and signing a FIT
     "dtc": "device-tree-compiler",
     "mcopy": "mtools",
     "mdir": "mtools",
@@ -58,10 +59,24 @@ def require(name: str, install: str) -> str:
     return found
 
 
-def run(argv: list[str], what: str, cwd: Optional[Path] = None, hint: str = "") -> str:
+def run(
+    argv: list[str],
+    what: str,
+    cwd: Optional[Path] = None,
+    hint: str = "",
+    env: Optional[Mapping[str, str]] = None,
+) -> str:
     """Run a program and return its output; a failure is a UserError quoting its last lines."""
     try:
-        result = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            argv,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
     except FileNotFoundError:
         raise UserError(f"{what} failed: '{argv[0]}' is not installed") from None
     if result.returncode != 0:

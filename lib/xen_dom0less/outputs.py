@@ -15,10 +15,14 @@ BOOT_SCR = "boot.scr"
 KCONFIG_FRAGMENT = "xen-kconfig.cfg"
 #: The DTB Xen boots from when the generator patches the board's one (boot.device_tree: patched).
 PATCHED_DTB = "xen.dtb"
+#: The FIT image holding Xen, the DTB and every module (boot.format: fit).
+BOOT_ITB = "boot.itb"
+#: U-Boot's control DTB with the FIT's public key under /signature (boot.signing.uboot_dtb).
+UBOOT_DTB = "u-boot.dtb"
 #: Every artefact with its address, size and checksum.
 MANIFEST = "manifest.json"
 #: manifest.json's "format": readers refuse another.
 MANIFEST_FORMAT = 1
 
 #: The fixed names the generator writes, which no input may take in the output directory.
-GENERATED = (BOOT_CMD, BOOT_SCR, KCONFIG_FRAGMENT, MANIFEST)
+GENERATED = (BOOT_CMD, BOOT_SCR, BOOT_ITB, UBOOT_DTB, KCONFIG_FRAGMENT, MANIFEST)

@@ -22,11 +22,26 @@ def register(subparsers) -> None:
     parser.add_argument(
         "-o", "--output", type=Path, required=True, metavar="DIR", help="output directory"
     )
+    parser.add_argument(
+        "--sign-key",
+        type=Path,
+        metavar="KEY",
+        help="sign the FIT with this RSA private key (overrides boot.signing.key; "
+        "needs boot.format: fit)",
+    )
+    parser.add_argument(
+        "--uboot-dtb",
+        type=Path,
+        metavar="DTB",
+        help="U-Boot control DTB to receive the public key as u-boot.dtb "
+        "(overrides boot.signing.uboot_dtb)",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    plan = pipeline.build(args.description, args.output)
+    signing = pipeline.SigningOverride(key=args.sign_key, uboot_dtb=args.uboot_dtb)
+    plan = pipeline.build(args.description, args.output, signing=signing)
     print(
         f"{args.output}: {len(plan.blobs)} artefacts for Xen {plan.version}, "
         f"{len(plan.system.domains)} domU(s); boot with {plan.script.file} at "

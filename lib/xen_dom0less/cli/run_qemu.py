@@ -75,6 +75,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="skip U-Boot: QEMU preloads every artefact and enters Xen directly",
     )
     p.add_argument(
+        "--uboot-dtb",
+        type=Path,
+        metavar="FILE",
+        help="hand U-Boot this control DTB (e.g. one whose /signature key is required) "
+        "instead of the build's u-boot.dtb or QEMU's own",
+    )
+    p.add_argument(
         "--dumpdtb",
         type=Path,
         metavar="FILE",
@@ -99,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         machine=machine,
         floor=args.floor,
         echo=lambda line: print(line, flush=True),
+        uboot_dtb=args.uboot_dtb,
     )
     for text, hit in result.hits.items():
         xen = f", Xen {hit.xen:.6f} s" if hit.xen is not None else ""

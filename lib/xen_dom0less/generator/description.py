@@ -212,4 +212,9 @@ class _Converter:
             load_region=self.region(doc["load_region"]) if "load_region" in doc else None,
             script_address=(_address(doc["script_address"]) if "script_address" in doc else None),
             align=parse_size(doc["align"]),
+            format=doc["format"],
+            signing=self.signing(doc["signing"]) if "signing" in doc else None,
         )
+
+    def signing(self, doc: dict) -> model.Signing:
+        return model.Signing(key=self.path(doc["key"]), uboot_dtb=self.path(doc.get("uboot_dtb")))

@@ -131,13 +131,28 @@ class Cpupool(NamedTuple):
     scheduler: Optional[str] = None
 
 
+class Signing(NamedTuple):
+    """The FIT's configuration signature: a private RSA key, and U-Boot's DTB for its half."""
+
+    key: Path
+    uboot_dtb: Optional[Path] = None
+
+    @property
+    def key_name(self) -> str:
+        """U-Boot's key-name-hint: the key file's name without .key (oe-core's convention)."""
+        return self.key.name[: -len(".key")] if self.key.name.endswith(".key") else self.key.stem
+
+
 class Boot(NamedTuple):
     load: str
     command: str
     device_tree: str
     align: int
+    #: script: U-Boot loads each binary; fit: one FIT image holding them all
+    format: str
     load_region: Optional[Region] = None
     script_address: Optional[int] = None
+    signing: Optional[Signing] = None
 
 
 class System(NamedTuple):

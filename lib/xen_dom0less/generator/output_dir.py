@@ -36,7 +36,7 @@ def write_atomically(outdir: Path, plan: Plan, files: dict[str, bytes], epoch: i
         for name, data in files.items():
             (staging / name).write_bytes(data)
         for blob in plan.blobs:
-            if blob.file in files:
+            if blob.file in files or plan.packed(blob):
                 continue
             if blob.data is not None:
                 (staging / blob.file).write_bytes(blob.data)
@@ -125,7 +125,9 @@ def _has_exited(pid: int) -> bool:
 
 
 def _refuse_overwriting_inputs(outdir: Path, plan: Plan) -> None:
+    signing = plan.system.boot.signing
     named = (plan.system.source, plan.system.host.dtb, plan.system.xen.config)
+    named += (signing.key, signing.uboot_dtb) if signing is not None else ()
     inputs = [path.resolve() for path in named if path is not None]
     inputs += [b.source for b in plan.blobs if b.source]
     for path in inputs:

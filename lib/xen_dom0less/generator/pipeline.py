@@ -9,7 +9,7 @@ together as one UserError:
 3. the input files: present, identified, of a format their role takes (``collect``);
 4. Xen's ``.config`` and the boot command against Xen's image format (``xen_checks``);
 5. every blob placed in free RAM (``placement``), then the guests' RAM (``capacity``);
-6. the generated DTB and script rendered and measured against the room placed for them.
+6. the generated DTB, script and FIT rendered and measured against the room placed for them.
 
 ``check`` and ``plan`` run all six and write nothing; ``build`` then writes the outputs.
 """
@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import NamedTuple, Optional
 
 from .. import outputs
-from ..errors import Problems
+from ..errors import Problems, UserError
 from ..units import KiB, parse_epoch
-from . import description, kconfig, render, validate
+from . import description, fit, kconfig, render, validate
 from .capacity import check_capacity
 from .collect import Inputs, collect_inputs
 from .host_input import load_host
 from .hostdt import HostTree
-from .model import System
+from .model import Signing, System
 from .output_dir import write_atomically
 from .placement import excluded_regions, place_all
 from .plan import Blob, Plan
@@ -59,16 +59,38 @@ def check(description_path: Path, environ: Optional[Mapping[str, str]] = None) -
     return plan_and_render(description.load(Path(description_path), environ), epoch=0)[0]
 
 
+class SigningOverride(NamedTuple):
+    """Signing inputs given on the command line, which win over boot.signing's."""
+
+    key: Optional[Path] = None
+    uboot_dtb: Optional[Path] = None
+
+
 def build(
-    description_path: Path, outdir: Path, environ: Optional[Mapping[str, str]] = None
+    description_path: Path,
+    outdir: Path,
+    environ: Optional[Mapping[str, str]] = None,
+    signing: Optional[SigningOverride] = None,
 ) -> Plan:
     """Validate, plan and write every artefact for ``description_path`` into ``outdir``."""
     environ = os.environ if environ is None else environ
-    system = description.load(Path(description_path), environ)
+    system = _override(description.load(Path(description_path), environ), signing)
     epoch = source_date_epoch(environ)
     plan, files = plan_and_render(system, epoch)
     write_atomically(Path(outdir), plan, files, epoch)
     return plan
+
+
+def _override(system: System, given: Optional[SigningOverride]) -> System:
+    if given is None or (given.key is None and given.uboot_dtb is None):
+        return system
+    current = system.boot.signing
+    key = given.key or (current.key if current else None)
+    if key is None:
+        raise UserError("--uboot-dtb needs a key to sign with: give --sign-key KEY")
+    uboot_dtb = given.uboot_dtb or (current.uboot_dtb if current else None)
+    signing = Signing(key=key.resolve(), uboot_dtb=uboot_dtb.resolve() if uboot_dtb else None)
+    return system._replace(boot=system.boot._replace(signing=signing))
 
 
 def source_date_epoch(environ: Mapping[str, str]) -> int:
@@ -79,7 +101,7 @@ def source_date_epoch(environ: Mapping[str, str]) -> int:
 def plan_and_render(system: System, epoch: int) -> tuple[Plan, dict[str, bytes]]:
     """The plan and every generated file, each inside the room placed for it.
 
-    The DTB and the script hold addresses, so they are placed before they exist:
+    The DTB, the script and the FIT hold addresses, so they are placed before they exist:
     first with an estimate of their size, then (as binman packs) with their
     measured size for as long as one outgrows its room. Room only grows, so
     this settles; not settling within MAX_PASSES is a bug.
@@ -91,13 +113,18 @@ def plan_and_render(system: System, epoch: int) -> tuple[Plan, dict[str, bytes]]
         files = render.render_all(plan, epoch)
         outgrown = {
             blob.role: len(files[blob.file]) + MEASURE_MARGIN
-            for blob in (plan.dtb, plan.script)
+            for blob in _generated(plan)
             if len(files[blob.file]) > blob.span
         }
         if not outgrown:
             return plan, files
         room.update(outgrown)
     raise RuntimeError(f"generated files still outgrow their room after {MAX_PASSES} passes")
+
+
+def _generated(plan: Plan) -> list[Blob]:
+    """The blobs placed before they are rendered, from an estimate of their size."""
+    return [plan.dtb, plan.script, *([plan.fit] if plan.fit is not None else [])]
 
 
 def make_plan(system: System) -> Plan:
@@ -118,12 +145,14 @@ def check_inputs(system: System) -> Checked:
     needed = kconfig.required(system)
     check_config(system, needed, problems)
     check_boot_command(system, inputs.xen, problems)
+    fit.check(system, problems)
     problems.raise_if_any()
     return Checked(system, host, inputs, needed, dtb_file)
 
 
 def place(checked: Checked, room: Mapping[str, int]) -> Plan:
-    """Stage 5: every blob placed, the generated ones with ``room`` bytes ("dtb", "script")."""
+    """Stage 5: every blob placed, the generated ones with ``room`` bytes ("dtb", "script",
+    "fit" when it has been measured)."""
     system, host, inputs = checked.system, checked.host, checked.inputs
     assert inputs.xen is not None  # collect_inputs reported it otherwise
     problems = Problems(str(system.source))
@@ -140,6 +169,8 @@ def place(checked: Checked, room: Mapping[str, int]) -> Plan:
     )
     excluded = excluded_regions(system, host)
     blobs = [script, inputs.xen, dtb, *inputs.blobs[1:]]
+    packed = fit.fit_blob(blobs[1:], room.get("fit", 0)) if system.boot.format == "fit" else None
+    blobs += [packed] if packed is not None else []
     place_all(system, host, excluded, blobs, problems)
     check_capacity(system, host, excluded, blobs, problems)
     problems.raise_if_any()
@@ -156,6 +187,7 @@ def place(checked: Checked, room: Mapping[str, int]) -> Plan:
         excluded=excluded,
         xen_bootargs=xen_bootargs(system, host),
         kconfig=checked.kconfig,
+        fit=packed,
     )
 
 

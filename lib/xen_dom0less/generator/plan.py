@@ -100,6 +100,12 @@ class Plan(NamedTuple):
     xen_bootargs: str
     #: Kconfig option -> the description feature that needs it
     kconfig: dict[str, str]
+    #: boot.itb in the FIT format, which carries every other blob but the script
+    fit: Optional[Blob] = None
+
+    def packed(self, blob: Blob) -> bool:
+        """Whether ``blob`` reaches RAM inside the FIT rather than as a file of its own."""
+        return self.fit is not None and blob.role not in ("script", "fit")
 
     @property
     def version(self) -> str:

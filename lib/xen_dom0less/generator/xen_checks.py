@@ -34,6 +34,8 @@ def check_boot_command(system: System, xen: Optional[Blob], problems: Problems) 
         return
     kind = xen.kind
     command = system.boot.command
+    if system.boot.format == "fit":
+        return  # bootm starts the FIT, whatever Xen's own format
     if command == "bootm" and kind != UIMAGE:
         problems.add(
             "boot.command", f"bootm needs Xen as a uImage but {xen.file} is {kind}: use booti"

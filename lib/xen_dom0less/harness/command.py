@@ -8,6 +8,7 @@ artefact and jumps straight into Xen, measuring what U-Boot costs.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 from ..errors import UserError
 from . import disk, envimage, tools
@@ -20,8 +21,14 @@ TFTP_SERVER = "10.0.2.2"
 LOADS = ("virtio 0:1", "tftp")
 
 
-def uboot(manifest: BootManifest, machine: Machine, work: Path) -> list[str]:
-    """Boot through U-Boot: it sources the generated boot script from disk or TFTP."""
+def uboot(
+    manifest: BootManifest, machine: Machine, work: Path, uboot_dtb: Optional[Path] = None
+) -> list[str]:
+    """Boot through U-Boot: it sources the generated boot script from disk or TFTP.
+
+    U-Boot for QEMU takes its control DTB from the one QEMU passes, so a DTB holding a
+    FIT's public key (``uboot_dtb``, else the build's own) goes to QEMU as ``-dtb``.
+    """
     if manifest.load not in LOADS:
         raise UserError(
             f"{manifest.outdir} loads with {manifest.load!r}; QEMU offers "
@@ -37,6 +44,9 @@ def uboot(manifest: BootManifest, machine: Machine, work: Path) -> list[str]:
         "-drive",
         f"if=pflash,unit=1,format=raw,file={env}",
     ]
+    control = uboot_dtb or manifest.uboot_dtb
+    if control is not None:
+        argv += ["-dtb", str(control)]
     if manifest.tftp:
         tools.host_file(tools.IPXE_ROM)
         return [
@@ -79,6 +89,11 @@ def floor(manifest: BootManifest, machine: Machine, work: Path) -> list[str]:
     and enters Xen as the arm64 boot protocol says; Xen finds the modules from the DTB.
     """
     del work  # nothing to prepare: QEMU reads the output directory directly
+    if manifest.fit is not None:
+        raise UserError(
+            f"--floor loads loose files; {manifest.outdir} is a FIT ({manifest.fit.name}): "
+            "boot it through U-Boot, or build with boot.format: script"
+        )
     if manifest.device_tree != "patched":
         raise UserError(
             "--floor needs a patched device tree (xen.dtb); this output uses "

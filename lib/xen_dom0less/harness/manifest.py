@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from ..errors import UserError
 from ..outputs import MANIFEST, MANIFEST_FORMAT
@@ -37,6 +38,10 @@ class BootManifest:
     device_tree: str
     board: Board
     artefacts: tuple[Artefact, ...]
+    #: the FIT every other artefact is packed in, if the output is one
+    fit: Optional[Path] = None
+    #: U-Boot's control DTB holding the FIT's public key, for QEMU to hand U-Boot
+    uboot_dtb: Optional[Path] = None
 
     @property
     def script(self) -> Artefact:
@@ -73,11 +78,21 @@ def read(outdir: Path) -> BootManifest:
             )
         boot = data["boot"]
         artefacts = tuple(
-            _artefact(outdir, a["file"], a["role"], a["address"]) for a in data["artefacts"]
+            _artefact(outdir, a["file"], a["role"], a["address"], "in" in a)
+            for a in data["artefacts"]
         )
+        fit = data.get("fit") or {}
         host = data["host"]
         board = Board(int(host["cpus"]), int(host["gic"] or 0), int(host["memory"]))
-        return BootManifest(outdir, boot["load"], boot["device_tree"], board, artefacts)
+        return BootManifest(
+            outdir,
+            boot["load"],
+            boot["device_tree"],
+            board,
+            artefacts,
+            fit=outdir / fit["file"] if fit else None,
+            uboot_dtb=outdir / fit["uboot_dtb"] if fit.get("uboot_dtb") else None,
+        )
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise UserError(
             f"{path} is not a manifest dom0less build wrote ({error}): "
@@ -85,8 +100,9 @@ def read(outdir: Path) -> BootManifest:
         ) from None
 
 
-def _artefact(outdir: Path, name: str, role: str, address: str) -> Artefact:
+def _artefact(outdir: Path, name: str, role: str, address: str, packed: bool) -> Artefact:
+    """An artefact; one packed in a FIT (manifest key ``in``) has no file of its own."""
     file = outdir / name
-    if not file.is_file():
+    if not packed and not file.is_file():
         raise UserError(f"{file} is listed in manifest.json but missing: rebuild {outdir}")
     return Artefact(file, role, int(address, 16))

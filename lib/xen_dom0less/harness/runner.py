@@ -49,11 +49,13 @@ def boot(
     echo: Optional[Callable[[str], None]] = None,
     work: Optional[Path] = None,
     keys: Keys = (),
+    uboot_dtb: Optional[Path] = None,
 ) -> BootResult:
     """Boot ``outdir`` (what ``dom0less build`` wrote) until every ``expect`` text appears.
 
     With no ``expect`` it runs until the timeout (None: until QEMU exits), which
-    counts as success unless a fatal line appeared.
+    counts as success unless a fatal line appeared. ``uboot_dtb`` replaces U-Boot's
+    control DTB (one requiring a FIT signature key).
     """
     boot_manifest = manifest.read(outdir)
     machine = machine or Machine()
@@ -61,8 +63,10 @@ def boot(
     with tempfile.TemporaryDirectory(prefix="dom0less-qemu-") as tmp:
         where = work or Path(tmp)
         where.mkdir(parents=True, exist_ok=True)
-        make = command.floor if floor else command.uboot
-        argv = make(boot_manifest, machine, where)
+        if floor:
+            argv = command.floor(boot_manifest, machine, where)
+        else:
+            argv = command.uboot(boot_manifest, machine, where, uboot_dtb)
         triggers = [text for text, _ in keys]
         return watch(argv, Console(expect + triggers, echo), timeout, keys)
 

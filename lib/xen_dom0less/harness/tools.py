@@ -16,6 +16,7 @@ HOST_TOOLS = (
     "qemu-system-aarch64",
     "mkimage",
     "mkenvimage",
+    "openssl",  # the boot tests make FIT signing keys with it
     "dtc",
     "mcopy",
     "mdir",

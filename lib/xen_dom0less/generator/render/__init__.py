@@ -15,9 +15,17 @@ from .. import chosen
 from ..dtree import ChosenTree
 from ..plan import Blob, Plan
 
-#: Renderer modules in the order they run (the script image needs the script text). Each
-#: writes a name from ``outputs`` (FILE); the device tree's name comes from the plan.
-RENDERERS = ("devicetree", "uboot_script", "script_image", "kconfig_fragment", "manifest")
+#: Renderer modules in the order they run (the FIT carries the DTB, the script names the
+#: FIT's size, the script image needs the script text). Each writes a name from ``outputs``
+#: (FILE, or FILES); the device tree's name comes from the plan.
+RENDERERS = (
+    "devicetree",
+    "fit_image",
+    "uboot_script",
+    "script_image",
+    "kconfig_fragment",
+    "manifest",
+)
 
 
 def _module(name: str) -> ModuleType:

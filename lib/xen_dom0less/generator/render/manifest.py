@@ -11,6 +11,7 @@ import hashlib
 import json
 
 from ... import outputs
+from .. import fit
 
 #: The file this renderer writes.
 FILE = outputs.MANIFEST
@@ -32,6 +33,7 @@ def render(context) -> dict[str, bytes]:
                 if generated is not None
                 else blob.sha256,
                 "users": blob.users,
+                **({"in": plan.fit.file} if plan.packed(blob) else {}),
             }
         )
     document = {
@@ -52,7 +54,21 @@ def render(context) -> dict[str, bytes]:
             "device_tree": boot.device_tree,
             "script": {"file": plan.script.file, "address": f"0x{plan.script.address:x}"},
         },
+        "fit": _fit(plan, context.outputs),
         "kconfig": sorted(plan.kconfig),
         "artefacts": artefacts,
     }
     return {FILE: (json.dumps(document, indent=2) + "\n").encode()}
+
+
+def _fit(plan, files: dict[str, bytes]):
+    """The FIT's configuration and key, and U-Boot's DTB holding the key; None if no FIT."""
+    if plan.fit is None:
+        return None
+    sign = plan.system.boot.signing
+    return {
+        "file": plan.fit.file,
+        "configuration": fit.CONFIGURATION,
+        "key_name": sign.key_name if sign is not None else None,
+        "uboot_dtb": outputs.UBOOT_DTB if outputs.UBOOT_DTB in files else None,
+    }

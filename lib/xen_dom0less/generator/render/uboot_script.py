@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ... import outputs
 from ...units import human_size
+from .. import fit
 from ..dtree import ChosenTree, Node, Prop, Value
 from ..model import LOAD_DEVICES
 from ..plan import FDT_COMMANDS_RESIZE, Blob, Plan
@@ -43,7 +44,8 @@ def script_text(context) -> str:
         f"{len(system.domains)} domU(s): {names}",
         f"setenv {ERROR_FLAG}",
     ]
-    blobs = [b for b in plan.blobs if b.role != "script"]
+    # With a FIT, bootm copies the rest out of it.
+    blobs = [plan.fit] if plan.fit else [b for b in plan.blobs if b.role != "script"]
     lines += [_load(system.boot.load, blob, context.size_of(blob)) for blob in blobs]
     if system.boot.device_tree == "fdt-commands":
         lines += fdt_commands(plan, tree)
@@ -110,9 +112,12 @@ def _value(value: Value) -> str:
 def _boot(plan: Plan) -> list[str]:
     command = plan.system.boot.command
     xen, dtb = f"0x{plan.xen.address:x}", f"0x{plan.dtb.address:x}"
-    start = f"{command} {xen} - {dtb}"
-    if command == "none":
-        return [f'echo "dom0less: all loaded; start Xen with: booti {xen} - {dtb}"']
+    if plan.fit is not None:
+        command, start = "bootm", f"bootm 0x{plan.fit.address:x}#{fit.CONFIGURATION}"
+    else:
+        start = f"{'booti' if command == 'none' else command} {xen} - {dtb}"
+    if plan.system.boot.command == "none":
+        return [f'echo "dom0less: all loaded; start Xen with: {start}"']
     return [
         f"setenv fdt_high {NO_RELOCATION}",
         f"setenv initrd_high {NO_RELOCATION}",

@@ -1,0 +1,74 @@
+"""The FIT boot format: what a description must say to use it, and the room it needs.
+
+In this format U-Boot loads one file, boot.itb, and ``bootm`` copies Xen, the DTB and every
+module out of it to the addresses planned for them, checking each one's sha256 (and, when
+signed, the configuration's signature) first. The FIT itself is placed like any other blob,
+so it never overlaps what is copied out of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .. import outputs
+from ..errors import Problems
+from ..units import KiB
+from . import signing
+from .model import System
+from .plan import Blob
+
+#: The configuration bootm starts.
+CONFIGURATION = "dom0less"
+#: FIT structure around the data: node names, types, addresses, hashes, a signature.
+OVERHEAD = 16 * KiB
+PER_IMAGE = 1 * KiB
+
+
+def check(system: System, problems: Problems) -> None:
+    """Problems with boot.format and boot.signing, each naming its key."""
+    boot = system.boot
+    if boot.format == "fit" and boot.device_tree != "patched":
+        problems.add(
+            "boot.device_tree",
+            "format fit carries the finished DTB inside the FIT: use device_tree: patched",
+        )
+    sign = boot.signing
+    if sign is None:
+        return
+    if boot.format != "fit":
+        problems.add("boot.signing", "only a FIT is signed: set boot.format: fit")
+    bits = signing.key_bits(sign.key)
+    if isinstance(bits, str):
+        problems.add("boot.signing.key", bits)
+    if sign.uboot_dtb is not None and not _is_dtb(sign.uboot_dtb):
+        problems.add(
+            "boot.signing.uboot_dtb",
+            f"{sign.uboot_dtb} is not a DTB file: give U-Boot's control DTB (u-boot.dtb)",
+        )
+
+
+def _is_dtb(path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) == b"\xd0\x0d\xfe\xed"
+    except OSError:
+        return False
+
+
+def estimate(contents: Sequence[Blob]) -> int:
+    """Room for the FIT: everything it carries (the DTB at its full room) and its structure."""
+    return OVERHEAD + sum(
+        PER_IMAGE + (blob.span if blob.role == "dtb" else blob.size) for blob in contents
+    )
+
+
+def fit_blob(contents: Sequence[Blob], room: int) -> Blob:
+    """The FIT, placed like any other blob so nothing copied out of it overlaps it."""
+    return Blob(
+        role="fit",
+        file=outputs.BOOT_ITB,
+        source=None,
+        size=0,
+        span=max(estimate(contents), room),
+        users=["u-boot"],
+    )

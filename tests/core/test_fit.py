@@ -1,0 +1,163 @@
+"""The FIT format: what boot.itb holds, signing, determinism, and refused input.
+
+The boots (signed, tampered, unsigned against a required key) are in tests/e2e/test_release.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import fdt
+import pytest
+
+from xen_dom0less.errors import UserError
+from xen_dom0less.generator.pipeline import SigningOverride, build
+
+from ..conftest import QEMU_DTB
+
+needs_signing_tools = pytest.mark.skipif(
+    shutil.which("mkimage") is None or shutil.which("openssl") is None,
+    reason="signing needs mkimage (u-boot-tools) and openssl: run `sudo dom0less setup`",
+)
+
+
+def rsa_key(directory: Path, bits: int, name: str = "dev") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    key = directory / f"{name}.key"
+    subprocess.run(
+        ["openssl", "genrsa", "-out", str(key), str(bits)], check=True, capture_output=True
+    )
+    return key
+
+
+def as_fit(signing: dict | None = None, **boot):
+    def change(doc: dict) -> None:
+        doc["boot"].update({"format": "fit", **boot})
+        if signing is not None:
+            doc["boot"]["signing"] = signing
+
+    return change
+
+
+def raw(prop) -> bytes:
+    """A property's bytes, however the fdt package guessed its type."""
+    if isinstance(prop, fdt.PropWords):
+        return b"".join(word.to_bytes(4, "big") for word in prop.data)
+    return bytes(prop.data)
+
+
+def image_nodes(path: Path) -> dict[str, fdt.Node]:
+    tree = fdt.parse_dtb(path.read_bytes())
+    return {node.name: node for node in tree.get_node("/images").nodes}
+
+
+def test_fit_holds_every_module_once_at_its_address_with_its_sha256(describe, tmp_path):
+    out = tmp_path / "out"
+    plan = build(describe(as_fit()), out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    packed = [a for a in manifest["artefacts"] if a.get("in") == "boot.itb"]
+    images = image_nodes(out / "boot.itb")
+    assert len(images) == len(packed) == len(plan.blobs) - 2  # all but the script and the FIT
+    by_description = {n.get_property("description").value.split()[0]: n for n in images.values()}
+    for artefact in packed:
+        node = by_description[artefact["file"]]
+        data = raw(node.get_property("data"))
+        assert node.get_property("load").value == int(artefact["address"], 16)
+        assert hashlib.sha256(data).hexdigest() == artefact["sha256"]
+        assert raw(node.get_subnode("hash-1").get_property("value")) == (
+            hashlib.sha256(data).digest()
+        )
+    # Only the FIT, its loader and the readable extras are written: no loose binaries.
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["boot.itb", "boot.cmd", "boot.scr", "manifest.json", "xen-kconfig.cfg", "xen.dtb"]
+    )
+    config = fdt.parse_dtb((out / "boot.itb").read_bytes()).get_node("/configurations/dom0less")
+    assert config.get_property("kernel").value == "xen"
+    assert len(config.get_property("loadables").data) == len(packed) - 2
+    script = (out / "boot.cmd").read_text()
+    assert f"bootm 0x{plan.fit.address:x}#dom0less" in script
+    assert script.count("load virtio") == 1
+
+
+def test_fit_is_byte_reproducible(describe, tmp_path):
+    path = describe(as_fit())
+    build(path, tmp_path / "a")
+    build(path, tmp_path / "b")
+    for file in (tmp_path / "a").iterdir():
+        assert file.read_bytes() == (tmp_path / "b" / file.name).read_bytes(), file.name
+
+
+@needs_signing_tools
+def test_signed_fit_is_reproducible_and_the_key_stays_out(describe, tmp_path):
+    key = rsa_key(tmp_path / "keys", 2048)
+    path = describe(as_fit({"key": str(key), "uboot_dtb": str(QEMU_DTB)}))
+    build(path, tmp_path / "a")
+    build(path, tmp_path / "b")
+    for file in (tmp_path / "a").iterdir():
+        assert file.read_bytes() == (tmp_path / "b" / file.name).read_bytes(), file.name
+    control = fdt.parse_dtb((tmp_path / "a" / "u-boot.dtb").read_bytes())
+    node = control.get_node("/signature/key-dev")
+    assert node.get_property("required").value == "conf"
+    assert node.get_property("algo").value == "sha256,rsa2048"
+    fit = fdt.parse_dtb((tmp_path / "a" / "boot.itb").read_bytes())
+    signature = fit.get_node("/configurations/dom0less/signature-1")
+    assert len(raw(signature.get_property("value"))) == 256
+    secret = key.read_bytes().splitlines()[1]  # a line of the private key's PEM body
+    assert not any(secret in f.read_bytes() for f in (tmp_path / "a").iterdir())
+
+
+@needs_signing_tools
+def test_key_on_the_command_line(describe, tmp_path):
+    key = rsa_key(tmp_path / "keys", 2048, "release")
+    out = tmp_path / "out"
+    build(describe(as_fit()), out, signing=SigningOverride(key=key, uboot_dtb=QEMU_DTB))
+    control = fdt.parse_dtb((out / "u-boot.dtb").read_bytes())
+    assert control.exist_node("/signature/key-release")
+
+
+def _garbage_key(tmp_path: Path) -> Path:
+    path = tmp_path / "keys" / "junk.key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("-----BEGIN RSA PRIVATE KEY-----\nnot a key\n-----END RSA PRIVATE KEY-----\n")
+    return path
+
+
+BAD = [
+    ("missing-key", lambda t: as_fit({"key": str(t / "absent.key")}), "does not exist"),
+    ("garbage-key", lambda t: as_fit({"key": str(_garbage_key(t))}), "not an unencrypted PEM"),
+    ("short-key", lambda t: as_fit({"key": str(rsa_key(t / "k", 1024))}), "1024-bit RSA key"),
+    (
+        "dtb-not-a-dtb",
+        lambda t: as_fit({"key": str(rsa_key(t / "k", 2048)), "uboot_dtb": str(_garbage_key(t))}),
+        "is not a DTB file",
+    ),
+    (
+        "signing-a-script",
+        lambda t: as_fit({"key": str(rsa_key(t / "k", 2048))}, format="script"),
+        "only a FIT is signed",
+    ),
+    ("fit-fdt-commands", lambda t: as_fit(device_tree="fdt-commands"), "device_tree: patched"),
+    (
+        "fit-over-load-region",
+        lambda t: as_fit(load_region={"address": 0x40000000, "size": "16M"}),
+        "no room to load boot.itb",
+    ),
+]
+
+
+@needs_signing_tools
+@pytest.mark.parametrize(("make", "expected"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_release_input_is_one_line_and_writes_nothing(describe, tmp_path, make, expected):
+    path = describe(make(tmp_path))
+    out = tmp_path / "out"
+    with pytest.raises(UserError) as caught:
+        build(path, out)
+    lines = [line for line in caught.value.problems if expected in line]
+    assert len(lines) == 1, caught.value.problems
+    assert "\n" not in lines[0] and lines[0].startswith(str(path))
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]

@@ -1,0 +1,99 @@
+"""Release images boot for real: a FIT through bootm, a signed FIT that U-Boot verifies.
+
+U-Boot for QEMU's virt machine takes its control DTB from QEMU, so the DTB holding the
+public key goes in with -dtb; from then on U-Boot refuses any FIT whose configuration is
+not signed by that key, or whose images do not match the signed hashes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from xen_dom0less.generator.pipeline import build
+from xen_dom0less.harness import runner
+from xen_dom0less.harness.guests.baremetal import Program
+
+from .conftest import Workspace
+
+pytestmark = pytest.mark.e2e
+
+RTOS = "rtos: fit up"
+LINUX = "linux: fit init running"
+
+
+def fit_system(ws: Workspace, linux: bool, signing: dict | None = None) -> dict:
+    domains = [{"name": "rtos", "kernel": str(ws.bare("rtos", Program(RTOS))), "memory": "16M"}]
+    if linux:
+        domains.append(
+            {
+                "name": "linux",
+                "kernel": str(ws.inputs.kernel),
+                "ramdisk": str(ws.initrd("linux", LINUX)),
+                "cmdline": "console=ttyAMA0 quiet",
+                "memory": "256M",
+            }
+        )
+    boot = {"load": "virtio 0:1", "script_address": 0x40200000, "format": "fit"}
+    if signing:
+        boot["signing"] = signing
+    return ws.description(domains, boot=boot)
+
+
+def build_into(ws: Workspace, document: dict, name: str) -> Path:
+    path = ws.root / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    build(path, ws.root / name)
+    return ws.root / name
+
+
+def boot(ws: Workspace, outdir: Path, expect: list[str], **options) -> runner.BootResult:
+    return runner.boot(
+        outdir, expect, timeout=60, machine=ws.machine, work=ws.root / "qemu", **options
+    )
+
+
+def test_fit_boots_a_baremetal_and_a_linux_domu(workspace):
+    result = workspace.boot(fit_system(workspace, linux=True), [RTOS, LINUX], timeout=120)
+    assert "## Loading loadables from FIT Image" in result.console
+    assert "Bad hash" not in result.console
+
+
+def test_signed_fit_boots_and_u_boot_refuses_a_tampered_or_unsigned_one(workspace, tmp_path):
+    ws = workspace
+    key = tmp_path / "keys" / "dev.key"
+    key.parent.mkdir()
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+    signing = {"key": str(key), "uboot_dtb": str(ws.dtb)}
+    signed = build_into(ws, fit_system(ws, linux=False, signing=signing), "signed")
+
+    good = boot(ws, signed, [RTOS])
+    assert good.ok, f"{good.reason}\n{good.console[-4000:]}"
+    assert "sha256,rsa2048:dev+ OK" in good.console
+
+    tampered = tmp_path / "tampered"
+    shutil.copytree(signed, tampered)
+    image = bytearray((tampered / "boot.itb").read_bytes())
+    kernel = (tmp_path / "rtos.bin").read_bytes()
+    at = image.find(kernel)
+    assert at > 0 and image.find(kernel, at + 1) < 0
+    image[at + len(kernel) // 2] ^= 0x01  # one byte of the domU kernel
+    (tampered / "boot.itb").write_bytes(bytes(image))
+    refused = boot(ws, tampered, [RTOS])
+    assert not refused.ok
+    assert "Bad hash value for 'hash-1' hash node" in refused.console
+    assert "(XEN)" not in refused.console and RTOS not in refused.console
+
+    unsigned = build_into(ws, fit_system(ws, linux=False), "unsigned")
+    required = boot(ws, unsigned, [RTOS], uboot_dtb=signed / "u-boot.dtb")
+    assert not required.ok
+    assert "Failed to verify required signature 'key-dev'" in required.console
+    assert "(XEN)" not in required.console
+
+    # The control DTB is what makes the key required: without it the unsigned FIT boots.
+    plain = boot(ws, unsigned, [RTOS])
+    assert plain.ok, f"{plain.reason}\n{plain.console[-4000:]}"
