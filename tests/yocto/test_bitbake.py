@@ -208,8 +208,9 @@ def _fill_deploy_dirs(d) -> None:
     }
     system = xen_dom0less.generator.description.load(Path(d.getVar("XEN_DOM0LESS_SYSTEM")), environ)
     options = xen_dom0less.generator.kconfig.required(system)
+    # as Xen's defconfig (its console drivers are on by default) plus the fragment
     (deploy / f"xen-dom0less-{MACHINE}.config").write_text(
-        "".join(f"CONFIG_{name}=y\n" for name in options)
+        "CONFIG_HAS_PL011=y\n" + "".join(f"CONFIG_{name}=y\n" for name in options)
     )
 
 

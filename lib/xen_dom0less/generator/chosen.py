@@ -117,11 +117,28 @@ class _Builder:
         ]
         self.allocate_channel_phandles()
         nodes += [self.domain(d) for d in self.system.domains]
+        self.host_edits += self.memory_edits()
         for path in self.system.host.disable:
             self.host_edits.append(HostEdit(path, Prop("status", "disabled")))
         for domain in self.system.domains:
             self.host_edits += [HostEdit(p, Prop("xen,passthrough")) for p in domain.passthrough]
         return ChosenTree(chosen_props=props, nodes=nodes, host_edits=self.host_edits)
+
+    def memory_edits(self) -> list[HostEdit]:
+        """host.memory written into the tree for Xen: all banks in the first memory node.
+
+        Any other memory node is emptied (Xen skips banks of size 0); a tree without
+        one is refused by validation before this runs.
+        """
+        banks = self.system.host.memory
+        nodes = self.plan.host.memory_nodes
+        if not banks or not nodes:
+            return []
+        address_cells, size_cells = self.plan.host.cells("/")
+        value = tuple(c for r in banks for c in reg(r, address_cells, size_cells))
+        empty = reg(Region(0, 0), address_cells, size_cells)
+        edits = [HostEdit(nodes[0], Prop("reg", value))]
+        return edits + [HostEdit(path, Prop("reg", empty)) for path in nodes[1:]]
 
     def module_nodes(self, modules: Modules, cmdline: str) -> list[Node]:
         nodes = [module_node(modules.kernel, cmdline)]

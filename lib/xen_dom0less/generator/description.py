@@ -128,6 +128,7 @@ class _Converter:
             config=self.path(doc.get("config")),
             bootargs=doc.get("bootargs"),
             extra_bootargs=doc.get("extra_bootargs", ""),
+            console=doc.get("console"),
             static_heap=self.regions(doc.get("static_heap")),
             llc_coloring=None
             if llc is None
@@ -144,6 +145,7 @@ class _Converter:
             dtb=self.path(doc["dtb"]),
             uboot_reserve=parse_size(doc["uboot_reserve"]),
             disable=tuple(doc.get("disable", ())),
+            memory=self.regions(doc.get("memory")),
         )
 
     def dom0(self, doc: dict) -> model.Dom0:

@@ -20,4 +20,4 @@ def load_host(system: System) -> HostTree:
     )
     if isinstance(data, str):
         raise UserError(f"{system.source}: host.dtb: {data}")
-    return HostTree(data, str(path))
+    return HostTree(data, str(path), memory=system.host.memory)

@@ -15,6 +15,17 @@ from ..errors import UserError
 from .images import DTB_MAGIC
 from .model import Region
 
+#: Compatibles of the interrupt controllers Xen drives (and gives guests a virtual one of)
+GIC_COMPATIBLES = {
+    b"arm,gic-v3": 3,
+    b"arm,gic-400": 2,
+    b"arm,cortex-a15-gic": 2,
+    b"arm,cortex-a9-gic": 2,
+    b"arm,cortex-a7-gic": 2,
+}
+#: First interrupt id of the SPIs (GIC binding: type 0 numbers count from here)
+SPI_BASE = 32
+
 
 class Cpu(NamedTuple):
     index: int
@@ -60,9 +71,11 @@ class HostTree:
     (:meth:`detach_tree`), which saves parsing the board DTB a second time.
     """
 
-    def __init__(self, data: bytes, origin: str):
+    def __init__(self, data: bytes, origin: str, memory: tuple[Region, ...] = ()):
         self.origin = origin
         self.data = data
+        #: RAM banks the user gave in place of the tree's (firmware-filled trees)
+        self.memory_override = memory
         self._tree: Optional[fdt.FDT] = parse(data, origin)
 
     @property
@@ -127,11 +140,21 @@ class HostTree:
         return regions
 
     @cached_property
+    def memory_nodes(self) -> tuple[str, ...]:
+        """Paths of the top-level nodes with device_type = "memory", in tree order."""
+        return tuple(
+            "/" + node.name
+            for node in self.tree.root.nodes
+            if self.string("/" + node.name, "device_type") == "memory"
+        )
+
+    @cached_property
     def memory_banks(self) -> tuple[Region, ...]:
-        banks: list[Region] = []
-        for node in self.tree.root.nodes:
-            if self.string("/" + node.name, "device_type") == "memory":
-                banks.extend(self.regs("/" + node.name, "/"))
+        """RAM: the user's banks if given, else the memory nodes' non-empty ranges."""
+        banks = list(self.memory_override)
+        if not banks:
+            for path in self.memory_nodes:
+                banks.extend(self.regs(path, "/"))
         return tuple(sorted(banks, key=lambda r: r.address))
 
     @cached_property
@@ -181,17 +204,74 @@ class HostTree:
                         highest = max(highest, struct.unpack(">I", raw)[0])
         return highest
 
+    def strings(self, path: str, name: str) -> list[str]:
+        """A string-list property (compatible, clock-names); empty if absent."""
+        node = self.node(path)
+        prop = node.get_property(name) if node else None
+        if prop is None:
+            return []
+        return [s.decode(errors="replace") for s in prop_bytes(prop).split(b"\0")[:-1]]
+
     @cached_property
-    def gic_version(self) -> Optional[int]:
-        for _path, nodes, _props in self.tree.walk():
+    def _gic(self) -> tuple[Optional[str], Optional[int]]:
+        for path, nodes, _props in self.tree.walk():
             for node in nodes:
                 compatible = node.get_property("compatible")
-                values = prop_bytes(compatible).split(b"\0") if compatible else []
-                if b"arm,gic-v3" in values:
-                    return 3
-                if any(v in (b"arm,cortex-a15-gic", b"arm,gic-400") for v in values):
-                    return 2
-        return None
+                for value in prop_bytes(compatible).split(b"\0") if compatible else []:
+                    if value in GIC_COMPATIBLES:
+                        return f"{path.rstrip('/')}/{node.name}", GIC_COMPATIBLES[value]
+        return None, None
+
+    @property
+    def gic_version(self) -> Optional[int]:
+        return self._gic[1]
+
+    @property
+    def gic_path(self) -> Optional[str]:
+        return self._gic[0]
+
+    @cached_property
+    def phandles(self) -> dict[int, str]:
+        """phandle -> path of the node that has it."""
+        found: dict[int, str] = {}
+        for path, nodes, _props in self.tree.walk():
+            for node in nodes:
+                child = f"{path.rstrip('/')}/{node.name}"
+                for name in ("phandle", "linux,phandle"):
+                    value = self.words(child, name)
+                    if value and len(value) == 1:
+                        found.setdefault(value[0], child)
+        return found
+
+    def interrupt_parent(self, path: str) -> Optional[str]:
+        """The interrupt controller of ``path``: its own or its nearest ancestor's."""
+        while True:
+            value = self.words(path, "interrupt-parent")
+            if value:
+                return self.phandles.get(value[0])
+            if path in ("/", ""):
+                return None
+            path = path.rsplit("/", 1)[0] or "/"
+
+    def spis(self, path: str) -> Optional[list[int]]:
+        """The SPI numbers (GIC binding's type-0 numbers) of ``path``'s interrupts.
+
+        None when the node has interrupts Xen cannot route to a guest: not wired
+        to the GIC directly (an interrupt-map, a GPIO or another controller) or PPIs.
+        """
+        cells = self.words(path, "interrupts")
+        if not cells:
+            return []
+        parent = self.interrupt_parent(path)
+        if parent is None or parent != self.gic_path:
+            return None
+        width = (self.words(parent, "#interrupt-cells") or [3])[0]
+        if width < 3 or len(cells) % width:
+            return None
+        triples = [cells[i : i + width] for i in range(0, len(cells), width)]
+        if any(kind != 0 for kind, *_ in triples):
+            return None
+        return [number for _kind, number, *_ in triples]
 
 
 def _combine(cells: list[int]) -> int:

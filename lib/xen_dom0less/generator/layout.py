@@ -19,13 +19,20 @@ FOUR_GIB = 1 << 32
 
 
 def uboot_area(banks: Sequence[Region], reserve: int) -> Optional[Region]:
-    """U-Boot relocates to the top of the highest RAM below 4 GiB: keep that free."""
-    below = [b for b in banks if b.address < FOUR_GIB]
-    if not below or not reserve:
+    """Where U-Boot relocates itself: the top of its first RAM bank, below 4 GiB.
+
+    U-Boot's RAM size is that of the first bank (fdtdec_setup_mem_size_base, or the
+    firmware's ARM memory on the Raspberry Pi), and board_get_usable_ram_top keeps
+    the top below 4 GiB (i.MX 8M clamps there, others wrap). On a board with RAM in
+    several banks this is not the top of its RAM: 0x3b400000 on a Raspberry Pi 4.
+    """
+    if not banks or not reserve:
         return None
-    top_bank = max(below, key=lambda b: b.address)
-    top = min(top_bank.end, FOUR_GIB)
-    start = max(top_bank.address, top - reserve)
+    first = min(banks, key=lambda b: b.address)
+    if first.address >= FOUR_GIB:
+        return None
+    top = min(first.end, FOUR_GIB)
+    start = max(first.address, top - reserve)
     return Region(start, top - start)
 
 

@@ -39,6 +39,8 @@ class Xen(NamedTuple):
     config: Optional[Path] = None
     bootargs: Optional[str] = None
     extra_bootargs: str = ""
+    #: host node path or alias of Xen's console UART; "none" for no console
+    console: Optional[str] = None
     static_heap: tuple[Region, ...] = ()
     llc_coloring: Optional[LlcColoring] = None
     xsm_policy: Optional[Path] = None
@@ -48,6 +50,8 @@ class Host(NamedTuple):
     dtb: Path
     uboot_reserve: int
     disable: tuple[str, ...] = ()
+    #: RAM banks given by the user, replacing the tree's memory nodes
+    memory: tuple[Region, ...] = ()
 
 
 class Dom0(NamedTuple):

@@ -7,7 +7,8 @@ together as one UserError:
 1. the YAML, its ``${VARIABLES}`` and the schema, defaults filled (``description.load``);
 2. the rules, against the board's device tree and the target Xen (``validate``);
 3. the input files: present, identified, of a format their role takes (``collect``);
-4. Xen's ``.config`` and the boot command against Xen's image format (``xen_checks``);
+4. Xen's limits (modules, DTB size), ``.config``, console driver (``consoles``) and the
+   boot command against Xen's image format (``xen_checks``);
 5. every blob placed in free RAM (``placement``), then the guests' RAM (``capacity``);
 6. the generated DTB, script and FIT rendered and measured against the room placed for them.
 
@@ -24,7 +25,7 @@ from typing import NamedTuple, Optional
 from .. import outputs
 from ..errors import Problems, UserError
 from ..units import KiB, parse_epoch
-from . import description, fit, kconfig, render, validate
+from . import consoles, description, fit, kconfig, render, validate
 from .capacity import check_capacity
 from .collect import Inputs, collect_inputs
 from .host_input import load_host
@@ -34,7 +35,7 @@ from .output_dir import write_atomically
 from .placement import excluded_regions, place_all
 from .plan import Blob, Plan
 from .sizing import dtb_estimate, script_estimate
-from .xen_checks import check_boot_command, check_config
+from .xen_checks import check_boot_command, check_boot_modules, check_config, check_fdt_size
 from .xen_cmdline import xen_bootargs
 
 #: Slack over a measured size when placing again: addresses may gain a digit.
@@ -142,8 +143,13 @@ def check_inputs(system: System) -> Checked:
     validate.check(system, host, problems)
     dtb_file = _dtb_file(system)
     inputs = collect_inputs(system, {dtb_file, *outputs.GENERATED}, problems)
+    check_boot_modules(system, len(inputs.blobs) + 1, problems)  # + the DTB
+    check_fdt_size(system, dtb_estimate(system, host), problems)
     needed = kconfig.required(system)
     check_config(system, needed, problems)
+    uart = consoles.check(system, host, problems)
+    if uart is not None:
+        needed = kconfig.with_dependencies({**needed, uart.option: "Xen's console UART"})
     check_boot_command(system, inputs.xen, problems)
     fit.check(system, problems)
     problems.raise_if_any()

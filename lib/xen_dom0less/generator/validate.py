@@ -13,15 +13,13 @@ from typing import Optional, Union
 
 from ..errors import Problems
 from ..units import KiB, format_size, hexaddr
-from . import features, text, xen_versions
+from . import consoles, features, text, xen_versions
 from .hostdt import HostTree
 from .model import LOAD_DEVICES, Domain, Region, SharedMemory, System
 from .plan import static_regions
 
 PAGE = 4 * KiB
 STATIC_HEAP_ALIGN = 64 * KiB
-#: vCPUs a domU may have with each GIC version (Xen's vGIC limits)
-MAX_VCPUS = {2: 8, 3: 128}
 #: Highest event-channel port of a plain domU (Xen's max_evtchn_port for domUs)
 MAX_DOMU_PORT = 1023
 #: Most numbers a CPU or colour list may expand to (the schema allows up to 9999 each).
@@ -56,7 +54,8 @@ class _Rules:
         self.banks = host.memory_banks
         self.cpus = host.cpus
         self.names = {d.name for d in system.domains}
-        self.max_vcpus = MAX_VCPUS.get(host.gic_version or 3, 128)
+        self.limits = xen_versions.limits(self.version)
+        self.max_vcpus = self.limits.vcpus[host.gic_version or 3]
 
     def add(self, where: str, message: str) -> None:
         self.problems.add(where, message)
@@ -95,25 +94,55 @@ class _Rules:
     # -- the board and Xen -------------------------------------------------------
 
     def host_facts(self) -> None:
-        if not self.banks:
+        if not self.banks and self.host.memory_nodes:
+            self.add(
+                "host.dtb",
+                f"{', '.join(self.host.memory_nodes)} has no RAM (a reg of size 0): the "
+                "board's firmware fills it in at boot (as the Raspberry Pi's does); give "
+                "the banks in host.memory, e.g. memory: [{address: 0x0, size: 0x3b400000}]",
+            )
+        elif self.system.host.memory and not self.host.memory_nodes:
+            self.add(
+                "host.memory",
+                'the device tree has no memory node (device_type = "memory") to write '
+                "the banks into: give the board's full DTB",
+            )
+        elif not self.banks:
             self.add(
                 "host.dtb",
                 'the device tree has no memory node (device_type = "memory"): '
-                "give the board's full DTB",
+                "give the board's full DTB or the banks in host.memory",
             )
+        for index, bank in enumerate(self.system.host.memory):
+            if bank.address % PAGE or bank.size % PAGE or not bank.size:
+                self.add(
+                    f"host.memory[{index}]", "address and size must be non-zero multiples of 4 KiB"
+                )
+            for other in self.system.host.memory[index + 1 :]:
+                if bank.overlaps(other):
+                    self.add(
+                        f"host.memory[{index}]",
+                        f"overlaps {hexaddr(other.address)}-{hexaddr(other.end)}: "
+                        "banks are disjoint",
+                    )
         if not self.cpus:
             self.add(
                 "host.dtb", "the device tree has no /cpus/cpu@N nodes: give the board's full DTB"
             )
         stdout = self.host.stdout_path()
-        if self.system.xen.bootargs is None and stdout is None:
+        xen = self.system.xen
+        if xen.bootargs is None and xen.console is None and stdout is None:
             self.add(
                 "host.dtb",
                 "/chosen has no stdout-path, so Xen's console is unknown: "
                 "add stdout-path to the DTB or set xen.bootargs "
                 "(console=dtuart dtuart=...)",
             )
-        problem = text.not_printable_ascii(stdout) if self.system.xen.bootargs is None else None
+        problem = (
+            text.not_printable_ascii(stdout)
+            if xen.bootargs is None and xen.console is None
+            else None
+        )
         if problem:  # it goes into Xen's command line
             self.add(
                 "host.dtb",
@@ -210,6 +239,16 @@ class _Rules:
         if dom0.llc_colors is not None and self.has("llc_coloring"):
             self.colors("dom0.llc_colors", dom0.llc_colors)
             self.colouring_on("dom0.llc_colors")
+        self.cmdline("dom0.cmdline", dom0.cmdline)
+
+    def cmdline(self, where: str, text: str) -> None:
+        longest = self.limits.cmdline_length
+        if len(text) > longest:
+            self.add(
+                where,
+                f"{len(text)} characters, but Xen {self.version} takes at most {longest} "
+                "(BOOTMOD_MAX_CMDLINE) and panics 'command line too long': shorten it",
+            )
 
     def domain(self, domain: Domain) -> None:
         key = domain.key
@@ -217,9 +256,10 @@ class _Rules:
         if domain.vcpus > self.max_vcpus:
             self.add(
                 f"{key}.vcpus",
-                f"{domain.vcpus} vCPUs is more than Xen's virtual GIC "
-                f"supports ({self.max_vcpus}): lower it",
+                f"{domain.vcpus} vCPUs is more than Xen's virtual GIC supports "
+                f"({self.max_vcpus}): lower it",
             )
+        self.cmdline(f"{key}.cmdline", domain.cmdline)
         if domain.direct_map and not domain.static_memory:
             self.add(
                 f"{key}.direct_map",
@@ -264,13 +304,27 @@ class _Rules:
                 "passed-through devices must be described to the "
                 "guest: add a device_tree with a /passthrough node",
             )
-        if domain.nr_spis == 0 and (domain.passthrough or domain.vpl011):
+        if domain.nr_spis is not None:
+            self.spis_enough(domain, domain.nr_spis)
+
+    def spis_enough(self, domain: Domain, nr_spis: int) -> None:
+        """Every SPI the guest uses must be below nr_spis, or Xen cannot route it."""
+        where = f"{domain.key}.nr_spis"
+        if domain.vpl011 and not domain.direct_map and nr_spis < 1:
             self.add(
-                f"{key}.nr_spis",
-                "0 SPIs leaves the vpl011 console and passed-through "
-                "devices without interrupts (the guest runs silently): "
-                "drop nr_spis or raise it",
+                where,
+                "0 SPIs leaves the vpl011 console without its interrupt (SPI 0; "
+                "the guest runs silently): raise nr_spis to at least 1 or drop it",
             )
+        for path in domain.passthrough:
+            highest = max(self.host.spis(path) or [-1])
+            if highest >= nr_spis:
+                self.add(
+                    where,
+                    f"{nr_spis} SPIs, but the passed-through {path} uses SPI {highest} "
+                    "(Xen fails to route it and does not build the domain): raise "
+                    f"nr_spis to at least {highest + 1} or drop it",
+                )
 
     def colouring_on(self, where: str) -> None:
         if self.system.xen.llc_coloring is None:
@@ -402,9 +456,8 @@ class _Rules:
                 "(dtc -I dtb -O dts shows them)",
             )
             return
-        console = self.host.stdout_path()
-        if console and self.host.resolve_alias(console) == path:
-            self.add(where, f"{path} is Xen's own console (stdout-path): pass through another UART")
+        if consoles.choose(self.system, self.host).path == path:
+            self.add(where, f"{path} is Xen's own console: pass through another UART")
 
     def passthrough_owners(self) -> None:
         owners: dict[str, str] = {}

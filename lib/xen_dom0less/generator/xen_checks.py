@@ -1,11 +1,12 @@
-"""Checks of the Xen the description names: its .config and its image format."""
+"""Checks of the Xen the description names: its .config, its image format, its limits."""
 
 from __future__ import annotations
 
 from typing import Optional
 
 from ..errors import Problems
-from . import kconfig
+from ..units import format_size
+from . import kconfig, xen_versions
 from .images import UIMAGE
 from .model import System
 from .plan import Blob
@@ -42,3 +43,47 @@ def check_boot_command(system: System, xen: Optional[Blob], problems: Problems) 
         )
     if command == "booti" and kind == UIMAGE:
         problems.add("boot.command", f"{xen.file} is a uImage: use bootm")
+
+
+def check_boot_modules(system: System, modules: int, problems: Problems) -> None:
+    """Xen keeps MAX_MODULES modules (itself and its DTB included) and as many command lines.
+
+    The rest are dropped before Xen's console exists, so the user only sees the
+    panic of the domain that lost its kernel. ``modules`` counts distinct files
+    per role, as Xen merges modules of one kind at one address.
+    """
+    limits = xen_versions.limits(system.xen.version)
+    version = system.xen.version
+    if modules > limits.boot_modules:
+        problems.add(
+            "domains",
+            f"the build loads {modules} boot modules (Xen, its device tree and "
+            f"{modules - 2} distinct kernels, ramdisks, device trees and policies) but "
+            f"Xen {version} keeps {limits.boot_modules} (MAX_MODULES) and panics "
+            "'Could not set up domain' for the rest: share binaries between domains "
+            "(identical files are loaded once) or drop ramdisks or domains",
+        )
+    lines = [d.key for d in system.domains if d.cmdline]
+    if system.dom0 is not None and system.dom0.cmdline:
+        lines.append("dom0")
+    if len(lines) > limits.boot_cmdlines:
+        problems.add(
+            "domains",
+            f"{len(lines)} domains have a cmdline but Xen {version} keeps "
+            f"{limits.boot_cmdlines} boot command lines (MAX_MODULES) and boots the rest "
+            f"without theirs: drop the cmdline of {len(lines) - limits.boot_cmdlines} of "
+            "them (a kernel can carry its own) or use fewer domains",
+        )
+
+
+def check_fdt_size(system: System, size: int, problems: Problems) -> None:
+    """The DTB Xen boots from, grown by the dom0less nodes, within MAX_FDT_SIZE."""
+    limit = xen_versions.limits(system.xen.version).fdt_size
+    if size > limit:
+        problems.add(
+            "host.dtb",
+            f"the device tree for Xen grows to {format_size(size)} with the dom0less "
+            f"nodes, but Xen {system.xen.version} maps at most {format_size(limit)} "
+            "(MAX_FDT_SIZE) and stops with 'Invalid device tree blob': give a smaller "
+            "board tree (drop unused nodes) or fewer domains",
+        )

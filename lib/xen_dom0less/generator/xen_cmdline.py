@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..units import format_size
+from . import consoles
 from .hostdt import HostTree
 from .model import System
 
@@ -13,7 +14,7 @@ def xen_bootargs(system: System, host: HostTree) -> str:
     if xen.bootargs is not None:
         parts = [xen.bootargs]
     else:
-        parts = [f"console=dtuart dtuart={host.stdout_path()}", "bootscrub=0"]
+        parts = [consoles.bootargs(system, host), "bootscrub=0"]
         if system.dom0 is not None:
             parts.append(
                 f"dom0_mem={format_size(system.dom0.memory)} dom0_max_vcpus={system.dom0.vcpus}"

@@ -6,7 +6,7 @@ the target release does not have, and the Kconfig fragment is computed from it.
 """
 
 # NamedTuples: annotations evaluated, not `from __future__` strings (see model.py).
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 Version = tuple[int, int]
 
@@ -95,6 +95,123 @@ SCHEDULERS: dict[str, str] = {
     "arinc653": "SCHED_ARINC653",
     "null": "SCHED_NULL",
 }
+
+
+class Limits(NamedTuple):
+    """What a release hard-codes that a description can exceed, read from its source.
+
+    Xen checks none of these with a message the user sees in time: too many
+    modules are dropped before its console exists, the rest panic or fail to
+    build a domain.
+    """
+
+    #: MAX_MODULES (asm/setup.h; xen/bootinfo.h from 4.21): Xen, its DTB and every
+    #: distinct module (Xen merges modules of one kind at one address)
+    boot_modules: int
+    #: MAX_MODULES again: the module nodes that carry ``bootargs``
+    boot_cmdlines: int
+    #: BOOTMOD_MAX_CMDLINE: longer module bootargs panic "command line too long"
+    cmdline_length: int
+    #: MAX_FDT_SIZE: a bigger host DTB is "Invalid device tree blob"
+    fdt_size: int
+    #: vCPUs of a domU per GIC version: min(vgic_max_vcpus(), MAX_VIRT_CPUS)
+    vcpus: dict[int, int]
+
+
+#: Limits by the first release they apply to (the same from 4.12 to 4.22; the nr_spis
+#: bounds are MAX_SPIS and ESPI_NR_SPIS).
+LIMITS: dict[Version, Limits] = {
+    (4, 12): Limits(
+        boot_modules=32,
+        boot_cmdlines=32,
+        cmdline_length=1024,
+        fdt_size=2 * 1024 * 1024,
+        vcpus={2: 8, 3: 128},
+    ),
+}
+
+
+def limits(version: str) -> Limits:
+    """The limits of ``version``: those of the newest table entry not after it."""
+    wanted = parse_version(version)
+    return LIMITS[max(v for v in LIMITS if v <= wanted)]
+
+
+class UartDriver(NamedTuple):
+    """A console driver in xen/drivers/char: its Kconfig option and compatibles per release.
+
+    ``compatibles`` maps the first release with a list to that list; before the
+    first key the driver does not exist on arm64. Xen takes a UART as its console
+    when any of the node's compatibles is in the list.
+    """
+
+    source: str
+    option: str
+    compatibles: dict[Version, tuple[str, ...]]
+
+    def matches(self, version: str) -> tuple[str, ...]:
+        wanted = parse_version(version)
+        known = [v for v in self.compatibles if v <= wanted]
+        return self.compatibles[max(known)] if known else ()
+
+
+_NS16550 = ("ns16550", "ns16550a", "snps,dw-apb-uart")
+_MESON = (
+    "amlogic,meson-uart",
+    "amlogic,meson6-uart",
+    "amlogic,meson8-uart",
+    "amlogic,meson8b-uart",
+    "amlogic,meson-gx-uart",
+)
+#: Read from each release's xen/drivers/char/*.c (DT_MATCH_COMPATIBLE, .compatible), Makefile
+#: and Kconfig. Left out: exynos4210-uart (ARM_32 only in every release).
+UART_DRIVERS: tuple[UartDriver, ...] = (
+    UartDriver(
+        "cadence-uart.c", "HAS_CADENCE_UART", {(4, 12): ("cdns,uart-r1p8", "cdns,uart-r1p12")}
+    ),
+    UartDriver(
+        "imx-lpuart.c",
+        "HAS_IMX_LPUART",
+        {(4, 17): ("fsl,imx8qm-lpuart",), (4, 19): ("fsl,imx8qxp-lpuart",)},
+    ),
+    UartDriver(
+        "linflex-uart.c",
+        "HAS_LINFLEX",
+        {(4, 20): ("nxp,s32g2-linflexuart", "nxp,s32g3-linflexuart", "fsl,s32v234-linflexuart")},
+    ),
+    UartDriver(
+        "meson-uart.c",
+        "HAS_MESON",
+        {(4, 13): _MESON},
+    ),
+    UartDriver("mvebu-uart.c", "HAS_MVEBU", {(4, 12): ("marvell,armada-3700-uart",)}),
+    UartDriver(
+        "ns16550.c",
+        "HAS_NS16550",
+        {(4, 12): _NS16550, (4, 13): (*_NS16550, "brcm,bcm2835-aux-uart")},
+    ),
+    # HAS_OMAP depended on ARM_32 until 4.19
+    UartDriver("omap-uart.c", "HAS_OMAP", {(4, 19): ("ti,omap4-uart", "ti,am654-uart")}),
+    UartDriver(
+        "pl011.c", "HAS_PL011", {(4, 12): ("arm,pl011",), (4, 18): ("arm,pl011", "arm,sbsa-uart")}
+    ),
+    UartDriver(
+        "scif-uart.c",
+        "HAS_SCIF",
+        {
+            (4, 12): ("renesas,scif",),
+            (4, 13): ("renesas,scif", "renesas,scifa"),
+            (4, 17): ("renesas,scif", "renesas,scifa", "renesas,hscif"),
+        },
+    ),
+)
+
+
+def uart_driver(version: str, compatibles: list[str]) -> Optional[UartDriver]:
+    """The driver ``version`` would bind to a UART with these compatibles, if any."""
+    return next(
+        (d for d in UART_DRIVERS if any(c in d.matches(version) for c in compatibles)), None
+    )
 
 
 def has(version: str, feature: str) -> bool:

@@ -10,6 +10,10 @@ import fdt
 
 from ..dtree import Node, Prop, Value
 
+#: Seeds a boot loader or QEMU writes into /chosen for this one boot: frozen into
+#: xen.dtb they would give every boot the same "randomness" (QEMU's dumpdtb has them).
+BOOT_SEEDS = ("kaslr-seed", "rng-seed")
+
 
 def render(context) -> dict[str, bytes]:
     plan = context.plan
@@ -20,6 +24,8 @@ def render(context) -> dict[str, bytes]:
     for edit in wanted.host_edits:
         _set(tree.get_node(edit.path), edit.prop)
     chosen = tree.get_node("/chosen", create=True)
+    for name in BOOT_SEEDS:
+        chosen.remove_property(name)
     for prop in wanted.chosen_props:
         _set(chosen, prop)
     for node in wanted.nodes:
