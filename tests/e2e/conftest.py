@@ -50,11 +50,13 @@ class Workspace:
         found: debian_inputs.GuestInputs,
         dtb: Path,
         machine: Optional[Machine] = None,
+        xen_version: str = "4.17",
     ):
         self.root = root
         self.inputs = found
         self.dtb = dtb
         self.machine = machine or Machine()
+        self.xen_version = xen_version
 
     def bare(self, name: str, program: baremetal.Program) -> Path:
         return baremetal.write(program, self.root / f"{name}.bin")
@@ -67,8 +69,8 @@ class Workspace:
         document = {
             "version": 1,
             "xen": {
-                "image": str(self.inputs.xen),
-                "version": "4.17",
+                "image": str(self.inputs.xen_release(self.xen_version)),
+                "version": self.xen_version,
                 "extra_bootargs": "console_timestamps=boot",
             },
             "host": {"dtb": str(self.dtb)},
@@ -98,9 +100,21 @@ class Workspace:
             work=self.root / "qemu",
         )
         assert result.ok, f"{result.reason}\n--- console ---\n{result.console[-6000:]}"
+        if document["xen"]["version"] == self.xen_version:  # Debian's build of that release
+            assert f"Xen version {self.xen_version}." in result.console
         return result
 
 
 @pytest.fixture
 def workspace(tmp_path, guest_inputs, virt_dtb) -> Workspace:
     return Workspace(tmp_path, guest_inputs, virt_dtb)
+
+
+#: Debian's Xen releases: bookworm's and trixie's.
+DEBIAN_XENS = ["4.17", "4.20"]
+
+
+@pytest.fixture(params=DEBIAN_XENS, ids=[f"xen{v}" for v in DEBIAN_XENS])
+def each_xen(request, tmp_path, guest_inputs, virt_dtb) -> Workspace:
+    """A workspace booting Debian's Xen of each release in turn (the core scenarios)."""
+    return Workspace(tmp_path, guest_inputs, virt_dtb, xen_version=request.param)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,9 +20,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def domain_of(result: runner.BootResult, marker: str) -> str:
-    """The Xen domain number that printed ``marker`` ("raw" for dom0's own console)."""
+    """The Xen domain number that printed ``marker``.
+
+    Xen prefixes a domU's lines with DOMn except for the domain holding console
+    input, whose output is raw: dom0 if there is one, else DOM0 on 4.17 (which
+    lacks one) but the first domU from 4.20 ('Serial input to DOM1').
+    """
     line = result.hits[marker].line
-    return line.split("DOM", 1)[1].split(":", 1)[0] if "DOM" in line else "raw"
+    if "DOM" in line:
+        return line.split("DOM", 1)[1].split(":", 1)[0]
+    focus = re.findall(r"\*\*\* Serial input to DOM(\d+) ", result.console)
+    return focus[-1] if focus else "raw"
 
 
 def two_rtos(ws, **sections) -> tuple[dict, list[str]]:
@@ -33,9 +42,9 @@ def two_rtos(ws, **sections) -> tuple[dict, list[str]]:
     return ws.description(domains, **sections), markers
 
 
-def test_true_dom0less_two_baremetal_domus(workspace):
-    document, markers = two_rtos(workspace)
-    result = workspace.boot(document, markers, timeout=30)
+def test_true_dom0less_two_baremetal_domus(each_xen):
+    document, markers = two_rtos(each_xen)
+    result = each_xen.boot(document, markers, timeout=30)
     assert [domain_of(result, m) for m in markers] == ["1", "2"]
     assert all(result.hits[m].xen is not None for m in markers)
 
@@ -60,8 +69,8 @@ def test_gicv2_machine(guest_inputs, tmp_path):
     assert "GICv2 initialization" in result.console and "GICv3" not in result.console
 
 
-def test_true_dom0less_two_linux_domus(workspace):
-    ws = workspace
+def test_true_dom0less_two_linux_domus(each_xen):
+    ws = each_xen
     markers = ["linux-a: init running", "linux-b: init running"]
     domains = [
         {
@@ -77,8 +86,8 @@ def test_true_dom0less_two_linux_domus(workspace):
     assert sorted(domain_of(result, m) for m in markers) == ["1", "2"]
 
 
-def test_linux_dom0_and_domu(workspace):
-    ws = workspace
+def test_linux_dom0_and_domu(each_xen):
+    ws = each_xen
     dom0 = {
         "kernel": str(ws.inputs.kernel),
         "ramdisk": str(ws.initrd("dom0", "dom0: up")),
@@ -101,10 +110,10 @@ def test_linux_dom0_and_domu(workspace):
     assert domain_of(result, "guest: up") == "1"
 
 
-def test_fdt_commands_boots_like_patched(workspace):
-    document, markers = two_rtos(workspace)
+def test_fdt_commands_boots_like_patched(each_xen):
+    document, markers = two_rtos(each_xen)
     document["boot"]["device_tree"] = "fdt-commands"
-    result = workspace.boot(document, markers, timeout=30)
+    result = each_xen.boot(document, markers, timeout=30)
     assert [domain_of(result, m) for m in markers] == ["1", "2"]
 
 

@@ -46,8 +46,8 @@ PARTIAL_DTS = f"""/dts-v1/;
 """
 
 
-def test_pl061_passthrough_to_baremetal_domu(workspace):
-    ws = workspace
+def test_pl061_passthrough_to_baremetal_domu(each_xen):
+    ws = each_xen
     reads = tuple(GUEST_GPIO + offset for offset in ID_OFFSETS)
     guest = ws.bare("io", Program("io: reading PL061 IDs", reads=reads))
     partial = ws.root / "io.dts"

@@ -40,7 +40,7 @@ def test_deb822_entry_for_the_suite(tmp_path: Path) -> None:
     assert archive == debian.Archive(
         "http://mirror.example/debian", "bookworm", "/usr/share/keyrings/debian-archive-keyring.gpg"
     )
-    assert archive.deb_src() == (
+    assert archive.entry() == (
         "deb-src [signed-by=/usr/share/keyrings/debian-archive-"
         "keyring.gpg] http://mirror.example/debian bookworm main\n"
     )
@@ -50,7 +50,7 @@ def test_one_line_entry_with_options(tmp_path: Path) -> None:
     line = "deb [arch=arm64 signed-by=/k.gpg] http://ftp.example/debian trixie main # x\n"
     archive = machine(tmp_path, "trixie", {"sources.list": "# comment\n" + line})
     assert archive == debian.Archive("http://ftp.example/debian", "trixie", "/k.gpg")
-    assert archive.deb_src().startswith("deb-src [signed-by=/k.gpg] http://ftp.example")
+    assert archive.entry().startswith("deb-src [signed-by=/k.gpg] http://ftp.example")
 
 
 def test_no_entry_or_no_codename_is_a_user_error(tmp_path: Path) -> None:
@@ -65,3 +65,21 @@ def test_a_line_with_unterminated_options_is_skipped(tmp_path: Path) -> None:
     good = "deb http://ftp.example/debian trixie main\n"
     archive = machine(tmp_path, "trixie", {"sources.list": broken + good})
     assert archive.uri == "http://ftp.example/debian"
+
+
+def test_binary_entry_names_its_one_architecture() -> None:
+    """Trixie's arm64 Xen 4.20 comes through a private 'deb [arch=arm64 ...]' line."""
+    assert debian.TRIXIE.entry("deb", "arm64") == (
+        "deb [arch=arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
+        "http://deb.debian.org/debian trixie main\n"
+    )
+
+
+def test_private_apt_leaves_the_host_sources_alone(tmp_path: Path) -> None:
+    apt = debian._private_apt(tmp_path, debian.TRIXIE.entry("deb", "arm64"), "arm64")
+    options = dict(a[2:].split("=", 1) for a in apt if a.startswith("-o"))
+    assert options["Dir::Etc::SourceList"] == str(tmp_path / "sources.list")
+    assert options["Dir::Etc::SourceParts"] == str(tmp_path / "parts")
+    assert options["Dir::State::Lists"] == str(tmp_path / "lists")
+    assert options["APT::Architectures::"] == "arm64"
+    assert (tmp_path / "sources.list").read_text().startswith("deb [arch=arm64 ")

@@ -23,9 +23,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     where.add_argument(
         "--debian-source",
-        action="store_true",
-        help="use Debian's xen source package for this machine's suite "
-        "(fetched once into the cache)",
+        nargs="?",
+        const="",
+        choices=["", debian.TRIXIE.suite],
+        metavar="SUITE",
+        help="use Debian's xen source package (fetched once into the cache) of this "
+        f"machine's suite, or of {debian.TRIXIE.suite} (Xen 4.20) if named",
     )
     parser.add_argument(
         "-o",
@@ -68,7 +71,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    source = debian.fetch() if args.debian_source else args.source
+    if args.debian_source is None:
+        source = args.source
+    else:
+        source = debian.fetch(archive=debian.TRIXIE if args.debian_source else None)
     result = build_hypervisor(
         source,
         args.output,

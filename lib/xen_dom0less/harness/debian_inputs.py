@@ -1,7 +1,9 @@
 """The arm64 binaries the boot tests run: Debian's Xen, Linux kernel and busybox.
 
 They are downloaded as packages and unpacked into the cache, never installed,
-so the host stays an x86 machine and the versions are whatever Debian ships.
+so the host stays an x86 machine and the versions are whatever Debian ships:
+Xen 4.17 from the host's bookworm, Xen 4.20 from trixie through a private apt
+configuration (the host's sources untouched).
 """
 
 from __future__ import annotations
@@ -10,12 +12,16 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from .. import hosttools
 from ..cache import cache_dir
 from ..errors import UserError
+from ..xenbuild import debian
 
 XEN_PACKAGE = "xen-hypervisor-4.17-arm64"
+#: The newer Xen the core boots also run on, from Debian 13.
+XEN_TRIXIE_PACKAGE = "xen-hypervisor-4.20-arm64"
 KERNEL_META = "linux-image-arm64"
 BUSYBOX_PACKAGE = "busybox-static"
 STAMP = "inputs.json"
@@ -28,6 +34,11 @@ class GuestInputs:
     xen: Path
     kernel: Path
     busybox: Path
+    xen_4_20: Path
+
+    def xen_release(self, version: str) -> Path:
+        """The hypervisor of Xen ``version`` ("4.17" or "4.20")."""
+        return {"4.17": self.xen, "4.20": self.xen_4_20}[version]
 
 
 def installed() -> GuestInputs:
@@ -55,11 +66,12 @@ def fetch() -> GuestInputs:
     root = cache_dir("arm64")
     kernel_package = _kernel_package()
     trees = {name: _unpack(name, root) for name in (XEN_PACKAGE, kernel_package, BUSYBOX_PACKAGE)}
-    xen_tree, kernel_tree = trees[XEN_PACKAGE], trees[kernel_package]
+    trees[XEN_TRIXIE_PACKAGE] = _unpack(XEN_TRIXIE_PACKAGE, root, debian.TRIXIE)
     inputs = GuestInputs(
-        xen=_one(xen_tree, "boot/xen-*-arm64"),
-        kernel=_one(kernel_tree, "boot/vmlinuz-*"),
+        xen=_one(trees[XEN_PACKAGE], "boot/xen-*-arm64"),
+        kernel=_one(trees[kernel_package], "boot/vmlinuz-*"),
         busybox=_one(trees[BUSYBOX_PACKAGE], "bin/busybox"),
+        xen_4_20=_one(trees[XEN_TRIXIE_PACKAGE], "boot/xen-*-arm64"),
     )
     (root / STAMP).write_text(json.dumps({k: str(v) for k, v in vars(inputs).items()}, indent=1))
     return inputs
@@ -80,15 +92,19 @@ def _kernel_package() -> str:
     )
 
 
-def _unpack(package: str, root: Path) -> Path:
-    """Download ``package:arm64`` into the cache and extract it with dpkg-deb -x."""
+def _unpack(package: str, root: Path, archive: Optional[debian.Archive] = None) -> Path:
+    """Download ``package:arm64`` (from ``archive``, else the host's sources) into the
+    cache and extract it with dpkg-deb -x."""
     target = root / package
     if (target / ".unpacked").is_file():
         return target
     debs = cache_dir("debs")
     existing = sorted(debs.glob(f"{package}_*_arm64.deb"))
     if not existing:
-        _download(package, debs)
+        if archive is None:
+            _download(package, debs)
+        else:
+            debian.download(package, archive, debs)
         existing = sorted(debs.glob(f"{package}_*_arm64.deb"))
     if not existing:
         raise UserError(f"apt-get download {package}:arm64 produced no .deb in {debs}")

@@ -1,7 +1,8 @@
 """Make a fresh Debian or Ubuntu machine ready to boot generated artefacts (``dom0less setup``).
 
-Installs the harness's host packages (and, if asked, what building Xen needs)
-with apt-get, then fetches Debian's arm64 guests; run again, it only checks.
+Installs the harness's host packages (and, if asked, what building Xen needs and
+trixie's Xen 4.20 source) with apt-get, then fetches Debian's arm64 guests and
+Xen 4.17 and 4.20; run again, it only checks.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def provision(xen_build: bool = False) -> Path:
     if missing:
         print(f"installing {' '.join(missing)}", flush=True)
         _apt(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing])
+    if xen_build:  # the newer Xen's source, for the boots of features Debian's build lacks
+        debian.fetch("xen", debian.TRIXIE)
     return example_inputs.write_inputs(debian_inputs.fetch())
 
 

@@ -1,9 +1,9 @@
-"""Xen's source from Debian's source package, for tests and benchmarks.
+"""Xen from Debian: its source package for builds, its binaries for the boot harness.
 
-apt runs with a private configuration in the cache (a ``deb-src`` entry for
-the machine's own suite and mirror), so nothing under /etc changes and no
-root is needed. The tree is extracted once and reused by later runs; delete
-the cache directory to fetch a newer upload.
+apt runs with a private configuration in the cache (one entry for the machine's
+own suite and mirror, or for trixie, the suite with Xen 4.20), so nothing under
+/etc changes and no root is needed. The tree is extracted once and reused by
+later runs; delete the cache directory to fetch a newer upload.
 """
 
 from __future__ import annotations
@@ -29,9 +29,19 @@ class Archive:
     suite: str
     signed_by: Optional[str] = None
 
-    def deb_src(self) -> str:
-        options = f"[signed-by={self.signed_by}] " if self.signed_by else ""
-        return f"deb-src {options}{self.uri} {self.suite} main\n"
+    def entry(self, kind: str = "deb-src", architecture: Optional[str] = None) -> str:
+        """One sources.list line of ``kind`` (deb or deb-src) for this suite."""
+        options = [f"arch={architecture}"] if architecture else []
+        options += [f"signed-by={self.signed_by}"] if self.signed_by else []
+        bracket = f"[{' '.join(options)}] " if options else ""
+        return f"{kind} {bracket}{self.uri} {self.suite} main\n"
+
+
+#: Debian 13, whose xen packages are Xen 4.20 (bookworm's are 4.17); reached through
+#: Debian's own mirror and keyring whatever the host runs.
+TRIXIE = Archive(
+    "http://deb.debian.org/debian", "trixie", "/usr/share/keyrings/debian-archive-keyring.gpg"
+)
 
 
 #: Programs fetching a source package runs.
@@ -39,19 +49,16 @@ FETCH_TOOLS = ("apt-get", "dpkg-source")
 MIRROR_HINT = "check that the Debian mirror is reachable"
 
 
-def fetch(package: str = "xen") -> Path:
-    """The extracted source tree of ``package`` in the machine's Debian suite."""
-    archive = machine_archive()
+def fetch(package: str = "xen", archive: Optional[Archive] = None) -> Path:
+    """The extracted source tree of ``package`` in ``archive`` (default: the machine's suite)."""
+    archive = archive or machine_archive()
     root = cache.cache_dir("xen-src")
     target = root / f"debian-{archive.suite}-{package}"
     if target.is_dir():
         return target
     for tool in FETCH_TOOLS:
         hosttools.require(tool, f"install the Debian package {hosttools.PACKAGES[tool]}")
-    apt = _private_apt(root / "apt", archive)
-    hosttools.run(
-        [*apt, "update"], f"apt-get update for {archive.uri} {archive.suite}", root, MIRROR_HINT
-    )
+    apt = _updated_apt(root / _state_name("apt", archive), archive.entry("deb-src"), archive)
     staging = Path(tempfile.mkdtemp(prefix="debian-", dir=root))
     try:
         hosttools.run(
@@ -68,6 +75,36 @@ def fetch(package: str = "xen") -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def download(package: str, archive: Archive, into: Path, architecture: str = "arm64") -> None:
+    """``apt-get download`` one binary package of ``archive`` into ``into``."""
+    hosttools.require("apt-get", f"install the Debian package {hosttools.PACKAGES['apt-get']}")
+    state = cache.cache_dir("xen-src") / _state_name(f"apt-{architecture}", archive)
+    apt = _updated_apt(state, archive.entry("deb", architecture), archive, architecture)
+    hosttools.run([*apt, "download", package], f"apt-get download {package}", into, MIRROR_HINT)
+
+
+def _state_name(prefix: str, archive: Archive) -> str:
+    """The machine's own suite keeps the directory name it always had."""
+    return prefix if archive.suite == _codename_or_none() else f"{prefix}-{archive.suite}"
+
+
+def _codename_or_none() -> Optional[str]:
+    try:
+        return _codename(OS_RELEASE)
+    except UserError:
+        return None
+
+
+def _updated_apt(
+    state: Path, sources: str, archive: Archive, architecture: Optional[str] = None
+) -> list[str]:
+    apt = _private_apt(state, sources, architecture)
+    hosttools.run(
+        [*apt, "update"], f"apt-get update for {archive.uri} {archive.suite}", state, MIRROR_HINT
+    )
+    return apt
 
 
 def machine_archive(apt_dir: Path = APT_DIR, os_release: Path = OS_RELEASE) -> Archive:
@@ -136,18 +173,24 @@ def _one_line(line: str) -> Optional[dict[str, list[str]]]:
     return {"Types": [words[0]], "URIs": [words[1]], "Suites": [words[2]], **options}
 
 
-def _private_apt(state: Path, archive: Archive) -> list[str]:
-    """apt-get with its own sources, lists and cache under ``state``."""
+def _private_apt(state: Path, sources: str, architecture: Optional[str] = None) -> list[str]:
+    """apt-get with its own sources, lists and cache under ``state``.
+
+    With ``architecture``, that is the only one apt knows, so a foreign
+    package is fetched without the host's dpkg knowing the architecture.
+    """
     (state / "lists" / "partial").mkdir(parents=True, exist_ok=True)
     (state / "cache" / "archives" / "partial").mkdir(parents=True, exist_ok=True)
     (state / "parts").mkdir(exist_ok=True)
-    sources = state / "sources.list"
-    sources.write_text(archive.deb_src())
-    settings = {
-        "Dir::Etc::SourceList": sources,
+    (state / "sources.list").write_text(sources)
+    settings: dict[str, object] = {
+        "Dir::Etc::SourceList": state / "sources.list",
         "Dir::Etc::SourceParts": state / "parts",
         "Dir::State::Lists": state / "lists",
         "Dir::Cache": state / "cache",
         "APT::Sandbox::User": "root",
     }
+    if architecture:
+        settings["APT::Architecture"] = architecture
+        settings["APT::Architectures::"] = architecture
     return ["apt-get", "-q", *(f"-o{key}={value}" for key, value in settings.items())]
