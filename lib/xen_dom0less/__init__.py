@@ -13,8 +13,3 @@ Packages, lowest layer first (an import only ever goes down this list):
 """
 
 __version__ = "0.1.0"
-
-#: Modules BitBake imports when the layer's ``addpylib`` adds this package, so
-#: that tasks calling ``xen_dom0less.tasks.boot_files(...)`` get those functions in
-#: their signatures and re-run when the library changes.
-BBIMPORTS = ["tasks", "errors", "xenbuild"]

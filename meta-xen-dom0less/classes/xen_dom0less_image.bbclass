@@ -17,6 +17,10 @@ IMAGE_BOOT_FILES:append = " ${XEN_DOM0LESS_DEPLOY_SUBDIR}/*"
 # An SD card with a FAT boot partition and the root file system after it.
 IMAGE_FSTYPES:append = " wic"
 WKS_FILE ?= "dom0less-sdimage.wks.in"
+# Kickstarts live in a layer's files/wic/, the only place wic searches from
+# wrynose on (whose sanity check refuses a layer-level wic/); earlier releases
+# search wic/ only, so the files/wic/ of every layer is searched first there too.
+WKS_SEARCH_PATH:prepend = "${@''.join('%s/files/wic:' % p for p in d.getVar('BBPATH').split(':') if p)}"
 WKS_FILE_DEPENDS:append = " ${XEN_DOM0LESS_BOOT_FILES_RECIPE}"
 # wic's plugin writing IMAGE_BOOT_FILES: named bootimg-partition up to
 # scarthgap, bootimg_partition from walnascar on.

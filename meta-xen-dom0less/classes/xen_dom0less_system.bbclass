@@ -1,6 +1,17 @@
 # The system description shared by the hypervisor and boot-files recipes, and
-# the variables its ${VAR}s expand from. Everything else is in the library
-# (lib/xen_dom0less), which the tasks call by full dotted name.
+# how their tasks run the library (lib/xen_dom0less next to this layer): in
+# oe-core's native Python with native PyYAML and fdt, never in BitBake's own
+# interpreter. Parsing this layer imports nothing outside Python's standard
+# library, so the host needs nothing beyond oe-core's own requirements.
+
+inherit python3native
+
+DEPENDS:append = " python3-pyyaml-native python3-fdt-native"
+
+# This layer's directory: where BitBake found this class on BBPATH.
+XEN_DOM0LESS_LAYERDIR := "${@os.path.dirname(os.path.dirname(bb.utils.which(d.getVar('BBPATH'), 'classes/xen_dom0less_system.bbclass')))}"
+# The directory holding the library's package, put on the tasks' PYTHONPATH.
+XEN_DOM0LESS_LIBDIR ?= "${@os.path.normpath(d.getVar('XEN_DOM0LESS_LAYERDIR') + '/../lib')}"
 
 # The YAML system description; its relative paths are relative to the file.
 XEN_DOM0LESS_SYSTEM ?= "${XEN_DOM0LESS_LAYERDIR}/systems/${MACHINE}.yml"
@@ -35,23 +46,104 @@ def xen_dom0less_multiconfigs(d):
     return found
 
 def xen_dom0less_environ(d):
-    """What the description's ${VAR}s expand from: never the task's own environment."""
-    environ = {
-        "DEPLOY_DIR_IMAGE": d.getVar("DEPLOY_DIR_IMAGE"),
-        "MACHINE": d.getVar("MACHINE"),
-        "SOURCE_DATE_EPOCH": d.getVar("SOURCE_DATE_EPOCH") or "0",
-        "PATH": d.getVar("PATH"),
-    }
+    """What the description's ${VAR}s expand from, as shell words: never the task's own environment."""
+    import shlex
+    environ = [("DEPLOY_DIR_IMAGE", d.getVar("DEPLOY_DIR_IMAGE")),
+               ("MACHINE", d.getVar("MACHINE"))]
     for name, _, _, deploy in xen_dom0less_multiconfigs(d):
-        environ["MC_DEPLOY_" + name.replace("-", "_")] = deploy
-    return environ
-xen_dom0less_environ[vardeps] += "XEN_DOM0LESS_MULTICONFIGS XEN_DOM0LESS_MC_DEPLOY_DIR"
+        environ.append(("MC_DEPLOY_" + name.replace("-", "_"), deploy))
+    return " ".join("%s=%s" % (name, shlex.quote(value)) for name, value in environ)
 
 def xen_dom0less_system_checksums(d):
     """file-checksums entries for the description and the files it names."""
     files = [d.getVar("XEN_DOM0LESS_SYSTEM")] + (d.getVar("XEN_DOM0LESS_SYSTEM_FILES") or "").split()
-    return " ".join("%s:True" % f for f in files)
+    return " ".join("%s:%s" % (f, os.path.exists(f)) for f in files)
 
-# The library's sources: BitBake follows a called function's own body only,
-# so its checksums make every task calling the library re-run when lib/ changes.
-XEN_DOM0LESS_LIB_CHECKSUMS = "${XEN_DOM0LESS_LIBDIR}/*.py:True ${XEN_DOM0LESS_LIBDIR}/*/*.py:True ${XEN_DOM0LESS_LIBDIR}/schema/*.json:True"
+def xen_dom0less_has_dom0(d):
+    """Whether the description has a dom0 (a top-level dom0 key), read without a YAML parser.
+
+    BitBake's interpreter has no PyYAML; a "dom0" key anywhere, flow style
+    included, counts: at worst the boot files wait for a kernel they do not need.
+    """
+    import re
+    path = d.getVar("XEN_DOM0LESS_SYSTEM")
+    bb.parse.mark_dependency(d, path)
+    try:
+        with open(path, encoding="utf-8") as description:
+            text = description.read()
+    except OSError:
+        return False  # the task names the missing file
+    return re.search(r"""(^|[{,])\s*["']?dom0["']?\s*:""", text, re.MULTILINE) is not None
+
+def xen_dom0less_lib_checksums(d, task):
+    """file-checksums entries for the library's files a task runs: signatures follow them.
+
+    The modules are the ones the task's own code imports (import xen_dom0less.X
+    lines) and everything of the library they import in turn, read with ast
+    (nothing is imported here). Files read as data (the schema) count with the
+    modules beside them. A change elsewhere (the CLI, the QEMU harness) leaves the
+    task alone; a changed import re-parses the recipe, as the set may change.
+    """
+    import ast
+    import re
+    libdir = d.getVar("XEN_DOM0LESS_LIBDIR")
+    body = d.getVar(task, False) or ""
+    todo = re.findall(r"^\s*(?:import|from)\s+(xen_dom0less(?:\.\w+)*)", body, re.MULTILINE)
+
+    def source(module):
+        base = os.path.join(libdir, *module.split("."))
+        for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+            if os.path.isfile(candidate):
+                return candidate
+        return None
+
+    def imported(module, path):
+        package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
+        with open(path, encoding="utf-8") as handle:
+            tree = ast.parse(handle.read(), path)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                yield from (alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    base = ".".join(parts + ([base] if base else []))
+                yield base
+                yield from (base + "." + alias.name for alias in node.names)
+
+    seen, files = set(), set()
+    while todo:
+        module = todo.pop()
+        if module in seen or not module.startswith("xen_dom0less"):
+            continue
+        seen.add(module)
+        # Importing a.b.c runs a/__init__.py and a/b/__init__.py first.
+        parent = module.rpartition(".")[0]
+        if parent:
+            todo.append(parent)
+        path = source(module)
+        if path is None:
+            continue  # a name imported from a module, or a namespace package
+        files.add(path)
+        bb.parse.mark_dependency(d, path)
+        todo.extend(imported(module, path))
+    for directory in {os.path.dirname(path) for path in files}:
+        for entry in sorted(os.listdir(directory)):
+            data = os.path.join(directory, entry)
+            if os.path.isdir(data) and entry != "__pycache__" and not any(
+                    name.endswith(".py") for _, _, names in os.walk(data) for name in names):
+                files.update(os.path.join(root, name)
+                             for root, _, names in os.walk(data) for name in names)
+    return " ".join("%s:True" % path for path in sorted(files))
+
+# Runs the Python code on standard input in oe-core's native Python with the
+# library on its path, in an environment holding only PATH, SOURCE_DATE_EPOCH
+# and the variables the description may name; arguments go to sys.argv[1:].
+xen_dom0less_python() {
+    env -i PATH="$PATH" SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH}" \
+        PYTHONPATH="${XEN_DOM0LESS_LIBDIR}" PYTHONDONTWRITEBYTECODE=1 PYTHONNOUSERSITE=1 \
+        ${@xen_dom0less_environ(d)} \
+        ${PYTHON} - "$@"
+}
+xen_dom0less_python[vardeps] += "XEN_DOM0LESS_MULTICONFIGS XEN_DOM0LESS_MC_DEPLOY_DIR"

@@ -8,22 +8,24 @@ LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/MIT;md5=0835ade698e0bcf8506ecda
 
 inherit deploy nopackages xen_dom0less_system
 
+# Only the native Python the class adds: no compiler, no C library.
 INHIBIT_DEFAULT_DEPS = "1"
 PACKAGE_ARCH = "${MACHINE_ARCH}"
+# Xen on Arm: the hypervisor recipe builds for these hosts only.
+COMPATIBLE_HOST = "(aarch64|arm).*-linux.*"
 
 # The recipe giving Xen (its do_deploy makes xen-dom0less-${MACHINE} and its
 # .config); set to "xen" to boot meta-virtualization's hypervisor instead.
 XEN_DOM0LESS_XEN_PROVIDER ?= "xen-hypervisor-dom0less"
-# "1" when the description has a dom0: then the kernel is waited for too.
-XEN_DOM0LESS_DOM0 ?= "0"
 # Further "recipe:task" this build's images come from (the board's DTB, ...).
 XEN_DOM0LESS_DEPENDS ?= ""
 # The subdirectory of DEPLOY_DIR_IMAGE receiving the boot files.
 XEN_DOM0LESS_DEPLOY_SUBDIR ?= "dom0less"
 
 do_compile[depends] += "${XEN_DOM0LESS_XEN_PROVIDER}:do_deploy ${XEN_DOM0LESS_DEPENDS}"
-do_compile[depends] += "${@'virtual/kernel:do_deploy' if d.getVar('XEN_DOM0LESS_DOM0') == '1' else ''}"
-do_compile[file-checksums] += "${@xen_dom0less_system_checksums(d)} ${XEN_DOM0LESS_LIB_CHECKSUMS}"
+# A description with a dom0 boots this build's kernel: wait for it too.
+do_compile[depends] += "${@'virtual/kernel:do_deploy' if xen_dom0less_has_dom0(d) else ''}"
+do_compile[file-checksums] += "${@xen_dom0less_system_checksums(d)} ${@xen_dom0less_lib_checksums(d, 'do_compile')}"
 do_compile[cleandirs] = "${B}"
 do_compile[vardeps] += "XEN_DOM0LESS_SYSTEM"
 
@@ -44,17 +46,21 @@ python () {
                         "XEN_DOM0LESS_MC_TASK[%s]" % (name, recipe))
 }
 
-python do_compile() {
-    # Plain imports (never "import ... as"): the full dotted names below are
-    # what BitBake's signature generator sees.
-    import xen_dom0less.tasks
-    import xen_dom0less.errors
-    try:
-        xen_dom0less.tasks.boot_files(d.getVar("XEN_DOM0LESS_SYSTEM"),
-                                       d.getVar("B") + "/boot-files",
-                                       xen_dom0less_environ(d))
-    except xen_dom0less.errors.UserError as error:
-        bb.fatal("\n".join(error.problems))
+# The library's build, in native Python: bad input fails the task with the
+# library's one line per problem.
+do_compile() {
+    xen_dom0less_python "${XEN_DOM0LESS_SYSTEM}" "${B}/boot-files" <<'EOF'
+import os
+import sys
+
+import xen_dom0less.errors
+import xen_dom0less.generator.pipeline
+
+try:
+    xen_dom0less.generator.pipeline.build(sys.argv[1], sys.argv[2], os.environ)
+except xen_dom0less.errors.UserError as error:
+    sys.exit("\n".join(error.problems))
+EOF
 }
 
 do_configure[noexec] = "1"

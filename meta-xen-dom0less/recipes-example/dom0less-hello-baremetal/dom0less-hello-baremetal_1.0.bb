@@ -6,7 +6,9 @@ HOMEPAGE = "https://github.com/meta-xen-dom0less/meta-xen-dom0less"
 LICENSE = "MIT"
 LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/MIT;md5=0835ade698e0bcf8506ecda2f7b4f302"
 
-SRC_URI = "file://hello.S"
+# subdir=${BP} unpacks it where S defaults to on every supported release
+# (${WORKDIR}/${BP} on scarthgap, ${UNPACKDIR}/${BP} from walnascar on).
+SRC_URI = "file://hello.S;subdir=${BP}"
 
 inherit deploy nopackages
 
@@ -16,10 +18,6 @@ BASE_DEFAULT_DEPS:remove = "virtual/libc virtual/compilerlibs virtual/${HOST_PRE
 
 COMPATIBLE_HOST = "aarch64.*-.*"
 
-# Assembled where it is (SRC_URI still tracks its checksum): the unpack
-# directory differs between scarthgap and later releases.
-HELLO_SOURCE := "${THISDIR}/files/hello.S"
-
 B = "${WORKDIR}/build"
 
 do_configure[noexec] = "1"
@@ -27,7 +25,7 @@ do_install[noexec] = "1"
 
 do_compile() {
     ${CC} -nostdlib -ffreestanding -static -no-pie -Wl,--build-id=none \
-        -Wl,-Ttext=0 -Wl,-e,_head -o hello.elf ${HELLO_SOURCE}
+        -Wl,-Ttext=0 -Wl,-e,_head -o hello.elf ${S}/hello.S
     ${OBJCOPY} -O binary hello.elf hello.bin
 }
 

@@ -43,31 +43,40 @@ XEN_DOM0LESS_XEN_FROM_SYSTEM ?= "1"
 do_configure[noexec] = "1"
 do_install[noexec] = "1"
 
-do_compile[file-checksums] += "${@xen_dom0less_system_checksums(d) if d.getVar('XEN_DOM0LESS_XEN_FROM_SYSTEM') == '1' else ''} ${XEN_DOM0LESS_LIB_CHECKSUMS}"
+do_compile[file-checksums] += "${@xen_dom0less_system_checksums(d) if d.getVar('XEN_DOM0LESS_XEN_FROM_SYSTEM') == '1' else ''} ${@xen_dom0less_lib_checksums(d, 'do_compile')}"
 do_compile[cleandirs] = "${B}/xen-out"
 do_compile[vardeps] += "XEN_DOM0LESS_SYSTEM"
 
-python do_compile() {
-    # Plain imports (never "import ... as"): the full dotted names below are
-    # what BitBake's signature generator sees.
-    import xen_dom0less.errors
-    import xen_dom0less.xenbuild
-    fragments = [path for path in bb.fetch2.Fetch(d.getVar("SRC_URI").split(), d).localpaths()
-                 if path.endswith(".cfg")]
-    from_system = d.getVar("XEN_DOM0LESS_XEN_FROM_SYSTEM") == "1"
-    try:
-        xen_dom0less.xenbuild.build_hypervisor(
-            d.getVar("S"), d.getVar("B") + "/xen-out",
-            arch=d.getVar("XEN_DOM0LESS_XEN_ARCH"),
-            cross_compile=d.getVar("TARGET_PREFIX"),
-            description=d.getVar("XEN_DOM0LESS_SYSTEM") if from_system else None,
-            fragments=fragments,
-            jobs=oe.utils.parallel_make(d) or None,
-            build_dir=d.getVar("B") + "/xen-build",
-            environ=xen_dom0less_environ(d),
-            progress=bb.note)
-    except xen_dom0less.errors.UserError as error:
-        bb.fatal("\n".join(error.problems))
+def xen_dom0less_fragments(d):
+    """The Kconfig fragments (.cfg) in SRC_URI, in order, where do_unpack puts them."""
+    unpackdir = d.getVar("UNPACKDIR") or d.getVar("WORKDIR")
+    found = []
+    for uri in (d.getVar("SRC_URI") or "").split():
+        location, *params = uri.split(";")
+        if location.startswith("file://") and location.endswith(".cfg"):
+            subdir = dict(p.partition("=")[::2] for p in params).get("subdir", "")
+            found.append(os.path.join(unpackdir, subdir, location[len("file://"):]))
+    return repr(found)
+
+# The library's hypervisor build, in native Python (arguments: S, the output
+# directory, the object directory).
+do_compile() {
+    xen_dom0less_python "${S}" "${B}/xen-out" "${B}/xen-build" <<'EOF'
+import sys
+
+import xen_dom0less.errors
+import xen_dom0less.xenbuild
+
+try:
+    xen_dom0less.xenbuild.build_hypervisor(
+        sys.argv[1], sys.argv[2], build_dir=sys.argv[3],
+        arch="${XEN_DOM0LESS_XEN_ARCH}", cross_compile="${TARGET_PREFIX}",
+        description="${XEN_DOM0LESS_SYSTEM}" if "${XEN_DOM0LESS_XEN_FROM_SYSTEM}" == "1" else None,
+        fragments=${@xen_dom0less_fragments(d)}, jobs=${@oe.utils.parallel_make(d) or None},
+        progress=lambda line: print(line, file=sys.stderr))
+except xen_dom0less.errors.UserError as error:
+    sys.exit("\n".join(error.problems))
+EOF
 }
 
 # B must not be S: the library refuses a source tree configured in place.
