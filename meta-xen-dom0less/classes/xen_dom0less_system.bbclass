@@ -80,7 +80,8 @@ def xen_dom0less_lib_checksums(d, task):
 
     The modules are the ones the task's own code imports (import xen_dom0less.X
     lines) and everything of the library they import in turn, read with ast
-    (nothing is imported here). Files read as data (the schema) count with the
+    (nothing is imported here); a module importing by computed name brings in
+    every module beside it. Files read as data (the schema) count with the
     modules beside them. A change elsewhere (the CLI, the QEMU harness) leaves the
     task alone; a changed import re-parses the recipe, as the set may change.
     """
@@ -102,7 +103,12 @@ def xen_dom0less_lib_checksums(d, task):
         with open(path, encoding="utf-8") as handle:
             tree = ast.parse(handle.read(), path)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__"):
+                # Imports by computed name (renderers, subcommands): any module beside it.
+                directory = os.path.dirname(path)
+                yield from (package + "." + name[:-3] for name in os.listdir(directory)
+                            if name.endswith(".py") and name != "__init__.py")
+            elif isinstance(node, ast.Import):
                 yield from (alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""

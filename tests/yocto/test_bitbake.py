@@ -1,101 +1,36 @@
 """BitBake's own parser (PyPI bitbake-setup) on the layer, and the boot-files task run for real.
 
-oe-core is not available offline, so the few oe-core classes the recipes
-inherit are stood in for by empty classes written here; everything of ours
-(layer.conf, classes, recipes) goes through BitBake's parser unchanged.
+The stand-ins for oe-core and the parsing helpers are in layer_parse.py.
 """
 
 from __future__ import annotations
 
 import json
 import struct
-import sys
 import types
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-LAYER = REPO / "meta-xen-dom0less"
-MACHINE = "qemuarm64"
-# oe-core classes our recipes inherit; they only need to exist for parsing.
-STUB_CLASSES = {
-    "base": 'PN = "${@bb.parse.vars_from_file(d.getVar("FILE", False), d)[0] or "pkg"}"\n'
-    'PV = "${@bb.parse.vars_from_file(d.getVar("FILE", False), d)[1] or "1.0"}"\n'
-    "do_configure() {\n:\n}\ndo_compile() {\n:\n}\ndo_install() {\n:\n}\ndo_build() {\n:\n}\n"
-    "addtask configure\naddtask compile after do_configure\n"
-    "addtask install after do_compile\naddtask build after do_install\n",
-    "deploy": 'DEPLOYDIR = "${WORKDIR}/deploy-${PN}"\n',
-    "nopackages": "",
-    "core-image": "",
-}
-
-
-def _stub_hashserv() -> None:
-    """bitbake-setup ships bb but not hashserv, which bb.siggen imports."""
-    if "hashserv" not in sys.modules:
-        package = types.ModuleType("hashserv")
-        package.__path__ = []
-        client = types.ModuleType("hashserv.client")
-        package.client = client
-        sys.modules["hashserv"] = package
-        sys.modules["hashserv.client"] = client
-
-
-_stub_hashserv()
 pytest.importorskip("bb")
-import bb.build  # noqa: E402
-import bb.data  # noqa: E402
-import bb.parse  # noqa: E402
-import bb.parse.parse_py.BBHandler  # noqa: E402
-import bb.siggen  # noqa: E402
-import bb.utils  # noqa: E402
+import bb.build
+import bb.data
+import bb.utils
+from layer_parse import (
+    LAYER,
+    MACHINE,
+    MULTICONFIGS,
+    REPO,
+    configuration,
+    parse_recipe,
+    recipes,
+    write_stubs,
+)
 
 
 @pytest.fixture(scope="module")
 def stubs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("oe-core-stubs")
-    (root / "classes").mkdir()
-    for name, text in STUB_CLASSES.items():
-        (root / "classes" / f"{name}.bbclass").write_text(text)
-    (root / "conf").mkdir()
-    return root
-
-
-def configuration(stubs: Path, topdir: Path) -> bb.data_smart.DataSmart:
-    """A datastore as BitBake's cooker leaves it after bblayers.conf: our layer.conf parsed."""
-    d = bb.data.init()
-    d.setVar("TOPDIR", str(topdir))
-    d.setVar("BBPATH", str(stubs))
-    d.setVar("MACHINE", MACHINE)
-    d.setVar("BB_CURRENT_MC", "")
-    d.setVar("__bbclasstype", "recipe")
-    d.setVar("LAYERDIR", str(LAYER))
-    bb.parse.handle(str(LAYER / "conf" / "layer.conf"), d, baseconfig=True)
-    d.expandVarref("LAYERDIR")
-    d.delVar("LAYERDIR")
-    bb.parse.siggen = bb.siggen.init(d)
-    bb.parse.BBHandler.inherit("base", "configuration INHERITs", 0, d)
-    return d
-
-
-def parse_recipe(stubs: Path, topdir: Path, recipe: Path, **variables: str):
-    d = configuration(stubs, topdir)
-    for name, value in variables.items():
-        d.setVar(name, value)
-    d.setVar("TMPDIR", str(topdir / "tmp"))
-    d.setVar("WORKDIR", str(topdir / "work" / recipe.stem))
-    d.setVar("DEPLOY_DIR_IMAGE", str(topdir / "tmp" / "deploy" / "images" / MACHINE))
-    d.setVar("T", "${WORKDIR}/temp")
-    d.setVar("S", "${WORKDIR}/src")
-    d.setVar("B", "${WORKDIR}/build")
-    d.setVar("PATH", "/usr/bin:/bin")
-    d.setVar("SOURCE_DATE_EPOCH", "1302044400")
-    return bb.parse.handle(str(recipe), d)[""]
-
-
-def recipes() -> list[Path]:
-    return sorted(LAYER.glob("recipes-*/*/*.bb"))
+    return write_stubs(tmp_path_factory.mktemp("oe-core-stubs"))
 
 
 def test_layer_conf(stubs: Path, tmp_path: Path) -> None:
@@ -103,9 +38,8 @@ def test_layer_conf(stubs: Path, tmp_path: Path) -> None:
     assert d.getVar("BBFILE_COLLECTIONS").split() == ["xen-dom0less"]
     assert d.getVar("LAYERDEPENDS_xen-dom0less") == "core"
     assert set(d.getVar("LAYERSERIES_COMPAT_xen-dom0less").split()) >= {"scarthgap", "wrynose"}
-    assert d.getVar("XEN_DOM0LESS_LIBDIR") == str(REPO / "lib" / "xen_dom0less")
-    # addpylib put the library where tasks find it.
-    assert "xen_dom0less" in bb.utils._context
+    # The library is no part of BitBake's configuration: the tasks run it in native Python.
+    assert "xen_dom0less" not in bb.utils._context
 
 
 @pytest.mark.parametrize("recipe", recipes(), ids=lambda p: p.name)
@@ -113,6 +47,27 @@ def test_recipe_parses(stubs: Path, tmp_path: Path, recipe: Path) -> None:
     d = parse_recipe(stubs, tmp_path, recipe)
     assert d.getVar("SUMMARY")
     assert d.getVar("LICENSE")
+
+
+@pytest.mark.parametrize("recipe", ["recipes-bsp", "recipes-extended"])
+def test_library_tasks_run_in_native_python(stubs: Path, tmp_path: Path, recipe: str) -> None:
+    d = parse_recipe(stubs, tmp_path, next(LAYER.glob(f"{recipe}/*/*.bb")))
+    assert {"python3-native", "python3-pyyaml-native", "python3-fdt-native"} <= set(
+        d.getVar("DEPENDS").split()
+    )
+    assert d.getVar("XEN_DOM0LESS_LIBDIR") == str(REPO / "lib")
+    assert not d.getVarFlag("do_compile", "python"), "a Python task runs in BitBake's interpreter"
+
+
+def test_boot_files_wait_for_the_kernel_only_with_a_dom0(stubs: Path, tmp_path: Path) -> None:
+    recipe = next(LAYER.glob("recipes-bsp/*/*.bb"))
+    without = parse_recipe(stubs, tmp_path, recipe)
+    assert "virtual/kernel" not in without.getVarFlag("do_compile", "depends")
+    for text in ("version: 1\ndom0:\n  kernel: Image\n", '{"version": 1, "dom0": {}}\n'):
+        system = tmp_path / "with-dom0.yml"
+        system.write_text(text)
+        d = parse_recipe(stubs, tmp_path, recipe, XEN_DOM0LESS_SYSTEM=str(system))
+        assert "virtual/kernel:do_deploy" in d.getVarFlag("do_compile", "depends"), text
 
 
 def test_image_class_adds_boot_files(stubs: Path, tmp_path: Path) -> None:
@@ -140,13 +95,8 @@ def test_hypervisor_depends_on_no_target_library(stubs: Path, tmp_path: Path) ->
         BASE_DEFAULT_DEPS="virtual/cross-cc virtual/compilerlibs virtual/libc",
     )
     assert d.getVar("BASE_DEFAULT_DEPS").split() == ["virtual/cross-cc"]
-    assert set(d.getVar("DEPENDS").split()) <= {"bison-native", "flex-native"}
-
-
-MULTICONFIGS = (
-    "domu-linux:core-image-minimal domu-linux:virtual/kernel "
-    "domu-baremetal:dom0less-hello-baremetal"
-)
+    # Only native tools: Kconfig's flex and bison, and the Python the library runs in.
+    assert all(name.endswith("-native") for name in d.getVar("DEPENDS").split())
 
 
 def boot_files(stubs: Path, topdir: Path, enabled: str = "domu-linux domu-baremetal"):
@@ -229,21 +179,51 @@ def test_boot_files_task_writes_the_artefacts(stubs: Path, tmp_path: Path) -> No
     assert "mmc" not in (out / "boot.cmd").read_text()  # qemuarm64 loads from virtio
 
 
+def _library_files(d) -> set[str]:
+    """The library's files in do_compile's file-checksums, relative to lib/xen_dom0less."""
+    lib = REPO / "lib" / "xen_dom0less"
+    found = set()
+    for entry in d.getVarFlag("do_compile", "file-checksums").split():
+        path, _, exists = entry.rpartition(":")
+        if Path(path).is_relative_to(lib):
+            assert exists == "True", entry
+            found.add(Path(path).relative_to(lib).as_posix())
+    return found
+
+
 def test_boot_files_signature_follows_the_library(stubs: Path, tmp_path: Path) -> None:
     d = boot_files(stubs, tmp_path)
+    files = _library_files(d)
+    assert {
+        "__init__.py",
+        "errors.py",
+        "generator/build.py",
+        "generator/description.py",
+        "generator/render/devicetree.py",
+        "generator/schema/system.schema.json",
+    } <= files
+    assert not {f for f in files if f.startswith(("cli/", "harness/", "xenbuild/"))}, files
+    assert d.getVar("XEN_DOM0LESS_SYSTEM") + ":True" in d.getVarFlag("do_compile", "file-checksums")
     if d.getVar("__exportlist", False) is None:
         d.setVar("__exportlist", [])  # oe-core's exports; our stubs have none
     _, deps, _ = bb.data.generate_dependencies(d, set())
-    compile_deps = deps["do_compile"]
-    assert "xen_dom0less.tasks.boot_files" in compile_deps, (
-        "BitBake does not see the library call: lib/xen_dom0less/__init__.py needs "
-        "BBIMPORTS listing 'tasks' (and 'xenbuild') for addpylib to register it"
-    )
-    assert "xen_dom0less_environ" in compile_deps
-    assert "XEN_DOM0LESS_MC_DEPLOY_DIR[domu-linux]" in compile_deps
-    checksums = d.getVarFlag("do_compile", "file-checksums")
-    assert "xen_dom0less/*.py:True" in d.expand(checksums)
-    assert d.getVar("XEN_DOM0LESS_SYSTEM") + ":True" in d.expand(checksums)
+    assert "xen_dom0less_python" in deps["do_compile"]
+    assert "XEN_DOM0LESS_MC_DEPLOY_DIR[domu-linux]" in deps["do_compile"]
+
+
+def test_xen_signature_follows_only_the_hypervisor_build(stubs: Path, tmp_path: Path) -> None:
+    """Editing the CLI, the QEMU harness or a renderer does not rebuild Xen."""
+    d = parse_recipe(stubs, tmp_path, next(LAYER.glob("recipes-extended/xen/*.bb")))
+    files = _library_files(d)
+    assert {
+        "errors.py",
+        "xenbuild/__init__.py",
+        "xenbuild/build.py",
+        "xenbuild/make.py",
+        "generator/description.py",
+        "generator/kconfig.py",
+    } <= files
+    assert not {f for f in files if f.startswith(("cli/", "harness/", "generator/render/"))}, files
 
 
 @pytest.mark.xenbuild
@@ -266,6 +246,10 @@ def test_hypervisor_task_builds_xen_through_the_library(
     )
     d.appendVar("SRC_URI", " file://pools.cfg")  # as a BSP's bbappend adds a fragment
     d.setVar("S", str(xen_source))
+    (Path(d.getVar("WORKDIR")) / "pools.cfg").parent.mkdir(parents=True, exist_ok=True)
+    (Path(d.getVar("WORKDIR")) / "pools.cfg").write_text(
+        (files / "pools.cfg").read_text()
+    )  # where do_unpack puts it
     # oe-core's lib is not available offline; the task asks it only for a -j value.
     utils = types.SimpleNamespace(parallel_make=lambda d: 2)
     monkeypatch.setitem(bb.utils._context, "oe", types.SimpleNamespace(utils=utils))
