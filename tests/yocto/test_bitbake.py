@@ -197,7 +197,7 @@ def test_boot_files_signature_follows_the_library(stubs: Path, tmp_path: Path) -
     assert {
         "__init__.py",
         "errors.py",
-        "generator/build.py",
+        "generator/pipeline.py",
         "generator/description.py",
         "generator/render/devicetree.py",
         "generator/schema/system.schema.json",
@@ -218,7 +218,7 @@ def test_xen_signature_follows_only_the_hypervisor_build(stubs: Path, tmp_path: 
     assert {
         "errors.py",
         "xenbuild/__init__.py",
-        "xenbuild/build.py",
+        "xenbuild/hypervisor.py",
         "xenbuild/make.py",
         "generator/description.py",
         "generator/kconfig.py",
