@@ -22,6 +22,7 @@ LAYERS = {
     "hosttools": 0,
     "cache": 0,
     "outputs": 0,
+    "diskimage": 0,
     "generator": 1,
     "xenbuild": 2,
     "harness": 3,

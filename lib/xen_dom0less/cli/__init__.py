@@ -22,6 +22,7 @@ COMMANDS = {
     "build": "write boot.scr, xen.dtb, the manifest and the binaries",
     "build-xen": "build only the Xen hypervisor, configured for a description",
     "setup": "install the host tools and fetch the arm64 guest inputs",
+    "image": "write an SD-card image (MBR, FAT boot partition) of what build wrote",
     "run-qemu": "boot what build wrote, in QEMU, through U-Boot",
 }
 

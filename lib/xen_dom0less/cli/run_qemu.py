@@ -82,6 +82,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "instead of the build's u-boot.dtb or QEMU's own",
     )
     p.add_argument(
+        "--disk",
+        type=Path,
+        metavar="IMAGE",
+        help="boot from this disk image (`dom0less image OUTDIR -o IMAGE`) instead of one "
+        "made from OUTDIR's files",
+    )
+    p.add_argument(
         "--dumpdtb",
         type=Path,
         metavar="FILE",
@@ -107,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         floor=args.floor,
         echo=lambda line: print(line, flush=True),
         uboot_dtb=args.uboot_dtb,
+        disk=args.disk,
     )
     for text, hit in result.hits.items():
         xen = f", Xen {hit.xen:.6f} s" if hit.xen is not None else ""

@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from .. import diskimage
 from ..errors import UserError
-from . import disk, envimage, tools
+from . import envimage, tools
 from .machine import Machine
 from .manifest import BootManifest
 
@@ -22,9 +23,16 @@ LOADS = ("virtio 0:1", "tftp")
 
 
 def uboot(
-    manifest: BootManifest, machine: Machine, work: Path, uboot_dtb: Optional[Path] = None
+    manifest: BootManifest,
+    machine: Machine,
+    work: Path,
+    uboot_dtb: Optional[Path] = None,
+    disk: Optional[Path] = None,
 ) -> list[str]:
     """Boot through U-Boot: it sources the generated boot script from disk or TFTP.
+
+    The disk is built from the output directory (as ``dom0less image`` builds one), or is
+    ``disk``, an image ``dom0less image`` wrote.
 
     U-Boot for QEMU takes its control DTB from the one QEMU passes, so a DTB holding a
     FIT's public key (``uboot_dtb``, else the build's own) goes to QEMU as ``-dtb``.
@@ -57,7 +65,7 @@ def uboot(
             "virtio-net-pci,netdev=n0",
         ]
     files = sorted(p for p in manifest.outdir.iterdir() if p.is_file())
-    image = disk.build(files, work / "disk.img")
+    image = disk or diskimage.build(files, work / "disk.img")
     return [
         *argv,
         "-nic",

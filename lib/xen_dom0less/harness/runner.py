@@ -50,12 +50,14 @@ def boot(
     work: Optional[Path] = None,
     keys: Keys = (),
     uboot_dtb: Optional[Path] = None,
+    disk: Optional[Path] = None,
 ) -> BootResult:
     """Boot ``outdir`` (what ``dom0less build`` wrote) until every ``expect`` text appears.
 
     With no ``expect`` it runs until the timeout (None: until QEMU exits), which
     counts as success unless a fatal line appeared. ``uboot_dtb`` replaces U-Boot's
-    control DTB (one requiring a FIT signature key).
+    control DTB (one requiring a FIT signature key); ``disk`` is the disk image to boot
+    from (``dom0less image``) instead of one built from ``outdir``.
     """
     boot_manifest = manifest.read(outdir)
     machine = machine or Machine()
@@ -66,7 +68,7 @@ def boot(
         if floor:
             argv = command.floor(boot_manifest, machine, where)
         else:
-            argv = command.uboot(boot_manifest, machine, where, uboot_dtb)
+            argv = command.uboot(boot_manifest, machine, where, uboot_dtb, disk)
         triggers = [text for text, _ in keys]
         return watch(argv, Console(expect + triggers, echo), timeout, keys)
 

@@ -1,0 +1,120 @@
+"""A partitioned SD-card or disk image: a FAT boot partition with the boot files, built
+without root, byte for byte the same from the same files.
+
+U-Boot refuses ``virtio 0:1`` on an unpartitioned disk, and loop devices need root, so
+the filesystem is made in a plain file (mkfs.vfat -C, mcopy) and an MBR we write
+ourselves is put in front of it, followed by any further partitions from given images.
+Reproducible: mkfs.vfat's --invariant and a fixed volume id replace its clock and random
+values, mcopy -m keeps each file's time stamp (a build sets them to SOURCE_DATE_EPOCH).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import hosttools
+from .errors import UserError
+from .units import MiB
+
+SECTOR = 512
+#: First partition sector: 1 MiB, the usual alignment; every partition starts on a MiB.
+START_SECTOR = 2048
+ALIGN_SECTORS = MiB // SECTOR
+#: MBR partition types by the FAT flavour mkfs.vfat chose (the LBA variants).
+PARTITION_TYPES = {b"FAT12   ": 0x01, b"FAT16   ": 0x0E, b"FAT32   ": 0x0C}
+#: Type of a further partition (Linux data: a root file system, a domU's disk).
+LINUX = 0x83
+#: An MBR holds four partitions.
+MAX_PARTITIONS = 4
+#: Fixed FAT volume id and MBR disk signature, in place of random ones.
+VOLUME_ID = "d0e1e55b"
+DISK_SIGNATURE = 0xD0E1E55B
+
+
+def _tool(name: str) -> str:
+    package = hosttools.PACKAGES[name]
+    return hosttools.require(name, f"run `sudo dom0less setup` (or apt-get install {package})")
+
+
+def build(files: Sequence[Path], image: Path, partitions: Sequence[Path] = ()) -> Path:
+    """Write ``image``: an MBR, a FAT partition with ``files`` at its root, then ``partitions``.
+
+    Written next to ``image`` and renamed into place, so a failure leaves nothing.
+    """
+    if len(partitions) + 1 > MAX_PARTITIONS:
+        raise UserError(
+            f"{image}: an MBR holds {MAX_PARTITIONS} partitions, the boot one and "
+            f"{MAX_PARTITIONS - 1} more: give at most {MAX_PARTITIONS - 1} --partition images"
+        )
+    for extra in partitions:
+        if not extra.is_file():
+            raise UserError(f"--partition {extra}: no such file: give a partition image")
+    partial = image.with_name(f".{image.name}.{os.getpid()}.new")
+    fat = image.with_name(f".{image.name}.{os.getpid()}.fat")
+    try:
+        _fat(files, fat)
+        contents = [fat, *partitions]
+        entries, start = [], START_SECTOR
+        for index, part in enumerate(contents):
+            sectors = -(-part.stat().st_size // SECTOR)
+            kind = _fat_type(fat) if index == 0 else LINUX
+            entries.append((start, sectors, kind))
+            start += -(-sectors // ALIGN_SECTORS) * ALIGN_SECTORS
+        with partial.open("wb") as out:
+            out.write(mbr(entries))
+            for (first, _sectors, _kind), part in zip(entries, contents):
+                out.seek(first * SECTOR)
+                with part.open("rb") as data:
+                    shutil.copyfileobj(data, out, MiB)
+            out.truncate(start * SECTOR)
+        partial.replace(image)
+    finally:
+        partial.unlink(missing_ok=True)
+        fat.unlink(missing_ok=True)
+    return image
+
+
+def _fat(files: Sequence[Path], partition: Path) -> None:
+    payload = sum(f.stat().st_size for f in files)
+    size_mib = 8 + (payload + payload // 8) // MiB  # FAT tables, directories, slack
+    hosttools.run(
+        [
+            _tool("mkfs.vfat"),
+            "-C",
+            "--invariant",
+            "-i",
+            VOLUME_ID,
+            "-n",
+            "DOM0LESS",
+            str(partition),
+            str(size_mib * 1024),
+        ],
+        f"creating a FAT filesystem in {partition}",
+    )
+    if files:
+        hosttools.run(
+            [_tool("mcopy"), "-o", "-m", "-i", str(partition), *map(str, files), "::"],
+            f"copying the boot files into {partition}",
+        )
+
+
+def mbr(entries: Sequence[tuple[int, int, int]]) -> bytes:
+    """A master boot record with the (first sector, sectors, type) partitions, LBA only."""
+    no_chs = b"\xfe\xff\xff"  # "use LBA": CHS cannot describe it
+    table = b"".join(
+        b"\x00" + no_chs + bytes([kind]) + no_chs + struct.pack("<II", start, sectors)
+        for start, sectors, kind in entries
+    )
+    table += bytes(16 * (MAX_PARTITIONS - len(entries)))
+    return bytes(440) + struct.pack("<IH", DISK_SIGNATURE, 0) + table + b"\x55\xaa"
+
+
+def _fat_type(partition: Path) -> int:
+    with partition.open("rb") as part:
+        boot = part.read(SECTOR)
+    label = boot[0x52:0x5A] if boot[0x52:0x57] == b"FAT32" else boot[0x36:0x3E]
+    return PARTITION_TYPES.get(label, 0x0C)

@@ -1,0 +1,91 @@
+"""The disk image: an MBR-partitioned FAT image mtools can read back, the same every time."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+import time
+
+import pytest
+
+from xen_dom0less.cli import main
+from xen_dom0less.diskimage import LINUX, PARTITION_TYPES, SECTOR, START_SECTOR, build
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("mcopy") is None, reason="needs mtools and dosfstools: run `dom0less setup`"
+)
+
+
+def partitions(image) -> list[tuple[int, int, int]]:
+    head = image.read_bytes()[:512]
+    assert head[510:] == b"\x55\xaa"
+    found = []
+    for index in range(4):
+        entry = head[446 + 16 * index : 446 + 16 * (index + 1)]
+        start, sectors = struct.unpack_from("<II", entry, 8)
+        if entry[4]:
+            found.append((start, sectors, entry[4]))
+    return found
+
+
+def test_files_readable_in_first_partition(tmp_path):
+    (tmp_path / "boot.scr").write_bytes(b"script")
+    (tmp_path / "Image").write_bytes(bytes(range(256)) * 4096)
+    image = build([tmp_path / "boot.scr", tmp_path / "Image"], tmp_path / "disk.img")
+    offset = START_SECTOR * SECTOR
+    listing = subprocess.run(
+        ["mdir", "-b", "-i", f"{image}@@{offset}", "::"], capture_output=True, text=True, check=True
+    ).stdout
+    assert sorted(line.strip("/:").split("/")[-1] for line in listing.split()) == [
+        "Image",
+        "boot.scr",
+    ]
+    copy = tmp_path / "back"
+    subprocess.run(["mcopy", "-i", f"{image}@@{offset}", "::Image", str(copy)], check=True)
+    assert copy.read_bytes() == (tmp_path / "Image").read_bytes()
+
+
+def test_partition_table_describes_the_filesystem(tmp_path):
+    image = build([], tmp_path / "disk.img")
+    [(start, sectors, kind)] = partitions(image)
+    assert kind in PARTITION_TYPES.values()
+    assert start == START_SECTOR
+    assert (start + sectors) * SECTOR <= image.stat().st_size
+
+
+def test_further_partitions_follow_on_mib_boundaries(tmp_path):
+    rootfs = tmp_path / "rootfs.ext4"
+    rootfs.write_bytes(b"\x5a" * 3000)
+    image = build([], tmp_path / "disk.img", [rootfs])
+    (_, fat_sectors, _), (start, sectors, kind) = partitions(image)
+    assert kind == LINUX and start % 2048 == 0 and start >= START_SECTOR + fat_sectors
+    data = image.read_bytes()
+    assert data[start * SECTOR : start * SECTOR + 3000] == rootfs.read_bytes()
+    assert sectors == 6
+
+
+def test_same_files_give_the_same_bytes(tmp_path):
+    boot = tmp_path / "boot.scr"
+    boot.write_bytes(b"script")
+    os.utime(boot, (0, 0))  # as a build leaves its outputs (SOURCE_DATE_EPOCH)
+    first = build([boot], tmp_path / "a.img").read_bytes()
+    time.sleep(1.1)  # a clock read anywhere would now differ
+    assert build([boot], tmp_path / "b.img").read_bytes() == first
+
+
+def test_image_command_refuses_a_directory_that_is_no_build(tmp_path, capsys):
+    assert main(["image", str(tmp_path), "-o", str(tmp_path / "card.img")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is not a `dom0less build` output" in err[0]
+    assert not (tmp_path / "card.img").exists()
+
+
+def test_image_command_refuses_a_missing_partition_image(tmp_path, capsys):
+    (tmp_path / "manifest.json").write_text("{}")
+    code = main(["image", str(tmp_path), "-o", str(tmp_path / "card.img"), "--partition", "/nope"])
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--partition /nope: no such file" in err[0]
+    assert not list(tmp_path.glob("*.img")) and not list(tmp_path.glob(".card*"))
