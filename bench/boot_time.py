@@ -8,6 +8,14 @@ read on entry (counting from reset); the difference from Xen's stamp on that
 line dates Xen's clock, which turns every Xen stamp into time since reset.
 What happens before Xen (U-Boot waiting for the disk or the network) follows
 the host's I/O, so the median of --runs boots is shown.
+
+A second table boots three domUs (the critical bare-metal one first, Linux,
+a second bare-metal one) several times per machine and Xen scheduler, and
+reports which domain started first and when (each bare-metal guest prints
+the counter it read on entry). QEMU's icount hangs Xen after CPU bring-up
+with several CPUs, so the four-CPU boots run on real time (multi-threaded
+TCG, as `dom0less run-qemu` boots): there the order, not the exact times,
+is the result.
 Needs `dom0less setup` first.
 """
 
@@ -32,10 +40,15 @@ from xen_dom0less.harness.guests import baremetal, initramfs
 from xen_dom0less.harness.machine import Machine
 
 RTOS = "bench-rtos: up"
+SECOND = "bench-second: up"
 LINUX = "bench-linux: up"
 DOM0 = "bench-dom0: up"
-COUNTER = re.compile(r"counter 0x([0-9a-f]+) frequency 0x([0-9a-f]+)")
+COUNTER = re.compile(r"DOM(\d+): counter 0x([0-9a-f]+) frequency 0x([0-9a-f]+)")
 MACHINE = Machine(smp=1, icount=True)
+#: Four CPUs (run-qemu's default); real time, as icount hangs Xen with several CPUs.
+ORDER_MACHINE = Machine(smp=4)
+#: (machine, Xen scheduler) pairs of the start-order table: Xen's default, and credit.
+ORDER_CASES = ((MACHINE, None), (ORDER_MACHINE, None), (ORDER_MACHINE, "credit"))
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,10 @@ def files(work: Path, found: debian_inputs.GuestInputs) -> dict[str, Path]:
         "xen": found.xen,
         "dtb": MACHINE.dumpdtb(work / "virt.dtb"),
         "rtos": rtos,
+        "second": baremetal.write(
+            baremetal.Program(SECOND, print_counter=True), work / "second.bin"
+        ),
+        "dtb4": ORDER_MACHINE.dumpdtb(work / "virt4.dtb"),
         "kernel": found.kernel,
         "kernel_gz": kernel_gz,
         "initrd": initramfs.write(LINUX, found.busybox, work / "linux.cpio"),
@@ -119,12 +136,30 @@ def description(variant: Variant, f: dict[str, Path]) -> dict:
     return document
 
 
-def build_variant(variant: Variant, f: dict[str, Path], work: Path) -> Path:
-    """Build the variant's system once; every run boots the same output."""
+def three_domus(f: dict[str, Path], machine: Machine, scheduler: str | None) -> dict:
+    """The critical bare-metal domU first, then Linux, then a second bare-metal domU."""
+    document = description(Variant("three domUs"), f)
+    document["host"]["dtb"] = str(f["dtb4" if machine.smp == ORDER_MACHINE.smp else "dtb"])
+    document["domains"].append({"name": "second", "kernel": str(f["second"]), "memory": "16M"})
+    if scheduler:
+        document["xen"]["scheduler"] = scheduler
+    return document
+
+
+def build_system(document: dict, work: Path) -> Path:
+    """Build the system once; every run boots the same output."""
     spec = work / "system.yaml"
-    spec.write_text(yaml.safe_dump(description(variant, f), sort_keys=False))
+    spec.write_text(yaml.safe_dump(document, sort_keys=False))
     build(spec, work / "out")
     return work / "out"
+
+
+def entry_times(console: str) -> dict[int, float]:
+    """Domain id -> seconds since reset at which its bare-metal guest started."""
+    return {
+        int(domid): int(count, 16) / int(hertz, 16)
+        for domid, count, hertz in COUNTER.findall(console)
+    }
 
 
 def measure(variant: Variant, outdir: Path) -> Times:
@@ -133,8 +168,7 @@ def measure(variant: Variant, outdir: Path) -> Times:
     if not result.ok:
         raise SystemExit(f"{variant.name}: {result.reason}\n{result.console[-3000:]}")
     counter = result.hits["frequency"]
-    count, hertz = (int(x, 16) for x in COUNTER.search(counter.line).groups())
-    arrival = count / hertz
+    arrival = entry_times(counter.line)[1]
     xen_clock = arrival - counter.xen
     return Times(xen_clock, arrival, xen_clock + result.hits[LINUX].xen, result.elapsed)
 
@@ -148,31 +182,88 @@ def median(samples: list[Times]) -> Times:
     )
 
 
+@dataclass(frozen=True)
+class Order:
+    """One boot of the three-domU system: when each bare-metal guest started."""
+
+    critical: float  # d1, seconds since reset
+    second: float  # d3
+
+    @property
+    def first(self) -> str:
+        return "critical (d1)" if self.critical < self.second else "second (d3)"
+
+
+def measure_order(outdir: Path, machine: Machine) -> Order:
+    result = runner.boot(outdir, [RTOS, SECOND, LINUX], timeout=300, machine=machine)
+    if not result.ok:
+        raise SystemExit(f"three domUs: {result.reason}\n{result.console[-3000:]}")
+    started = entry_times(result.console)
+    return Order(started[1], started[3])
+
+
+def order_table(shared: dict[str, Path], work: Path, runs: int) -> list[str]:
+    """Markdown rows: per scheduler, how often the critical domain started first, and when."""
+    lines = [
+        "Start order, three domUs (critical bare-metal d1, Linux d2, bare-metal d3), "
+        f"time from reset; {runs} boots each",
+        "",
+        "| QEMU virt | Xen scheduler | critical domain first | d1 started (s, median) "
+        "| d3 started (s, median) | each boot: first (d1 - d3 in ms) |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for index, (machine, scheduler) in enumerate(ORDER_CASES):
+        run_dir = work / f"order-{index}"
+        run_dir.mkdir()
+        outdir = build_system(three_domus(shared, machine, scheduler), run_dir)
+        boots = [measure_order(outdir, machine) for _ in range(runs)]
+        name = f"-smp {machine.smp}" + (" -icount" if machine.icount else ", real time")
+        print(f"  measured start order, {name}, {scheduler}", file=sys.stderr, flush=True)
+        wins = sum(b.critical < b.second for b in boots)
+        each = ", ".join(f"{b.first} ({(b.critical - b.second) * 1000:+.0f})" for b in boots)
+        lines.append(
+            f"| {name} | {scheduler or 'credit2 (default)'} | {wins} of {runs} "
+            f"| {statistics.median(b.critical for b in boots):.3f} "
+            f"| {statistics.median(b.second for b in boots):.3f} | {each} |"
+        )
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="boots per variant (median shown)")
+    parser.add_argument(
+        "--order-runs", type=int, default=6, help="boots per scheduler of the start-order table"
+    )
+    parser.add_argument(
+        "--only-order", action="store_true", help="measure only the start-order table"
+    )
     args = parser.parse_args()
     found = debian_inputs.installed()
     rows = []
     with tempfile.TemporaryDirectory(prefix="dom0less-bench-") as tmp:
         work = Path(tmp)
         shared = files(work, found)
-        for index, variant in enumerate(VARIANTS):
+        order = order_table(shared, work, args.order_runs)
+        for index, variant in enumerate(() if args.only_order else VARIANTS):
             run_dir = work / str(index)
             run_dir.mkdir()
-            outdir = build_variant(variant, shared, run_dir)
+            outdir = build_system(description(variant, shared), run_dir)
             runs = [measure(variant, outdir) for _ in range(args.runs)]
             rows.append((variant.name, median(runs)))
             print(f"  measured {variant.name}", file=sys.stderr, flush=True)
-    print(f"Guest time from reset (s), QEMU virt -smp 1 -icount shift=0; median of {args.runs}")
-    print()
-    print(
-        "| variant | Xen starts | bare-metal domU first line | Linux domU init marker "
-        "| host wall (s) |"
-    )
-    print("|---|---:|---:|---:|---:|")
-    for name, t in rows:
-        print(f"| {name} | {t.xen_clock:.3f} | {t.rtos:.3f} | {t.linux:.3f} | {t.wall:.1f} |")
+    if rows:
+        print(f"Guest time from reset (s), QEMU virt -smp 1 -icount shift=0; median of {args.runs}")
+        print()
+        print(
+            "| variant | Xen starts | bare-metal domU first line | Linux domU init marker "
+            "| host wall (s) |"
+        )
+        print("|---|---:|---:|---:|---:|")
+        for name, t in rows:
+            print(f"| {name} | {t.xen_clock:.3f} | {t.rtos:.3f} | {t.linux:.3f} | {t.wall:.1f} |")
+        print()
+    print("\n".join(order))
     return 0
 
 

@@ -351,6 +351,11 @@ RULES = [
         "CONFIG_UNSUPPORTED is not enabled",
     ),
     (
+        "config-lacks-scheduler",
+        both(set_key("xen.scheduler", "credit"), config_without("SCHED_CREDIT")),
+        "CONFIG_SCHED_CREDIT is not enabled in xen.config but xen.scheduler credit needs it",
+    ),
+    (
         "env-unset",
         set_key("domains.0.kernel", "${NOT_SET_ANYWHERE}/rtos.bin"),
         "${NOT_SET_ANYWHERE} is not set in the environment",
@@ -373,6 +378,15 @@ def test_rule_refuses_with_message(describe, change, expected):
 def test_base_description_is_valid(describe):
     plan = make_plan(description.load(describe()))
     assert [d.name for d in plan.system.domains] == ["rtos", "linux"]
+
+
+def test_scheduler_goes_on_xen_command_line(describe):
+    """xen.scheduler is added to the computed command line and to a user's own."""
+    plan = make_plan(description.load(describe(set_key("xen.scheduler", "credit"))))
+    assert plan.xen_bootargs.split()[-1] == "sched=credit"
+    own = both(set_key("xen.scheduler", "credit"), set_key("xen.bootargs", "console=dtuart"))
+    plan = make_plan(description.load(describe(own)))
+    assert plan.xen_bootargs == "console=dtuart sched=credit"
 
 
 def test_every_problem_reported_at_once(describe):

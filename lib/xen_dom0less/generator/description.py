@@ -129,6 +129,7 @@ class _Converter:
             bootargs=doc.get("bootargs"),
             extra_bootargs=doc.get("extra_bootargs", ""),
             console=doc.get("console"),
+            scheduler=doc.get("scheduler"),
             static_heap=self.regions(doc.get("static_heap")),
             llc_coloring=None
             if llc is None

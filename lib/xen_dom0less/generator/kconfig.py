@@ -26,6 +26,11 @@ def required(system: System) -> dict[str, str]:
         if version >= known.kconfig_since:
             for option in known.kconfig:
                 needs.setdefault(option, known.title)
+    if system.xen.scheduler:
+        needs.setdefault(
+            xen_versions.SCHEDULERS[system.xen.scheduler],
+            f"xen.scheduler {system.xen.scheduler}",
+        )
     for pool in system.cpupools:
         if pool.scheduler:
             needs.setdefault(

@@ -41,6 +41,7 @@ class Xen(NamedTuple):
     extra_bootargs: str = ""
     #: host node path or alias of Xen's console UART; "none" for no console
     console: Optional[str] = None
+    scheduler: Optional[str] = None
     static_heap: tuple[Region, ...] = ()
     llc_coloring: Optional[LlcColoring] = None
     xsm_policy: Optional[Path] = None

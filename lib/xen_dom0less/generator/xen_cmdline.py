@@ -9,7 +9,8 @@ from .model import System
 
 
 def xen_bootargs(system: System, host: HostTree) -> str:
-    """Xen's command line: the user's, or console, dom0 and colouring options."""
+    """Xen's command line: the user's, or console, dom0 and colouring options; then the
+    scheduler and the user's extra options."""
     xen = system.xen
     if xen.bootargs is not None:
         parts = [xen.bootargs]
@@ -30,6 +31,8 @@ def xen_bootargs(system: System, host: HostTree) -> str:
                 parts.append(f"llc-nr-ways={llc.ways}")
             if llc.xen_colors:
                 parts.append(f"xen-llc-colors={llc.xen_colors}")
+    if xen.scheduler:
+        parts.append(f"sched={xen.scheduler}")
     if xen.extra_bootargs:
         parts.append(xen.extra_bootargs)
     return " ".join(parts)
