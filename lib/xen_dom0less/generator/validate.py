@@ -1,7 +1,8 @@
 """Semantic rules on the description and the board, checked before any output.
 
 Each rule exists because Xen would otherwise panic, BUG, fault or silently
-misbehave at boot (tests/core/test_rules.py has one case per rule). Every
+misbehave at boot (tests/core/test_validate.py has one case per rule, with the
+exact problems it adds; test_rules.py follows them through the whole pipeline). Every
 problem is collected so the user sees them all at once; addresses are
 checked later by the layout.
 """
@@ -140,7 +141,7 @@ class _Rules:
             )
         problem = (
             text.not_printable_ascii(stdout)
-            if xen.bootargs is None and xen.console is None
+            if xen.bootargs is None and xen.console is None and stdout is not None
             else None
         )
         if problem:  # it goes into Xen's command line
@@ -273,11 +274,7 @@ class _Rules:
         if domain.llc_colors is not None and self.has("llc_coloring"):
             self.colors(f"{key}.llc_colors", domain.llc_colors)
             self.colouring_on(f"{key}.llc_colors")
-        if (
-            domain.static_memory
-            and self.system.xen.llc_coloring is not None
-            and xen_versions.applies(self.version, "llc_coloring_refuses_static_memory")
-        ):
+        if domain.static_memory and self.system.xen.llc_coloring is not None:
             self.add(
                 f"{key}.static_memory",
                 "Xen panics on static memory while LLC colouring is on "

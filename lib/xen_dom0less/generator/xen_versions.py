@@ -62,8 +62,6 @@ RULES_SINCE: dict[str, Version] = {
     # static-shmem.c refuses a direct-mapped domain's region whose guest and host
     # addresses differ, or that has no host address
     "shm_direct_map_identity": (4, 19),
-    # dom0less-bindings.c panics on xen,static-mem when llc-coloring is on
-    "llc_coloring_refuses_static_memory": (4, 20),
 }
 
 #: SPIs a vGIC has without GICv3.1 extended SPIs: Xen rounds nr_spis up to 32 and
