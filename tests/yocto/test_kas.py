@@ -77,3 +77,13 @@ def test_lock_file_agrees_with_the_pins(path: Path) -> None:
         for name, repo in lock.config["overrides"]["repos"].items():
             locked[name] = repo["commit"]
     assert locked == pinned
+
+
+@pytest.mark.parametrize("path", TOP_FILES, ids=lambda p: p.name)
+def test_image_dependencies_stay_out_of_the_domu_multiconfigs(path: Path) -> None:
+    """local.conf is read by every multiconfig: an image's extra dependency names the image."""
+    config, _ = load(path)
+    for name, text in config.get("local_conf_header", {}).items():
+        for line in text.splitlines():
+            if line.strip().startswith("EXTRA_IMAGEDEPENDS"):
+                assert ":pn-" in line.split("=")[0], f"{path.name} ({name}): {line.strip()}"

@@ -166,3 +166,26 @@ def test_oelint_finds_nothing(release: str) -> None:
     )
     findings = (run.stdout + run.stderr).strip()
     assert (run.returncode, findings) == (0, "")
+
+
+def test_readme_passes_yocto_check_layer() -> None:
+    """yocto-check-layer's test_readme: maintainer, patch instructions, an address."""
+    text = (LAYER / "README.md").read_text()
+    assert "README" not in text, "a README naming another README skips the checks"
+    assert "maintainer" in text.lower() and "patch" in text.lower()
+    assert re.search(r"[^@\s]+@[^@\s]+", text)
+
+
+def test_licence_file_matches_the_recipes() -> None:
+    """Our own recipes say MIT, and so does the repository's LICENSE."""
+    assert (LAYER.parent / "LICENSE").read_text().startswith("MIT License")
+    ours = [p for p in LAYER.glob("recipes-*/*/*.bb") if p.name.startswith("dom0less-")]
+    assert ours
+    for recipe in ours:
+        assert re.search(r'^LICENSE = "MIT"$', recipe.read_text(), re.M), recipe.name
+
+
+def test_recipes_build_from_unpacked_sources() -> None:
+    """${THISDIR} is the layer's checkout, not what do_unpack and the checksums saw."""
+    for recipe in LAYER.glob("recipes-*/*/*.bb"):
+        assert "${THISDIR}" not in recipe.read_text(), recipe.name
