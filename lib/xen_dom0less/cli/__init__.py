@@ -24,6 +24,7 @@ COMMANDS = {
     "setup": "install the host tools and fetch the arm64 guest inputs",
     "image": "write an SD-card image (MBR, FAT boot partition) of what build wrote",
     "run-qemu": "boot what build wrote, in QEMU, through U-Boot",
+    "import": "write a description from an ImageBuilder config",
 }
 
 EXIT_OK, EXIT_USER, EXIT_BUG = 0, 1, 2

@@ -1,0 +1,1 @@
+"""Turn another tool's configuration into a system description (``dom0less import``)."""

@@ -1,0 +1,387 @@
+"""ImageBuilder's ``uboot-script-gen`` config -> an equivalent system description.
+
+Each variable ImageBuilder documents is either carried over (with
+ImageBuilder's own default where it has one, so the imported system boots
+the same way) or named in ``dropped`` with the reason, so a user switching
+knows exactly what to redo by hand. Paths in the config are relative to
+ImageBuilder's ``-d`` directory; they are written relative to the new
+description, which is how descriptions name their files.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from ..errors import UserError
+from .shell_config import ShellConfig
+
+#: ImageBuilder's defaults (README / uboot-script-gen).
+DOMU_MEM_MB = 512
+DOM0_MEM_MB = 1024
+DOMU_CMD = "console=ttyAMA0"
+DOM0_CMD = "console=hvc0 earlycon=xen earlyprintk=xen clk_ignore_unused"
+#: ImageBuilder's -t shorthands and load commands -> boot.load.
+LOADS = {
+    "tftp": "tftp",
+    "tftpb": "tftp",
+    "sd": "mmc 0:1",
+    "scsi": "scsi 0:1",
+    "usb": "usb 0:1",
+}
+LOAD_PREFIXES = ("load ", "fatload ")
+LOAD_DEVICES = ("mmc", "usb", "virtio", "scsi")
+#: Variables that have no counterpart, with what to do instead.
+NO_COUNTERPART = {
+    "UBOOT_SOURCE": "dom0less build names its outputs boot.cmd and boot.scr",
+    "UBOOT_SCRIPT": "dom0less build names its outputs boot.cmd and boot.scr",
+    "FDTEDIT": "dom0less build always writes the edited tree as xen.dtb",
+    "FIT": "FIT images are not generated: boot.scr loads each file",
+    "FIT_ENC_KEY_DIR": "FIT images are not generated, so not signed either",
+    "FIT_ENC_UB_DTB": "FIT images are not generated, so not signed either",
+    "BITSTREAM": "no FPGA programming in the boot script: load the bitstream before it runs",
+    "NUM_DT_OVERLAY": "host DT overlays are not applied at boot: apply them to host.dtb "
+    "with fdtoverlay first",
+    "DT_OVERLAY": "host DT overlays are not applied at boot: apply them to host.dtb "
+    "with fdtoverlay first",
+    "APPEND_EXTRA_CMDS": "extra U-Boot commands are not added to the boot script",
+    "PASSTHROUGH_DTS_REPO": "partial device trees are not fetched or compiled: compile "
+    "them and set domains[].device_tree",
+    "LOPPER_PATH": "partial device trees are not made with Lopper: make them and set "
+    "domains[].device_tree",
+    "LOPPER_CMD": "partial device trees are not made with Lopper",
+    "LINUX": "Linux without Xen is not a dom0less system",
+    "LINUX_CMD": "Linux without Xen is not a dom0less system",
+    "LINUX_RAMDISK": "Linux without Xen is not a dom0less system",
+    "DOM0_ROOTFS": "disk_image's partition; not part of the boot script",
+    "DOMU_ROOTFS": "disk_image's partition; ImageBuilder skips such a domU at boot too",
+    "NUM_BOOT_AUX_FILE": "disk_image's extra files; not part of the boot script",
+    "BOOT_AUX_FILE": "disk_image's extra files; not part of the boot script",
+    "GPT": "disk_image's partition table; not part of the boot script",
+    "DOMU_DRIVER_DOMAIN": "an xl setting for domains created from dom0",
+    "DOMU_NOBOOT": "this domU is not created at boot, so it is left out",
+}
+
+
+@dataclass
+class Conversion:
+    """The description (as YAML data) and one line per variable not carried over."""
+
+    document: dict[str, Any]
+    dropped: list[str] = field(default_factory=list)
+
+
+def convert(config: ShellConfig, root: Path, out_dir: Path, xen_version: str) -> Conversion:
+    """Convert ``config``; ``root`` is ImageBuilder's -d, ``out_dir`` the description's folder."""
+    return _Converter(config, root, out_dir).run(xen_version)
+
+
+class _Converter:
+    def __init__(self, config: ShellConfig, root: Path, out_dir: Path) -> None:
+        self.config = config
+        self.root = root
+        self.out_dir = out_dir
+        self.used: set[str] = set()
+        self.dropped: list[str] = []
+
+    # -- reading ---------------------------------------------------------------
+
+    def value(self, name: str, index: Optional[int] = None) -> Optional[str]:
+        key = name if index is None else f"{name}[{index}]"
+        found = self.config.get(name, index)
+        if found is not None:
+            self.used.add(key)
+        return found if found else None
+
+    def number(self, name: str, index: Optional[int] = None) -> Optional[int]:
+        text = self.value(name, index)
+        if text is None:
+            return None
+        try:
+            return int(text, 0)
+        except ValueError:
+            key = name if index is None else f"{name}[{index}]"
+            raise UserError(
+                f"{self.where(key)}: {key}={text!r} is not a number: write it in decimal or 0x hex"
+            ) from None
+
+    def where(self, key: str) -> str:
+        line = self.config.lines.get(key)
+        return f"{self.config.path}:{line}" if line else str(self.config.path)
+
+    def path(self, text: str) -> str:
+        """A config path (relative to ImageBuilder's -d) as the description names it."""
+        full = Path(os.path.abspath(self.root / text))
+        return os.path.relpath(full, os.path.abspath(self.out_dir))
+
+    def drop(self, key: str, why: str) -> None:
+        self.dropped.append(f"{key}: {why}")
+
+    # -- converting ------------------------------------------------------------
+
+    def run(self, xen_version: str) -> Conversion:
+        document: dict[str, Any] = {"version": 1, "xen": self.xen(xen_version)}
+        dtb = self.value("DEVICE_TREE")
+        if dtb is None:
+            raise UserError(f"{self.config.path}: DEVICE_TREE is not set: name the board's DTB")
+        document["host"] = {"dtb": self.path(dtb)}
+        dom0 = self.dom0()
+        if dom0:
+            document["dom0"] = dom0
+        pools = self.cpupools()
+        domains, shared = self.domains(dom0 is not None, pools)
+        document["domains"] = domains
+        if shared:
+            document["shared_memory"] = shared
+        if pools:
+            document["cpupools"] = list(pools.values())
+        document["boot"] = self.boot()
+        self.unknown()
+        return Conversion(document, self.dropped)
+
+    def xen(self, version: str) -> dict[str, Any]:
+        image = self.value("XEN")
+        if image is None:
+            raise UserError(
+                f"{self.config.path}: XEN is not set: name the Xen binary (a config for "
+                "Linux without Xen is not a dom0less system)"
+            )
+        xen: dict[str, Any] = {"image": self.path(image), "version": version}
+        command = self.value("XEN_CMD")
+        if command is not None:
+            xen["bootargs"] = command
+        else:
+            self.drop(
+                "XEN_CMD",
+                "not set: ImageBuilder's default line (dtuart=serial0 ... vwfi=native "
+                "sched=null) is replaced by dom0less's, computed from the board's "
+                "stdout-path and dom0; set xen.extra_bootargs to add options",
+            )
+        colors = self.value("XEN_COLORS")
+        if colors is not None:
+            xen["llc_coloring"] = {"xen_colors": colors}
+        return xen
+
+    def dom0(self) -> Optional[dict[str, Any]]:
+        kernel = self.value("DOM0_KERNEL")
+        if kernel is None:
+            for name in ("DOM0_CMD", "DOM0_RAMDISK", "DOM0_MEM", "DOM0_VCPUS", "DOM0_COLORS"):
+                if self.value(name) is not None:
+                    self.drop(name, "no DOM0_KERNEL, so there is no dom0 to apply it to")
+            return None
+        command = self.value("DOM0_CMD") or DOM0_CMD
+        if "root=" not in command:
+            command += " root=/dev/ram0"  # what ImageBuilder adds without a DOM0_ROOTFS
+        dom0: dict[str, Any] = {"kernel": self.path(kernel)}
+        ramdisk = self.value("DOM0_RAMDISK")
+        if ramdisk is not None:
+            dom0["ramdisk"] = self.path(ramdisk)
+        dom0["cmdline"] = command
+        dom0["memory"] = f"{self.number('DOM0_MEM') or DOM0_MEM_MB}M"
+        dom0["vcpus"] = self.number("DOM0_VCPUS") or 1
+        colors = self.value("DOM0_COLORS")
+        if colors is not None:
+            dom0["llc_colors"] = colors
+        if self.value("XEN_CMD") is not None:
+            for name in ("DOM0_MEM", "DOM0_VCPUS"):
+                if name in self.used:
+                    self.drop(
+                        name,
+                        "ImageBuilder ignores it when XEN_CMD is set; the description's dom0 "
+                        "memory and vcpus are kept, but xen.bootargs (from XEN_CMD) decides "
+                        "dom0_mem and dom0_max_vcpus",
+                    )
+        return dom0
+
+    def cpupools(self) -> dict[int, dict[str, Any]]:
+        """CPUPOOL[n] = "cpu@1,cpu@2 SCHEDULER" -> pool 'poolN' (DOMU_CPUPOOL names n)."""
+        count = self.number("NUM_CPUPOOLS") or 0
+        pools: dict[int, dict[str, Any]] = {}
+        for index in range(count):
+            text = self.value("CPUPOOL", index)
+            if text is None:
+                raise UserError(
+                    f"{self.where('NUM_CPUPOOLS')}: NUM_CPUPOOLS is {count} but "
+                    f"CPUPOOL[{index}] is not set"
+                )
+            cpus, _, scheduler = text.partition(" ")
+            pool: dict[str, Any] = {
+                "name": f"pool{index}",
+                "cpus": [f"/cpus/{name.strip()}" for name in cpus.split(",") if name.strip()],
+            }
+            if scheduler.strip():
+                pool["scheduler"] = scheduler.strip()
+            pools[index] = pool
+        return pools
+
+    def domains(
+        self, has_dom0: bool, pools: dict[int, dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        count = self.number("NUM_DOMUS") or 0
+        domains: list[dict[str, Any]] = []
+        shared: dict[str, dict[str, Any]] = {}
+        for index in range(count):
+            for name in ("DOMU_NOBOOT", "DOMU_ROOTFS"):
+                if self.value(name, index) is not None:
+                    self.drop(f"{name}[{index}]", NO_COUNTERPART[name])
+                    break
+            else:
+                domains.append(self.domain(index, has_dom0, pools, shared))
+        if not domains:
+            raise UserError(
+                f"{self.config.path}: no domU is created at boot (NUM_DOMUS={count}): "
+                "a dom0less description needs at least one"
+            )
+        return domains, list(shared.values())
+
+    def domain(
+        self,
+        i: int,
+        has_dom0: bool,
+        pools: dict[int, dict[str, Any]],
+        shared: dict[str, dict[str, Any]],
+    ) -> dict[str, Any]:
+        kernel = self.value("DOMU_KERNEL", i)
+        if kernel is None:
+            raise UserError(f"{self.config.path}: DOMU_KERNEL[{i}] is not set: name its kernel")
+        vpl011 = self.value("DOMU_VPL011", i) != "0"
+        domain: dict[str, Any] = {"name": f"domU{i}", "kernel": self.path(kernel)}
+        for variable, key in (("DOMU_RAMDISK", "ramdisk"), ("DOMU_PASSTHROUGH_DTB", "device_tree")):
+            text = self.value(variable, i)
+            if text is not None:
+                domain[key] = self.path(text)
+        command = self.value("DOMU_CMD", i) or (DOMU_CMD if vpl011 else None)
+        if command:
+            domain["cmdline"] = command
+        static = self.static_memory(i)
+        memory = self.number("DOMU_MEM", i)
+        if memory is not None or not static:
+            domain["memory"] = f"{memory or DOMU_MEM_MB}M"
+        else:
+            domain["memory"] = hex(sum(int(region["size"], 16) for region in static))
+        domain["vcpus"] = self.number("DOMU_VCPUS", i) or 1
+        if not vpl011:
+            domain["vpl011"] = False
+        if static:
+            domain["static_memory"] = static
+            domain["direct_map"] = self.value("DOMU_DIRECT_MAP", i) != "0"
+        elif self.value("DOMU_DIRECT_MAP", i) is not None:
+            self.drop(f"DOMU_DIRECT_MAP[{i}]", "applies only with DOMU_STATIC_MEM")
+        paths = self.value("DOMU_PASSTHROUGH_PATHS", i)
+        if paths is not None:
+            domain["passthrough"] = paths.split()
+            if "device_tree" not in domain:
+                self.drop(
+                    f"DOMU_PASSTHROUGH_PATHS[{i}]",
+                    "the devices are marked xen,passthrough, but ImageBuilder also builds "
+                    "this domU's partial device tree from them: make it and set "
+                    f"domains[{i}].device_tree",
+                )
+        colors = self.value("DOMU_COLORS", i)
+        if colors is not None:
+            domain["llc_colors"] = colors
+        enhanced = self.value("DOMU_ENHANCED", i) or ("1" if has_dom0 else "0")
+        xenstore = {"1": "enabled", "2": "no-xenstore"}.get(enhanced)
+        if xenstore:
+            domain["xenstore"] = xenstore
+        pool = self.number("DOMU_CPUPOOL", i)
+        if pool is not None:
+            if pool not in pools:
+                raise UserError(
+                    f"{self.where(f'DOMU_CPUPOOL[{i}]')}: DOMU_CPUPOOL[{i}]={pool} but there "
+                    f"is no CPUPOOL[{pool}] (NUM_CPUPOOLS counts them from 0)"
+                )
+            domain["cpupool"] = pools[pool]["name"]
+        grant = {
+            key: value
+            for key, value in (
+                ("version", self.number("DOMU_GRANT_VER", i)),
+                ("frames", self.number("DOMU_GRANT_FRAMES", i)),
+                ("maptrack_frames", self.number("DOMU_MAPTRACK_FRAMES", i)),
+            )
+            if value is not None
+        }
+        if grant:
+            domain["grant"] = grant
+        region = self.value("DOMU_SHARED_MEM", i)
+        if region is not None:
+            domain["shared_memory"] = [self.shared_memory(i, region, shared)]
+        return domain
+
+    def static_memory(self, i: int) -> list[dict[str, str]]:
+        """DOMU_STATIC_MEM[i] = "base1 size1 ... baseN sizeN"."""
+        text = self.value("DOMU_STATIC_MEM", i)
+        if text is None:
+            return []
+        words = text.split()
+        if len(words) % 2:
+            raise UserError(
+                f"{self.where(f'DOMU_STATIC_MEM[{i}]')}: DOMU_STATIC_MEM[{i}] needs pairs "
+                "of address and size"
+            )
+        return [
+            {"address": hex(int(a, 0)), "size": hex(int(s, 0))}
+            for a, s in zip(words[::2], words[1::2])
+        ]
+
+    def shared_memory(self, i: int, text: str, shared: dict[str, dict[str, Any]]) -> dict:
+        """DOMU_SHARED_MEM[i] = "ID HOST GUEST SIZE", or "ID GUEST SIZE" (host from Xen's heap)."""
+        words = text.split()
+        if len(words) not in (3, 4):
+            raise UserError(
+                f"{self.where(f'DOMU_SHARED_MEM[{i}]')}: DOMU_SHARED_MEM[{i}] is "
+                '"ID HOST-ADDRESS GUEST-ADDRESS SIZE" or "ID GUEST-ADDRESS SIZE"'
+            )
+        ident, *addresses, size = words
+        region: dict[str, Any] = {"id": ident, "size": hex(int(size, 0))}
+        if len(addresses) == 2:
+            region["host_address"] = hex(int(addresses[0], 0))
+        shared.setdefault(ident, region)
+        return {"id": ident, "guest_address": hex(int(addresses[-1], 0))}
+
+    def boot(self) -> dict[str, Any]:
+        boot: dict[str, Any] = {}
+        load = self.value("LOAD_CMD")
+        if load is not None:
+            boot["load"] = load_of(load)
+        else:
+            self.drop(
+                "LOAD_CMD",
+                "not set (ImageBuilder takes it from -t): boot.load keeps "
+                "its default, virtio 0:1; set it to your board's",
+            )
+        command = self.value("BOOT_CMD")
+        if command in ("booti", "bootm", "none"):
+            boot["command"] = command
+        elif command is not None:
+            self.drop("BOOT_CMD", f"{command} is not generated; booti is used")
+        start, end = self.number("MEMORY_START"), self.number("MEMORY_END")
+        if start is not None and end is not None and end > start:
+            boot["load_region"] = {"address": hex(start), "size": hex(end - start)}
+        return boot
+
+    def unknown(self) -> None:
+        """Every variable set and not used: a documented one without counterpart, or unknown."""
+        for key in self.config.names():
+            if key in self.used or any(line.startswith(f"{key}:") for line in self.dropped):
+                continue
+            name = key.split("[")[0]
+            if name in NO_COUNTERPART:
+                self.drop(key, NO_COUNTERPART[name])
+            elif name not in ("NUM_DOMUS", "NUM_CPUPOOLS"):
+                self.drop(key, "not an ImageBuilder variable import knows; left out")
+
+
+def load_of(command: str) -> str:
+    """ImageBuilder's LOAD_CMD (or -t shorthand) as boot.load."""
+    text = " ".join(command.split())
+    if text in LOADS:
+        return LOADS[text]
+    for prefix in LOAD_PREFIXES:
+        if text.startswith(prefix):
+            device = text[len(prefix) :]
+            if device.split(" ")[0] in LOAD_DEVICES and len(device.split()) == 2:
+                return device
+    return text

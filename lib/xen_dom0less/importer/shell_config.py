@@ -1,0 +1,152 @@
+"""Read a shell-variable configuration file (ImageBuilder's) without running a shell.
+
+ImageBuilder sources its config with bash. Running a user's file to learn a
+few variables would execute whatever else it contains, so this reads only
+plain assignments (``NAME=value``, ``NAME[3]=value``) with bash's quoting and
+``$NAME`` / ``${NAME}`` references to variables set earlier in the file, and
+refuses everything else with the line and what to write instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import UserError
+
+_ASSIGNMENT = re.compile(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?=")
+_REFERENCE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+@dataclass
+class ShellConfig:
+    """The variables a config sets: scalars by name, arrays by name then index."""
+
+    path: Path
+    scalars: dict[str, str] = field(default_factory=dict)
+    arrays: dict[str, dict[int, str]] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)  # NAME or NAME[i] -> line number
+
+    def get(self, name: str, index: int | None = None) -> str | None:
+        if index is None:
+            return self.scalars.get(name)
+        return self.arrays.get(name, {}).get(index)
+
+    def names(self) -> list[str]:
+        """Every variable set, as written (NAME or NAME[i]), in file order."""
+        return list(self.lines)
+
+
+def read(path: Path) -> ShellConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"{path}: cannot read it: {error}") from None
+    config = ShellConfig(path)
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        match = _ASSIGNMENT.match(stripped)
+        if match is None:
+            raise UserError(
+                f"{path}:{number}: '{_shorten(stripped)}' is not a plain assignment: "
+                "import reads NAME=value and NAME[n]=value lines only (it never runs the "
+                "file); write the value literally"
+            )
+        name, index = match.group(1), match.group(2)
+        value = _value(stripped[match.end() :], config, f"{path}:{number}")
+        key = name if index is None else f"{name}[{int(index)}]"
+        config.lines[key] = number
+        if index is None:
+            config.scalars[name] = value
+        else:
+            config.arrays.setdefault(name, {})[int(index)] = value
+    return config
+
+
+def _value(rest: str, config: ShellConfig, where: str) -> str:
+    """The assigned word: quotes removed, earlier variables expanded, then only a comment."""
+    out: list[str] = []
+    i = 0
+    while i < len(rest) and not rest[i].isspace():
+        char = rest[i]
+        if char == "'":
+            end = rest.find("'", i + 1)
+            if end < 0:
+                raise UserError(f"{where}: unterminated ' quote: close it on the same line")
+            out.append(rest[i + 1 : end])
+            i = end + 1
+        elif char == '"':
+            i, text = _double_quoted(rest, i + 1, config, where)
+            out.append(text)
+        else:
+            i, text = _plain(rest, i, config, where)
+            out.append(text)
+    trailing = rest[i:].strip()
+    if trailing and not trailing.startswith("#"):
+        raise UserError(
+            f"{where}: '{_shorten(trailing)}' after the value: quote a value with spaces "
+            "and put one assignment per line"
+        )
+    return "".join(out)
+
+
+def _double_quoted(rest: str, i: int, config: ShellConfig, where: str) -> tuple[int, str]:
+    out: list[str] = []
+    while i < len(rest):
+        char = rest[i]
+        if char == '"':
+            return i + 1, "".join(out)
+        if char == "\\" and i + 1 < len(rest) and rest[i + 1] in '"\\$`':
+            out.append(rest[i + 1])
+            i += 2
+        elif char == "$":
+            i, text = _reference(rest, i, config, where)
+            out.append(text)
+        elif char == "`":
+            raise UserError(f"{where}: command substitution (`...`) is not read: write the value")
+        else:
+            out.append(char)
+            i += 1
+    raise UserError(f'{where}: unterminated " quote: close it on the same line')
+
+
+def _plain(rest: str, i: int, config: ShellConfig, where: str) -> tuple[int, str]:
+    out: list[str] = []
+    while i < len(rest) and not rest[i].isspace() and rest[i] not in "'\"":
+        char = rest[i]
+        if char == "$":
+            i, text = _reference(rest, i, config, where)
+            out.append(text)
+        elif char in "`;&|<>()":
+            raise UserError(f"{where}: '{char}' in an unquoted value is shell syntax: quote it")
+        elif char == "\\" and i + 1 < len(rest):
+            out.append(rest[i + 1])
+            i += 2
+        else:
+            out.append(char)
+            i += 1
+    return i, "".join(out)
+
+
+def _reference(rest: str, i: int, config: ShellConfig, where: str) -> tuple[int, str]:
+    """``$NAME`` or ``${NAME}``: a variable this file set earlier; anything else is refused."""
+    match = _REFERENCE.match(rest, i)
+    if match is None:
+        raise UserError(
+            f"{where}: '{_shorten(rest[i:])}' is a shell expansion import does not run: "
+            "write the value"
+        )
+    name = match.group(1) or match.group(2)
+    if name not in config.scalars:
+        raise UserError(
+            f"{where}: ${name} is not set earlier in the file: write its value (the "
+            "environment is not read, so the result does not depend on who imports)"
+        )
+    return match.end(), config.scalars[name]
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,221 @@
+"""``dom0less import imagebuilder``: configs written from ImageBuilder's README import, check,
+and every setting without a counterpart is named; the config is parsed, never run."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from xen_dom0less.cli import main
+from xen_dom0less.errors import UserError
+from xen_dom0less.generator import description
+from xen_dom0less.generator.pipeline import make_plan
+from xen_dom0less.importer import shell_config
+
+from ..conftest import QEMU_DTB
+
+#: The README's example (its uboot-script-gen section), with this project's file names and
+#: QEMU virt's RAM and node paths, so the result can be checked against a real board DTB.
+README_EXAMPLE = """\
+MEMORY_START="0x40000000"
+MEMORY_END="0xC0000000"
+LOAD_CMD="tftpb"
+BOOT_CMD="booti"
+
+DEVICE_TREE="virt.dtb"
+XEN="xen"
+XEN_CMD="console=dtuart dtuart=/pl011@9000000 dom0_mem=1G dom0_max_vcpus=1 bootscrub=0"
+DOM0_KERNEL="Image"
+DOM0_CMD="console=hvc0 earlycon=xen earlyprintk=xen clk_ignore_unused"
+DOM0_RAMDISK="initrd.cpio"
+DOM0_MEM=1024
+DOM0_VCPUS=1
+
+NUM_DT_OVERLAY=1
+DT_OVERLAY[0]="host_dt_overlay.dtbo"
+
+NUM_DOMUS=2
+DOMU_KERNEL[0]="Image"
+DOMU_PASSTHROUGH_PATHS[0]="/pl061@9030000"
+DOMU_CMD[0]="console=ttyAMA0 rdinit=/sbin/init root=/dev/ram0 init=/bin/sh"
+DOMU_RAMDISK[0]="initrd.cpio"
+DOMU_KERNEL[1]="rtos.bin"
+DOMU_MEM[1]=16
+DOMU_VCPUS[1]=1
+
+BITSTREAM=download.bit
+
+UBOOT_SOURCE="boot.source"
+UBOOT_SCRIPT="boot.scr"
+APPEND_EXTRA_CMDS="extra.txt"
+FIT="boot.fit"
+"""
+
+#: True dom0less with the README's partitioning options: static memory and direct map,
+#: boot-time cpupools, static shared memory, no-xenstore, grant limits, a disabled vpl011.
+PARTITIONED = """\
+# comments and quoting as bash reads them
+MEMORY_START=0x40000000
+MEMORY_END=0xC0000000
+LOAD_CMD='load virtio 0:1'
+DEVICE_TREE=virt.dtb
+XEN="xen"
+INPUTS="."
+NUM_CPUPOOLS=1
+CPUPOOL[0]="cpu@2,cpu@3 credit"
+NUM_DOMUS=3
+DOMU_KERNEL[0]="${INPUTS}/rtos-direct.bin"   # the critical one
+DOMU_STATIC_MEM[0]="0x60000000 0x1000000"
+DOMU_KERNEL[1]="$INPUTS/rtos.bin"
+DOMU_MEM[1]=16
+DOMU_CPUPOOL[1]=0
+DOMU_SHARED_MEM[1]="shm-1 0x70000000 0x9000000 0x100000"
+DOMU_ENHANCED[1]=2
+DOMU_GRANT_FRAMES[1]=32
+DOMU_KERNEL[2]=rtos.bin
+DOMU_MEM[2]=16
+DOMU_VPL011[2]=0
+DOMU_SHARED_MEM[2]="shm-1 0x70000000 0x8000000 0x100000"
+DOMU_NOBOOT[3]=1
+"""
+
+
+def write_config(directory: Path, text: str, inputs: Path) -> Path:
+    """The config beside copies of the inputs it names, as ImageBuilder's -d folder holds them."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("xen", "Image", "initrd.cpio", "rtos.bin", "rtos-direct.bin"):
+        shutil.copy(inputs / name, directory / name)
+    shutil.copy(QEMU_DTB, directory / "virt.dtb")
+    config = directory / "config"
+    config.write_text(text)
+    return config
+
+
+def import_config(capsys, config: Path, output: Path, *extra: str) -> tuple[dict, list[str]]:
+    code = main(["import", "imagebuilder", str(config), "-o", str(output), *extra])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return yaml.safe_load(output.read_text()), captured.err.splitlines()
+
+
+def test_readme_example_imports_and_checks(capsys, tmp_path, inputs):
+    config = write_config(tmp_path / "ib", README_EXAMPLE, inputs)
+    output = tmp_path / "out" / "system.yaml"
+    output.parent.mkdir()
+    document, notes = import_config(capsys, config, output)
+
+    assert document["xen"] == {
+        "image": "../ib/xen",
+        "version": "4.17",
+        "bootargs": "console=dtuart dtuart=/pl011@9000000 dom0_mem=1G dom0_max_vcpus=1 bootscrub=0",
+    }
+    assert document["dom0"]["cmdline"].endswith("clk_ignore_unused root=/dev/ram0")
+    assert document["dom0"]["memory"] == "1024M"
+    first, second = document["domains"]
+    assert first["name"] == "domU0" and first["memory"] == "512M"  # ImageBuilder's default
+    assert first["passthrough"] == ["/pl061@9030000"]
+    assert first["xenstore"] == "enabled"  # DOMU_ENHANCED defaults to 1 with a dom0
+    assert second["cmdline"] == "console=ttyAMA0" and second["memory"] == "16M"
+    assert document["boot"] == {
+        "load": "tftp",
+        "command": "booti",
+        "load_region": {"address": "0x40000000", "size": "0x80000000"},
+    }
+    dropped = {line.split(":")[1].strip() for line in notes if line.startswith("not carried")}
+    assert dropped == {
+        "DOM0_MEM",  # XEN_CMD decides dom0_mem, as in ImageBuilder
+        "DOM0_VCPUS",
+        "NUM_DT_OVERLAY",
+        "DT_OVERLAY[0]",
+        "DOMU_PASSTHROUGH_PATHS[0]",
+        "BITSTREAM",
+        "UBOOT_SOURCE",
+        "UBOOT_SCRIPT",
+        "APPEND_EXTRA_CMDS",
+        "FIT",
+    }
+    assert "# Not carried over: BITSTREAM" in output.read_text()
+    # The one gap the note names is the one check finds: ImageBuilder would have built
+    # domU0's partial device tree from a repository; the user has to provide it.
+    with pytest.raises(UserError) as caught:
+        make_plan(description.load(output))
+    assert len(caught.value.problems) == 1, caught.value.problems
+    assert "domU0).passthrough" in caught.value.problems[0]
+
+
+def test_partitioning_options_import(capsys, tmp_path, inputs):
+    config = write_config(tmp_path, PARTITIONED, inputs)
+    document, notes = import_config(
+        capsys, config, tmp_path / "system.yaml", "--xen-version", "4.19"
+    )
+
+    critical, pooled, quiet = document["domains"]
+    assert critical["kernel"] == "rtos-direct.bin"
+    assert critical["static_memory"] == [{"address": "0x60000000", "size": "0x1000000"}]
+    assert critical["direct_map"] is True  # DOMU_DIRECT_MAP defaults to 1
+    assert critical["memory"] == "0x1000000"  # the static banks' total
+    assert "xenstore" not in critical  # no dom0: DOMU_ENHANCED defaults to 0
+    assert pooled["cpupool"] == "pool0" and pooled["xenstore"] == "no-xenstore"
+    assert pooled["grant"] == {"frames": 32}
+    assert pooled["shared_memory"] == [{"id": "shm-1", "guest_address": "0x9000000"}]
+    assert quiet["vpl011"] is False and "cmdline" not in quiet
+    assert document["shared_memory"] == [
+        {"id": "shm-1", "size": "0x100000", "host_address": "0x70000000"}
+    ]
+    assert document["cpupools"] == [
+        {"name": "pool0", "cpus": ["/cpus/cpu@2", "/cpus/cpu@3"], "scheduler": "credit"}
+    ]
+    assert document["boot"]["load"] == "virtio 0:1"
+    assert any("DOMU_NOBOOT[3]" in line for line in notes)
+    assert any("XEN_CMD" in line for line in notes)
+    plan = make_plan(description.load(tmp_path / "system.yaml"))
+    assert [d.name for d in plan.system.domains] == ["domU0", "domU1", "domU2"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('XEN="$(find / -name xen)"', "shell expansion import does not run"),
+        ("XEN=`which xen`", "shell syntax"),
+        ('XEN="`which xen`"', "command substitution"),
+        ("source other.cfg", "not a plain assignment"),
+        ("if true; then XEN=xen; fi", "not a plain assignment"),
+        ('XEN="$HOME/xen"', "$HOME is not set earlier in the file"),
+        ('XEN="xen', 'unterminated " quote'),
+        ("XEN=xen; reboot", "shell syntax"),
+        ("XEN=xen reboot", "after the value"),
+    ],
+)
+def test_config_is_parsed_never_run(tmp_path, text, expected):
+    path = tmp_path / "config"
+    path.write_text(f"# header\n{text}\n")
+    with pytest.raises(UserError) as caught:
+        shell_config.read(path)
+    message = caught.value.problems[0]
+    assert message.startswith(f"{path}:2: ") and expected in message, message
+
+
+def test_quoting_as_bash_reads_it(tmp_path):
+    path = tmp_path / "config"
+    path.write_text(
+        "A=plain # comment\n"
+        "B='single $A \"kept\"'\n"
+        'C="double $A ${A}x \\"q\\""\n'
+        "export D[2]=a\\ b\n"
+    )
+    config = shell_config.read(path)
+    assert config.scalars == {"A": "plain", "B": 'single $A "kept"', "C": 'double plain plainx "q"'}
+    assert config.arrays == {"D": {2: "a b"}}
+
+
+def test_bad_config_writes_nothing(capsys, tmp_path, inputs):
+    config = write_config(tmp_path, "DEVICE_TREE=virt.dtb\nXEN=xen\nNUM_DOMUS=1\n", inputs)
+    output = tmp_path / "system.yaml"
+    code = main(["import", "imagebuilder", str(config), "-o", str(output)])
+    err = capsys.readouterr().err
+    assert code == 1 and "DOMU_KERNEL[0] is not set" in err, err
+    assert not output.exists()
+    assert list(tmp_path.glob(".system.yaml*")) == []
