@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import yaml
 
+from .. import atomic
 from ..errors import UserError
 from ..generator.schema_check import load_schema
 from ..importer import imagebuilder, shell_config
@@ -59,20 +58,8 @@ def run(args: argparse.Namespace) -> int:
         + "".join(f"# Not carried over: {line}\n" for line in result.dropped)
     )
     text = header + yaml.safe_dump(result.document, sort_keys=False)
-    _write(args.output, text)
+    atomic.write_text(args.output, text)
     for line in result.dropped:
         print(f"not carried over: {line}", file=sys.stderr)
     print(f"{args.output}: written; check it with `dom0less check {args.output}`")
     return 0
-
-
-def _write(path: Path, text: str) -> None:
-    """Replace ``path`` whole or not at all."""
-    handle, staging = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        os.replace(staging, path)
-    except BaseException:
-        os.unlink(staging)
-        raise

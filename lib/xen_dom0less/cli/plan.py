@@ -1,11 +1,13 @@
-"""``dom0less plan FILE``: show the memory map and CPU assignment as tables."""
+"""``dom0less plan FILE [--svg PICTURE]``: the memory map and CPU assignment as tables, and
+optionally as a picture."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from ..generator import memory_map, pipeline
+from .. import atomic
+from ..generator import memory_map, pipeline, plan_picture
 from . import add_command
 
 
@@ -17,9 +19,19 @@ def register(subparsers) -> None:
         "what RAM is kept free and why, and which CPUs each domain may use.",
     )
     parser.add_argument("description", type=Path, metavar="FILE", help="system description (YAML)")
+    parser.add_argument(
+        "--svg",
+        type=Path,
+        metavar="PICTURE",
+        help="also draw the plan as an SVG: CPUs and cpupools with their domains, each RAM "
+        "bank to scale, passed-through devices",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    print(memory_map.tables(pipeline.check(args.description)), end="")
+    plan = pipeline.check(args.description)
+    print(memory_map.tables(plan), end="")
+    if args.svg is not None:
+        atomic.write_text(args.svg, plan_picture.svg(plan))
     return 0

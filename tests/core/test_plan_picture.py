@@ -1,0 +1,94 @@
+"""``dom0less plan --svg``: the picture, rendered by a real browser (Debian's Chromium, headless),
+shows every domain, and its memory bar is to scale."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from xen_dom0less.cli import main
+from xen_dom0less.generator import plan_picture
+
+from ..conftest import PARTITIONED
+from .test_rules import set_key
+
+#: Runs in the page after the SVG is laid out: where each domain's box and text ended up.
+PROBE = """<script>
+const frame = document.querySelector('svg').getBoundingClientRect();
+const found = {};
+for (const group of document.querySelectorAll('[data-domain]')) {
+  const box = group.getBoundingClientRect();
+  found[group.dataset.domain] = {
+    width: box.width, height: box.height, text: group.textContent,
+    inside: box.left >= frame.left && box.right <= frame.right &&
+            box.top >= frame.top && box.bottom <= frame.bottom,
+  };
+}
+const out = document.createElement('pre');
+out.id = 'probe';
+out.textContent = JSON.stringify({frame: [frame.width, frame.height], domains: found});
+document.body.appendChild(out);
+</script>"""
+
+
+def in_browser(svg: str, tmp_path: Path) -> dict:
+    """Lay the picture out in headless Chromium and report where each domain was drawn."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail(
+            "chromium is not installed: scripts/test installs it (apt-get install chromium)"
+        )
+    page = tmp_path / "plan.html"
+    page.write_text(f"<!doctype html><html><body>{svg}{PROBE}</body></html>")
+    dom = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    match = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+    assert match, dom[-2000:]
+    return json.loads(match.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+
+
+def plan_svg(capsys, description: Path, tmp_path: Path) -> str:
+    picture = tmp_path / "plan.svg"
+    assert main(["plan", str(description), "--svg", str(picture)]) == 0
+    capsys.readouterr()
+    return picture.read_text()
+
+
+@pytest.mark.parametrize("system", ["partitioned", "dom0"])
+def test_browser_shows_every_domain(capsys, tmp_path, inputs, describe, system):
+    if system == "partitioned":
+        description, names = PARTITIONED, ["rtos", "linux"]
+    else:
+        dom0 = {"kernel": str(inputs / "Image"), "memory": "512M"}
+        description, names = describe(set_key("dom0", dom0)), ["dom0", "rtos", "linux"]
+    shown = in_browser(plan_svg(capsys, description, tmp_path), tmp_path)
+
+    assert shown["frame"] == [plan_picture.WIDTH, pytest.approx(shown["frame"][1])]
+    assert sorted(shown["domains"]) == sorted(names)
+    for name, box in shown["domains"].items():
+        assert box["width"] > 0 and box["height"] > 0 and box["inside"], (name, box)
+        assert name in box["text"]
+
+
+def test_memory_bar_is_to_scale(capsys, tmp_path, inputs):
+    """The first bar covers the 2 GiB bank exactly; the 16 MiB static bank is 1/128 of it."""
+    svg = plan_svg(capsys, PARTITIONED, tmp_path)
+    bars = svg.split("to scale</text>\n", 1)[1].split("stroke='#333'/>", 1)[0]
+    widths = [float(w) for w in re.findall(r"width='([0-9.]+)' height='36' fill='#", bars)]
+    assert sum(widths) == pytest.approx(plan_picture.BAR, abs=len(widths))
+    static = re.search(r"width='([0-9.]+)' height='36' fill='#2ca02c'", bars)
+    assert float(static.group(1)) == pytest.approx(plan_picture.BAR / 128, abs=0.01)
+
+
+def test_same_plan_same_picture(capsys, tmp_path, inputs):
+    assert plan_svg(capsys, PARTITIONED, tmp_path) == plan_svg(capsys, PARTITIONED, tmp_path)
