@@ -142,3 +142,24 @@ def partitioned_build(
     return build_partitioned(
         xen_source, tmp_path_factory.mktemp("partitioned"), build_environ, expert_fragment
     )
+
+
+#: Fixtures that fetch or compile Xen's hypervisor: a test using one is a xenbuild test.
+XEN_BUILDING = frozenset({"xen_source", "partitioned_build"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that builds Xen ``xenbuild``; a ``-m`` that does not name xenbuild
+    leaves them out, so ``-m e2e`` boots without compiling Xen first (``-m "e2e or
+    xenbuild"`` or no ``-m`` at all, as CI runs, includes them)."""
+    for item in items:
+        if XEN_BUILDING & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xenbuild)
+    expression = config.getoption("markexpr") or ""
+    if not expression or "xenbuild" in expression:
+        return
+    dropped = [item for item in items if item.get_closest_marker("xenbuild")]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if not item.get_closest_marker("xenbuild")]

@@ -6,6 +6,7 @@ or what went wrong, never a traceback from deep in subprocess.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
@@ -16,6 +17,10 @@ from .errors import UserError
 
 #: Lines of a failed program's output quoted in the message.
 QUOTED_LINES = 3
+#: Seconds a host program may run before it counts as hung (times timeout_scale()).
+RUN_TIMEOUT_S = 900.0
+#: Multiplies every timeout of host programs and QEMU boots, for slow or shared runners.
+TIMEOUT_SCALE = "DOM0LESS_TIMEOUT_SCALE"
 
 #: Every host program the library runs -> the Debian package providing it: the one table
 #: that ``dom0less setup`` installs from and every "not installed" message names.
@@ -59,14 +64,32 @@ def require(name: str, install: str) -> str:
     return found
 
 
+def timeout_scale() -> float:
+    """``$DOM0LESS_TIMEOUT_SCALE`` (default 1): a slow runner sets it above 1."""
+    text = os.environ.get(TIMEOUT_SCALE, "1")
+    try:
+        scale = float(text)
+    except ValueError:
+        scale = 0.0
+    if not 0 < scale < float("inf"):
+        raise UserError(f"{TIMEOUT_SCALE}={text!r} is not a positive number: set it to e.g. 3")
+    return scale
+
+
 def run(
     argv: list[str],
     what: str,
     cwd: Optional[Path] = None,
     hint: str = "",
     env: Optional[Mapping[str, str]] = None,
+    timeout: float = RUN_TIMEOUT_S,
 ) -> str:
-    """Run a program and return its output; a failure is a UserError quoting its last lines."""
+    """Run a program and return its output; a failure is a UserError quoting its last lines.
+
+    A program still running after ``timeout`` seconds (times timeout_scale()) is killed
+    and named as hung, rather than hanging its caller.
+    """
+    limit = timeout * timeout_scale()
     try:
         result = subprocess.run(
             argv,
@@ -76,9 +99,15 @@ def run(
             check=False,
             env=env,
             stdin=subprocess.DEVNULL,
+            timeout=limit,
         )
     except FileNotFoundError:
         raise UserError(f"{what} failed: '{argv[0]}' is not installed") from None
+    except subprocess.TimeoutExpired:
+        raise UserError(
+            f"{what} did not finish within {limit:g} s ({Path(argv[0]).name} killed): "
+            f"a slow machine may set {TIMEOUT_SCALE}" + (f"; {hint}" if hint else "")
+        ) from None
     if result.returncode != 0:
         lines = (result.stderr or result.stdout).strip().splitlines()[-QUOTED_LINES:]
         detail = " ".join(lines) or f"exit status {result.returncode}"

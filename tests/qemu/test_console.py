@@ -29,3 +29,25 @@ def test_last_line_without_newline_counts_when_finished():
     assert not console.complete
     console.finish(0.6)
     assert console.complete and lines == ["U-Boot", "=> "]
+
+
+def test_only_u_boots_and_xens_own_lines_are_fatal():
+    """U-Boot's errors count until it hands over; after that only "(XEN) " lines can fail a
+    boot, so a guest printing the same words (a test's output, a log) does not."""
+    uboot = Console(["never"])
+    uboot.feed(b'=> run bootcmd\n## Error: "bootcmd" not defined\n', 1.0)
+    assert uboot.fatal is not None and uboot.fatal.startswith("## Error")
+
+    booted = Console(["never"])
+    booted.feed(b"Starting kernel ...\n\n(XEN) Xen version 4.20\n", 1.0)
+    for guest in (
+        b"(d1) ## Error: not from U-Boot\n",
+        b"(d2) Panic on CPU 0: a guest's words\n",
+        b"dom0less: ERROR quoted by dom0\n",
+        b"[    1.0] Kernel panic - not syncing: a Linux guest\n",
+        b"(d1) (XEN) Panic on CPU 0: in a guest's output\n",
+    ):
+        booted.feed(guest, 2.0)
+    assert booted.fatal is None
+    booted.feed(b"(XEN) [    3.000000] Panic on CPU 0:\n(XEN) Could not set up domain b\n", 3.0)
+    assert booted.fatal == "(XEN) [    3.000000] Panic on CPU 0: | (XEN) Could not set up domain b"

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
+
+from xen_dom0less import hosttools
+from xen_dom0less.errors import UserError
 from xen_dom0less.harness.console import Console
 from xen_dom0less.harness.runner import watch
 
@@ -62,3 +66,19 @@ def test_keys_are_typed_once_their_text_appeared_and_in_order():
         keys=[("prompt", b"a\n"), ("second", b"b\n")],
     )
     assert result.ok, result.reason
+
+
+def test_timeouts_scale_with_the_environment(monkeypatch):
+    """DOM0LESS_TIMEOUT_SCALE multiplies a boot's timeout (slow runners), and is checked."""
+    monkeypatch.setenv("DOM0LESS_TIMEOUT_SCALE", "2")
+    result = watch(shell("echo seen; sleep 600"), Console(["seen", "absent"]), timeout=0.5)
+    assert result.reason == "timed out after 1 s waiting for 'absent'"
+    monkeypatch.setenv("DOM0LESS_TIMEOUT_SCALE", "fast")
+    with pytest.raises(UserError, match="DOM0LESS_TIMEOUT_SCALE='fast' is not a positive number"):
+        watch(shell("true"), Console([]), timeout=1)
+
+
+def test_a_hung_host_tool_is_killed_and_named(monkeypatch):
+    monkeypatch.setenv("DOM0LESS_TIMEOUT_SCALE", "0.5")
+    with pytest.raises(UserError, match=r"waiting for Godot did not finish within 0.1 s \(sleep"):
+        hosttools.run(["sleep", "600"], "waiting for Godot", timeout=0.2)

@@ -1,8 +1,8 @@
 """Watch a boot console: note when each expected marker appears, spot failures early.
 
 A boot that has failed should stop the run at once rather than waiting out
-the timeout, so the known fatal lines of U-Boot, Xen and Linux are matched as
-they stream by.
+the timeout, so the known fatal lines of U-Boot and Xen are matched as they
+stream by: their own lines only, never a guest's output.
 """
 
 from __future__ import annotations
@@ -11,17 +11,16 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-#: Lines meaning the boot cannot succeed any more.
-FATAL = (
-    "Panic on CPU",  # Xen
-    "Xen BUG at",
-    "Kernel panic",  # Linux
-    "## Error",  # U-Boot
-    "Unknown command",
-    "Bad Linux ARM64 Image magic",
-    "Failed to load",
-    "dom0less: ERROR",  # our boot script and bootcmd
+#: U-Boot's own failures, and our boot script's (echoed by U-Boot): matched only while
+#: U-Boot runs, so that no guest can end a boot by printing them.
+UBOOT_FATAL = re.compile(
+    r"## Error|Unknown command|Bad Linux ARM64 Image magic|Failed to load|dom0less: ERROR"
 )
+#: Xen's own failures (dom0's crash as Xen reports it): only lines Xen prints itself start
+#: "(XEN) "; a domU's start "(dN) " and dom0's are its own text.
+XEN_FATAL = re.compile(r"^\(XEN\) .*(?:Panic on CPU|Xen BUG at|Hardware Dom0 crashed)")
+#: The first line that is no longer U-Boot's: it hands over to Xen, or Xen speaks.
+UBOOT_DONE = re.compile(r"^(?:Starting kernel|\(XEN\) )")
 XEN_STAMP = re.compile(r"^\(XEN\) \[\s*(\d+\.\d+)\]")
 #: Lines after a fatal one worth quoting: a Xen panic gives its reason on the next line.
 FATAL_CONTEXT = 3
@@ -46,6 +45,7 @@ class Console:
         self._fatal_at: Optional[int] = None
         self._lines: list[str] = []
         self._partial = b""
+        self._in_uboot = True
 
     @property
     def fatal(self) -> Optional[str]:
@@ -84,7 +84,11 @@ class Console:
         if self.echo is not None:
             self.echo(line)
         self._match(line, now)
-        if self._fatal_at is None and any(pattern in line for pattern in FATAL):
+        if self._in_uboot and UBOOT_DONE.match(line):
+            self._in_uboot = False
+        if self._fatal_at is None and (
+            XEN_FATAL.match(line) or (self._in_uboot and UBOOT_FATAL.search(line))
+        ):
             self._fatal_at = len(self._lines) - 1
 
     def _match(self, line: str, now: float) -> None:

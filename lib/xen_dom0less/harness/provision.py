@@ -17,6 +17,9 @@ from ..errors import UserError
 from ..xenbuild import debian, toolchain
 from . import debian_inputs, example_inputs, tools
 
+#: Seconds one apt-get or dpkg run may take (an install of QEMU and a cross toolchain).
+APT_TIMEOUT_S = 3600.0
+
 
 def provision(xen_build: bool = False) -> Path:
     """Install what is missing (as root), fetch the guests' inputs; the inputs' directory."""
@@ -70,7 +73,14 @@ def _require_root(missing: list[str], arm64_ready: bool) -> None:
 
 def _apt(argv: list[str]) -> None:
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    result = subprocess.run(argv, env=env, check=False)
+    limit = APT_TIMEOUT_S * hosttools.timeout_scale()
+    try:
+        result = subprocess.run(argv, env=env, check=False, timeout=limit)
+    except subprocess.TimeoutExpired:
+        raise UserError(
+            f"`{' '.join(argv)}` did not finish within {limit:g} s: check the mirror and "
+            f"run `dom0less setup` again (a slow machine may set {hosttools.TIMEOUT_SCALE})"
+        ) from None
     if result.returncode != 0:
         raise UserError(
             f"`{' '.join(argv)}` failed (exit {result.returncode}): "

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
+from ..hosttools import timeout_scale
 from . import command, manifest, preflight
 from .console import Console, Hit
 from .machine import Machine
@@ -80,7 +81,10 @@ def watch(
 
     Each of ``keys`` is typed on the console once its text has appeared, e.g.
     to switch Xen's console input to Xen and ask it for a debug-key dump.
+    ``timeout`` is multiplied by ``$DOM0LESS_TIMEOUT_SCALE`` (slow runners).
     """
+    if timeout is not None:
+        timeout *= timeout_scale()
     start = time.monotonic()
     proc = subprocess.Popen(
         argv,
