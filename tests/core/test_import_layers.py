@@ -24,6 +24,7 @@ LAYERS = {
     "outputs": 0,
     "diskimage": 0,
     "generator": 1,
+    "importer": 1,  # other tools' configurations turned into descriptions, beside the generator
     "xenbuild": 2,
     "harness": 3,
     "cli": 4,
