@@ -3,8 +3,8 @@
 Packages, lowest layer first (an import only ever goes down this list; tests/core/
 test_import_layers checks it):
 
-- ``errors``, ``units``, ``hosttools``, ``cache``: what every layer shares; ``outputs``: the
-  names and manifest format of what the generator writes, shared with its readers.
+- ``errors``, ``units``, ``hosttools``, ``cache``, ``atomic``: what every layer shares;
+  ``outputs``: the names and manifest format of what the generator writes, for its readers.
 - ``generator``: the product: description -> model -> checks -> plan -> renderers -> outputs;
   ``generator.pipeline`` runs it, every check in one fixed order. ``importer`` (beside it):
   other tools' configurations (ImageBuilder's) turned into descriptions.

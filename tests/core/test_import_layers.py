@@ -22,6 +22,7 @@ LAYERS = {
     "hosttools": 0,
     "cache": 0,
     "outputs": 0,
+    "atomic": 0,
     "diskimage": 0,
     "generator": 1,
     "importer": 1,  # other tools' configurations turned into descriptions, beside the generator
