@@ -409,3 +409,24 @@ def test_options_made_optional_later_are_asked_for_from_that_release(describe, v
 
     system = description.load(describe(with_channel))
     assert set(kconfig.required(system)) == expected
+
+
+def test_the_measure_and_place_loop_is_bounded(describe, monkeypatch):
+    """A generated file that outgrows its estimate takes a second pass; with one pass allowed,
+    the pipeline stops with a bug report instead of writing a file over its neighbour."""
+    from xen_dom0less.generator import pipeline
+
+    def long_cmdline(doc):  # in the script's fdt commands: longer than its estimate
+        doc["boot"]["device_tree"] = "fdt-commands"
+        doc["xen"]["extra_bootargs"] = "loglvl=all " * 4000
+
+    system = description.load(describe(long_cmdline))
+    plan, files = pipeline.plan_and_render(system, 0)
+    estimated = pipeline.make_plan(system)
+    assert any(
+        len(files[blob.file]) > first.span
+        for blob, first in ((plan.dtb, estimated.dtb), (plan.script, estimated.script))
+    )  # so it was placed again
+    monkeypatch.setattr(pipeline, "MAX_PASSES", 1)
+    with pytest.raises(RuntimeError, match="still outgrow their room after 1 passes"):
+        pipeline.plan_and_render(system, 0)
