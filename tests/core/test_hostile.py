@@ -5,7 +5,14 @@ Each test is a case a fuzzing campaign found (issue 13); each failed before its 
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import os
 import shlex
+import stat
+import subprocess
+import sys
+import threading
 from pathlib import Path
 from typing import Optional
 
@@ -14,10 +21,13 @@ import pytest
 
 from xen_dom0less.cli import main
 from xen_dom0less.generator import dtree
+from xen_dom0less.generator.pipeline import build
 from xen_dom0less.generator.render import uboot_script
 
-from ..conftest import QEMU_DTB, arm64_image
+from ..conftest import QEMU_DTB, ROOT, arm64_image
 from .test_rules import set_key
+
+LIB = ROOT / "lib"
 
 
 def run(capsys, *argv: str) -> tuple[int, list[str]]:
@@ -211,3 +221,147 @@ def test_sizes_take_ascii_digits_only(capsys, describe, memory):
 def test_pattern_failure_states_the_rule_not_the_key_description(capsys, describe):
     line = fails(capsys, "check", describe(set_key("domains.0.name", "rt\u00f6s")), "name")
     assert "letter then up to 30 letters" in line and "becomes the /chosen node" not in line
+
+
+# -- files: only regular files are read, every OS error is a sentence --------------------
+
+
+def test_description_that_is_not_utf8_is_refused(capsys, describe):
+    path = describe()
+    path.write_bytes(path.read_bytes().replace(b"quiet", b"qu\xe9t"))
+    fails(capsys, "check", path, str(path), "byte", "is not UTF-8")
+
+
+def test_fifo_as_description_is_refused_not_waited_on(capsys, tmp_path):
+    fifo = tmp_path / "system.yaml"
+    os.mkfifo(fifo)
+    fails(capsys, "check", fifo, str(fifo), "FIFO")
+
+
+@pytest.mark.parametrize("key", ["domains.0.kernel", "host.dtb", "xen.config"])
+def test_fifo_or_directory_as_input_says_what_it_is(capsys, describe, tmp_path, key):
+    fifo = tmp_path / "fifo.dtb"
+    os.mkfifo(fifo)
+    leaf = key.split(".")[-1]
+    fails(capsys, "check", describe(set_key(key, str(fifo))), leaf, "is a FIFO")
+    fails(capsys, "check", describe(set_key(key, str(tmp_path))), leaf, "is a directory")
+
+
+def test_partial_device_tree_fifo_is_refused_before_dtc_reads_it(capsys, describe, tmp_path):
+    fifo = tmp_path / "partial.dts"
+    os.mkfifo(fifo)
+    path = describe(set_key("domains.0.device_tree", str(fifo)))
+    fails(capsys, "check", path, "device_tree", "is a FIFO")
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda d: (d / "a").symlink_to(d / "b") or (d / "b").symlink_to(d / "a"), "loop"),
+        (lambda d: None, "does not exist"),
+    ],
+)
+def test_symlink_loop_and_missing_file_are_named(capsys, describe, tmp_path, make, expected):
+    make(tmp_path)
+    path = describe(set_key("domains.0.kernel", str(tmp_path / "a")))
+    fails(capsys, "check", path, "kernel", expected)
+
+
+def test_overlong_name_and_nul_byte_in_a_path_are_refused(capsys, describe, tmp_path):
+    path = describe(set_key("domains.0.kernel", str(tmp_path / ("k" * 300))))
+    fails(capsys, "check", path, "kernel", "too long")
+    path = describe(set_key("domains.0.kernel", "ker\0nel"))
+    fails(capsys, "check", path, "kernel", "control characters")
+
+
+def test_unreadable_input_is_named(capsys, describe, inputs, monkeypatch):
+    """Permission denied (simulated: the suite may run as root, who reads anything)."""
+    real_open = os.open
+
+    def denying_open(path, *args, **kwargs):
+        if str(path).endswith("rtos.bin"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denying_open)
+    fails(capsys, "check", describe(), "rtos.bin", "permission denied")
+
+
+def test_huge_kernel_is_streamed_not_read_whole(describe, inputs):
+    """A 1 GiB kernel (sparse) checked under a 600 MiB address-space limit: no MemoryError."""
+    kernel = inputs / "huge"
+    with kernel.open("wb") as out:
+        out.write(arm64_image(64))
+        out.truncate(1 << 30)
+    path = describe(set_key("domains.0.kernel", str(kernel)))
+    program = "\n".join(
+        [
+            "import resource, sys",
+            "resource.setrlimit(resource.RLIMIT_AS, (600 << 20, 600 << 20))",
+            f"sys.path.insert(0, {str(LIB)!r})",
+            "from xen_dom0less.cli import main",
+            f"raise SystemExit(main(['check', {str(path)!r}]))",
+        ]
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+# -- outputs: refused cleanly, serialised, fixed modes -----------------------------------
+
+
+def test_output_naming_an_existing_file_is_refused_and_kept(capsys, describe, tmp_path):
+    existing = tmp_path / "out"
+    existing.write_text("keep me")
+    fails(capsys, "build", describe(), "is an existing file", outdir=existing)
+    assert existing.read_text() == "keep me"
+    fails(capsys, "build", describe(), "is a file, not a directory", outdir=existing / "sub")
+
+
+@pytest.mark.parametrize(
+    "code, expected",
+    [(errno.EROFS, "read-only"), (errno.EACCES, "permission denied"), (errno.ENOSPC, "full")],
+)
+def test_output_file_system_errors_are_user_errors(capsys, describe, tmp_path, code, expected):
+    def failing_write(self, data):
+        raise OSError(code, os.strerror(code))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Path, "write_bytes", failing_write)
+        fails(capsys, "build", describe(), expected, outdir=tmp_path / "out")
+    assert not list(tmp_path.glob(".out.*")), "a failed build leaves no staging directory"
+
+
+def test_output_modes_do_not_follow_the_umask(capsys, describe, tmp_path):
+    old = os.umask(0o077)
+    try:
+        build_ok(capsys, describe(), tmp_path / "out")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o755
+    modes = {stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "out").iterdir()}
+    assert modes == {0o644}
+
+
+def test_builds_into_one_directory_take_turns(capsys, describe, tmp_path):
+    """While another build holds the output's parent, a build waits, then completes."""
+    description = describe()
+    holder = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    worker = threading.Thread(target=build, args=(description, tmp_path / "out"))
+    try:
+        worker.start()
+        worker.join(1.0)
+        assert worker.is_alive() and not (tmp_path / "out").exists()
+    finally:
+        os.close(holder)
+    worker.join()
+    assert (tmp_path / "out" / "boot.scr").is_file()
+
+
+def test_a_problem_is_one_line_whatever_the_file_name_holds(capsys, tmp_path):
+    missing = tmp_path / "new\nline \udcff.yaml"
+    code, err = run(capsys, "check", str(missing))
+    assert code == 1 and len(err) == 1 and "new\\nline \\udcff.yaml" in err[0]

@@ -24,6 +24,7 @@ LAYERS = {
     "outputs": 0,
     "atomic": 0,
     "diskimage": 0,
+    "files": 0,
     "generator": 1,
     "importer": 1,  # other tools' configurations turned into descriptions, beside the generator
     "xenbuild": 2,

@@ -59,7 +59,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         return args.run(args) or EXIT_OK
     except UserError as error:
         for line in error.problems:
-            print(f"error: {line}", file=sys.stderr)
+            print(f"error: {one_line(line)}", file=sys.stderr)
         return EXIT_USER
     except KeyboardInterrupt:
         return 130
@@ -67,6 +67,15 @@ def main(argv: Optional[list[str]] = None) -> int:
         return EXIT_PIPE if _stdout_reader_left() else _internal_error()
     except Exception:
         return _internal_error()
+
+
+def one_line(text: str) -> str:
+    """``text`` with newlines, other control characters and undecodable bytes escaped.
+
+    A problem is one line even when the file name or value it quotes holds a
+    newline, and printing it cannot fail on a name that is not UTF-8.
+    """
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 def _stdout_reader_left() -> bool:

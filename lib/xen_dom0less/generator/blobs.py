@@ -11,10 +11,16 @@ import shutil
 from pathlib import Path
 from typing import Optional, Union
 
+from .. import files
 from ..errors import Problems, article
+from ..files import Scan
 from . import images, text
 from .plan import Blob
 
+#: Bytes of a file's start that identify its format (images.classify).
+HEAD = 64
+#: A .dts compiles in milliseconds; longer means dtc is stuck reading something.
+DTC_TIMEOUT = 60
 _FORMATS = {
     "xen": images.XEN_FORMATS,
     "kernel": images.KERNEL_FORMATS,
@@ -54,26 +60,32 @@ class BlobCollector:
             return None
         return known
 
-    def _read(self, path: Path, role: str) -> Union[tuple[bytes, str], str]:
-        """The file's bytes and format, or why it cannot be used."""
+    def _read(self, path: Path, role: str) -> Union[tuple[Scan, Optional[bytes], str], str]:
+        """What was read of the file (and its bytes if generated here) and its format, or
+        why it cannot be used."""
         problem = text.not_script_word(path.name)
         if problem:  # its name goes into the output directory and the boot script
             return f"the file name {text.printable(path.name)!r} {problem}: rename the file"
-        if not path.is_file():
-            return f"file {path} does not exist"
-        if role == "device-tree" and path.suffix == ".dts":
-            compiled = compile_dts(path)
-            return compiled if isinstance(compiled, str) else (compiled, images.DTB)
-        data = path.read_bytes()
-        kind = images.classify(data[:64])
+        try:
+            if role == "device-tree" and path.suffix == ".dts":
+                compiled = compile_dts(path)
+                if isinstance(compiled, str):
+                    return compiled
+                digest = hashlib.sha256(compiled).hexdigest()
+                return Scan(len(compiled), digest, compiled[:HEAD]), compiled, images.DTB
+            scan = files.scan(path, HEAD)
+        except files.UnusableFile as error:
+            return str(error)
+        kind = images.classify(scan.head)
         if kind not in _FORMATS[role]:
             wanted = ", ".join(sorted(_FORMATS[role]))
             return f"{path} is {article(kind)} file, not a usable {role} ({wanted})"
-        return data, kind
+        return scan, None, kind
 
-    def _blob(self, role: str, path: Path, data: bytes, kind: str, user: str) -> Blob:
-        digest = hashlib.sha256(data).hexdigest()
-        known = self._by_digest.get(digest)
+    def _blob(
+        self, role: str, path: Path, scan: Scan, generated: Optional[bytes], kind: str, user: str
+    ) -> Blob:
+        known = self._by_digest.get(scan.sha256)
         if known is not None and known.role == role:
             known.users.append(user)
             return known
@@ -81,35 +93,42 @@ class BlobCollector:
         if name in self._names:
             name = f"{user}-{name}"
         self._names.add(name)
-        compiled = data if path.suffix == ".dts" else None
         blob = Blob(
             role=role,
             file=name,
             source=path,
-            size=len(data),
-            span=images.memory_size(data, kind),
-            sha256=digest,
+            size=scan.size,
+            span=images.memory_size(scan.head, scan.size, kind),
+            sha256=scan.sha256,
             users=[user],
-            data=compiled,
+            data=generated,
             kind=kind,
         )
-        self._by_digest.setdefault(digest, blob)
+        self._by_digest.setdefault(scan.sha256, blob)
         self.blobs.append(blob)
         return blob
 
 
 def compile_dts(path: Path) -> Union[bytes, str]:
-    """Compile a .dts with dtc (its include directory is the file's own), or say why not."""
+    """Compile a .dts with dtc (its include directory is the file's own), or say why not.
+
+    files.UnusableFile if ``path`` is no regular file.
+    """
+    files.check_regular(path)  # dtc would wait forever on a FIFO
     dtc = shutil.which("dtc")
     if dtc is None:
         return f"{path} needs dtc to compile: install device-tree-compiler or give a .dtb"
     import subprocess  # here, not at the top: most builds compile no .dts (3 ms of start-up)
 
-    result = subprocess.run(
-        [dtc, "-q", "-I", "dts", "-O", "dtb", "-i", str(path.parent), str(path)],
-        capture_output=True,
-        check=False,
-    )
+    try:
+        result = subprocess.run(
+            [dtc, "-q", "-I", "dts", "-O", "dtb", "-i", str(path.parent), str(path)],
+            capture_output=True,
+            check=False,
+            timeout=DTC_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        return f"dtc did not finish compiling {path} in {DTC_TIMEOUT} s (does it include a pipe?)"
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip().splitlines()
         return (

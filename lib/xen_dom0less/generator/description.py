@@ -15,11 +15,14 @@ from typing import Any, Optional
 
 import yaml
 
+from .. import files
 from ..errors import Problems, UserError
-from ..units import parse_int, parse_size
+from ..units import MiB, parse_int, parse_size
 from . import model, schema_check, schema_defaults
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+#: A description is a few KiB; anything past this is the wrong file.
+MAX_DESCRIPTION = 1 * MiB
 
 
 def load(path: Path, environ: Optional[Mapping[str, str]] = None) -> model.System:
@@ -38,9 +41,16 @@ def load(path: Path, environ: Optional[Mapping[str, str]] = None) -> model.Syste
 
 def _read_yaml(path: Path) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise UserError(f"{path}: cannot read the description: {error.strerror}") from None
+        data = files.read(path, MAX_DESCRIPTION, "a system description")
+    except files.UnusableFile as error:
+        raise UserError(f"cannot read the description: {error}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UserError(
+            f"{path}: byte {error.start + 1} ({data[error.start]:#04x}) is not UTF-8: "
+            "save the description as UTF-8 text"
+        ) from None
     try:
         return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as error:
@@ -83,12 +93,12 @@ class _Converter:
 
     def __init__(self, source: Path):
         self.source = source
-        self.base = source.resolve().parent
+        self.base = files.resolve(Path.cwd(), str(source)).parent
 
     def path(self, value: Optional[str]) -> Optional[Path]:
         if value is None:
             return None
-        return (self.base / value).resolve()
+        return files.resolve(self.base, value)
 
     def region(self, value: dict) -> model.Region:
         return model.Region(_address(value["address"]), parse_size(value["size"]))

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
+from .. import files
 from ..errors import UserError
 from .blobs import compile_dts
-from .hostdt import HostTree
+from .hostdt import MAX_DTB, HostTree
 from .model import System
 
 
 def load_host(system: System) -> HostTree:
     """``host.dtb`` parsed; a missing or unreadable file is a UserError naming the key."""
     path = system.host.dtb
-    data = (
-        f"file {path} does not exist"
-        if not path.is_file()
-        else compile_dts(path)
-        if path.suffix == ".dts"
-        else path.read_bytes()
-    )
+    try:
+        data = compile_dts(path) if path.suffix == ".dts" else files.read(path, MAX_DTB, "a DTB")
+    except files.UnusableFile as error:
+        data = str(error)
     if isinstance(data, str):
         raise UserError(f"{system.source}: host.dtb: {data}")
     return HostTree(data, str(path), memory=system.host.memory)

@@ -25,6 +25,8 @@ GIC_COMPATIBLES = {
 }
 #: First interrupt id of the SPIs (GIC binding: type 0 numbers count from here)
 SPI_BASE = 32
+#: Board DTBs are tens of KiB; one past this is the wrong file.
+MAX_DTB = 16 * 1024 * 1024
 
 
 class Cpu(NamedTuple):

@@ -30,11 +30,12 @@ RAMDISK_FORMATS = frozenset({CPIO, GZIP, XZ, ZSTD, LZ4, UIMAGE})
 XEN_FORMATS = frozenset({ARM64_IMAGE, ARM32_ZIMAGE, UIMAGE})
 
 
-def memory_size(data: bytes, kind: str) -> int:
-    """Bytes an image of ``kind`` occupies once running: an arm64 Image counts its BSS."""
+def memory_size(head: bytes, size: int, kind: str) -> int:
+    """Bytes an image of ``kind`` and ``size`` occupies once running, from its first bytes
+    ``head``: an arm64 Image counts its BSS."""
     if kind == ARM64_IMAGE:
-        return max(len(data), struct.unpack_from("<Q", data, 0x10)[0])
-    return len(data)
+        return max(size, struct.unpack_from("<Q", head, 0x10)[0])
+    return size
 
 
 def classify(head: bytes) -> str:

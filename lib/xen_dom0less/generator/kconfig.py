@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .. import files
 from . import features, xen_versions
 from .model import System
 
+#: Xen's .config is about 100 KiB.
+MAX_CONFIG = 16 * 1024 * 1024
 _LINE = re.compile(r"^CONFIG_([A-Za-z0-9_]+)=(.*)$")
 _UNSET = re.compile(r"^# CONFIG_([A-Za-z0-9_]+) is not set$")
 
@@ -93,4 +96,5 @@ def missing(options: dict[str, str], config: dict[str, str]) -> list[tuple[str, 
 
 
 def read(path: Path) -> dict[str, str]:
-    return parse(path.read_text(encoding="utf-8", errors="replace"))
+    """Xen's .config at ``path``; files.UnusableFile if it cannot be read."""
+    return parse(files.read(path, MAX_CONFIG, "Xen's .config").decode("utf-8", errors="replace"))

@@ -8,15 +8,35 @@ successful run into the same OUTDIR removes what it left, once it is stale.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import os
 import re
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import UserError
+from ..files import resolve
 from .plan import Plan
 
+#: Modes of what build writes, whatever the umask: read by all, written by the owner.
+FILE_MODE = 0o644
+DIR_MODE = 0o755
+#: What a write error means for the user, by errno.
+_WRITE_REASONS = {
+    errno.ENOSPC: "the file system is full (no space left on device): free some space",
+    errno.EDQUOT: "the disk quota is exceeded: free some space",
+    errno.EROFS: "the file system is read-only: choose another -o",
+    errno.EACCES: "permission denied: choose a directory you can write to with -o",
+    errno.EPERM: "operation not permitted: choose a directory you can write to with -o",
+    errno.ENOTDIR: "a part of its path is a file, not a directory: choose another -o",
+    errno.EEXIST: "a part of its path is a file, not a directory: choose another -o",
+    errno.ENAMETOOLONG: "its path is too long: choose a shorter -o",
+    errno.ELOOP: "its path has a symbolic link loop: choose another -o",
+}
 #: Random bytes in a staging directory's name, after the process id.
 NAME_TOKEN_BYTES = 4
 #: A sibling left by a process that is gone is removed only once untouched this long
@@ -28,9 +48,51 @@ SIBLING_NAME = re.compile(rf"(?:new|old)\.([0-9]+)\.[0-9a-f]{{{2 * NAME_TOKEN_BY
 
 
 def write_atomically(outdir: Path, plan: Plan, files: dict[str, bytes], epoch: int) -> None:
-    outdir = outdir.resolve()
+    """Write ``files`` and the plan's binaries as ``outdir``, replacing it only once complete.
+
+    Builds into one parent directory take turns (a lock on that directory), so
+    two into the same ``outdir`` serialise. Files are 0644 and the directory
+    0755 whatever the umask; a file system error is a UserError naming it.
+    """
+    outdir = resolve(Path.cwd(), str(outdir))
     _refuse_overwriting_inputs(outdir, plan)
-    outdir.parent.mkdir(parents=True, exist_ok=True)
+    if outdir.exists() and not outdir.is_dir():
+        raise UserError(
+            f"output directory {outdir} is an existing file: choose another -o "
+            "(build replaces a directory as a whole)"
+        )
+    try:
+        outdir.parent.mkdir(parents=True, exist_ok=True)
+        with _turn(outdir.parent):
+            _write(outdir, plan, files, epoch)
+    except OSError as error:
+        why = _WRITE_REASONS.get(error.errno) or error.strerror or str(error)
+        raise UserError(f"cannot write the outputs to {outdir}: {why}") from None
+    # Only now: a run killed between _replace's renames left the previous output in .old alone.
+    _remove_abandoned_siblings(outdir)
+
+
+@contextlib.contextmanager
+def _turn(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``directory`` (flock on the directory itself, no lock file).
+
+    Where it cannot be taken (a file system without flock, a directory we may
+    not read) builds go ahead unlocked, as they did before there was a lock.
+    """
+    try:
+        descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        yield
+        return
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _write(outdir: Path, plan: Plan, files: dict[str, bytes], epoch: int) -> None:
     staging = _fresh_sibling(outdir, "new")
     try:
         for name, data in files.items():
@@ -43,14 +105,13 @@ def write_atomically(outdir: Path, plan: Plan, files: dict[str, bytes], epoch: i
             else:
                 shutil.copyfile(blob.source, staging / blob.file)
         for path in staging.iterdir():
+            path.chmod(FILE_MODE)
             os.utime(path, (epoch, epoch))
-        staging.chmod(0o755)
+        staging.chmod(DIR_MODE)
         _replace(staging, outdir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    # Only now: a run killed between _replace's renames left the previous output in .old alone.
-    _remove_abandoned_siblings(outdir)
 
 
 def _replace(staging: Path, outdir: Path) -> None:
@@ -128,7 +189,7 @@ def _refuse_overwriting_inputs(outdir: Path, plan: Plan) -> None:
     signing = plan.system.boot.signing
     named = (plan.system.source, plan.system.host.dtb, plan.system.xen.config)
     named += (signing.key, signing.uboot_dtb) if signing is not None else ()
-    inputs = [path.resolve() for path in named if path is not None]
+    inputs = [resolve(Path.cwd(), str(path)) for path in named if path is not None]
     inputs += [b.source for b in plan.blobs if b.source]
     for path in inputs:
         if outdir == path or outdir in path.parents:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from .. import files
 from ..errors import Problems
 from ..units import format_size
 from . import kconfig, xen_versions
@@ -17,10 +18,12 @@ def check_config(system: System, needed: dict[str, str], problems: Problems) -> 
     path = system.xen.config
     if path is None:
         return
-    if not path.is_file():
-        problems.add("xen.config", f"file {path} does not exist")
+    try:
+        config = kconfig.read(path)
+    except files.UnusableFile as error:
+        problems.add("xen.config", str(error))
         return
-    for option, why in kconfig.missing(needed, kconfig.read(path)):
+    for option, why in kconfig.missing(needed, config):
         problems.add(
             "xen.config",
             f"CONFIG_{option} is not enabled in {path.name} but "
