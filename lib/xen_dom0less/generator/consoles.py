@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional
 
+from .. import files
 from ..errors import Problems
 from . import kconfig, xen_versions
 from .hostdt import HostTree
@@ -78,8 +79,11 @@ def check(system: System, host: HostTree, problems: Problems) -> Optional[xen_ve
             f"({', '.join(known_compatibles(version))}) or to none for no Xen console",
         )
         return None
-    config = system.xen.config
-    if config is not None and config.is_file() and kconfig.read(config).get(driver.option) != "y":
+    try:  # an unreadable .config is reported by xen_checks
+        options = kconfig.read(system.xen.config) if system.xen.config else None
+    except files.UnusableFile:
+        options = None
+    if options is not None and options.get(driver.option) != "y":
         problems.add(
             "xen.config",
             f"CONFIG_{driver.option} is not enabled in {system.xen.config.name} but "

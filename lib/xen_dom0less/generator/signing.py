@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import NamedTuple, Optional, Union
 
-from .. import hosttools
+from .. import files, hosttools
 from ..errors import UserError
 from .model import Signing
 
@@ -38,8 +38,10 @@ def _tool(name: str) -> str:
 
 def key_bits(key: Path) -> Union[int, str]:
     """The size of the RSA private key in ``key``, or why it is not one U-Boot can use."""
-    if not key.is_file():
-        return f"file {key} does not exist"
+    try:
+        files.check_regular(key)
+    except files.UnusableFile as error:
+        return str(error)
     openssl = _tool("openssl")
     try:
         text = hosttools.run(
