@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 import shutil
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from . import hosttools
+from . import hosttools, outputs
 from .errors import UserError
 from .units import MiB
 
@@ -35,13 +35,19 @@ VOLUME_ID = "d0e1e55b"
 DISK_SIGNATURE = 0xD0E1E55B
 
 
+def layout(outdir: Path, format: str) -> dict[str, Path]:
+    """Every file of a build output by its path on the boot partition (outputs.disk_path)."""
+    return {outputs.disk_path(p.name, format): p for p in sorted(outdir.iterdir()) if p.is_file()}
+
+
 def _tool(name: str) -> str:
     package = hosttools.PACKAGES[name]
     return hosttools.require(name, f"run `sudo dom0less setup` (or apt-get install {package})")
 
 
-def build(files: Sequence[Path], image: Path, partitions: Sequence[Path] = ()) -> Path:
-    """Write ``image``: an MBR, a FAT partition with ``files`` at its root, then ``partitions``.
+def build(files: Mapping[str, Path], image: Path, partitions: Sequence[Path] = ()) -> Path:
+    """Write ``image``: an MBR, a FAT partition holding ``files`` (path in it -> file), then
+    ``partitions``.
 
     Written next to ``image`` and renamed into place, so a failure leaves nothing.
     """
@@ -78,8 +84,8 @@ def build(files: Sequence[Path], image: Path, partitions: Sequence[Path] = ()) -
     return image
 
 
-def _fat(files: Sequence[Path], partition: Path) -> None:
-    payload = sum(f.stat().st_size for f in files)
+def _fat(files: Mapping[str, Path], partition: Path) -> None:
+    payload = sum(f.stat().st_size for f in files.values())
     size_mib = 8 + (payload + payload // 8) // MiB  # FAT tables, directories, slack
     hosttools.run(
         [
@@ -95,11 +101,37 @@ def _fat(files: Sequence[Path], partition: Path) -> None:
         ],
         f"creating a FAT filesystem in {partition}",
     )
-    if files:
+    by_directory: dict[str, list[tuple[str, Path]]] = {}
+    for inside, source in sorted(files.items()):
+        directory, _, name = inside.rpartition("/")
+        by_directory.setdefault(directory, []).append((name, source))
+    directories = sorted(
+        {
+            "/".join(d.split("/")[: i + 1])
+            for d in by_directory
+            if d
+            for i in range(d.count("/") + 1)
+        }
+    )
+    if directories:
         hosttools.run(
-            [_tool("mcopy"), "-o", "-m", "-i", str(partition), *map(str, files), "::"],
-            f"copying the boot files into {partition}",
+            [_tool("mmd"), "-i", str(partition), *(f"::{d}" for d in directories)],
+            f"making directories in {partition}",
         )
+    for directory, entries in sorted(by_directory.items()):
+        for name, source in entries:
+            hosttools.run(
+                [
+                    _tool("mcopy"),
+                    "-o",
+                    "-m",
+                    "-i",
+                    str(partition),
+                    str(source),
+                    f"::{directory}/{name}" if directory else f"::{name}",
+                ],
+                f"copying {source} into {partition}",
+            )
 
 
 def mbr(entries: Sequence[tuple[int, int, int]]) -> bytes:

@@ -33,6 +33,7 @@ PACKAGES = {
     "dtc": "device-tree-compiler",
     "mcopy": "mtools",
     "mdir": "mtools",
+    "mmd": "mtools",
     "mkfs.vfat": "dosfstools",
     "cpio": "cpio",
     "aarch64-linux-gnu-as": "binutils-aarch64-linux-gnu",

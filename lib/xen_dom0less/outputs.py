@@ -19,10 +19,33 @@ PATCHED_DTB = "xen.dtb"
 BOOT_ITB = "boot.itb"
 #: U-Boot's control DTB with the FIT's public key under /signature (boot.signing.uboot_dtb).
 UBOOT_DTB = "u-boot.dtb"
+#: boot.format uefi: Xen's EFI binary and its configuration file, and the directory of the EFI
+#: system partition holding them with the DTB and the modules (the removable-media path).
+EFI_BINARY = "BOOTAA64.EFI"
+EFI_CONFIG = "BOOTAA64.cfg"
+ESP_DIR = "EFI/BOOT"
 #: Every artefact with its address, size and checksum.
 MANIFEST = "manifest.json"
 #: manifest.json's "format": readers refuse another.
 MANIFEST_FORMAT = 1
 
 #: The fixed names the generator writes, which no input may take in the output directory.
-GENERATED = (BOOT_CMD, BOOT_SCR, BOOT_ITB, UBOOT_DTB, KCONFIG_FRAGMENT, MANIFEST)
+GENERATED = (
+    BOOT_CMD,
+    BOOT_SCR,
+    BOOT_ITB,
+    UBOOT_DTB,
+    EFI_BINARY,
+    EFI_CONFIG,
+    KCONFIG_FRAGMENT,
+    MANIFEST,
+)
+#: Files U-Boot reads from the partition's root; in a UEFI output all others sit in ESP_DIR.
+ROOT_FILES = (BOOT_CMD, BOOT_SCR)
+
+
+def disk_path(name: str, format: str) -> str:
+    """Where output file ``name`` goes on the boot partition of a build of ``format``."""
+    if format == "uefi" and name not in ROOT_FILES:
+        return f"{ESP_DIR}/{name}"
+    return name

@@ -33,22 +33,28 @@ def partitions(image) -> list[tuple[int, int, int]]:
 def test_files_readable_in_first_partition(tmp_path):
     (tmp_path / "boot.scr").write_bytes(b"script")
     (tmp_path / "Image").write_bytes(bytes(range(256)) * 4096)
-    image = build([tmp_path / "boot.scr", tmp_path / "Image"], tmp_path / "disk.img")
+    image = build(
+        {"boot.scr": tmp_path / "boot.scr", "EFI/BOOT/Image": tmp_path / "Image"},
+        tmp_path / "disk.img",
+    )
     offset = START_SECTOR * SECTOR
     listing = subprocess.run(
-        ["mdir", "-b", "-i", f"{image}@@{offset}", "::"], capture_output=True, text=True, check=True
+        ["mdir", "-b", "-/", "-i", f"{image}@@{offset}", "::"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
-    assert sorted(line.strip("/:").split("/")[-1] for line in listing.split()) == [
-        "Image",
+    assert sorted(line.strip("/:") for line in listing.split() if not line.endswith("/")) == [
+        "EFI/BOOT/Image",
         "boot.scr",
     ]
     copy = tmp_path / "back"
-    subprocess.run(["mcopy", "-i", f"{image}@@{offset}", "::Image", str(copy)], check=True)
+    subprocess.run(["mcopy", "-i", f"{image}@@{offset}", "::EFI/BOOT/Image", str(copy)], check=True)
     assert copy.read_bytes() == (tmp_path / "Image").read_bytes()
 
 
 def test_partition_table_describes_the_filesystem(tmp_path):
-    image = build([], tmp_path / "disk.img")
+    image = build({}, tmp_path / "disk.img")
     [(start, sectors, kind)] = partitions(image)
     assert kind in PARTITION_TYPES.values()
     assert start == START_SECTOR
@@ -58,7 +64,7 @@ def test_partition_table_describes_the_filesystem(tmp_path):
 def test_further_partitions_follow_on_mib_boundaries(tmp_path):
     rootfs = tmp_path / "rootfs.ext4"
     rootfs.write_bytes(b"\x5a" * 3000)
-    image = build([], tmp_path / "disk.img", [rootfs])
+    image = build({}, tmp_path / "disk.img", [rootfs])
     (_, fat_sectors, _), (start, sectors, kind) = partitions(image)
     assert kind == LINUX and start % 2048 == 0 and start >= START_SECTOR + fat_sectors
     data = image.read_bytes()
@@ -70,9 +76,9 @@ def test_same_files_give_the_same_bytes(tmp_path):
     boot = tmp_path / "boot.scr"
     boot.write_bytes(b"script")
     os.utime(boot, (0, 0))  # as a build leaves its outputs (SOURCE_DATE_EPOCH)
-    first = build([boot], tmp_path / "a.img").read_bytes()
+    first = build({"boot.scr": boot}, tmp_path / "a.img").read_bytes()
     time.sleep(1.1)  # a clock read anywhere would now differ
-    assert build([boot], tmp_path / "b.img").read_bytes() == first
+    assert build({"boot.scr": boot}, tmp_path / "b.img").read_bytes() == first
 
 
 def test_image_command_refuses_a_directory_that_is_no_build(tmp_path, capsys):
@@ -83,7 +89,7 @@ def test_image_command_refuses_a_directory_that_is_no_build(tmp_path, capsys):
 
 
 def test_image_command_refuses_a_missing_partition_image(tmp_path, capsys):
-    (tmp_path / "manifest.json").write_text("{}")
+    (tmp_path / "manifest.json").write_text('{"boot": {"format": "script"}}')
     code = main(["image", str(tmp_path), "-o", str(tmp_path / "card.img"), "--partition", "/nope"])
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()

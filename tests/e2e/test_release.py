@@ -114,3 +114,25 @@ def test_sd_card_image_boots_and_is_byte_reproducible(workspace, tmp_path):
     assert images[0].read_bytes() == images[1].read_bytes()
     result = boot(ws, ws.root / "first", [RTOS], disk=images[0])
     assert result.ok, f"{result.reason}\n{result.console[-4000:]}"
+
+
+@pytest.mark.parametrize("firmware", ["u-boot", "edk2"])
+def test_uefi_esp_boots_true_dom0less_through_firmware(workspace, firmware):
+    """Xen's EFI binary from Debian, started by U-Boot's bootefi or by EDK2 from the ESP,
+    loads xen.cfg, the DTB and both domUs' files itself (xen,uefi-binary)."""
+    ws = workspace
+    document = fit_system(ws, linux=True)
+    document["boot"]["format"] = "uefi"
+    outdir = build_into(ws, document, "uefi")
+    result = runner.boot(
+        outdir,
+        [RTOS, LINUX],
+        timeout=180,
+        machine=ws.machine,
+        work=ws.root / "qemu",
+        firmware=firmware,
+    )
+    assert result.ok, f"{result.reason}\n{result.console[-4000:]}"
+    assert "Xen 4.17" in result.console and "EFI loader" in result.console
+    assert "Using configuration file 'BOOTAA64.cfg'" in result.console
+    assert ("U-Boot 20" in result.console) == (firmware == "u-boot")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from .. import diskimage, outputs
@@ -40,7 +41,17 @@ def run(args: argparse.Namespace) -> int:
             f"{outdir} is not a `dom0less build` output (no {outputs.MANIFEST}): "
             f"run `dom0less build DESCRIPTION.yaml -o {outdir}` first"
         )
-    files = sorted(p for p in outdir.iterdir() if p.is_file())
+    files = diskimage.layout(outdir, _format(outdir / outputs.MANIFEST))
     image = diskimage.build(files, args.output, args.partition)
     print(f"{image}: {image.stat().st_size // (1 << 20)} MiB, {len(files)} boot files")
     return 0
+
+
+def _format(manifest: Path) -> str:
+    """The build's boot.format (a UEFI build is laid out as an EFI system partition)."""
+    try:
+        return json.loads(manifest.read_text())["boot"].get("format", "script")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise UserError(
+            f"{manifest} is not a manifest `dom0less build` wrote: rebuild that directory"
+        ) from None

@@ -82,6 +82,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "instead of the build's u-boot.dtb or QEMU's own",
     )
     p.add_argument(
+        "--firmware",
+        choices=("u-boot", "edk2"),
+        default="u-boot",
+        help="u-boot (default), or edk2 (UEFI firmware; for boot.format: uefi outputs)",
+    )
+    p.add_argument(
         "--disk",
         type=Path,
         metavar="IMAGE",
@@ -115,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         echo=lambda line: print(line, flush=True),
         uboot_dtb=args.uboot_dtb,
         disk=args.disk,
+        firmware=args.firmware,
     )
     for text, hit in result.hits.items():
         xen = f", Xen {hit.xen:.6f} s" if hit.xen is not None else ""

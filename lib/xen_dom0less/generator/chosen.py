@@ -44,10 +44,14 @@ def reg(
     return cells(region.address, address_cells) + cells(region.size, size_cells)
 
 
-def module_node(blob: Blob, bootargs: Optional[str] = None) -> Node:
+def module_node(blob: Blob, bootargs: Optional[str] = None, uefi: bool = False) -> Node:
+    """A module Xen finds at its address, or (``uefi``) loads itself from the file named."""
     node = Node(f"module@{blob.address:x}")
     node.add("compatible", (_MODULE_COMPATIBLE[blob.role], "multiboot,module"))
-    node.add("reg", reg(Region(blob.address, blob.size)))
+    if uefi:
+        node.add("xen,uefi-binary", blob.file)
+    else:
+        node.add("reg", reg(Region(blob.address, blob.size)))
     if bootargs:
         node.add("bootargs", bootargs)
     return node
@@ -57,6 +61,7 @@ class _Builder:
     def __init__(self, plan: Plan):
         self.plan = plan
         self.system = plan.system
+        self.uefi = plan.system.boot.format == "uefi"
         self.next_phandle = plan.host.max_phandle + 1
         self.host_edits: list[HostEdit] = []
         self.chosen_cells = (ADDRESS_CELLS, SIZE_CELLS)
@@ -109,7 +114,7 @@ class _Builder:
             )
         nodes: list[Node] = []
         if self.plan.xsm_policy is not None:
-            nodes.append(module_node(self.plan.xsm_policy))
+            nodes.append(module_node(self.plan.xsm_policy, uefi=self.uefi))
         if self.plan.dom0 is not None:
             nodes += self.module_nodes(self.plan.dom0, self.system.dom0.cmdline)
         nodes += [
@@ -141,8 +146,10 @@ class _Builder:
         return edits + [HostEdit(path, Prop("reg", empty)) for path in nodes[1:]]
 
     def module_nodes(self, modules: Modules, cmdline: str) -> list[Node]:
-        nodes = [module_node(modules.kernel, cmdline)]
-        nodes += [module_node(b) for b in (modules.ramdisk, modules.device_tree) if b]
+        nodes = [module_node(modules.kernel, cmdline, self.uefi)]
+        nodes += [
+            module_node(b, uefi=self.uefi) for b in (modules.ramdisk, modules.device_tree) if b
+        ]
         return nodes
 
     def cpupool(self, name: str, cpus: tuple, scheduler: Optional[str]) -> Node:

@@ -149,6 +149,7 @@ class _Converter:
                 ways=llc.get("ways"),
             ),
             xsm_policy=self.path(doc.get("xsm_policy")),
+            efi=self.path(doc.get("efi")),
         )
 
     def host(self, doc: dict) -> model.Host:

@@ -45,6 +45,8 @@ class Xen(NamedTuple):
     static_heap: tuple[Region, ...] = ()
     llc_coloring: Optional[LlcColoring] = None
     xsm_policy: Optional[Path] = None
+    #: Xen's EFI binary for boot.format uefi; None: the image's name with .efi
+    efi: Optional[Path] = None
 
 
 class Host(NamedTuple):

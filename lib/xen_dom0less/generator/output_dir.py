@@ -98,7 +98,7 @@ def _write(outdir: Path, plan: Plan, files: dict[str, bytes], epoch: int) -> Non
         for name, data in files.items():
             (staging / name).write_bytes(data)
         for blob in plan.blobs:
-            if blob.file in files or plan.packed(blob):
+            if blob.file in files or plan.container(blob) is not None:
                 continue
             if blob.data is not None:
                 (staging / blob.file).write_bytes(blob.data)

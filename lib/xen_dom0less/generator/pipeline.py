@@ -25,7 +25,7 @@ from typing import NamedTuple, Optional
 from .. import outputs
 from ..errors import Problems, UserError
 from ..units import KiB, parse_epoch
-from . import consoles, description, fit, kconfig, render, validate
+from . import consoles, description, fit, kconfig, render, uefi, validate
 from .capacity import check_capacity
 from .collect import Inputs, collect_inputs
 from .host_input import load_host
@@ -152,6 +152,7 @@ def check_inputs(system: System) -> Checked:
         needed = kconfig.with_dependencies({**needed, uart.option: "Xen's console UART"})
     check_boot_command(system, inputs.xen, problems)
     fit.check(system, problems)
+    uefi.check(system, problems)
     problems.raise_if_any()
     return Checked(system, host, inputs, needed, dtb_file)
 

@@ -8,6 +8,7 @@ this, never the raw description.
 from pathlib import Path
 from typing import NamedTuple, Optional
 
+from .. import outputs
 from ..units import KiB
 from . import model
 from .hostdt import HostTree
@@ -106,6 +107,15 @@ class Plan(NamedTuple):
     def packed(self, blob: Blob) -> bool:
         """Whether ``blob`` reaches RAM inside the FIT rather than as a file of its own."""
         return self.fit is not None and blob.role not in ("script", "fit")
+
+    def container(self, blob: Blob) -> Optional[str]:
+        """The output file carrying ``blob`` when it has none of its own: the FIT, or in
+        the UEFI format (Xen as its EFI binary) BOOTAA64.EFI."""
+        if self.packed(blob):
+            return self.fit.file if self.fit is not None else None
+        if blob.role == "xen" and self.system.boot.format == "uefi":
+            return outputs.EFI_BINARY
+        return None
 
     @property
     def version(self) -> str:

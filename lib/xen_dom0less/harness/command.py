@@ -64,10 +64,27 @@ def uboot(
             "-device",
             "virtio-net-pci,netdev=n0",
         ]
-    files = sorted(p for p in manifest.outdir.iterdir() if p.is_file())
-    image = disk or diskimage.build(files, work / "disk.img")
+    return [*argv, *_disk(manifest, work, disk)]
+
+
+def edk2(manifest: BootManifest, machine: Machine, work: Path, disk: Optional[Path] = None):
+    """Boot a UEFI output with EDK2 (Debian's qemu-efi-aarch64): it starts EFI/BOOT/BOOTAA64.EFI
+    from the disk's EFI system partition by itself, as on a board with UEFI firmware."""
+    if manifest.format != "uefi":
+        raise UserError(
+            f"--firmware edk2 boots an EFI system partition; {manifest.outdir} has boot.format "
+            f"{manifest.format!r}: build it with boot.format: uefi"
+        )
+    firmware = tools.host_file(tools.EDK2_BIN)
+    return [*machine.args(), "-bios", str(firmware), *_disk(manifest, work, disk)]
+
+
+def _disk(manifest: BootManifest, work: Path, disk: Optional[Path]) -> list[str]:
+    """The boot disk: ``disk``, or one made from the output as ``dom0less image`` makes it."""
+    image = disk or diskimage.build(
+        diskimage.layout(manifest.outdir, manifest.format), work / "disk.img"
+    )
     return [
-        *argv,
         "-nic",
         "none",
         "-drive",

@@ -38,6 +38,8 @@ class BootManifest:
     device_tree: str
     board: Board
     artefacts: tuple[Artefact, ...]
+    #: boot.format: script, fit or uefi
+    format: str = "script"
     #: the FIT every other artefact is packed in, if the output is one
     fit: Optional[Path] = None
     #: U-Boot's control DTB holding the FIT's public key, for QEMU to hand U-Boot
@@ -90,6 +92,7 @@ def read(outdir: Path) -> BootManifest:
             boot["device_tree"],
             board,
             artefacts,
+            format=boot.get("format", "script"),
             fit=outdir / fit["file"] if fit else None,
             uboot_dtb=outdir / fit["uboot_dtb"] if fit.get("uboot_dtb") else None,
         )

@@ -52,13 +52,15 @@ def boot(
     keys: Keys = (),
     uboot_dtb: Optional[Path] = None,
     disk: Optional[Path] = None,
+    firmware: str = "u-boot",
 ) -> BootResult:
     """Boot ``outdir`` (what ``dom0less build`` wrote) until every ``expect`` text appears.
 
     With no ``expect`` it runs until the timeout (None: until QEMU exits), which
     counts as success unless a fatal line appeared. ``uboot_dtb`` replaces U-Boot's
     control DTB (one requiring a FIT signature key); ``disk`` is the disk image to boot
-    from (``dom0less image``) instead of one built from ``outdir``.
+    from (``dom0less image``) instead of one built from ``outdir``; ``firmware`` "edk2"
+    boots a UEFI output with EDK2 instead of U-Boot.
     """
     boot_manifest = manifest.read(outdir)
     machine = machine or Machine()
@@ -68,6 +70,8 @@ def boot(
         where.mkdir(parents=True, exist_ok=True)
         if floor:
             argv = command.floor(boot_manifest, machine, where)
+        elif firmware == "edk2":
+            argv = command.edk2(boot_manifest, machine, where, disk)
         else:
             argv = command.uboot(boot_manifest, machine, where, uboot_dtb, disk)
         triggers = [text for text, _ in keys]

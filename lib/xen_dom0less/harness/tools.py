@@ -20,6 +20,7 @@ HOST_TOOLS = (
     "dtc",
     "mcopy",
     "mdir",
+    "mmd",
     "mkfs.vfat",
     "cpio",
     "aarch64-linux-gnu-as",
@@ -29,11 +30,14 @@ HOST_TOOLS = (
 
 UBOOT_BIN = Path("/usr/lib/u-boot/qemu_arm64/u-boot.bin")
 IPXE_ROM = Path("/usr/lib/ipxe/qemu/efi-virtio.rom")
+#: EDK2 for QEMU's virt machine: the UEFI firmware UEFI outputs are also booted with.
+EDK2_BIN = Path("/usr/share/qemu-efi-aarch64/QEMU_EFI.fd")
 
 #: Files (not programs) the harness needs, and their packages.
 HOST_FILES = {
     UBOOT_BIN: "u-boot-qemu",
     IPXE_ROM: "ipxe-qemu",
+    EDK2_BIN: "qemu-efi-aarch64",
 }
 
 SETUP_HINT = "run `sudo dom0less setup` (or apt-get install {package})"

@@ -21,6 +21,7 @@ from ..plan import Blob, Plan
 RENDERERS = (
     "devicetree",
     "fit_image",
+    "uefi_config",
     "uboot_script",
     "script_image",
     "kconfig_fragment",

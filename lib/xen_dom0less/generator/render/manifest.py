@@ -33,7 +33,7 @@ def render(context) -> dict[str, bytes]:
                 if generated is not None
                 else blob.sha256,
                 "users": blob.users,
-                **({"in": plan.fit.file} if plan.packed(blob) else {}),
+                **({"in": plan.container(blob)} if plan.container(blob) else {}),
             }
         )
     document = {
@@ -52,6 +52,7 @@ def render(context) -> dict[str, bytes]:
             "load": boot.load,
             "command": boot.command,
             "device_tree": boot.device_tree,
+            "format": boot.format,
             "script": {"file": plan.script.file, "address": f"0x{plan.script.address:x}"},
         },
         "fit": _fit(plan, context.outputs),

@@ -44,13 +44,22 @@ def script_text(context) -> str:
         f"{len(system.domains)} domU(s): {names}",
         f"setenv {ERROR_FLAG}",
     ]
-    # With a FIT, bootm copies the rest out of it.
+    # With a FIT, bootm copies the rest out of it; Xen's EFI binary loads the rest itself.
     blobs = [plan.fit] if plan.fit else [b for b in plan.blobs if b.role != "script"]
+    if system.boot.format == "uefi":
+        blobs = [_efi_binary(plan.xen, len(context.outputs[outputs.EFI_BINARY]))]
     lines += [_load(system.boot.load, blob, context.size_of(blob)) for blob in blobs]
     if system.boot.device_tree == "fdt-commands":
         lines += fdt_commands(plan, tree)
     lines += _boot(plan)
     return "\n".join(lines) + "\n"
+
+
+def _efi_binary(xen: Blob, size: int) -> Blob:
+    """Xen's EFI binary as U-Boot loads it from the EFI system partition, where Xen was planned."""
+    efi = Blob("xen", f"{outputs.ESP_DIR}/{outputs.EFI_BINARY}", None, size, xen.span)
+    efi.address = xen.address
+    return efi
 
 
 def load_command(load: str, blob: Blob) -> str:
@@ -114,6 +123,8 @@ def _boot(plan: Plan) -> list[str]:
     xen, dtb = f"0x{plan.xen.address:x}", f"0x{plan.dtb.address:x}"
     if plan.fit is not None:
         command, start = "bootm", f"bootm 0x{plan.fit.address:x}#{fit.CONFIGURATION}"
+    elif plan.system.boot.format == "uefi":
+        command, start = "bootefi", f"bootefi {xen}"
     else:
         start = f"{'booti' if command == 'none' else command} {xen} - {dtb}"
     if plan.system.boot.command == "none":

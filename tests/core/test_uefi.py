@@ -1,0 +1,75 @@
+"""The UEFI format: Xen's EFI binary, its xen.cfg, and a DTB whose modules name their files."""
+
+from __future__ import annotations
+
+import fdt
+import pytest
+
+from xen_dom0less.errors import UserError
+from xen_dom0less.generator.pipeline import build
+
+#: What Xen's EFI binary starts with, and what a plain arm64 Image does not.
+FAKE_EFI = b"MZ" + bytes(4094)
+
+
+def as_uefi(efi=None):
+    def change(doc: dict) -> None:
+        doc["boot"]["format"] = "uefi"
+        if efi is not None:
+            doc["xen"]["efi"] = str(efi)
+
+    return change
+
+
+@pytest.fixture
+def xen_efi(inputs):
+    path = inputs / "xen.efi"
+    path.write_bytes(FAKE_EFI)
+    return path
+
+
+def test_uefi_output_is_an_esp_for_xen(describe, tmp_path, xen_efi):
+    out = tmp_path / "out"
+    plan = build(describe(as_uefi(xen_efi)), out)
+    assert (out / "BOOTAA64.EFI").read_bytes() == FAKE_EFI
+    assert not (out / "xen").exists()  # the plain image is not what UEFI starts
+    config = (out / "BOOTAA64.cfg").read_text().splitlines()
+    assert config[1:] == [
+        "[global]",
+        "default=xen",
+        "",
+        "[xen]",
+        f"options={plan.xen_bootargs}",
+        "dtb=xen.dtb",
+    ]
+    tree = fdt.parse_dtb((out / "xen.dtb").read_bytes())
+    modules = [m for d in tree.get_node("/chosen").nodes for m in d.nodes]
+    files = sorted(m.get_property("xen,uefi-binary").value for m in modules)
+    assert files == sorted(b.file for b in plan.blobs if b.role in ("kernel", "ramdisk"))
+    assert all(m.get_property("reg") is None for m in modules)
+    for name in files:
+        assert (out / name).is_file()
+    script = (out / "boot.cmd").read_text()
+    assert "EFI/BOOT/BOOTAA64.EFI" in script and f"bootefi 0x{plan.xen.address:x}" in script
+
+
+def test_uefi_output_is_byte_reproducible(describe, tmp_path, xen_efi):
+    path = describe(as_uefi(xen_efi))
+    build(path, tmp_path / "a")
+    build(path, tmp_path / "b")
+    for file in (tmp_path / "a").iterdir():
+        assert file.read_bytes() == (tmp_path / "b" / file.name).read_bytes(), file.name
+
+
+@pytest.mark.parametrize("efi", ["missing", "not-pe"])
+def test_xen_without_an_efi_binary_is_one_line_and_writes_nothing(describe, tmp_path, efi):
+    given = tmp_path / "xen-plain.efi"
+    if efi == "not-pe":
+        given.write_bytes(b"\0" * 4096)
+    path = describe(as_uefi(given))
+    with pytest.raises(UserError) as caught:
+        build(path, tmp_path / "out")
+    [line] = caught.value.problems
+    assert line.startswith(f"{path}: xen.efi: ")
+    assert ("does not exist" if efi == "missing" else "is not an EFI binary") in line
+    assert not (tmp_path / "out").exists()
