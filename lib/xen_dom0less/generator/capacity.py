@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import Problems
 from ..units import MiB, format_size
-from . import layout
+from . import free_ram
 from .hostdt import HostTree
 from .model import System
 from .plan import Blob, Excluded
@@ -16,7 +16,7 @@ def check_capacity(
     """Guests' RAM plus everything loaded (Xen twice: it relocates) must fit in RAM."""
     banks = host.memory_banks
     total = sum(b.size for b in banks)
-    free = sum(r.size for r in layout.free_regions(banks, excluded))
+    free = sum(r.size for r in free_ram.free_regions(banks, excluded))
     loaded = sum(b.span for b in blobs)
     xen = next(b for b in blobs if b.role == "xen")
     demand = 0

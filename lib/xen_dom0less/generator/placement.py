@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import Problems
 from ..units import format_size, hexaddr
-from . import layout
+from . import free_ram
 from .hostdt import HostTree
 from .model import Region, System
 from .plan import Blob, Excluded, static_regions
@@ -14,7 +14,7 @@ def excluded_regions(system: System, host: HostTree) -> list[Excluded]:
     """Everything in RAM the loader must leave alone, with the reason."""
     found = [Excluded(r.region, r.origin) for r in host.reservations]
     found += static_regions(system)
-    uboot = layout.uboot_area(host.memory_banks, system.host.uboot_reserve)
+    uboot = free_ram.uboot_area(host.memory_banks, system.host.uboot_reserve)
     if uboot is not None:
         found.append(Excluded(uboot, "U-Boot (host.uboot_reserve)"))
     return found
@@ -36,10 +36,10 @@ def place_all(
             for b in space
             if b.overlaps(narrowed)
         ]
-    free = layout.free_regions(space, excluded)
+    free = free_ram.free_regions(space, excluded)
     if system.boot.script_address is not None:
         script.address = system.boot.script_address
-        if not layout.claim(script, free):
+        if not free_ram.claim(script, free):
             problems.add(
                 "boot.script_address",
                 f"{hexaddr(script.address)} is not free "
@@ -48,7 +48,7 @@ def place_all(
     for blob in blobs:
         if blob is script and system.boot.script_address is not None:
             continue
-        if not layout.place(blob, free, system.boot.align):
+        if not free_ram.place(blob, free, system.boot.align):
             largest = max((r.size for r in free), default=0)
             problems.add(
                 _blob_key(blob),

@@ -22,7 +22,7 @@ FDT_COMMANDS_RESIZE = 64 * KiB
 class Blob:
     """One file U-Boot loads into RAM, shared by every module that uses it.
 
-    The only mutable record: the layout assigns ``address`` and collecting
+    The only mutable record: placement assigns ``address`` and collecting
     inputs appends ``users``. A plain class because dataclasses cost start-up.
     """
 

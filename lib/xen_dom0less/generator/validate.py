@@ -4,7 +4,7 @@ Each rule exists because Xen would otherwise panic, BUG, fault or silently
 misbehave at boot (tests/core/test_validate.py has one case per rule, with the
 exact problems it adds; test_rules.py follows them through the whole pipeline). Every
 problem is collected so the user sees them all at once; addresses are
-checked later by the layout.
+checked later by placement.
 """
 
 from __future__ import annotations
