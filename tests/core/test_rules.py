@@ -222,9 +222,9 @@ RULES = [
         "is Xen's own console",
     ),
     (
-        "passthrough-needs-dt",
-        set_key("domains.0.passthrough", ["/pl031@9010000"]),
-        "add a device_tree",
+        "passthrough-needs-mmio",
+        set_key("domains.0.passthrough", ["/psci"]),
+        "/psci has no reg Xen could map",
     ),
     (
         "passthrough-twice",

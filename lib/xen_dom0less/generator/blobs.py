@@ -60,6 +60,25 @@ class BlobCollector:
             return None
         return known
 
+    def add_generated(self, role: str, name: str, data: bytes, user: str) -> Blob:
+        """A blob made here (a generated partial device tree), written out as is."""
+        if name in self._names:
+            name = f"{user}-{name}"
+        self._names.add(name)
+        blob = Blob(
+            role=role,
+            file=name,
+            source=None,
+            size=len(data),
+            span=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            users=[user],
+            data=data,
+            kind=images.DTB,
+        )
+        self.blobs.append(blob)
+        return blob
+
     def _read(self, path: Path, role: str) -> Union[tuple[Scan, Optional[bytes], str], str]:
         """What was read of the file (and its bytes if generated here) and its format, or
         why it cannot be used."""

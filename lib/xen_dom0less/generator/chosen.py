@@ -16,6 +16,7 @@ from .plan import Blob, Modules, Plan
 
 ADDRESS_CELLS = 2
 SIZE_CELLS = 2
+PAGE = 4096
 CAPABILITY_BITS = {"control": 1, "hardware": 2, "xenstore": 4}
 _MODULE_COMPATIBLE = {
     "kernel": "multiboot,kernel",
@@ -140,7 +141,13 @@ class _Builder:
         if not banks or not nodes:
             return []
         address_cells, size_cells = self.plan.host.cells("/")
-        value = tuple(c for r in banks for c in reg(r, address_cells, size_cells))
+        largest = (1 << (32 * size_cells)) - PAGE  # a bank too big for the size cells is split
+        pieces = [
+            Region(start, min(largest, r.end - start))
+            for r in banks
+            for start in range(r.address, r.end, largest)
+        ]
+        value = tuple(c for r in pieces for c in reg(r, address_cells, size_cells))
         empty = reg(Region(0, 0), address_cells, size_cells)
         edits = [HostEdit(nodes[0], Prop("reg", value))]
         return edits + [HostEdit(path, Prop("reg", empty)) for path in nodes[1:]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple, Optional
 
@@ -21,9 +22,19 @@ class Inputs(NamedTuple):
     domains: dict[str, Modules]
 
 
-def collect_inputs(system: System, reserved: set[str], problems: Problems) -> Inputs:
-    """Read and identify every input; an unusable one is a problem under each key naming it."""
+def collect_inputs(
+    system: System,
+    reserved: set[str],
+    problems: Problems,
+    generated: Optional[Mapping[str, bytes]] = None,
+) -> Inputs:
+    """Read and identify every input; an unusable one is a problem under each key naming it.
+
+    ``generated`` gives, by domain name, the partial device tree made for a domain
+    that names no device_tree file (see passthrough).
+    """
     collector = BlobCollector(problems, reserved=reserved)
+    generated = generated or {}
     xen = collector.add("xen.image", "xen", system.xen.image, "xen")
     xsm = (
         collector.add("xen.xsm_policy", "xsm-policy", system.xen.xsm_policy, "xen")
@@ -37,6 +48,11 @@ def collect_inputs(system: System, reserved: set[str], problems: Problems) -> In
         d.name: _modules(collector, d.key, d.name, d.kernel, d.ramdisk, d.device_tree)
         for d in system.domains
     }
+    for name, data in generated.items():
+        modules = domains.get(name)
+        if modules is not None:
+            blob = collector.add_generated("device-tree", f"{name}-passthrough.dtb", data, name)
+            domains[name] = modules._replace(device_tree=blob)
     return Inputs(
         blobs=collector.blobs,
         xen=xen,

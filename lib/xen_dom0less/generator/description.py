@@ -182,7 +182,7 @@ class _Converter:
             memory=parse_size(doc["memory"]) if "memory" in doc else None,
             vcpus=doc["vcpus"],
             vpl011=doc["vpl011"],
-            passthrough=tuple(doc.get("passthrough", ())),
+            devices=tuple(self.device(d) for d in doc.get("passthrough", ())),
             iommu=doc.get("iommu"),
             direct_map=doc["direct_map"],
             static_memory=self.regions(doc.get("static_memory")),
@@ -216,6 +216,16 @@ class _Converter:
                 )
                 for s in doc.get("shared_memory", ())
             ),
+        )
+
+    def device(self, doc) -> model.Device:
+        if isinstance(doc, str):
+            return model.Device(doc)
+        guest = doc.get("guest_address")
+        return model.Device(
+            doc["path"],
+            guest_address=None if guest is None else _address(guest),
+            accept=tuple(doc.get("accept", ())),
         )
 
     def boot(self, doc: dict) -> model.Boot:

@@ -135,10 +135,52 @@ class HostTree:
         step = address_cells + size_cells
         regions = []
         for i in range(0, len(cells) - step + 1, step):
-            address = _combine(cells[i : i + address_cells])
-            size = _combine(cells[i + address_cells : i + step])
+            address = combine_cells(cells[i : i + address_cells])
+            size = combine_cells(cells[i + address_cells : i + step])
             if size:
                 regions.append(Region(address, size))
+        return regions
+
+    def cpu_regs(self, path: str) -> Optional[list[Region]]:
+        """``path``'s reg as CPU physical addresses, through each parent bus's ``ranges``.
+
+        None when a bus on the way has no ``ranges`` (not memory-mapped) or maps
+        some region nowhere.
+        """
+        parent = _parent(path)
+        regions = self.regs(path, parent)
+        bus = parent
+        while bus != "/":
+            ranges = self.words(bus, "ranges")
+            if ranges is None:
+                return None
+            if ranges:
+                child, size = self.cells(bus)
+                parent = self.cells(_parent(bus))[0]
+                step = child + parent + size
+                windows = [
+                    (
+                        combine_cells(ranges[i : i + child]),
+                        combine_cells(ranges[i + child : i + child + parent]),
+                        combine_cells(ranges[i + child + parent : i + step]),
+                    )
+                    for i in range(0, len(ranges) - step + 1, step)
+                ]
+                mapped = []
+                for region in regions:
+                    window = next(
+                        (
+                            w
+                            for w in windows
+                            if w[0] <= region.address and region.end <= w[0] + w[2]
+                        ),
+                        None,
+                    )
+                    if window is None:
+                        return None
+                    mapped.append(Region(region.address - window[0] + window[1], region.size))
+                regions = mapped
+            bus = _parent(bus)
         return regions
 
     @cached_property
@@ -276,7 +318,11 @@ class HostTree:
         return [number for _kind, number, *_ in triples]
 
 
-def _combine(cells: list[int]) -> int:
+def _parent(path: str) -> str:
+    return path.rsplit("/", 1)[0] or "/"
+
+
+def combine_cells(cells: list[int]) -> int:
     value = 0
     for cell in cells:
         value = (value << 32) | cell

@@ -90,6 +90,16 @@ class Grant(NamedTuple):
     maptrack_frames: Optional[int] = None
 
 
+class Device(NamedTuple):
+    """A host device given to a domain."""
+
+    path: str
+    #: guest address of the device's first page; None: the host address
+    guest_address: Optional[int] = None
+    #: what the guest may go without (PASSTHROUGH_ACCEPT in the schema)
+    accept: tuple[str, ...] = ()
+
+
 class Domain(NamedTuple):
     name: str
     #: position in ``domains``, for messages that name the YAML key
@@ -102,7 +112,7 @@ class Domain(NamedTuple):
     ramdisk: Optional[Path] = None
     device_tree: Optional[Path] = None
     cmdline: str = ""
-    passthrough: tuple[str, ...] = ()
+    devices: tuple[Device, ...] = ()
     iommu: Optional[bool] = None
     static_memory: tuple[Region, ...] = ()
     llc_colors: Optional[str] = None
@@ -124,6 +134,11 @@ class Domain(NamedTuple):
     def key(self) -> str:
         """The YAML key naming this domain in messages."""
         return f"domains[{self.index}] ({self.name})"
+
+    @property
+    def passthrough(self) -> tuple[str, ...]:
+        """Host paths of the devices given to this domain."""
+        return tuple(d.path for d in self.devices)
 
     @property
     def ram(self) -> int:

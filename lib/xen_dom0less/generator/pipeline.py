@@ -6,7 +6,8 @@ together as one UserError:
 
 1. the YAML, its ``${VARIABLES}`` and the schema, defaults filled (``description.load``);
 2. the rules, against the board's device tree and the target Xen (``validate``);
-3. the input files: present, identified, of a format their role takes (``collect``);
+3. the input files: present, identified, of a format their role takes (``collect``), and
+   the guests' partial device trees, generated or checked (``passthrough``);
 4. Xen's limits (modules, DTB size), ``.config``, console driver (``consoles``) and the
    boot command against Xen's image format (``xen_checks``);
 5. every blob placed in free RAM (``placement``), then the guests' RAM (``capacity``);
@@ -25,7 +26,7 @@ from typing import NamedTuple, Optional
 from .. import outputs
 from ..errors import Problems, UserError
 from ..units import KiB, parse_epoch
-from . import consoles, description, fit, kconfig, render, uefi, validate
+from . import consoles, description, fit, kconfig, passthrough, render, uefi, validate
 from .capacity import check_capacity
 from .collect import Inputs, collect_inputs
 from .host_input import load_host
@@ -142,7 +143,9 @@ def check_inputs(system: System) -> Checked:
     host = load_host(system)
     validate.check(system, host, problems)
     dtb_file = _dtb_file(system)
-    inputs = collect_inputs(system, {dtb_file, *outputs.GENERATED}, problems)
+    generated = passthrough.guest_trees(system, host) if not problems.items else {}
+    inputs = collect_inputs(system, {dtb_file, *outputs.GENERATED}, problems, generated)
+    passthrough.check_given_trees(system, host, inputs.domains, problems)
     check_boot_modules(system, len(inputs.blobs) + 1, problems)  # + the DTB
     check_fdt_size(system, dtb_estimate(system, host), problems)
     needed = kconfig.required(system)

@@ -14,7 +14,7 @@ from typing import Optional, Union
 
 from ..errors import Problems
 from ..units import KiB, format_size, hexaddr
-from . import consoles, features, text, xen_versions
+from . import consoles, features, passthrough, text, xen_versions
 from .hostdt import HostTree
 from .model import LOAD_DEVICES, Domain, Region, SharedMemory, System
 from .plan import static_regions
@@ -295,12 +295,7 @@ class _Rules:
             self.add(f"{key}.cpupool", f"no cpupool named '{domain.cpupool}' in cpupools")
         for index, path in enumerate(domain.passthrough):
             self.passthrough_path(f"{key}.passthrough[{index}]", path)
-        if domain.passthrough and domain.device_tree is None:
-            self.add(
-                f"{key}.passthrough",
-                "passed-through devices must be described to the "
-                "guest: add a device_tree with a /passthrough node",
-            )
+        passthrough.check_devices(domain, self.host, self.problems)
         if domain.nr_spis is not None:
             self.spis_enough(domain, domain.nr_spis)
 
