@@ -49,8 +49,8 @@ NO_COUNTERPART = {
     "APPEND_EXTRA_CMDS": "extra U-Boot commands are not added to the boot script",
     "PASSTHROUGH_DTS_REPO": "partial device trees are not fetched or compiled: compile "
     "them and set domains[].device_tree",
-    "LOPPER_PATH": "partial device trees are not made with Lopper: make them and set "
-    "domains[].device_tree",
+    "LOPPER_PATH": "partial device trees are not made with Lopper: build generates them "
+    "from domains[].passthrough (or give your own as domains[].device_tree)",
     "LOPPER_CMD": "partial device trees are not made with Lopper",
     "LINUX": "Linux without Xen is not a dom0less system",
     "LINUX_CMD": "Linux without Xen is not a dom0less system",
@@ -270,15 +270,8 @@ class _Converter:
         elif self.value("DOMU_DIRECT_MAP", i) is not None:
             self.drop(f"DOMU_DIRECT_MAP[{i}]", "applies only with DOMU_STATIC_MEM")
         paths = self.value("DOMU_PASSTHROUGH_PATHS", i)
-        if paths is not None:
+        if paths is not None:  # without a DTB, build makes the partial tree from the host's
             domain["passthrough"] = paths.split()
-            if "device_tree" not in domain:
-                self.drop(
-                    f"DOMU_PASSTHROUGH_PATHS[{i}]",
-                    "the devices are marked xen,passthrough, but ImageBuilder also builds "
-                    "this domU's partial device tree from them: make it and set "
-                    f"domains[{i}].device_tree",
-                )
         colors = self.value("DOMU_COLORS", i)
         if colors is not None:
             domain["llc_colors"] = colors
