@@ -517,11 +517,11 @@ CASES = [
         ],
     ),
     (
-        "passthrough-needs-dt",
-        set_key("domains.0.passthrough", ["/pl031@9010000"]),
+        "passthrough-needs-mmio",
+        set_key("domains.0.passthrough", ["/psci"]),
         [
-            "domains[0] (rtos).passthrough: passed-through devices must be described to "
-            "the guest: add a device_tree with a /passthrough node",
+            "domains[0] (rtos).passthrough[0]: /psci has no reg Xen could map (none, or a "
+            "bus without ranges): pass through a memory-mapped device",
         ],
     ),
     (
