@@ -6,7 +6,9 @@ The stand-ins for oe-core and the parsing helpers are in layer_parse.py.
 from __future__ import annotations
 
 import json
+import shutil
 import struct
+import subprocess
 import types
 from pathlib import Path
 
@@ -99,13 +101,16 @@ def test_hypervisor_depends_on_no_target_library(stubs: Path, tmp_path: Path) ->
     assert all(name.endswith("-native") for name in d.getVar("DEPENDS").split())
 
 
-def boot_files(stubs: Path, topdir: Path, enabled: str = "domu-linux domu-baremetal"):
+def boot_files(
+    stubs: Path, topdir: Path, enabled: str = "domu-linux domu-baremetal", **variables: str
+):
     return parse_recipe(
         stubs,
         topdir,
         next(LAYER.glob("recipes-bsp/dom0less-boot-files/*.bb")),
         BBMULTICONFIG=enabled,
         XEN_DOM0LESS_MULTICONFIGS=MULTICONFIGS,
+        **variables,
     )
 
 
@@ -177,6 +182,45 @@ def test_boot_files_task_writes_the_artefacts(stubs: Path, tmp_path: Path) -> No
     binaries = names - {"boot.scr", "boot.cmd", "xen.dtb", "manifest.json", "xen-kconfig.cfg"}
     assert len(binaries) >= 4, binaries  # xen, the two kernels and the ramdisk
     assert "mmc" not in (out / "boot.cmd").read_text()  # qemuarm64 loads from virtio
+
+
+@pytest.mark.skipif(
+    shutil.which("mkimage") is None or shutil.which("openssl") is None,
+    reason="signing needs mkimage (u-boot-tools) and openssl: run `sudo dom0less setup`",
+)
+def test_boot_files_task_signs_a_fit_with_oe_core_variables(stubs: Path, tmp_path: Path) -> None:
+    """UBOOT_SIGN_ENABLE/KEYDIR/KEYNAME as uboot-sign.bbclass reads them sign boot.itb; the
+    public key goes into a copy of U-Boot's DTB; the key itself is deployed nowhere."""
+    systems = LAYER / "systems"
+    text = (systems / "qemuarm64.yml").read_text()
+    text = text.replace("  load: virtio 0:1\n", "  load: virtio 0:1\n  format: fit\n")
+    text = text.replace("dtb: qemuarm64-virt.dtb", f"dtb: {systems / 'qemuarm64-virt.dtb'}")
+    system = tmp_path / "fit.yml"
+    system.write_text(text)
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    key = keys / "release.key"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+    d = boot_files(
+        stubs,
+        tmp_path,
+        XEN_DOM0LESS_SYSTEM=str(system),
+        UBOOT_SIGN_ENABLE="1",
+        UBOOT_SIGN_KEYDIR=str(keys),
+        UBOOT_SIGN_KEYNAME="release",
+        XEN_DOM0LESS_UBOOT_DTB=str(systems / "qemuarm64-virt.dtb"),
+    )
+    assert {"u-boot-tools-native", "openssl-native"} <= set(d.getVar("DEPENDS").split())
+    _fill_deploy_dirs(d)
+    for task in ("do_compile", "do_deploy"):
+        bb.build.exec_func(task, d)
+    out = Path(d.getVar("DEPLOYDIR")) / "dom0less"
+    names = {p.name for p in out.iterdir()}
+    assert {"boot.itb", "boot.scr", "u-boot.dtb"} <= names
+    assert b"key-release" in (out / "u-boot.dtb").read_bytes()
+    assert b"sha256,rsa2048" in (out / "boot.itb").read_bytes()
+    secret = key.read_bytes().splitlines()[1]
+    assert not any(secret in (out / name).read_bytes() for name in names)
 
 
 def _library_files(d) -> set[str]:

@@ -89,7 +89,10 @@ def _override(system: System, given: Optional[SigningOverride]) -> System:
     current = system.boot.signing
     key = given.key or (current.key if current else None)
     if key is None:
-        raise UserError("--uboot-dtb needs a key to sign with: give --sign-key KEY")
+        raise UserError(
+            f"{given.uboot_dtb}: a U-Boot DTB receives the public half of a signing key: "
+            "give the key too (--sign-key KEY or boot.signing.key)"
+        )
     uboot_dtb = given.uboot_dtb or (current.uboot_dtb if current else None)
     signing = Signing(key=key.resolve(), uboot_dtb=uboot_dtb.resolve() if uboot_dtb else None)
     return system._replace(boot=system.boot._replace(signing=signing))

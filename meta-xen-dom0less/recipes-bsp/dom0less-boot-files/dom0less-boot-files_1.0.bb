@@ -10,6 +10,9 @@ inherit deploy nopackages xen_dom0less_system
 
 # Only the native Python the class adds: no compiler, no C library.
 INHIBIT_DEFAULT_DEPS = "1"
+# Signing a FIT (UBOOT_SIGN_ENABLE, below): mkimage -F adds the signature, reading the
+# key through a certificate made with openssl.
+DEPENDS += "${@'u-boot-tools-native openssl-native' if d.getVar('UBOOT_SIGN_ENABLE') == '1' else ''}"
 PACKAGE_ARCH = "${MACHINE_ARCH}"
 # Xen on Arm: the hypervisor recipe builds for these hosts only.
 COMPATIBLE_HOST = "(aarch64|arm).*-linux.*"
@@ -21,6 +24,18 @@ XEN_DOM0LESS_XEN_PROVIDER ?= "xen-hypervisor-dom0less"
 XEN_DOM0LESS_DEPENDS ?= ""
 # The subdirectory of DEPLOY_DIR_IMAGE receiving the boot files.
 XEN_DOM0LESS_DEPLOY_SUBDIR ?= "dom0less"
+
+# A signed FIT (the description says boot.format: fit), with oe-core's uboot-sign
+# conventions: UBOOT_SIGN_ENABLE = "1" signs boot.itb's configuration with
+# ${UBOOT_SIGN_KEYDIR}/${UBOOT_SIGN_KEYNAME}.key (2048 or 4096-bit RSA); the key stays
+# there. With XEN_DOM0LESS_UBOOT_DTB (U-Boot's control DTB, e.g. from u-boot's deploy),
+# the public key is added to a copy, deployed as u-boot.dtb with required = "conf".
+UBOOT_SIGN_ENABLE ?= "0"
+UBOOT_SIGN_KEYDIR ?= ""
+UBOOT_SIGN_KEYNAME ?= ""
+XEN_DOM0LESS_UBOOT_DTB ?= ""
+XEN_DOM0LESS_SIGN_KEY = "${@'${UBOOT_SIGN_KEYDIR}/${UBOOT_SIGN_KEYNAME}.key' if d.getVar('UBOOT_SIGN_ENABLE') == '1' else ''}"
+do_compile[vardeps] += "XEN_DOM0LESS_SIGN_KEY XEN_DOM0LESS_UBOOT_DTB"
 
 do_compile[depends] += "${XEN_DOM0LESS_XEN_PROVIDER}:do_deploy ${XEN_DOM0LESS_DEPENDS}"
 # A description with a dom0 boots this build's kernel: wait for it too.
@@ -49,15 +64,20 @@ python () {
 # The library's build, in native Python: bad input fails the task with the
 # library's one line per problem.
 do_compile() {
-    xen_dom0less_python "${XEN_DOM0LESS_SYSTEM}" "${B}/boot-files" <<'EOF'
+    xen_dom0less_python "${XEN_DOM0LESS_SYSTEM}" "${B}/boot-files" \
+        "${XEN_DOM0LESS_SIGN_KEY}" "${XEN_DOM0LESS_UBOOT_DTB}" <<'EOF'
 import os
 import sys
+from pathlib import Path
 
 import xen_dom0less.errors
 import xen_dom0less.generator.pipeline
 
+key, uboot_dtb = (Path(arg) if arg else None for arg in sys.argv[3:5])
+uboot_dtb = uboot_dtb if key else None  # the DTB takes the key UBOOT_SIGN_ENABLE names
+signing = xen_dom0less.generator.pipeline.SigningOverride(key=key, uboot_dtb=uboot_dtb)
 try:
-    xen_dom0less.generator.pipeline.build(sys.argv[1], sys.argv[2], os.environ)
+    xen_dom0less.generator.pipeline.build(sys.argv[1], sys.argv[2], os.environ, signing)
 except xen_dom0less.errors.UserError as error:
     sys.exit("\n".join(error.problems))
 EOF
