@@ -14,6 +14,7 @@ from .. import outputs
 from ..errors import Problems
 from ..units import KiB
 from . import signing
+from .images import DTB_MAGIC
 from .model import System
 from .plan import Blob
 
@@ -50,7 +51,7 @@ def check(system: System, problems: Problems) -> None:
 def _is_dtb(path) -> bool:
     try:
         with open(path, "rb") as handle:
-            return handle.read(4) == b"\xd0\x0d\xfe\xed"
+            return int.from_bytes(handle.read(4), "big") == DTB_MAGIC
     except OSError:
         return False
 
