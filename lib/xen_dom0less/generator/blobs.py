@@ -14,7 +14,7 @@ from typing import Optional, Union
 from .. import files
 from ..errors import Problems, article
 from ..files import Scan
-from . import images, text
+from . import dtb_check, images, text
 from .plan import Blob
 
 #: Bytes of a file's start that identify its format (images.classify).
@@ -93,6 +93,11 @@ class BlobCollector:
                 digest = hashlib.sha256(compiled).hexdigest()
                 return Scan(len(compiled), digest, compiled[:HEAD]), compiled, images.DTB
             scan = files.scan(path, HEAD)
+            if role == "device-tree" and images.classify(scan.head) == images.DTB:
+                data = files.read(path, dtb_check.MAX_DTB, "a partial device tree")
+                invalid = dtb_check.problem(data)
+                if invalid:
+                    return f"{path} is not a valid device tree blob: {invalid}"
         except files.UnusableFile as error:
             return str(error)
         kind = images.classify(scan.head)

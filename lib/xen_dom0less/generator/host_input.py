@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from .. import files
 from ..errors import UserError
+from . import dtb_check
 from .blobs import compile_dts
-from .hostdt import MAX_DTB, HostTree
+from .hostdt import HostTree
 from .model import System
 
 
 def load_host(system: System) -> HostTree:
-    """``host.dtb`` parsed; a missing or unreadable file is a UserError naming the key."""
+    """``host.dtb`` checked whole and parsed; a missing, unreadable or malformed file is a
+    UserError naming the key."""
     path = system.host.dtb
     try:
-        data = compile_dts(path) if path.suffix == ".dts" else files.read(path, MAX_DTB, "a DTB")
+        if path.suffix == ".dts":
+            data = compile_dts(path)
+        else:
+            data = files.read(path, dtb_check.MAX_DTB, "a DTB")
     except files.UnusableFile as error:
         data = str(error)
+    if isinstance(data, bytes):
+        invalid = dtb_check.problem(data)
+        data = f"{path} is not a valid device tree blob: {invalid}" if invalid else data
     if isinstance(data, str):
         raise UserError(f"{system.source}: host.dtb: {data}")
     return HostTree(data, str(path), memory=system.host.memory)

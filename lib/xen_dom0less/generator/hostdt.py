@@ -25,8 +25,6 @@ GIC_COMPATIBLES = {
 }
 #: First interrupt id of the SPIs (GIC binding: type 0 numbers count from here)
 SPI_BASE = 32
-#: Board DTBs are tens of KiB; one past this is the wrong file.
-MAX_DTB = 16 * 1024 * 1024
 
 
 class Cpu(NamedTuple):
@@ -116,10 +114,22 @@ class HostTree:
         return prop_bytes(prop).split(b"\0", 1)[0].decode(errors="replace")
 
     def cells(self, path: str) -> tuple[int, int]:
-        """(#address-cells, #size-cells) that apply to children of ``path``."""
+        """(#address-cells, #size-cells) that apply to children of ``path``.
+
+        Only asked of nodes whose children hold addresses and sizes of RAM (/,
+        /reserved-memory, /chosen), where each is 1 or 2 cells; anything else
+        would make their reg unreadable, so it is a UserError naming it.
+        """
         address = self.words(path, "#address-cells")
         size = self.words(path, "#size-cells")
-        return (address[0] if address else 2, size[0] if size else 1)
+        counts = (address[0] if address else 2, size[0] if size else 1)
+        if not all(1 <= count <= 2 for count in counts):
+            raise UserError(
+                f"{self.origin}: {path} has #address-cells = <{counts[0]}> and "
+                f"#size-cells = <{counts[1]}>, but the addresses and sizes of RAM under it "
+                "take 1 or 2 cells each: fix the DTB"
+            )
+        return counts
 
     def inherited_cells(self, path: str) -> tuple[int, int]:
         """Cell counts as Xen resolves them: the nearest node up from ``path`` that has them."""
