@@ -88,7 +88,12 @@ class Workspace:
         return outdir
 
     def boot(
-        self, document: dict, expect: list[str], timeout: float = 60, floor: bool = False
+        self,
+        document: dict,
+        expect: list[str],
+        timeout: float = 60,
+        floor: bool = False,
+        keys: runner.Keys = (),
     ) -> runner.BootResult:
         """Build and boot ``document``; fails the test with the console unless all appeared."""
         result = runner.boot(
@@ -98,6 +103,7 @@ class Workspace:
             floor=floor,
             machine=self.machine,
             work=self.root / "qemu",
+            keys=keys,
         )
         assert result.ok, f"{result.reason}\n--- console ---\n{result.console[-6000:]}"
         if document["xen"]["version"] == self.xen_version:  # Debian's build of that release

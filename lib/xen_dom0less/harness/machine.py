@@ -33,6 +33,8 @@ class Machine:
     memory_mib: int = 2048
     icount: bool = False
     gic: int = 3
+    #: QEMU's CPU model; "max" adds SVE (and the rest QEMU implements) for SVE guests.
+    cpu: str = CPU
 
     def __post_init__(self) -> None:
         if self.smp < 1 or self.memory_mib < 256:
@@ -60,7 +62,7 @@ class Machine:
             "-machine",
             machine,
             "-cpu",
-            CPU,
+            self.cpu,
             "-smp",
             str(self.smp),
             "-m",
