@@ -9,6 +9,7 @@ import json
 import shutil
 import struct
 import subprocess
+import sys
 import types
 from pathlib import Path
 
@@ -304,3 +305,37 @@ def test_hypervisor_task_builds_xen_through_the_library(
     assert (deployed / f"xen-dom0less-{MACHINE}").read_bytes()[0x38:0x3C] == b"ARM\x64"
     config = (deployed / f"xen-dom0less-{MACHINE}.config").read_text()
     assert "CONFIG_BOOT_TIME_CPUPOOLS=y" in config
+
+
+#: What oe-core's native Python has for the tasks: the stdlib and the two native recipes.
+NATIVE_PACKAGES = {"yaml", "fdt", "xen_dom0less"}
+
+
+@pytest.mark.skipif(sys.version_info < (3, 10), reason="sys.stdlib_module_names")
+@pytest.mark.parametrize("recipe", ["recipes-bsp", "recipes-extended"])
+def test_task_modules_import_only_what_native_python_has(
+    stubs: Path, tmp_path: Path, recipe: str
+) -> None:
+    """A new third-party import in a module a task runs needs a native recipe first."""
+    import ast
+
+    d = parse_recipe(stubs, tmp_path, next(LAYER.glob(f"{recipe}/*/*.bb")))
+    lib = REPO / "lib" / "xen_dom0less"
+    foreign = set()
+    for entry in d.getVarFlag("do_compile", "file-checksums").split():
+        path = Path(entry.rpartition(":")[0])
+        if path.suffix != ".py" or not path.is_relative_to(lib):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module]
+            else:
+                continue
+            foreign |= {
+                f"{path.name}: {name}"
+                for name in names
+                if name.split(".")[0] not in sys.stdlib_module_names | NATIVE_PACKAGES
+            }
+    assert foreign == set()
