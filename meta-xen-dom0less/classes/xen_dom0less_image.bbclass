@@ -10,9 +10,23 @@ XEN_DOM0LESS_DEPLOY_SUBDIR ?= "dom0less"
 # own boot.scr would hide ours: U-Boot runs the first boot.scr it finds).
 XEN_DOM0LESS_BOOT_FILES_REPLACE ?= "boot.scr boot.cmd uEnv.txt"
 
-# Every boot file lands at the partition's root, where boot.scr looks for them.
+# Where the boot files land: "root" (the partition's root, where boot.scr looks for them),
+# or "esp" for a description with boot.format: uefi (an EFI system partition: boot.scr at
+# the root, everything in EFI/BOOT/, where UEFI firmware starts BOOTAA64.EFI and Xen's EFI
+# loader reads BOOTAA64.cfg, the DTB and the modules).
+XEN_DOM0LESS_BOOT_LAYOUT ?= "root"
 IMAGE_BOOT_FILES:remove = "${XEN_DOM0LESS_BOOT_FILES_REPLACE}"
-IMAGE_BOOT_FILES:append = " ${XEN_DOM0LESS_DEPLOY_SUBDIR}/*"
+IMAGE_BOOT_FILES:append = " ${@xen_dom0less_boot_files(d)}"
+
+def xen_dom0less_boot_files(d):
+    """IMAGE_BOOT_FILES entries for the boot files, in wic's "SOURCE;DESTINATION" form."""
+    subdir = d.getVar("XEN_DOM0LESS_DEPLOY_SUBDIR")
+    layout = d.getVar("XEN_DOM0LESS_BOOT_LAYOUT")
+    if layout == "esp":
+        return "%s/boot.scr %s/*;EFI/BOOT" % (subdir, subdir)
+    if layout != "root":
+        bb.fatal("XEN_DOM0LESS_BOOT_LAYOUT is '%s': give root or esp" % layout)
+    return "%s/*" % subdir
 
 # An SD card with a FAT boot partition and the root file system after it.
 IMAGE_FSTYPES:append = " wic"

@@ -88,6 +88,14 @@ def test_image_class_adds_boot_files(stubs: Path, tmp_path: Path) -> None:
     assert d.getVar("XEN_DOM0LESS_WIC_BOOT_SOURCE") == "bootimg_partition"
     d.setVar("LAYERSERIES_CORENAMES", "scarthgap")
     assert d.getVar("XEN_DOM0LESS_WIC_BOOT_SOURCE") == "bootimg-partition"
+    # A UEFI build's files go in the EFI system partition's EFI/BOOT/, the script at the root.
+    d.setVar("XEN_DOM0LESS_BOOT_LAYOUT", "esp")
+    assert d.getVar("IMAGE_BOOT_FILES").split() == [
+        "boot.bin",
+        "Image",
+        "dom0less/boot.scr",
+        "dom0less/*;EFI/BOOT",
+    ]
 
 
 def test_hypervisor_depends_on_no_target_library(stubs: Path, tmp_path: Path) -> None:
