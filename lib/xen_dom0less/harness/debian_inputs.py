@@ -92,6 +92,11 @@ def _kernel_package() -> str:
     )
 
 
+def unpacked(package: str) -> Path:
+    """``package:arm64`` from the host's sources, downloaded and extracted once into the cache."""
+    return _unpack(package, cache_dir("arm64"))
+
+
 def _unpack(package: str, root: Path, archive: Optional[debian.Archive] = None) -> Path:
     """Download ``package:arm64`` (from ``archive``, else the host's sources) into the
     cache and extract it with dpkg-deb -x."""

@@ -1,0 +1,127 @@
+"""A Linux dom0 initramfs that starts one guest with ``xl create``: the way dom0less replaces.
+
+Built from Debian's arm64 packages (the Xen 4.17 tools, their libraries,
+busybox, the kernel's Xen modules), never installed: /init loads the
+modules, starts xenstored and xenconsoled, runs ``xl create`` and attaches
+to the guest's emulated UART so its output reaches the serial console.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from .. import debian_inputs
+from .initramfs import CONSOLE_DEVICE, Entry, newc
+
+#: Debian packages holding xl, xenstored, xenconsoled and every library they load.
+PACKAGES = (
+    "xen-utils-4.17",
+    "xenstore-utils",
+    "libxenmisc4.17",
+    "libxenstore4",
+    "libxencall1",
+    "libxenevtchn1",
+    "libxenforeignmemory1",
+    "libxengnttab1",
+    "libxentoollog1",
+    "libxentoolcore1",
+    "libxendevicemodel1",
+    "libxenhypfs1",
+    "libyajl2",
+    "libc6",
+    "libgcc-s1",
+    "libncurses6",
+    "libtinfo6",
+    "libext2fs2",
+    "libcom-err2",
+    "libblkid1",
+    "libfdt1",
+    "libuuid1",
+    "zlib1g",
+)
+TOOLS = "usr/lib/xen-4.17/bin"
+PROGRAMS = ("xl", "xenstored", "xenconsoled", "xenconsole", "xen-init-dom0")
+#: The kernel's Xen drivers dom0's tools need, in load order (xenfs uses the others).
+MODULES = ("xen-evtchn", "xen-privcmd", "xen-gntdev", "xenfs")
+GUEST = "guest"
+
+INIT = """#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/pts /run/xen /run/xenstored /var/lock
+mount -t devpts devpts /dev/pts
+for m in {modules}; do insmod /modules/$m.ko; done
+mount -t xenfs xenfs /proc/xen
+T=/{tools}
+$T/xenstored --pid-file /run/xenstored.pid || echo 'dom0less: ERROR xenstored failed'
+$T/xen-init-dom0 || echo 'dom0less: ERROR xen-init-dom0 failed'
+$T/xenconsoled --pid-file /run/xenconsoled.pid || echo 'dom0less: ERROR xenconsoled failed'
+echo '{marker}'
+$T/xl create /etc/xen/{guest}.cfg || echo 'dom0less: ERROR xl create failed'
+$T/xl console -t vuart {guest}
+while :; do sleep 3600; done
+"""
+CONFIG = """name = "{guest}"
+kernel = "/{guest}.bin"
+memory = {memory_mib}
+vcpus = 1
+vuart = "sbsa_uart"
+"""
+
+
+def write(guest: Path, memory_mib: int, marker: str, kernel: Path, dest: Path) -> Path:
+    """An initramfs whose /init prints ``marker``, then creates ``guest`` with xl; ``kernel``
+    is dom0's (its modules are taken from the same package)."""
+    members: dict[str, Entry] = {}
+
+    def directory(name: str) -> None:
+        parts = name.split("/")
+        for end in range(1, len(parts) + 1):
+            path = "/".join(parts[:end])
+            members.setdefault(path, Entry(path, stat.S_IFDIR | 0o755))
+
+    def add(name: str, mode: int, data: bytes = b"", rdev: tuple[int, int] = (0, 0)) -> None:
+        directory(os.path.dirname(name))
+        members[name] = Entry(name, mode, data, rdev)
+
+    def copy(tree: Path, path: Path) -> None:
+        name = str(path.relative_to(tree))
+        if path.is_symlink():
+            add(name, stat.S_IFLNK | 0o777, os.readlink(path).encode())
+        elif path.is_file():
+            add(name, stat.S_IFREG | 0o755, path.read_bytes())
+
+    for package in PACKAGES:
+        tree = debian_inputs.unpacked(package)
+        for path in sorted(tree.rglob("*")):
+            relative = path.relative_to(tree).parts
+            library = relative[:1] == ("lib",) or relative[:3] == (
+                "usr",
+                "lib",
+                "aarch64-linux-gnu",
+            )
+            if (library and ".so" in path.name and "gconv" not in relative) or (
+                relative[:4] == tuple(TOOLS.split("/")) and path.name in PROGRAMS
+            ):
+                copy(tree, path)
+    for module in MODULES:
+        (found,) = kernel.parent.parent.glob(f"lib/modules/*/kernel/drivers/xen/**/{module}.ko")
+        add(f"modules/{module}.ko", stat.S_IFREG | 0o644, found.read_bytes())
+    for name in ("proc", "sys", "tmp", "run", "var/lib/xen", "var/log/xen"):
+        directory(name)
+    add("var/run", stat.S_IFLNK | 0o777, b"../run")  # where xenstored puts its socket
+    add("dev/console", stat.S_IFCHR | 0o600, rdev=CONSOLE_DEVICE)
+    add("bin/busybox", stat.S_IFREG | 0o755, debian_inputs.installed().busybox.read_bytes())
+    add("bin/sh", stat.S_IFLNK | 0o777, b"busybox")
+    add(f"{GUEST}.bin", stat.S_IFREG | 0o644, guest.read_bytes())
+    add("etc/xen/xl.conf", stat.S_IFREG | 0o644)
+    config = CONFIG.format(guest=GUEST, memory_mib=memory_mib)
+    add(f"etc/xen/{GUEST}.cfg", stat.S_IFREG | 0o644, config.encode())
+    script = INIT.format(modules=" ".join(MODULES), tools=TOOLS, marker=marker, guest=GUEST)
+    add("init", stat.S_IFREG | 0o755, script.encode())
+    dest.write_bytes(newc(list(members.values())))
+    return dest
