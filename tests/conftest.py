@@ -146,9 +146,6 @@ def partitioned_build(
 
 #: The options every Xen 4.20 boot of a newer feature needs, in one build.
 XEN_420_FRAGMENT = ROOT / "tests" / "xen-4.20-features.cfg"
-#: A Xen 4.20 source tree or tarball to use instead of fetching trixie's source package
-#: (for a mirror that serves binaries only).
-XEN_420_SOURCE_VARIABLE = "DOM0LESS_XEN_4_20_SOURCE"
 
 
 @pytest.fixture(scope="session")
@@ -163,7 +160,7 @@ def xen_420_build(build_environ: dict[str, str], tmp_path_factory) -> BuildResul
     from xen_dom0less.cache import cache_dir
     from xen_dom0less.xenbuild import build_hypervisor, debian, source
 
-    given = os.environ.get(XEN_420_SOURCE_VARIABLE)
+    given = os.environ.get(debian.XEN_4_20_SOURCE_VARIABLE)
     root = source.resolve(Path(given)) if given else debian.fetch("xen", debian.TRIXIE)
     key = hashlib.sha256(str(root).encode()).hexdigest()[:12]
     return build_hypervisor(
