@@ -101,6 +101,11 @@ RULES = [
     ),
     ("schema-version", set_key("xen.version", "4.9"), "'4.9' is not one of"),
     (
+        "schema-grant-frames-zero",  # Xen: 'Bad grant table size: 0 frames', domain not built
+        both(set_key("xen.version", "4.18"), set_key("domains.0.grant", {"frames": 0})),
+        "domains[0].grant.frames: 0 is below the minimum 1",
+    ),
+    (
         "missing-file",
         set_key("domains.0.kernel", "/nonexistent/rtos.bin"),
         "domains[0] (rtos).kernel: file /nonexistent/rtos.bin does not exist",
