@@ -365,3 +365,72 @@ def test_a_problem_is_one_line_whatever_the_file_name_holds(capsys, tmp_path):
     missing = tmp_path / "new\nline \udcff.yaml"
     code, err = run(capsys, "check", str(missing))
     assert code == 1 and len(err) == 1 and "new\\nline \\udcff.yaml" in err[0]
+
+
+# -- strict YAML ----------------------------------------------------------------------
+
+
+def yaml_text(describe, text: str, replace: str = "", by: str = "") -> Path:
+    """The base description as text, with ``replace`` replaced by ``by`` (once) or appended."""
+    path = describe()
+    body = path.read_text()
+    if replace:
+        assert replace in body
+        body = body.replace(replace, by, 1)
+    path.write_text(body + text)
+    return path
+
+
+def test_duplicate_key_is_refused_with_both_lines(capsys, describe):
+    path = yaml_text(describe, "version: 1\n")
+    line = fails(capsys, "check", path, "'version' is given twice, on lines 1 and")
+    assert line.count(":") >= 3  # file:line:column
+
+
+@pytest.mark.parametrize(
+    "written, expected",
+    [
+        ("0100000000", 100000000),  # YAML 1.1 octal: 16777216
+        ("0x40200000", 0x40200000),
+        ("016", 16),
+    ],
+)
+def test_numbers_have_one_syntax(describe, written, expected):
+    from xen_dom0less.generator import description
+
+    path = yaml_text(describe, "", "script_address: 1075838976", f"script_address: {written}")
+    assert description.load(path).boot.script_address == expected
+
+
+@pytest.mark.parametrize("written", ["0b101", "1_000", "1:30", "+5", "99999999999999999999999"])
+def test_yaml_11_number_forms_are_refused(capsys, describe, written):
+    path = yaml_text(describe, "", "script_address: 1075838976", f"script_address: {written}")
+    fails(capsys, "check", path, f"'{written}' is not a number dom0less reads")
+
+
+def test_alias_bomb_is_bounded(capsys, describe):
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 9)]
+    path = yaml_text(describe, "bomb:\n" + "".join(f"  {level}\n" for level in levels))
+    fails(capsys, "check", path, "expands to more than")
+
+
+def test_recursive_alias_is_refused(capsys, describe):
+    path = yaml_text(describe, "loop: &loop [1, *loop]\n")
+    fails(capsys, "check", path, "refers to a value that holds it")
+
+
+def test_merge_keys_still_work(describe):
+    from xen_dom0less.generator import description
+
+    path = yaml_text(
+        describe, "", "- name: rtos\n", "- <<: {cmdline: merged, name: x}\n  name: rtos\n"
+    )
+    domain = description.load(path).domains[0]
+    assert (domain.name, domain.cmdline) == ("rtos", "merged")
+
+
+def test_yaml_syntax_error_gives_line_and_column(capsys, describe):
+    path = yaml_text(describe, "broken: [1, 2\n")
+    line = fails(capsys, "check", path, "not valid YAML")
+    assert f"{path}:" in line and line.split(f"{path}:")[1].split(":")[0].isdigit()

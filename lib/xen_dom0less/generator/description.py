@@ -13,12 +13,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-import yaml
-
 from .. import files
 from ..errors import Problems, UserError
 from ..units import MiB, parse_int, parse_size
-from . import model, schema_check, schema_defaults
+from . import model, schema_check, schema_defaults, yaml_reader
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 #: A description is a few KiB; anything past this is the wrong file.
@@ -51,13 +49,7 @@ def _read_yaml(path: Path) -> Any:
             f"{path}: byte {error.start + 1} ({data[error.start]:#04x}) is not UTF-8: "
             "save the description as UTF-8 text"
         ) from None
-    try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise UserError(f"{path}{where}: not valid YAML: {problem}") from None
+    return yaml_reader.load(text, path)
 
 
 def _expand(value: Any, where: str, environ: Mapping[str, str], problems: Problems) -> Any:
