@@ -67,3 +67,17 @@ def test_pl061_passthrough_to_baremetal_domu(each_xen):
     result = ws.boot(document, ["io: reading PL061 IDs", *expect], timeout=30)
     assert "Failed to assign device" not in result.console
     assert "is already used by domain" not in result.console
+
+
+def test_generated_passthrough_to_baremetal_domu(each_xen):
+    """No device_tree: the partial tree is generated from QEMU's own PL061 node."""
+    ws = each_xen
+    reads = tuple(GUEST_GPIO + offset for offset in ID_OFFSETS)
+    guest = ws.bare("io", Program("io: reading PL061 IDs", reads=reads))
+    device = {"path": f"/pl061@{HOST_GPIO:x}", "guest_address": GUEST_GPIO}
+    document = ws.description(
+        [{"name": "io", "kernel": str(guest), "passthrough": [device], "memory": "16M"}]
+    )
+    expect = [f"read 0x{address:016x} = 0x{value:016x}" for address, value in zip(reads, PL061_IDS)]
+    result = ws.boot(document, ["io: reading PL061 IDs", *expect], timeout=30)
+    assert "Failed to assign device" not in result.console
