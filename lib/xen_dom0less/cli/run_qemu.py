@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UserError
-from ..harness.machine import GIC_MAX_CPUS, Machine
+from ..harness.machine import BOARDS, GIC_MAX_CPUS, Machine
 from ..harness.runner import boot
 from . import add_command
 
@@ -56,6 +56,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=Machine.gic,
         help=f"interrupt controller version (default {Machine.gic}; the ZCU102's "
         "GIC-400 is a GICv2)",
+    )
+    p.add_argument(
+        "--board",
+        choices=BOARDS,
+        default="virt",
+        help="QEMU machine (default virt); zcu102 is QEMU's ZCU102 model, booted by loading "
+        "Xen and every module directly (Debian has no U-Boot for it): build from Linux's "
+        "zynqmp-zcu102 tree and give --gic 2 --memory 2048 --smp 1 (QEMU 7.2 brings up "
+        "no second CPU for Xen there)",
     )
     p.add_argument(
         "--memory",
@@ -104,7 +113,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    machine = Machine(smp=args.smp, memory_mib=args.memory, icount=args.icount, gic=args.gic)
+    machine = Machine(
+        smp=args.smp, memory_mib=args.memory, icount=args.icount, gic=args.gic, board=args.board
+    )
     if args.dumpdtb is not None:
         machine.dumpdtb(args.dumpdtb)
         print(f"wrote {args.dumpdtb}")

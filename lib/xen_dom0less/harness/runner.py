@@ -68,7 +68,7 @@ def boot(
     with tempfile.TemporaryDirectory(prefix="dom0less-qemu-") as tmp:
         where = work or Path(tmp)
         where.mkdir(parents=True, exist_ok=True)
-        if floor:
+        if floor or machine.board == "zcu102":  # Debian has no U-Boot for the ZynqMP
             argv = command.floor(boot_manifest, machine, where)
         elif firmware == "edk2":
             argv = command.edk2(boot_manifest, machine, where, disk)
