@@ -135,6 +135,30 @@ def test_mcdepends_only_on_enabled_multiconfigs(stubs: Path, tmp_path: Path) -> 
     assert "'domu-baremetal'" in skipped and "BBMULTICONFIG" in skipped
 
 
+def test_mcdepends_from_the_default_configuration_of_bitbake_2_8(
+    stubs: Path, tmp_path: Path
+) -> None:
+    """BitBake 2.8 sets BB_CURRENT_MC = "default" there, yet runqueue matches mcdepends on ""."""
+    d = boot_files(stubs, tmp_path, BB_CURRENT_MC="default")
+    assert all(dep.startswith("mc::") for dep in d.getVarFlag("do_compile", "mcdepends").split())
+
+
+@pytest.mark.parametrize("name", ["domu-linux", "domu-baremetal"])
+def test_multiconfig_tmpdir_is_where_the_boot_files_look(
+    stubs: Path, tmp_path: Path, name: str
+) -> None:
+    """Scarthgap's defaultsetup.conf appends "-${TCLIBC}" to TMPDIR after the multiconfig file."""
+    d = bb.data.init()
+    d.setVar("TOPDIR", str(tmp_path))
+    d.setVar("BB_CURRENT_MC", name)
+    d.setVar("TCLIBC", "glibc")
+    bb.parse.handle(str(LAYER / "conf" / "multiconfig" / f"{name}.conf"), d, baseconfig=True)
+    d.setVar("TCLIBCAPPEND", d.getVar("TCLIBCAPPEND", False) if "TCLIBCAPPEND" in d else "-glibc")
+    d.appendVar("TMPDIR", "${TCLIBCAPPEND}")  # scarthgap's TMPDIR .= "${TCLIBCAPPEND}"
+    deploy = boot_files(stubs, tmp_path).getVar("XEN_DOM0LESS_MC_DEPLOY_DIR")
+    assert deploy.replace("{name}", name).startswith(d.getVar("TMPDIR") + "/deploy/")
+
+
 def _arm64_image(payload: bytes = b"\0" * 64) -> bytes:
     """An arm64 Image: the 64-byte header booti and Xen check, then the payload."""
     size = 64 + len(payload)

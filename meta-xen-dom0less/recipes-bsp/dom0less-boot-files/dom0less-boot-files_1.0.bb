@@ -49,6 +49,10 @@ python () {
     # One mcdepends per domU multiconfig, and only for enabled ones: BitBake
     # refuses an mcdepends naming a multiconfig missing from BBMULTICONFIG.
     enabled = (d.getVar("BBMULTICONFIG") or "").split()
+    # This configuration's name in an mcdepends: "" for the default one, which
+    # BitBake 2.8 calls "default" in BB_CURRENT_MC (2.18 calls it "").
+    current = d.getVar("BB_CURRENT_MC") or ""
+    current = "" if current == "default" else current
     for name, recipe, task, _ in xen_dom0less_multiconfigs(d):
         if name not in enabled:
             raise bb.parse.SkipRecipe(
@@ -56,7 +60,7 @@ python () {
                 "does not enable it: add BBMULTICONFIG += \"%s\" and conf/multiconfig/%s.conf"
                 % (name, " ".join(enabled) or "empty", name, name))
         d.appendVarFlag("do_compile", "mcdepends", " mc:%s:%s:%s:%s"
-                        % (d.getVar("BB_CURRENT_MC") or "", name, recipe, task))
+                        % (current, name, recipe, task))
         d.appendVarFlag("do_compile", "vardeps", " XEN_DOM0LESS_MC_DEPLOY_DIR[%s] "
                         "XEN_DOM0LESS_MC_TASK[%s]" % (name, recipe))
 }
