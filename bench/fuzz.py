@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""A fuzzing campaign: N hostile cases through `dom0less`, counting exits, tracebacks, hangs.
+
+The cases are tests/fuzz_cases.py's (the fuzz test's), their choices drawn
+from random.Random(seed) for seeds FIRST..FIRST+N-1, so any case is rerun
+with ``--first SEED --count 1 --show``. Each runs in a forked child limited
+to 20 s and 3 GiB more address space. Cases that did not end in exit 0 or 1
+without a traceback are written to --report with their steps and stderr.
+
+    nice python3 bench/fuzz.py --count 10000 --jobs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import concurrent.futures
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "lib"), str(ROOT)]
+
+from tests.conftest import write_inputs  # noqa: E402
+from tests.fuzz_cases import RandomDraw, make_case, run_case  # noqa: E402
+
+
+def run_range(first: int, count: int, report: Path, show: bool) -> collections.Counter:
+    """Run seeds first..first+count-1; count outcomes; report the bad ones."""
+    counts: collections.Counter = collections.Counter()
+    with tempfile.TemporaryDirectory(prefix="dom0less-campaign-") as shared:
+        inputs = write_inputs(Path(shared) / "inputs")
+        for seed in range(first, first + count):
+            with tempfile.TemporaryDirectory(prefix="dom0less-case-") as tmp:
+                case = make_case(RandomDraw(seed), Path(tmp), inputs)
+                outcome = run_case(case, Path(tmp))
+            kind = "hang" if outcome.hung else f"exit {outcome.code}"
+            counts[kind] += 1
+            counts["traceback"] += outcome.traceback
+            counts["slowest ms"] = max(counts["slowest ms"], int(outcome.seconds * 1000))
+            if show or not outcome.ok:
+                text = f"seed {seed}: {kind}\n  " + "\n  ".join(case.steps) + "\n"
+                text += outcome.stderr[-4000:] + "\n"
+                if show:
+                    print(text)
+                if not outcome.ok:
+                    report.mkdir(parents=True, exist_ok=True)
+                    (report / f"seed-{seed}.txt").write_text(text)
+    return counts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=10000)
+    parser.add_argument("--first", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--report", type=Path, default=Path("fuzz-report"))
+    parser.add_argument("--show", action="store_true", help="print every case")
+    args = parser.parse_args()
+    start = time.monotonic()
+    share = -(-args.count // args.jobs)
+    ranges = [
+        (args.first + i * share, min(share, args.count - i * share)) for i in range(args.jobs)
+    ]
+    total: collections.Counter = collections.Counter()
+    with concurrent.futures.ProcessPoolExecutor(args.jobs) as pool:
+        futures = [pool.submit(run_range, a, n, args.report, args.show) for a, n in ranges]
+        for future in futures:
+            for key, value in future.result().items():
+                total[key] = max(total[key], value) if key == "slowest ms" else total[key] + value
+    cases = sum(v for k, v in total.items() if k.startswith(("exit", "hang")))
+    print(f"{cases} cases in {time.monotonic() - start:.0f} s (seeds {args.first}..)")
+    for key in sorted(total):
+        print(f"  {key}: {total[key]}")
+    bad = cases - total["exit 0"] - total["exit 1"] + total["traceback"]
+    print(f"  bad (not exit 0/1, or a traceback): {bad}; reports in {args.report}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""Fuzzing: hostile descriptions and DTBs end in exit 0 or 1, never a traceback or a hang.
+
+Each case (tests/fuzz_cases.py) runs the CLI in a forked child with a time and
+an address-space limit. bench/fuzz.py runs the same cases by the ten thousand;
+what either found is kept as a named test in test_hostile.py or test_dtb_check.py.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ..fuzz_cases import make_case, run_case
+
+
+class HypothesisDraw:
+    """Choices drawn by hypothesis, so a failing case shrinks to its smallest form."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def pick(self, options):
+        return self.data.draw(st.sampled_from(options))
+
+    def number(self, low, high):
+        return self.data.draw(st.integers(low, high))
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(st.data())
+def test_hostile_cases_end_in_exit_0_or_1(data):
+    with tempfile.TemporaryDirectory(prefix="dom0less-fuzz-") as tmp:
+        work = Path(tmp)
+        case = make_case(HypothesisDraw(data), work)
+        outcome = run_case(case, work)
+    assert not outcome.hung, f"hung: {case.steps}"
+    assert outcome.ok, f"exit {outcome.code}: {case.steps}\n{outcome.stderr[-3000:]}"
