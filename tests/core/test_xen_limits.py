@@ -236,3 +236,48 @@ def test_boot_seeds_of_a_dumped_tree_are_not_frozen_into_xen_dtb(describe, input
     names = {p.name for p in chosen.props}
     assert "xen,xen-bootargs" in names
     assert not names & {"kaslr-seed", "rng-seed"}
+
+
+@pytest.mark.parametrize(("version", "fits", "too_many"), [("4.17", 32, 33), ("4.20", 32, 33)])
+def test_vcpus_beyond_the_domu_device_tree_buffer(describe, version, fits, too_many):
+    """Measured: Xen 4.17 and 4.20 build a 32-vCPU domU; 33 panic 'Device tree generation
+    failed (-3)' (DOMU_DTB_SIZE is 4 KiB until 4.22)."""
+
+    def vcpus(count):
+        def change(doc):
+            doc["xen"]["version"] = version
+            doc["domains"][0]["vcpus"] = count
+
+        return change
+
+    assert plan_of(describe(vcpus(fits)))
+    problems = problems_of(describe(vcpus(too_many), name="more.yaml"))
+    assert any(
+        f"rtos).vcpus: the device tree Xen {version} builds for 33 vCPUs" in p
+        and "at most 32 vCPUs" in p
+        for p in problems
+    ), problems
+
+
+def test_xen_4_22_sizes_the_domu_tree_for_every_vcpu(describe):
+    def many(doc):
+        doc["xen"]["version"] = "4.22"
+        doc["domains"][0]["vcpus"] = 128
+
+    assert plan_of(describe(many))
+
+
+def test_xen_4_17_does_not_grow_the_buffer_for_a_partial_tree(describe):
+    """4.17 builds the domU's tree, partial tree included, in 4 KiB; 4.18 adds its size."""
+
+    def passthrough(version):
+        def change(doc):
+            doc["xen"]["version"] = version
+            doc["domains"][0]["vcpus"] = 28
+            doc["domains"][0]["passthrough"] = ["/pl061@9030000"]
+
+        return change
+
+    problems = problems_of(describe(passthrough("4.17")))
+    assert any("and a " in p and "-byte partial tree" in p for p in problems), problems
+    assert plan_of(describe(passthrough("4.18"), name="later.yaml"))

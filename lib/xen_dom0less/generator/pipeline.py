@@ -36,7 +36,13 @@ from .output_dir import write_atomically
 from .placement import excluded_regions, place_all
 from .plan import Blob, Plan
 from .sizing import dtb_estimate, script_estimate
-from .xen_checks import check_boot_command, check_boot_modules, check_config, check_fdt_size
+from .xen_checks import (
+    check_boot_command,
+    check_boot_modules,
+    check_config,
+    check_fdt_size,
+    check_guest_trees,
+)
 from .xen_cmdline import xen_bootargs
 
 #: Slack over a measured size when placing again: addresses may gain a digit.
@@ -149,6 +155,7 @@ def check_inputs(system: System) -> Checked:
     generated = passthrough.guest_trees(system, host) if not problems.items else {}
     inputs = collect_inputs(system, {dtb_file, *outputs.GENERATED}, problems, generated)
     passthrough.check_given_trees(system, host, inputs.domains, problems)
+    check_guest_trees(system, inputs, problems)
     check_boot_modules(system, len(inputs.blobs) + 1, problems)  # + the DTB
     check_fdt_size(system, dtb_estimate(system, host), problems)
     needed = kconfig.required(system)

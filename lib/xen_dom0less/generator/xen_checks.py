@@ -8,6 +8,7 @@ from .. import files
 from ..errors import Problems
 from ..units import format_size
 from . import kconfig, xen_versions
+from .collect import Inputs
 from .images import UIMAGE
 from .model import System
 from .plan import Blob
@@ -90,3 +91,23 @@ def check_fdt_size(system: System, size: int, problems: Problems) -> None:
             "(MAX_FDT_SIZE) and stops with 'Invalid device tree blob': give a smaller "
             "board tree (drop unused nodes) or fewer domains",
         )
+
+
+def check_guest_trees(system: System, inputs: Inputs, problems: Problems) -> None:
+    """Each domU's device tree must fit the buffer Xen builds it in (DOMU_DTB_SIZE)."""
+    limits = xen_versions.limits(system.xen.version)
+    for domain in system.domains:
+        modules = inputs.domains.get(domain.name)
+        partial = modules.device_tree.size if modules and modules.device_tree else 0
+        room = limits.domu_fdt + (partial if limits.domu_fdt_adds_partial else 0)
+        size = xen_versions.DOMU_FDT_BASE + xen_versions.DOMU_FDT_PER_VCPU * domain.vcpus
+        if size + partial > room:
+            most = (room - partial - xen_versions.DOMU_FDT_BASE) // xen_versions.DOMU_FDT_PER_VCPU
+            problems.add(
+                f"{domain.key}.vcpus",
+                f"the device tree Xen {system.xen.version} builds for {domain.vcpus} vCPUs"
+                + (f" and a {partial}-byte partial tree" if partial else "")
+                + f" outgrows its {room}-byte buffer (DOMU_DTB_SIZE) and Xen panics "
+                f"'Device tree generation failed (-3)': give it at most {max(most, 0)} "
+                "vCPUs (Xen 4.22 sizes the buffer for 128)",
+            )
