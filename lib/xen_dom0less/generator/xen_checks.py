@@ -97,6 +97,8 @@ def check_guest_trees(system: System, inputs: Inputs, problems: Problems) -> Non
     """Each domU's device tree must fit the buffer Xen builds it in (DOMU_DTB_SIZE)."""
     limits = xen_versions.limits(system.xen.version)
     for domain in system.domains:
+        if domain.vcpus > max(limits.vcpus.values()):
+            continue  # refused already: more than any virtual GIC has
         modules = inputs.domains.get(domain.name)
         partial = modules.device_tree.size if modules and modules.device_tree else 0
         room = limits.domu_fdt + (partial if limits.domu_fdt_adds_partial else 0)
