@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -126,6 +127,19 @@ def _garbage_key(tmp_path: Path) -> Path:
     return path
 
 
+def _truncated_dtb(tmp_path: Path) -> Path:
+    """A DTB cut short: its magic is right, its blocks lie past the end (mkimage -K fails)."""
+    path = tmp_path / "cut.dtb"
+    path.write_bytes(QEMU_DTB.read_bytes()[:100])
+    return path
+
+
+def _fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "u-boot.dtb"
+    os.mkfifo(path)
+    return path
+
+
 BAD = [
     ("missing-key", lambda t: as_fit({"key": str(t / "absent.key")}), "does not exist"),
     ("garbage-key", lambda t: as_fit({"key": str(_garbage_key(t))}), "not an unencrypted PEM"),
@@ -134,6 +148,16 @@ BAD = [
         "dtb-not-a-dtb",
         lambda t: as_fit({"key": str(rsa_key(t / "k", 2048)), "uboot_dtb": str(_garbage_key(t))}),
         "is not a DTB file",
+    ),
+    (
+        "dtb-truncated",
+        lambda t: as_fit({"key": str(rsa_key(t / "k", 2048)), "uboot_dtb": str(_truncated_dtb(t))}),
+        "is not a DTB file: ",
+    ),
+    (
+        "dtb-fifo",
+        lambda t: as_fit({"key": str(rsa_key(t / "k", 2048)), "uboot_dtb": str(_fifo(t))}),
+        "is a FIFO (named pipe), not a regular file: give U-Boot's control DTB",
     ),
     (
         "signing-a-script",

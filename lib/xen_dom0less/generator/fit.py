@@ -9,12 +9,13 @@ so it never overlaps what is copied out of it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional
 
-from .. import outputs
+from .. import files, outputs
 from ..errors import Problems
 from ..units import KiB
-from . import signing
-from .images import DTB_MAGIC
+from . import dtb_check, signing
 from .model import System
 from .plan import Blob
 
@@ -41,19 +42,21 @@ def check(system: System, problems: Problems) -> None:
     bits = signing.key_bits(sign.key)
     if isinstance(bits, str):
         problems.add("boot.signing.key", bits)
-    if sign.uboot_dtb is not None and not _is_dtb(sign.uboot_dtb):
-        problems.add(
-            "boot.signing.uboot_dtb",
-            f"{sign.uboot_dtb} is not a DTB file: give U-Boot's control DTB (u-boot.dtb)",
-        )
+    if sign.uboot_dtb is not None:
+        why = _not_a_dtb(sign.uboot_dtb)
+        if why:
+            problems.add("boot.signing.uboot_dtb", f"{why}: give U-Boot's control DTB (u-boot.dtb)")
 
 
-def _is_dtb(path) -> bool:
+def _not_a_dtb(path: Path) -> Optional[str]:
+    """Why ``path`` is no DTB mkimage can add a key to, read as every input DTB is (a FIFO
+    or a directory named, never opened blocking; the blob checked whole), or None."""
     try:
-        with open(path, "rb") as handle:
-            return int.from_bytes(handle.read(4), "big") == DTB_MAGIC
-    except OSError:
-        return False
+        data = files.read(path, dtb_check.MAX_DTB, "a DTB")
+    except files.UnusableFile as error:
+        return str(error)
+    invalid = dtb_check.problem(data)
+    return f"{path} is not a DTB file: {invalid}" if invalid else None
 
 
 def estimate(contents: Sequence[Blob]) -> int:
