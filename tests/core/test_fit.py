@@ -160,6 +160,16 @@ BAD = [
         "is a FIFO (named pipe), not a regular file: give U-Boot's control DTB",
     ),
     (
+        "key-without-a-name",
+        lambda t: as_fit({"key": str(rsa_key(t / "k", 2048, name=""))}),
+        "gives the key name '' (the file name without .key)",
+    ),
+    (
+        "key-name-not-a-node-name",
+        lambda t: as_fit({"key": str(rsa_key(t / "k", 2048, name="release key"))}),
+        "gives the key name 'release key' (the file name without .key)",
+    ),
+    (
         "signing-a-script",
         lambda t: as_fit({"key": str(rsa_key(t / "k", 2048))}, format="script"),
         "only a FIT is signed",

@@ -42,6 +42,9 @@ def check(system: System, problems: Problems) -> None:
     bits = signing.key_bits(sign.key)
     if isinstance(bits, str):
         problems.add("boot.signing.key", bits)
+    name_problem = signing.key_name_problem(sign)
+    if name_problem:
+        problems.add("boot.signing.key", name_problem)
     if sign.uboot_dtb is not None:
         why = _not_a_dtb(sign.uboot_dtb)
         if why:

@@ -23,6 +23,8 @@ from .model import Signing
 #: RSA sizes U-Boot's verifier implements (rsa2048, rsa4096; rsa3072 is newer than bookworm's).
 KEY_BITS = (2048, 4096)
 _BITS = re.compile(r"Private-Key: \((\d+) bit")
+#: Characters of a device-tree node name (the devicetree spec), as key-NAME under /signature.
+_KEY_NAME = re.compile(r"[A-Za-z0-9,._+-]+")
 
 
 class Signed(NamedTuple):
@@ -58,6 +60,19 @@ def key_bits(key: Path) -> Union[int, str]:
             f"{' or '.join(map(str, KEY_BITS))}-bit keys: make one with `openssl genrsa 4096`"
         )
     return bits
+
+
+def key_name_problem(signing: Signing) -> Optional[str]:
+    """Why the key's file name cannot be U-Boot's key-name-hint, or None: mkimage names the
+    node ``/signature/key-NAME`` after it, so it must be a non-empty node name."""
+    name = signing.key_name
+    if _KEY_NAME.fullmatch(name):
+        return None
+    return (
+        f"{signing.key} gives the key name {name!r} (the file name without .key), which "
+        "cannot name U-Boot's /signature/key-NAME node: rename the file NAME.key, "
+        "NAME of letters, digits and , . _ + -"
+    )
 
 
 def algorithm(bits: int) -> str:
