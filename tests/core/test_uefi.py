@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import fdt
 import pytest
 
@@ -61,15 +63,27 @@ def test_uefi_output_is_byte_reproducible(describe, tmp_path, xen_efi):
         assert file.read_bytes() == (tmp_path / "b" / file.name).read_bytes(), file.name
 
 
-@pytest.mark.parametrize("efi", ["missing", "not-pe"])
+EXPECTED = {
+    "missing": "does not exist",
+    "not-pe": "is not an EFI binary",
+    "fifo": "is a FIFO (named pipe), not a regular file: give xen.efi",
+    "directory": "is a directory, not a regular file: give xen.efi",
+}
+
+
+@pytest.mark.parametrize("efi", sorted(EXPECTED))
 def test_xen_without_an_efi_binary_is_one_line_and_writes_nothing(describe, tmp_path, efi):
     given = tmp_path / "xen-plain.efi"
     if efi == "not-pe":
         given.write_bytes(b"\0" * 4096)
+    elif efi == "fifo":
+        os.mkfifo(given)  # opened blocking, it would hang the build
+    elif efi == "directory":
+        given.mkdir()
     path = describe(as_uefi(given))
     with pytest.raises(UserError) as caught:
         build(path, tmp_path / "out")
     [line] = caught.value.problems
     assert line.startswith(f"{path}: xen.efi: ")
-    assert ("does not exist" if efi == "missing" else "is not an EFI binary") in line
+    assert EXPECTED[efi] in line
     assert not (tmp_path / "out").exists()

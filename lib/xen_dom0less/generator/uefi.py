@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import files
 from ..errors import Problems
 from .model import System
 from .text import printable
@@ -37,12 +38,13 @@ def check(system: System, problems: Problems) -> None:
     path = efi_binary(system)
     key = "xen.efi" if system.xen.efi else "xen.image"
     try:
-        with path.open("rb") as handle:
+        with files.open_regular(path) as handle:
             magic = handle.read(2)
-    except OSError:
+    except (files.UnusableFile, OSError) as error:
+        why = error if isinstance(error, files.UnusableFile) else files.reason(path, error)
         problems.add(
             key,
-            f"format uefi needs Xen's EFI binary and {path} does not exist: give xen.efi "
+            f"format uefi needs Xen's EFI binary and {why}: give xen.efi "
             "(Debian ships /boot/xen-VERSION-arm64.efi beside the image)",
         )
         return
