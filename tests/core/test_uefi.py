@@ -87,3 +87,22 @@ def test_xen_without_an_efi_binary_is_one_line_and_writes_nothing(describe, tmp_
     assert line.startswith(f"{path}: xen.efi: ")
     assert EXPECTED[efi] in line
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("key", ["bootargs", "extra_bootargs"])
+def test_a_comment_sign_in_xens_options_is_refused(describe, tmp_path, xen_efi, key):
+    """Xen's cfg parser would end the options line at '#' and drop the rest silently."""
+
+    def change(doc: dict) -> None:
+        as_uefi(xen_efi)(doc)
+        doc["xen"][key] = "console=dtuart dtuart=serial0 loglvl=all #guest_loglvl=all"
+
+    path = describe(change)
+    with pytest.raises(UserError) as caught:
+        build(path, tmp_path / "out")
+    lines = [line for line in caught.value.problems if "starts a comment" in line]
+    assert lines == [
+        f"{path}: xen.{key}: Xen's EFI loader reads its options from BOOTAA64.cfg, where '#' "
+        "starts a comment and would cut them there: leave it out"
+    ]
+    assert not (tmp_path / "out").exists()

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import files
+from .. import files, outputs
 from ..errors import Problems
 from .model import System
 from .text import printable
 
 #: The first bytes of a PE/COFF (EFI) image.
 PE_MAGIC = b"MZ"
+#: Xen's configuration parser (common/efi/boot.c, pre_parse) ends a line's value at '#'.
+COMMENT = "#"
 
 
 def efi_binary(system: System) -> Path:
@@ -35,6 +37,16 @@ def check(system: System, problems: Problems) -> None:
             "format uefi hands Xen the finished xen.dtb through its xen.cfg: "
             "use device_tree: patched",
         )
+    for name, value in (
+        ("bootargs", system.xen.bootargs),
+        ("extra_bootargs", system.xen.extra_bootargs),
+    ):
+        if value and COMMENT in value:
+            problems.add(
+                f"xen.{name}",
+                f"Xen's EFI loader reads its options from {outputs.EFI_CONFIG}, where "
+                f"'{COMMENT}' starts a comment and would cut them there: leave it out",
+            )
     path = efi_binary(system)
     key = "xen.efi" if system.xen.efi else "xen.image"
     try:
