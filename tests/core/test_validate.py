@@ -174,17 +174,26 @@ CASES = [
     ),
     (
         "static-heap-unaligned",
-        set_key("xen.static_heap", [{"address": 0x70001000, "size": "16M"}]),
+        set_key("xen.static_heap", [{"address": 0x70001000, "size": "512M"}]),
         [
             "xen.static_heap[0]: address and size must be 64 KiB aligned",
         ],
     ),
     (
         "static-heap-outside-ram",
-        set_key("xen.static_heap", [{"address": 0x10000000, "size": "16M"}]),
+        set_key("xen.static_heap", [{"address": 0x10000000, "size": "512M"}]),
         [
-            "xen.static_heap[0]: 0x10000000-0x11000000 is not inside one RAM bank of the "
+            "xen.static_heap[0]: 0x10000000-0x30000000 is not inside one RAM bank of the "
             "board (0x40000000-0xc0000000)",
+        ],
+    ),
+    (
+        "static-heap-too-small",
+        set_key("xen.static_heap", [{"address": 0x80000000, "size": "256M"}]),
+        [
+            "xen.static_heap: 256M in all, but the domains' RAM alone takes 272M of it "
+            "(Xen allocates it from the static heap only): make the heap larger or the "
+            "domains smaller"
         ],
     ),
     (

@@ -161,8 +161,24 @@ class _Rules:
             if region.address % STATIC_HEAP_ALIGN or region.size % STATIC_HEAP_ALIGN:
                 self.add(where, "address and size must be 64 KiB aligned")
             self.inside_ram(where, region)
+        if xen.static_heap:
+            self.heap_holds_the_domains()
         if xen.llc_coloring is not None and xen.llc_coloring.xen_colors:
             self.colors("xen.llc_coloring.xen_colors", xen.llc_coloring.xen_colors)
+
+    def heap_holds_the_domains(self) -> None:
+        """With a static heap Xen allocates domains' RAM only from it (and panics
+        'Failed to allocate requested domain memory' when it cannot)."""
+        heap = sum(r.size for r in self.system.xen.static_heap)
+        dom0 = self.system.dom0.memory if self.system.dom0 else 0
+        need = dom0 + sum(d.ram for d in self.system.domains if not d.static_memory)
+        if need > heap:
+            self.add(
+                "xen.static_heap",
+                f"{format_size(heap)} in all, but the domains' RAM alone takes "
+                f"{format_size(need)} of it (Xen allocates it from the static heap only): "
+                "make the heap larger or the domains smaller",
+            )
 
     def boot(self) -> None:
         boot = self.system.boot
