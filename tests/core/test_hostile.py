@@ -434,3 +434,16 @@ def test_yaml_syntax_error_gives_line_and_column(capsys, describe):
     path = yaml_text(describe, "broken: [1, 2\n")
     line = fails(capsys, "check", path, "not valid YAML")
     assert f"{path}:" in line and line.split(f"{path}:")[1].split(":")[0].isdigit()
+
+
+@pytest.mark.parametrize(
+    "key, value, expected",
+    [
+        ("domains.0.vcpus", "2", "expected an integer, got a string: write a whole number"),
+        ("domains.0.direct_map", "yes please", "write true or false"),
+        ("domains.0.memory", None, "an empty value (YAML null) is not valid: write a whole"),
+        ("domains.0.vcpu_affinity", {"x": "1"}, "allowed here: vCPU numbers up to 9999"),
+    ],
+)
+def test_schema_messages_say_how_to_fix(capsys, describe, key, value, expected):
+    fails(capsys, "check", describe(set_key(key, value)), expected)

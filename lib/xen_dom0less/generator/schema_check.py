@@ -54,6 +54,21 @@ def _is_type(value: Any, name: str) -> bool:
     return isinstance(value, _TYPES[name])
 
 
+#: How to write a value of each type, for a value of another.
+_TYPE_FIXES = {
+    "object": "write key: value lines indented under it",
+    "array": "write a list: '- item' lines or [a, b]",
+    "string": "write text, quoted if YAML would read it as something else",
+    "boolean": "write true or false",
+    "integer": "write a whole number without quotes",
+}
+
+
+def _shown(value: Any) -> str:
+    """A value as the user wrote it, for messages (null as 'an empty value')."""
+    return "an empty value (YAML null)" if value is None else repr(value)
+
+
 def _same(value: Any, wanted: Any) -> bool:
     """Equal and of the same kind: Python's ``True == 1`` must not let a boolean pass for 1."""
     return value == wanted and isinstance(value, bool) == isinstance(wanted, bool)
@@ -92,14 +107,16 @@ def _check(
         matches = sum(1 for option in node["oneOf"] if not _sub_problems(value, option, root))
         if matches != 1:
             rule = _rule(node, node.get("description", "wrong form"))
-            out.append((where, f"{value!r} is not valid: {rule}"))
+            out.append((where, f"{_shown(value)} is not valid: {rule}"))
         return
     if "const" in node and not _same(value, node["const"]):
         out.append((where, f"must be {node['const']!r}, not {value!r}"))
         return
     wanted = node.get("type")
     if wanted and not _is_type(value, wanted):
-        out.append((where, f"expected {article(wanted)}, got {_describe(value)}"))
+        out.append(
+            (where, f"expected {article(wanted)}, got {_describe(value)}: {_TYPE_FIXES[wanted]}")
+        )
         return
     if "enum" in node and not any(_same(value, choice) for choice in node["enum"]):
         choices = ", ".join(str(c) for c in node["enum"])
@@ -145,7 +162,7 @@ def _check_object(
     properties = node.get("properties", {})
     for key in node.get("required", ()):
         if key not in value:
-            out.append((where, f"missing required key '{key}'"))
+            out.append((where, f"missing required key '{key}': add it"))
     patterns = node.get("patternProperties", {})
     for key, item in value.items():
         if key in properties:
@@ -155,7 +172,7 @@ def _check_object(
         for pattern in matched:
             _check(item, patterns[pattern], _join(path, str(key)), root, out)
         if not matched and node.get("additionalProperties", True) is False:
-            allowed = ", ".join(properties) or "keys matching " + ", ".join(patterns)
+            allowed = ", ".join(properties) or node.get("x-keys", ", ".join(patterns))
             out.append((_join(path, str(key)), f"unknown key '{key}' (allowed here: {allowed})"))
 
 
