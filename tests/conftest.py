@@ -158,10 +158,23 @@ def xen_420_build(build_environ: dict[str, str], tmp_path_factory) -> BuildResul
     import hashlib
 
     from xen_dom0less.cache import cache_dir
+    from xen_dom0less.errors import UserError
     from xen_dom0less.xenbuild import build_hypervisor, debian, source
 
     given = os.environ.get(debian.XEN_4_20_SOURCE_VARIABLE)
-    root = source.resolve(Path(given)) if given else debian.fetch("xen", debian.TRIXIE)
+    try:
+        root = source.resolve(Path(given)) if given else debian.fetch("xen", debian.TRIXIE)
+    except UserError as error:
+        if given:
+            raise
+        # Not a pass: the boots of 4.20-only features did not run. Seen on this project's
+        # machines: the mirror serves trixie's binary packages but answers 404 for its
+        # source files, and no other source of Xen 4.20 is reachable from CI.
+        pytest.skip(
+            "DID NOT RUN: Xen 4.20's source cannot be fetched from Debian's trixie here "
+            f"({' '.join(error.problems)}); set {debian.XEN_4_20_SOURCE_VARIABLE} to a Xen "
+            "4.20 source tree or tarball to run these boots"
+        )
     key = hashlib.sha256(str(root).encode()).hexdigest()[:12]
     return build_hypervisor(
         root,
