@@ -5,7 +5,8 @@ U-Boot refuses ``virtio 0:1`` on an unpartitioned disk, and loop devices need ro
 the filesystem is made in a plain file (mkfs.vfat -C, mcopy) and an MBR we write
 ourselves is put in front of it, followed by any further partitions from given images.
 Reproducible: mkfs.vfat's --invariant and a fixed volume id replace its clock and random
-values, mcopy -m keeps each file's time stamp (a build sets them to SOURCE_DATE_EPOCH).
+values, mcopy -m keeps each file's time stamp (a build sets them to SOURCE_DATE_EPOCH),
+directories get the newest of them.
 """
 
 from __future__ import annotations
@@ -114,9 +115,13 @@ def _fat(files: Mapping[str, Path], partition: Path) -> None:
         }
     )
     if directories:
+        # mmd stamps directories with the clock unless SOURCE_DATE_EPOCH is set: use the
+        # newest file's time, so the image depends on the files alone.
+        stamp = max((int(f.stat().st_mtime) for f in files.values()), default=0)
         hosttools.run(
             [_tool("mmd"), "-i", str(partition), *(f"::{d}" for d in directories)],
             f"making directories in {partition}",
+            env={**os.environ, "SOURCE_DATE_EPOCH": str(stamp)},
         )
     for directory, entries in sorted(by_directory.items()):
         for name, source in entries:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -95,3 +96,38 @@ def test_image_command_refuses_a_missing_partition_image(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--partition /nope: no such file" in err[0]
     assert not list(tmp_path.glob("*.img")) and not list(tmp_path.glob(".card*"))
+
+
+#: One entry of mdir's listing: short name, extension, <DIR> or size, date, time.
+MDIR_ENTRY = re.compile(
+    r"^(?P<name>\S+)(?: +\S+)? +(?:<DIR>|\d+) +(?P<date>\d{4}-\d\d-\d\d) +(?P<time>\d+:\d\d)"
+)
+
+
+def _listing(image, directory: str) -> dict[str, str]:
+    """Name -> 'date time' as mdir shows each entry of ``directory`` in the FAT partition."""
+    offset = START_SECTOR * SECTOR
+    out = subprocess.run(
+        ["mdir", "-i", f"{image}@@{offset}", f"::{directory}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    entries = {}
+    for line in out.splitlines():
+        found = MDIR_ENTRY.match(line)
+        if found and found["name"] not in (".", ".."):
+            entries[found["name"]] = f"{found['date']} {found['time']}"
+    return entries
+
+
+def test_directories_take_the_files_time_not_the_clock(tmp_path):
+    """A UEFI build's files sit in EFI/BOOT: mmd stamped that with the clock, so two images
+    of one build differed when made seconds apart."""
+    kernel = tmp_path / "Image"
+    kernel.write_bytes(b"kernel")
+    os.utime(kernel, (1_700_000_000, 1_700_000_000))
+    image = build({"EFI/BOOT/Image": kernel}, tmp_path / "disk.img")
+    [file_time] = _listing(image, "EFI/BOOT").values()
+    assert _listing(image, "") == {"EFI": file_time}
+    assert _listing(image, "EFI") == {"BOOT": file_time}
