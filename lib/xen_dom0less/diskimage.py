@@ -34,6 +34,8 @@ MAX_PARTITIONS = 4
 #: Fixed FAT volume id and MBR disk signature, in place of random ones.
 VOLUME_ID = "d0e1e55b"
 DISK_SIGNATURE = 0xD0E1E55B
+#: Characters FAT long file names cannot hold (besides control characters).
+FAT_FORBIDDEN = frozenset('"*/:<>?\\|')
 
 
 def layout(outdir: Path, format: str) -> dict[str, Path]:
@@ -60,6 +62,7 @@ def build(files: Mapping[str, Path], image: Path, partitions: Sequence[Path] = (
     for extra in partitions:
         if not extra.is_file():
             raise UserError(f"--partition {extra}: no such file: give a partition image")
+    check_fat_names(files, image)
     partial = image.with_name(f".{image.name}.{os.getpid()}.new")
     fat = image.with_name(f".{image.name}.{os.getpid()}.fat")
     try:
@@ -83,6 +86,26 @@ def build(files: Mapping[str, Path], image: Path, partitions: Sequence[Path] = (
         partial.unlink(missing_ok=True)
         fat.unlink(missing_ok=True)
     return image
+
+
+def check_fat_names(files: Mapping[str, Path], image: Path) -> None:
+    """UserError unless every path can be written to FAT as itself: FAT refuses some
+    characters, and it ignores case, so mcopy -o would let one file replace another."""
+    seen: dict[str, str] = {}
+    for inside in sorted(files):
+        for name in inside.split("/"):
+            bad = sorted({c for c in name if c in FAT_FORBIDDEN or ord(c) < 0x20})
+            if bad or name.endswith((".", " ")):
+                why = f"{''.join(bad)!r} not allowed" if bad else "a trailing dot or space"
+                raise UserError(
+                    f"{image}: {inside!r} cannot be a FAT file name ({why}): rename that input"
+                )
+        other = seen.setdefault(inside.casefold(), inside)
+        if other != inside:
+            raise UserError(
+                f"{image}: {other} and {inside} are one name on FAT, which ignores case: "
+                "rename one of those inputs"
+            )
 
 
 def _fat(files: Mapping[str, Path], partition: Path) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from xen_dom0less.cli import main
 from xen_dom0less.diskimage import LINUX, PARTITION_TYPES, SECTOR, START_SECTOR, build
+from xen_dom0less.errors import UserError
 
 pytestmark = pytest.mark.skipif(
     shutil.which("mcopy") is None, reason="needs mtools and dosfstools: run `dom0less setup`"
@@ -131,3 +132,26 @@ def test_directories_take_the_files_time_not_the_clock(tmp_path):
     [file_time] = _listing(image, "EFI/BOOT").values()
     assert _listing(image, "") == {"EFI": file_time}
     assert _listing(image, "EFI") == {"BOOT": file_time}
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (["EFI/BOOT/Rtos.bin", "EFI/BOOT/rtos.bin"], "are one name on FAT, which ignores case"),
+        (["EFI/BOOT/a:b.bin"], "cannot be a FAT file name (':' not allowed)"),
+        (["kernel."], "cannot be a FAT file name (a trailing dot or space)"),
+    ],
+)
+def test_names_fat_cannot_hold_as_given_are_refused(tmp_path, names, expected):
+    """mcopy -o let rtos.bin replace Rtos.bin (one domain booted the other's kernel), and
+    failed on ':' with only its exit status."""
+    files = {}
+    for index, name in enumerate(names):
+        source = tmp_path / f"input{index}"
+        source.write_bytes(bytes([index]) * 64)
+        files[name] = source
+    with pytest.raises(UserError) as caught:
+        build(files, tmp_path / "disk.img")
+    [line] = caught.value.problems
+    assert expected in line and line.endswith("rename that input" if len(names) == 1 else "inputs")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"input{i}" for i in range(len(names))]
