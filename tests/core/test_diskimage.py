@@ -91,8 +91,10 @@ def test_image_command_refuses_a_directory_that_is_no_build(tmp_path, capsys):
 
 
 def test_image_command_refuses_a_missing_partition_image(tmp_path, capsys):
-    (tmp_path / "manifest.json").write_text('{"boot": {"format": "script"}}')
-    code = main(["image", str(tmp_path), "-o", str(tmp_path / "card.img"), "--partition", "/nope"])
+    out = tmp_path / "out"  # -o inside OUTDIR is refused before the partitions are read
+    out.mkdir()
+    (out / "manifest.json").write_text('{"boot": {"format": "script"}}')
+    code = main(["image", str(out), "-o", str(tmp_path / "card.img"), "--partition", "/nope"])
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--partition /nope: no such file" in err[0]
@@ -155,3 +157,28 @@ def test_names_fat_cannot_hold_as_given_are_refused(tmp_path, names, expected):
     [line] = caught.value.problems
     assert expected in line and line.endswith("rename that input" if len(names) == 1 else "inputs")
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"input{i}" for i in range(len(names))]
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        ("elsewhere", "is a directory: give a file name"),
+        ("absent/card.img", "does not exist: create it first"),
+        ("out/card.img", "whose every file goes on the boot partition"),
+    ],
+)
+def test_image_command_refuses_an_output_it_cannot_write_as_one_line(
+    tmp_path, capsys, output, expected
+):
+    """-o DIR crashed renaming onto the directory; -o inside OUTDIR put the previous image
+    into the next one."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"boot": {"format": "script"}}')
+    (tmp_path / "elsewhere").mkdir()
+    assert main(["image", str(out), "-o", str(tmp_path / output)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and expected in err[0] and str(tmp_path / output) in err[0]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "out"]
+    assert not list((tmp_path / "elsewhere").iterdir())

@@ -41,10 +41,24 @@ def run(args: argparse.Namespace) -> int:
             f"{outdir} is not a `dom0less build` output (no {outputs.MANIFEST}): "
             f"run `dom0less build DESCRIPTION.yaml -o {outdir}` first"
         )
+    _check_output(args.output, outdir)
     files = diskimage.layout(outdir, _format(outdir / outputs.MANIFEST))
     image = diskimage.build(files, args.output, args.partition)
     print(f"{image}: {image.stat().st_size // (1 << 20)} MiB, {len(files)} boot files")
     return 0
+
+
+def _check_output(image: Path, outdir: Path) -> None:
+    """UserError unless ``image`` names a file that can be written beside and renamed."""
+    if image.is_dir():
+        raise UserError(f"-o {image} is a directory: give a file name, e.g. -o {image}/sdcard.img")
+    if not image.parent.is_dir():
+        raise UserError(f"-o {image}: directory {image.parent} does not exist: create it first")
+    if image.parent.resolve() == outdir.resolve():
+        raise UserError(
+            f"-o {image} is inside {outdir}, whose every file goes on the boot partition "
+            "(the next image would hold this one): write it elsewhere"
+        )
 
 
 def _format(manifest: Path) -> str:
