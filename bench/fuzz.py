@@ -34,7 +34,12 @@ def run_range(first: int, count: int, report: Path, show: bool) -> collections.C
         inputs = write_inputs(Path(shared) / "inputs")
         for seed in range(first, first + count):
             with tempfile.TemporaryDirectory(prefix="dom0less-case-") as tmp:
-                case = make_case(RandomDraw(seed), Path(tmp), inputs)
+                try:
+                    case = make_case(RandomDraw(seed), Path(tmp), inputs)
+                except Exception as error:  # a bug of the case maker, not of dom0less
+                    counts["case maker failed"] += 1
+                    print(f"seed {seed}: the case maker failed: {error!r}", file=sys.stderr)
+                    continue
                 outcome = run_case(case, Path(tmp))
             kind = "hang" if outcome.hung else f"exit {outcome.code}"
             counts[kind] += 1

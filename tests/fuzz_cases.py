@@ -212,11 +212,11 @@ def odd_file(draw: Draw, document: dict, work: Path, environ: dict) -> str:
     elif kind == "space name":
         path = work / f"my kernel;reset $x {path.name}"
         path.write_bytes(arm64_image(4096, 65536))
-    slots = [("host", "dtb"), ("xen", "image")]
+    slots: list[tuple] = [("host", "dtb"), ("xen", "image")]
+    domains = document.get("domains")
+    count = len(domains) if isinstance(domains, list) else 0
     slots += [
-        ("domains", i, key)
-        for i in range(len(document.get("domains", [])))
-        for key in ("kernel", "ramdisk", "device_tree")
+        ("domains", i, key) for i in range(count) for key in ("kernel", "ramdisk", "device_tree")
     ]
     slot = draw.pick(slots)
     try:
