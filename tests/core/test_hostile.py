@@ -447,3 +447,12 @@ def test_yaml_syntax_error_gives_line_and_column(capsys, describe):
 )
 def test_schema_messages_say_how_to_fix(capsys, describe, key, value, expected):
     fails(capsys, "check", describe(set_key(key, value)), expected)
+
+
+@pytest.mark.parametrize(
+    "target, expected", [(".", "it is a directory"), ("no/x.svg", "does not exist")]
+)
+def test_other_outputs_report_write_errors(capsys, describe, tmp_path, target, expected):
+    """plan --svg (and import -o) write through atomic.write_text: a traceback before."""
+    code, err = run(capsys, "plan", str(describe()), "--svg", str(tmp_path / target))
+    assert code == 1 and expected in err[-1], err

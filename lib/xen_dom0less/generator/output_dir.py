@@ -9,7 +9,6 @@ successful run into the same OUTDIR removes what it left, once it is stale.
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import os
 import re
@@ -18,6 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..atomic import write_problem
 from ..errors import UserError
 from ..files import resolve
 from .plan import Plan
@@ -25,18 +25,6 @@ from .plan import Plan
 #: Modes of what build writes, whatever the umask: read by all, written by the owner.
 FILE_MODE = 0o644
 DIR_MODE = 0o755
-#: What a write error means for the user, by errno.
-_WRITE_REASONS = {
-    errno.ENOSPC: "the file system is full (no space left on device): free some space",
-    errno.EDQUOT: "the disk quota is exceeded: free some space",
-    errno.EROFS: "the file system is read-only: choose another -o",
-    errno.EACCES: "permission denied: choose a directory you can write to with -o",
-    errno.EPERM: "operation not permitted: choose a directory you can write to with -o",
-    errno.ENOTDIR: "a part of its path is a file, not a directory: choose another -o",
-    errno.EEXIST: "a part of its path is a file, not a directory: choose another -o",
-    errno.ENAMETOOLONG: "its path is too long: choose a shorter -o",
-    errno.ELOOP: "its path has a symbolic link loop: choose another -o",
-}
 #: Random bytes in a staging directory's name, after the process id.
 NAME_TOKEN_BYTES = 4
 #: A sibling left by a process that is gone is removed only once untouched this long
@@ -66,8 +54,7 @@ def write_atomically(outdir: Path, plan: Plan, files: dict[str, bytes], epoch: i
         with _turn(outdir.parent):
             _write(outdir, plan, files, epoch)
     except OSError as error:
-        why = _WRITE_REASONS.get(error.errno) or error.strerror or str(error)
-        raise UserError(f"cannot write the outputs to {outdir}: {why}") from None
+        raise write_problem(outdir, error) from None
     # Only now: a run killed between _replace's renames left the previous output in .old alone.
     _remove_abandoned_siblings(outdir)
 
