@@ -195,3 +195,25 @@ def test_bad_release_input_is_one_line_and_writes_nothing(describe, tmp_path, ma
     assert "\n" not in lines[0] and lines[0].startswith(str(path))
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+
+
+@needs_signing_tools
+@pytest.mark.parametrize("given", ["description", "command-line"])
+def test_a_symlinked_key_is_named_after_the_link(describe, tmp_path, given):
+    """oe-core names the key UBOOT_SIGN_KEYNAME.key; a key directory of links to the real
+    files must still give key-NAME, not the target's name (paths are resolved)."""
+    target = rsa_key(tmp_path / "store", 2048, "2026-rotation")
+    link = tmp_path / "keys" / "dev.key"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    out = tmp_path / "out"
+    if given == "description":
+        build(describe(as_fit({"key": str(link), "uboot_dtb": str(QEMU_DTB)})), out)
+    else:
+        build(describe(as_fit()), out, signing=SigningOverride(key=link, uboot_dtb=QEMU_DTB))
+    control = fdt.parse_dtb((out / "u-boot.dtb").read_bytes())
+    assert [n.name for n in control.get_node("/signature").nodes] == ["key-dev"]
+    fit = fdt.parse_dtb((out / "boot.itb").read_bytes())
+    signature = fit.get_node("/configurations/dom0less/signature-1")
+    assert signature.get_property("key-name-hint").value == "dev"
+    assert json.loads((out / "manifest.json").read_text())["fit"]["key_name"] == "dev"

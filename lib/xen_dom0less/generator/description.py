@@ -233,4 +233,8 @@ class _Converter:
         )
 
     def signing(self, doc: dict) -> model.Signing:
-        return model.Signing(key=self.path(doc["key"]), uboot_dtb=self.path(doc.get("uboot_dtb")))
+        return model.Signing(
+            key=self.path(doc["key"]),
+            uboot_dtb=self.path(doc.get("uboot_dtb")),
+            key_file=Path(doc["key"]).name,
+        )

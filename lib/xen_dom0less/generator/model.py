@@ -158,11 +158,15 @@ class Signing(NamedTuple):
 
     key: Path
     uboot_dtb: Optional[Path] = None
+    #: The key's file name as the user gave it: ``key`` is resolved, and a symbolic link's
+    #: target has another name.
+    key_file: str = ""
 
     @property
     def key_name(self) -> str:
         """U-Boot's key-name-hint: the key file's name without .key (oe-core's convention)."""
-        return self.key.name[: -len(".key")] if self.key.name.endswith(".key") else self.key.stem
+        name = self.key_file or self.key.name
+        return name[: -len(".key")] if name.endswith(".key") else Path(name).stem
 
 
 class Boot(NamedTuple):

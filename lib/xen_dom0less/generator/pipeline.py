@@ -100,7 +100,12 @@ def _override(system: System, given: Optional[SigningOverride]) -> System:
             "give the key too (--sign-key KEY or boot.signing.key)"
         )
     uboot_dtb = given.uboot_dtb or (current.uboot_dtb if current else None)
-    signing = Signing(key=key.resolve(), uboot_dtb=uboot_dtb.resolve() if uboot_dtb else None)
+    key_file = given.key.name if given.key else current.key_file if current else ""
+    signing = Signing(
+        key=key.resolve(),
+        uboot_dtb=uboot_dtb.resolve() if uboot_dtb else None,
+        key_file=key_file,
+    )
     return system._replace(boot=system.boot._replace(signing=signing))
 
 
