@@ -3,6 +3,7 @@ and every setting without a counterpart is named; the config is parsed, never ru
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -216,3 +217,25 @@ def test_bad_config_writes_nothing(capsys, tmp_path, inputs):
     assert code == 1 and "DOMU_KERNEL[0] is not set" in err, err
     assert not output.exists()
     assert list(tmp_path.glob(".system.yaml*")) == []
+
+
+def test_only_a_regular_file_is_read(tmp_path):
+    """A FIFO given as the config is refused at once, not read (reading it blocks forever)."""
+    fifo = tmp_path / "config"
+    os.mkfifo(fifo)
+    with pytest.raises(UserError) as caught:
+        shell_config.read(fifo)
+    assert "is a FIFO (named pipe)" in caught.value.problems[0]
+    with pytest.raises(UserError) as caught:
+        shell_config.read(tmp_path)
+    assert "is a directory" in caught.value.problems[0]
+
+
+def test_bytes_not_utf8_are_named_by_line(tmp_path):
+    path = tmp_path / "config"
+    path.write_bytes(b"XEN=xen\nDEVICE_TREE=caf\xe9.dtb\n")
+    with pytest.raises(UserError) as caught:
+        shell_config.read(path)
+    assert caught.value.problems[0] == (
+        f"{path}:2: byte 0xe9 is not UTF-8: save the config as UTF-8"
+    )

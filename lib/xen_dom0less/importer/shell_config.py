@@ -13,7 +13,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import files
 from ..errors import UserError
+
+#: Largest config read: ImageBuilder's are a few KiB; anything near this is the wrong file.
+MAX_CONFIG = 1 << 20
 
 _ASSIGNMENT = re.compile(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?=")
 _REFERENCE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -39,12 +43,8 @@ class ShellConfig:
 
 
 def read(path: Path) -> ShellConfig:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"{path}: cannot read it: {error}") from None
     config = ShellConfig(path)
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(_lines(path), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
@@ -64,6 +64,25 @@ def read(path: Path) -> ShellConfig:
         else:
             config.arrays.setdefault(name, {})[int(index)] = value
     return config
+
+
+def _lines(path: Path) -> list[str]:
+    """The file's lines, split at newlines only as bash splits them; only a regular file is read
+    (a FIFO would block the import forever)."""
+    try:
+        data = files.read(path, MAX_CONFIG, "an ImageBuilder config")
+    except files.UnusableFile as error:
+        raise UserError(f"{error}: name the config file itself") from None
+    lines = data.split(b"\n")
+    for number, line in enumerate(lines, start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise UserError(
+                f"{path}:{number}: byte {line[error.start]:#04x} is not UTF-8: save the config "
+                "as UTF-8"
+            ) from None
+    return [line.decode("utf-8") for line in lines]
 
 
 def _value(rest: str, config: ShellConfig, where: str) -> str:
