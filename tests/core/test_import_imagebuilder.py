@@ -239,3 +239,24 @@ def test_bytes_not_utf8_are_named_by_line(tmp_path):
     assert caught.value.problems[0] == (
         f"{path}:2: byte 0xe9 is not UTF-8: save the config as UTF-8"
     )
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "word"),
+    [
+        ('DOMU_STATIC_MEM[0]="0x60000000 16M"', "DOMU_STATIC_MEM[0]", "16M"),
+        ('DOMU_SHARED_MEM[0]="shm-1 0x70000000 guest 0x1000"', "DOMU_SHARED_MEM[0]", "guest"),
+        ('DOMU_SHARED_MEM[0]="shm-1 0x9000000 4k"', "DOMU_SHARED_MEM[0]", "4k"),
+        ("DOMU_VCPUS[0]=1_0", "DOMU_VCPUS[0]", "1_0"),  # Python's int() took it as 10
+        ("DOMU_MEM[0]=010", "DOMU_MEM[0]", "010"),  # bash reads it as octal 8
+    ],
+)
+def test_a_word_that_is_not_a_number_is_named(capsys, tmp_path, inputs, line, key, word):
+    text = f"DEVICE_TREE=virt.dtb\nXEN=xen\nNUM_DOMUS=1\nDOMU_KERNEL[0]=rtos.bin\n{line}\n"
+    config = write_config(tmp_path, text, inputs)
+    code = main(["import", "imagebuilder", str(config), "-o", str(tmp_path / "system.yaml")])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert err == (
+        f"error: {config}:5: {key}: {word!r} is not a number: write it in decimal or 0x hex\n"
+    )

@@ -11,12 +11,17 @@ description, which is how descriptions name their files.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 from ..errors import UserError
 from .shell_config import ShellConfig
+
+#: A number as the config may write it: decimal without a leading zero (bash would read that
+#: as octal) or 0x hex.
+_NUMBER = re.compile(r"0|[1-9][0-9]*|0[xX][0-9a-fA-F]+")
 
 #: ImageBuilder's defaults (README / uboot-script-gen).
 DOMU_MEM_MB = 512
@@ -99,13 +104,15 @@ class _Converter:
         text = self.value(name, index)
         if text is None:
             return None
-        try:
-            return int(text, 0)
-        except ValueError:
-            key = name if index is None else f"{name}[{index}]"
+        return self.parse_number(name if index is None else f"{name}[{index}]", text)
+
+    def parse_number(self, key: str, text: str) -> int:
+        """``text`` (all or one word of ``key``'s value) as decimal or 0x hex; else UserError."""
+        if _NUMBER.fullmatch(text) is None:
             raise UserError(
-                f"{self.where(key)}: {key}={text!r} is not a number: write it in decimal or 0x hex"
-            ) from None
+                f"{self.where(key)}: {key}: {text!r} is not a number: write it in decimal or 0x hex"
+            )
+        return int(text, 0)
 
     def where(self, key: str) -> str:
         line = self.config.lines.get(key)
@@ -314,8 +321,9 @@ class _Converter:
                 f"{self.where(f'DOMU_STATIC_MEM[{i}]')}: DOMU_STATIC_MEM[{i}] needs pairs "
                 "of address and size"
             )
+        key = f"DOMU_STATIC_MEM[{i}]"
         return [
-            {"address": hex(int(a, 0)), "size": hex(int(s, 0))}
+            {"address": hex(self.parse_number(key, a)), "size": hex(self.parse_number(key, s))}
             for a, s in zip(words[::2], words[1::2])
         ]
 
@@ -328,11 +336,12 @@ class _Converter:
                 '"ID HOST-ADDRESS GUEST-ADDRESS SIZE" or "ID GUEST-ADDRESS SIZE"'
             )
         ident, *addresses, size = words
-        region: dict[str, Any] = {"id": ident, "size": hex(int(size, 0))}
+        key = f"DOMU_SHARED_MEM[{i}]"
+        region: dict[str, Any] = {"id": ident, "size": hex(self.parse_number(key, size))}
         if len(addresses) == 2:
-            region["host_address"] = hex(int(addresses[0], 0))
+            region["host_address"] = hex(self.parse_number(key, addresses[0]))
         shared.setdefault(ident, region)
-        return {"id": ident, "guest_address": hex(int(addresses[-1], 0))}
+        return {"id": ident, "guest_address": hex(self.parse_number(key, addresses[-1]))}
 
     def boot(self) -> dict[str, Any]:
         boot: dict[str, Any] = {}
