@@ -37,6 +37,17 @@ def write_problem(path: Path, error: OSError) -> UserError:
     return UserError(f"cannot write {path}: {why}")
 
 
+def refuse_input(path: Path, source: Path, option: str) -> None:
+    """UserError if ``path`` (given as ``option``) is the input ``source``: writing would
+    replace the user's own file with the output made from it."""
+    try:
+        same = path.exists() and source.exists() and os.path.samefile(path, source)
+    except (OSError, ValueError):  # unreadable or a NUL in the name: writing reports it
+        same = False
+    if same:
+        raise UserError(f"{option} {path} is the input {source}: name another file")
+
+
 def write_text(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` through a hidden sibling renamed over it."""
     if path.is_dir():

@@ -260,3 +260,13 @@ def test_a_word_that_is_not_a_number_is_named(capsys, tmp_path, inputs, line, ke
     assert err == (
         f"error: {config}:5: {key}: {word!r} is not a number: write it in decimal or 0x hex\n"
     )
+
+
+def test_output_is_not_the_config(capsys, tmp_path, inputs):
+    """-o naming the config itself (here through a symbolic link) would replace it."""
+    config = write_config(tmp_path, README_EXAMPLE, inputs)
+    (tmp_path / "system.yaml").symlink_to(config)
+    code = main(["import", "imagebuilder", str(config), "-o", str(tmp_path / "system.yaml")])
+    err = capsys.readouterr().err
+    assert code == 1 and "is the input" in err, err
+    assert config.read_text() == README_EXAMPLE

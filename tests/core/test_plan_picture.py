@@ -92,3 +92,11 @@ def test_memory_bar_is_to_scale(capsys, tmp_path, inputs):
 
 def test_same_plan_same_picture(capsys, tmp_path, inputs):
     assert plan_svg(capsys, PARTITIONED, tmp_path) == plan_svg(capsys, PARTITIONED, tmp_path)
+
+
+def test_picture_is_not_written_over_the_description(capsys, tmp_path, describe):
+    description = describe()
+    before = description.read_bytes()
+    assert main(["plan", str(description), "--svg", str(description)]) == 1
+    assert "is the input" in capsys.readouterr().err
+    assert description.read_bytes() == before

@@ -44,6 +44,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    atomic.refuse_input(args.output, args.config, "-o")
     config = shell_config.read(args.config)
     root = args.root if args.root is not None else args.config.parent
     if not root.is_dir():

@@ -30,6 +30,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.svg is not None:
+        atomic.refuse_input(args.svg, args.description, "--svg")
     plan = pipeline.check(args.description)
     print(memory_map.tables(plan), end="")
     if args.svg is not None:
