@@ -270,3 +270,23 @@ def test_output_is_not_the_config(capsys, tmp_path, inputs):
     err = capsys.readouterr().err
     assert code == 1 and "is the input" in err, err
     assert config.read_text() == README_EXAMPLE
+
+
+@pytest.mark.parametrize(
+    ("memory", "expected"),
+    [
+        ("MEMORY_START=0x40000000\n", ":5: MEMORY_START is set but MEMORY_END is not"),
+        ("MEMORY_END=0xC0000000\n", ":5: MEMORY_END is set but MEMORY_START is not"),
+        (
+            "MEMORY_START=0x40000000\nMEMORY_END=0x40000000\n",
+            ":6: MEMORY_END 0x40000000 is not above MEMORY_START 0x40000000",
+        ),
+    ],
+)
+def test_ram_bounds_are_both_given_and_in_order(capsys, tmp_path, inputs, memory, expected):
+    """Before, such a config imported without a load region and without saying so."""
+    text = f"DEVICE_TREE=virt.dtb\nXEN=xen\nNUM_DOMUS=1\nDOMU_KERNEL[0]=rtos.bin\n{memory}"
+    config = write_config(tmp_path, text, inputs)
+    code = main(["import", "imagebuilder", str(config), "-o", str(tmp_path / "system.yaml")])
+    err = capsys.readouterr().err
+    assert code == 1 and f"error: {config}{expected}" in err, err

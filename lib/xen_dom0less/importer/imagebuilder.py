@@ -360,8 +360,22 @@ class _Converter:
         elif command is not None:
             self.drop("BOOT_CMD", f"{command} is not generated; booti is used")
         start, end = self.number("MEMORY_START"), self.number("MEMORY_END")
-        if start is not None and end is not None and end > start:
-            boot["load_region"] = {"address": hex(start), "size": hex(end - start)}
+        if start is None and end is None:
+            return boot
+        if start is None or end is None:
+            given, missing = (
+                ("MEMORY_START", "MEMORY_END") if end is None else ("MEMORY_END", "MEMORY_START")
+            )
+            raise UserError(
+                f"{self.where(given)}: {given} is set but {missing} is not: ImageBuilder needs "
+                "both (the start and end of RAM); set both or neither"
+            )
+        if end <= start:
+            raise UserError(
+                f"{self.where('MEMORY_END')}: MEMORY_END {hex(end)} is not above MEMORY_START "
+                f"{hex(start)}: write the end of RAM"
+            )
+        boot["load_region"] = {"address": hex(start), "size": hex(end - start)}
         return boot
 
     def unknown(self) -> None:
