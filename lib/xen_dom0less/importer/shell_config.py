@@ -56,6 +56,11 @@ def read(path: Path) -> ShellConfig:
                 "file); write the value literally"
             )
         name, index = match.group(1), match.group(2)
+        if index is None and stripped[match.end() :].startswith("("):
+            raise UserError(
+                f"{path}:{number}: {name}=(...) is a bash array literal, which import does not "
+                f"read: write one {name}[0]=..., {name}[1]=... line per element"
+            )
         value = _value(stripped[match.end() :], config, f"{path}:{number}")
         key = name if index is None else f"{name}[{int(index)}]"
         config.lines[key] = number
