@@ -291,3 +291,24 @@ def test_ram_bounds_are_both_given_and_in_order(capsys, tmp_path, inputs, memory
     code = main(["import", "imagebuilder", str(config), "-o", str(tmp_path / "system.yaml")])
     err = capsys.readouterr().err
     assert code == 1 and f"error: {config}{expected}" in err, err
+
+
+def test_a_scalar_is_element_zero_as_in_bash(capsys, tmp_path, inputs):
+    """DOMU_KERNEL=rtos.bin is ${DOMU_KERNEL[0]} to ImageBuilder's bash; it is used, not unknown."""
+    text = "DEVICE_TREE=virt.dtb\nXEN=xen\nNUM_DOMUS=1\nDOMU_KERNEL=rtos.bin\nDOMU_MEM=16\n"
+    config = write_config(tmp_path, text, inputs)
+    document, notes = import_config(capsys, config, tmp_path / "system.yaml")
+    assert document["domains"][0]["kernel"] == "rtos.bin"
+    assert document["domains"][0]["memory"] == "16M"
+    assert not any("DOMU_" in line for line in notes), notes
+
+
+def test_missing_kernel_names_num_domus(capsys, tmp_path, inputs):
+    text = "DEVICE_TREE=virt.dtb\nXEN=xen\nNUM_DOMUS=2\nDOMU_KERNEL[0]=rtos.bin\n"
+    config = write_config(tmp_path, text, inputs)
+    code = main(["import", "imagebuilder", str(config), "-o", str(tmp_path / "system.yaml")])
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"error: {config}:3: NUM_DOMUS counts domU 1 but DOMU_KERNEL[1] is not set: "
+        "name its kernel or lower NUM_DOMUS\n"
+    )

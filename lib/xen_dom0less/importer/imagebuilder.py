@@ -96,6 +96,8 @@ class _Converter:
     def value(self, name: str, index: Optional[int] = None) -> Optional[str]:
         key = name if index is None else f"{name}[{index}]"
         found = self.config.get(name, index)
+        if found is None and index == 0:  # bash: NAME=x sets NAME[0]
+            key, found = name, self.config.get(name)
         if found is not None:
             self.used.add(key)
         return found if found else None
@@ -252,7 +254,10 @@ class _Converter:
     ) -> dict[str, Any]:
         kernel = self.value("DOMU_KERNEL", i)
         if kernel is None:
-            raise UserError(f"{self.config.path}: DOMU_KERNEL[{i}] is not set: name its kernel")
+            raise UserError(
+                f"{self.where('NUM_DOMUS')}: NUM_DOMUS counts domU {i} but DOMU_KERNEL[{i}] is "
+                "not set: name its kernel or lower NUM_DOMUS"
+            )
         vpl011 = self.value("DOMU_VPL011", i) != "0"
         domain: dict[str, Any] = {"name": f"domU{i}", "kernel": self.path(kernel)}
         for variable, key in (("DOMU_RAMDISK", "ramdisk"), ("DOMU_PASSTHROUGH_DTB", "device_tree")):
