@@ -3,18 +3,21 @@ shows every domain, and its memory bar is to scale."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
+import fdt
 import pytest
 
 from xen_dom0less.cli import main
 from xen_dom0less.generator import plan_picture
 
-from ..conftest import PARTITIONED
+from ..conftest import PARTITIONED, QEMU_DTB
 from .test_rules import set_key
 
 #: Runs in the page after the SVG is laid out: where each domain's box and text ended up.
@@ -100,3 +103,41 @@ def test_picture_is_not_written_over_the_description(capsys, tmp_path, describe)
     assert main(["plan", str(description), "--svg", str(description)]) == 1
     assert "is the input" in capsys.readouterr().err
     assert description.read_bytes() == before
+
+
+def board_with_cpus(count: int, directory: Path) -> Path:
+    """QEMU's board with its CPU node copied up to ``count`` CPUs."""
+    tree = fdt.parse_dtb(QEMU_DTB.read_bytes())
+    present = [n for n in tree.get_node("/cpus").nodes if n.name.startswith("cpu@")]
+    for index in range(len(present), count):
+        node = copy.deepcopy(tree.get_node("/cpus/cpu@0"))
+        node.set_name(f"cpu@{index}")
+        node.set_property("reg", index)
+        if node.exist_property("phandle"):
+            node.remove_property("phandle")
+        tree.get_node("/cpus").append(node)
+    path = directory / f"board-{count}.dtb"
+    path.write_bytes(tree.to_dtb(version=17))
+    return path
+
+
+@pytest.mark.parametrize("count", [4, 16, 64, 128])
+def test_every_cpu_box_fits_and_is_apart(capsys, tmp_path, describe, count):
+    """128 CPUs gave boxes of width -0.8 running off the right edge; 64 boxes too narrow for
+    their label. Every box is inside the picture, wide enough, and overlaps no other."""
+    board = board_with_cpus(count, tmp_path)
+    picture = ElementTree.fromstring(
+        plan_svg(capsys, describe(set_key("host.dtb", str(board))), tmp_path)
+    )
+    boxes = [
+        (float(r.get("x")), float(r.get("y")), float(r.get("width")))
+        for r in picture.iter("{http://www.w3.org/2000/svg}rect")
+        if r.get("height") == str(plan_picture.CPU_H)
+    ]
+    assert len(boxes) == count
+    for x, _, width in boxes:
+        assert width >= plan_picture.CPU_MIN_W
+        assert x >= plan_picture.MARGIN and x + width <= plan_picture.WIDTH - plan_picture.MARGIN
+    for i, (x, y, width) in enumerate(boxes):
+        for x2, y2, _ in boxes[i + 1 :]:
+            assert y2 != y or x2 >= x + width, (x, y, x2, y2)

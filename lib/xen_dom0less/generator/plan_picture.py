@@ -19,6 +19,8 @@ WIDTH = 960
 MARGIN = 20
 BAR = WIDTH - 2 * MARGIN
 CHIP_W, CHIP_H, GAP = 230, 38, 8
+#: A CPU's box: narrowest that still holds "CPU 127" at 12 px; more CPUs wrap into rows.
+CPU_MIN_W, CPU_H = 56, 28
 ROW = 18
 #: Draw the loaded files again, magnified, when they span less than 1/ZOOM of their bank.
 ZOOM = 20
@@ -103,16 +105,19 @@ def _cpus(out: list[str], plan: Plan, y: float) -> float:
         for cpu in cpus
     }
     cpus = plan.host.cpus
-    width = min(100.0, (BAR - GAP * (len(cpus) - 1)) / max(len(cpus), 1))
+    per_row = max(1, min(len(cpus), (BAR + GAP) // (CPU_MIN_W + GAP)))
+    width = min(100.0, (BAR - GAP * (per_row - 1)) / per_row)
     top = y + 10
-    for cpu in cpus:
-        x = MARGIN + cpu.index * (width + GAP)
+    for i, cpu in enumerate(cpus):
+        x = MARGIN + (i % per_row) * (width + GAP)
+        row_top = top + (i // per_row) * (CPU_H + GAP)
         out.append(
-            f"<rect x='{x:.1f}' y='{top}' width='{width:.1f}' height='28' rx='4' "
+            f"<rect x='{x:.1f}' y='{row_top}' width='{width:.1f}' height='{CPU_H}' rx='4' "
             f"fill='{colour[cpu.index]}' stroke='#555'/>\n"
         )
-        _text(out, x + width / 2, top + 18, f"CPU {cpu.index}", anchor="middle")
-    y = top + 28 + 14
+        _text(out, x + width / 2, row_top + 18, f"CPU {cpu.index}", anchor="middle")
+    rows = -(-len(cpus) // per_row)
+    y = top + rows * (CPU_H + GAP) - GAP + 14
     members = _members(plan)
     for i, (name, scheduler, pool_cpus) in enumerate(pools):
         cpu_list = ", ".join(map(str, pool_cpus)) or "none"
