@@ -312,3 +312,13 @@ def test_missing_kernel_names_num_domus(capsys, tmp_path, inputs):
         f"error: {config}:3: NUM_DOMUS counts domU 1 but DOMU_KERNEL[1] is not set: "
         "name its kernel or lower NUM_DOMUS\n"
     )
+
+
+def test_enhanced_other_than_0_1_2_is_refused(capsys, tmp_path, inputs):
+    """DOMU_ENHANCED[0]=yes imported as a domain without xenstore and said nothing."""
+    text = "DEVICE_TREE=virt.dtb\nXEN=xen\nNUM_DOMUS=1\nDOMU_KERNEL[0]=rtos.bin\n"
+    text += "DOMU_ENHANCED[0]=yes\n"
+    config = write_config(tmp_path, text, inputs)
+    code = main(["import", "imagebuilder", str(config), "-o", str(tmp_path / "system.yaml")])
+    err = capsys.readouterr().err
+    assert code == 1 and f"error: {config}:5: DOMU_ENHANCED[0]='yes': write 0" in err, err

@@ -288,6 +288,11 @@ class _Converter:
         if colors is not None:
             domain["llc_colors"] = colors
         enhanced = self.value("DOMU_ENHANCED", i) or ("1" if has_dom0 else "0")
+        if enhanced not in ("0", "1", "2"):
+            raise UserError(
+                f"{self.where(f'DOMU_ENHANCED[{i}]')}: DOMU_ENHANCED[{i}]={enhanced!r}: write 0 "
+                "(no PV interfaces), 1 (xen,enhanced enabled) or 2 (no-xenstore)"
+            )
         xenstore = {"1": "enabled", "2": "no-xenstore"}.get(enhanced)
         if xenstore:
             domain["xenstore"] = xenstore
