@@ -322,3 +322,15 @@ def test_enhanced_other_than_0_1_2_is_refused(capsys, tmp_path, inputs):
     code = main(["import", "imagebuilder", str(config), "-o", str(tmp_path / "system.yaml")])
     err = capsys.readouterr().err
     assert code == 1 and f"error: {config}:5: DOMU_ENHANCED[0]='yes': write 0" in err, err
+
+
+def test_dom0_options_leave_xen_cmd_without_a_dom0(capsys, tmp_path, inputs):
+    """As uboot-script-gen does when DOM0_KERNEL is not set (and names what it left out)."""
+    text = (
+        "DEVICE_TREE=virt.dtb\nXEN=xen\nNUM_DOMUS=1\nDOMU_KERNEL[0]=rtos.bin\n"
+        'XEN_CMD="console=dtuart dom0_mem=1G  bootscrub=0 dom0_max_vcpus=1"\n'
+    )
+    config = write_config(tmp_path, text, inputs)
+    document, notes = import_config(capsys, config, tmp_path / "system.yaml")
+    assert document["xen"]["bootargs"] == "console=dtuart bootscrub=0"
+    assert any("XEN_CMD: dom0_mem=1G dom0_max_vcpus=1 left out" in line for line in notes), notes

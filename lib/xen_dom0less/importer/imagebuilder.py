@@ -159,6 +159,16 @@ class _Converter:
             )
         xen: dict[str, Any] = {"image": self.path(image), "version": version}
         command = self.value("XEN_CMD")
+        if command is not None and self.config.get("DOM0_KERNEL") is None:
+            words = command.split()  # ImageBuilder: params=($XEN_CMD); "${params[@]/dom0*/}"
+            removed = [word for word in words if word.startswith("dom0")]
+            if removed:
+                self.drop(
+                    "XEN_CMD",
+                    f"{' '.join(removed)} left out of xen.bootargs: without DOM0_KERNEL "
+                    "ImageBuilder removes dom0 options from Xen's command line too",
+                )
+                command = " ".join(word for word in words if not word.startswith("dom0"))
         if command is not None:
             xen["bootargs"] = command
         else:
