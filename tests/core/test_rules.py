@@ -361,6 +361,18 @@ RULES = [
         "CONFIG_SCHED_CREDIT is not enabled in xen.config but xen.scheduler credit needs it",
     ),
     (
+        "scheduler-twice-extra",
+        both(set_key("xen.scheduler", "credit"), set_key("xen.extra_bootargs", "sched=credit2")),
+        "xen.extra_bootargs: sched=credit2 and xen.scheduler credit both choose Xen's scheduler",
+    ),
+    (
+        "scheduler-twice-bootargs",
+        both(
+            set_key("xen.scheduler", "credit"), set_key("xen.bootargs", "console=dtuart sched=null")
+        ),
+        "xen.bootargs: sched=null and xen.scheduler credit both choose Xen's scheduler",
+    ),
+    (
         "env-unset",
         set_key("domains.0.kernel", "${NOT_SET_ANYWHERE}/rtos.bin"),
         "${NOT_SET_ANYWHERE} is not set in the environment",

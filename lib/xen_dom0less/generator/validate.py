@@ -165,6 +165,17 @@ class _Rules:
             self.heap_holds_the_domains()
         if xen.llc_coloring is not None and xen.llc_coloring.xen_colors:
             self.colors("xen.llc_coloring.xen_colors", xen.llc_coloring.xen_colors)
+        for key, line in (
+            ("xen.bootargs", xen.bootargs),
+            ("xen.extra_bootargs", xen.extra_bootargs),
+        ):
+            given = [word for word in (line or "").split() if word.startswith("sched=")]
+            if xen.scheduler and given:
+                self.add(
+                    key,
+                    f"{given[0]} and xen.scheduler {xen.scheduler} both choose Xen's scheduler "
+                    "(the last on the command line wins): keep one of them",
+                )
 
     def heap_holds_the_domains(self) -> None:
         """With a static heap Xen allocates domains' RAM only from it (and panics
