@@ -185,6 +185,7 @@ def test_partitioning_options_import(capsys, tmp_path, inputs):
         ('XEN="xen', 'unterminated " quote'),
         ("XEN=xen; reboot", "shell syntax"),
         ("XEN=xen reboot", "after the value"),
+        ("XEN=xe\\", "a backslash at the end of the line continues it"),
         ("DOMU_KERNEL=(Image rtos.bin)", "write one DOMU_KERNEL[0]=..., DOMU_KERNEL[1]=..."),
     ],
 )

@@ -146,7 +146,12 @@ def _plain(rest: str, i: int, config: ShellConfig, where: str) -> tuple[int, str
             out.append(text)
         elif char in "`;&|<>()":
             raise UserError(f"{where}: '{char}' in an unquoted value is shell syntax: quote it")
-        elif char == "\\" and i + 1 < len(rest):
+        elif char == "\\" and i + 1 == len(rest):
+            raise UserError(
+                f"{where}: a backslash at the end of the line continues it in bash, which "
+                "import does not follow: write the assignment on one line"
+            )
+        elif char == "\\":
             out.append(rest[i + 1])
             i += 2
         else:
