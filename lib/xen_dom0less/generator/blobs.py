@@ -62,12 +62,9 @@ class BlobCollector:
 
     def add_generated(self, role: str, name: str, data: bytes, user: str) -> Blob:
         """A blob made here (a generated partial device tree), written out as is."""
-        if name in self._names:
-            name = f"{user}-{name}"
-        self._names.add(name)
         blob = Blob(
             role=role,
-            file=name,
+            file=self._claim(name, user),
             source=None,
             size=len(data),
             span=len(data),
@@ -78,6 +75,13 @@ class BlobCollector:
         )
         self.blobs.append(blob)
         return blob
+
+    def _claim(self, name: str, user: str) -> str:
+        """``name`` in the output directory, or ``user-name`` if another blob took it."""
+        if name in self._names:
+            name = f"{user}-{name}"
+        self._names.add(name)
+        return name
 
     def _read(self, path: Path, role: str) -> Union[tuple[Scan, Optional[bytes], str], str]:
         """What was read of the file (and its bytes if generated here) and its format, or
@@ -114,12 +118,9 @@ class BlobCollector:
             known.users.append(user)
             return known
         name = path.name[:-4] + ".dtb" if path.suffix == ".dts" else path.name
-        if name in self._names:
-            name = f"{user}-{name}"
-        self._names.add(name)
         blob = Blob(
             role=role,
-            file=name,
+            file=self._claim(name, user),
             source=path,
             size=scan.size,
             span=images.memory_size(scan.head, scan.size, kind),
