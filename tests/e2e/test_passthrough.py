@@ -46,25 +46,33 @@ PARTIAL_DTS = f"""/dts-v1/;
 """
 
 
-def test_pl061_passthrough_to_baremetal_domu(each_xen):
-    ws = each_xen
+def pl061_reader(ws) -> tuple[str, list[str]]:
+    """A bare-metal guest reading the PL061's ID registers at GUEST_GPIO, and what it prints."""
     reads = tuple(GUEST_GPIO + offset for offset in ID_OFFSETS)
     guest = ws.bare("io", Program("io: reading PL061 IDs", reads=reads))
+    lines = [f"read 0x{address:016x} = 0x{value:016x}" for address, value in zip(reads, PL061_IDS)]
+    return str(guest), ["io: reading PL061 IDs", *lines]
+
+
+def io_domain_given_the_partial_tree(ws, kernel: str, **more) -> dict:
+    """The description of the 'io' domain given PARTIAL_DTS for QEMU's PL061."""
     partial = ws.root / "io.dts"
     partial.write_text(PARTIAL_DTS)
-    document = ws.description(
-        [
-            {
-                "name": "io",
-                "kernel": str(guest),
-                "device_tree": str(partial),
-                "passthrough": [f"/pl061@{HOST_GPIO:x}"],
-                "memory": "16M",
-            }
-        ]
-    )
-    expect = [f"read 0x{address:016x} = 0x{value:016x}" for address, value in zip(reads, PL061_IDS)]
-    result = ws.boot(document, ["io: reading PL061 IDs", *expect], timeout=30)
+    domain = {
+        "name": "io",
+        "kernel": kernel,
+        "device_tree": str(partial),
+        "passthrough": [f"/pl061@{HOST_GPIO:x}"],
+        **more,
+        "memory": "16M",
+    }
+    return ws.description([domain])
+
+
+def test_pl061_passthrough_to_baremetal_domu(each_xen):
+    ws = each_xen
+    guest, expect = pl061_reader(ws)
+    result = ws.boot(io_domain_given_the_partial_tree(ws, guest), expect, timeout=30)
     assert "Failed to assign device" not in result.console
     assert "is already used by domain" not in result.console
 
@@ -72,12 +80,10 @@ def test_pl061_passthrough_to_baremetal_domu(each_xen):
 def test_generated_passthrough_to_baremetal_domu(each_xen):
     """No device_tree: the partial tree is generated from QEMU's own PL061 node."""
     ws = each_xen
-    reads = tuple(GUEST_GPIO + offset for offset in ID_OFFSETS)
-    guest = ws.bare("io", Program("io: reading PL061 IDs", reads=reads))
+    guest, expect = pl061_reader(ws)
     device = {"path": f"/pl061@{HOST_GPIO:x}", "guest_address": GUEST_GPIO}
     document = ws.description(
-        [{"name": "io", "kernel": str(guest), "passthrough": [device], "memory": "16M"}]
+        [{"name": "io", "kernel": guest, "passthrough": [device], "memory": "16M"}]
     )
-    expect = [f"read 0x{address:016x} = 0x{value:016x}" for address, value in zip(reads, PL061_IDS)]
-    result = ws.boot(document, ["io: reading PL061 IDs", *expect], timeout=30)
+    result = ws.boot(document, expect, timeout=30)
     assert "Failed to assign device" not in result.console

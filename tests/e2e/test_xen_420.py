@@ -17,7 +17,7 @@ from xen_dom0less.harness.guests.baremetal import Program
 from xen_dom0less.harness.machine import Machine
 
 from .conftest import Workspace
-from .test_passthrough import GUEST_GPIO, HOST_GPIO, ID_OFFSETS, PARTIAL_DTS, PL061_IDS
+from .test_passthrough import io_domain_given_the_partial_tree, pl061_reader
 
 pytestmark = pytest.mark.e2e
 
@@ -175,23 +175,8 @@ def test_passthrough_property_on_debian_xen(ws420):
     proof is that Xen takes the property and the PL061 still answers at the guest address.
     """
     ws = ws420
-    reads = tuple(GUEST_GPIO + offset for offset in ID_OFFSETS)
-    guest = ws.bare("io", Program("io: reading PL061 IDs", reads=reads))
-    partial = ws.root / "io.dts"
-    partial.write_text(PARTIAL_DTS)
-    document = ws.description(
-        [
-            {
-                "name": "io",
-                "kernel": str(guest),
-                "device_tree": str(partial),
-                "passthrough": [f"/pl061@{HOST_GPIO:x}"],
-                "iommu": False,
-                "memory": "16M",
-            }
-        ]
-    )
-    expect = [f"read 0x{a:016x} = 0x{v:016x}" for a, v in zip(reads, PL061_IDS)]
+    guest, expect = pl061_reader(ws)
+    document = io_domain_given_the_partial_tree(ws, guest, iommu=False)
     result = ws.boot(document, expect, timeout=30)
     assert "Failed to assign device" not in result.console
 
