@@ -120,33 +120,22 @@ class Limits(NamedTuple):
     domu_fdt_adds_partial: bool = True
 
 
-#: Limits by the first release they apply to (the same from 4.12 to 4.22; the nr_spis
-#: bounds are MAX_SPIS and ESPI_NR_SPIS).
+#: What 4.12 to 4.17 hard-code; later entries change only what their release changed.
+_LIMITS_4_12 = Limits(
+    boot_modules=32,
+    boot_cmdlines=32,
+    cmdline_length=1024,
+    fdt_size=2 * 1024 * 1024,
+    vcpus={2: 8, 3: 128},
+    domu_fdt_adds_partial=False,
+)
+#: Limits by the first release they apply to (the nr_spis bounds are MAX_SPIS and
+#: ESPI_NR_SPIS).
 LIMITS: dict[Version, Limits] = {
-    (4, 12): Limits(
-        boot_modules=32,
-        boot_cmdlines=32,
-        cmdline_length=1024,
-        fdt_size=2 * 1024 * 1024,
-        vcpus={2: 8, 3: 128},
-        domu_fdt_adds_partial=False,
-    ),
-    (4, 18): Limits(
-        boot_modules=32,
-        boot_cmdlines=32,
-        cmdline_length=1024,
-        fdt_size=2 * 1024 * 1024,
-        vcpus={2: 8, 3: 128},
-    ),
+    (4, 12): _LIMITS_4_12,
+    (4, 18): _LIMITS_4_12._replace(domu_fdt_adds_partial=True),
     # 2048 + MAX_VIRT_CPUS * 128: room for every vCPU the vGIC allows
-    (4, 22): Limits(
-        boot_modules=32,
-        boot_cmdlines=32,
-        cmdline_length=1024,
-        fdt_size=2 * 1024 * 1024,
-        vcpus={2: 8, 3: 128},
-        domu_fdt=2048 + 128 * 128,
-    ),
+    (4, 22): _LIMITS_4_12._replace(domu_fdt_adds_partial=True, domu_fdt=2048 + 128 * 128),
 }
 #: A domU's device tree as Xen builds it, measured on Xen 4.17 and 4.20 (a domU with vpl011,
 #: no partial tree): 2973 bytes with 20 vCPUs, 4095 with 32; 33 fail 'Device tree
