@@ -63,8 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="virt",
         help="QEMU machine (default virt); zcu102 is QEMU's ZCU102 model, booted by loading "
         "Xen and every module directly (Debian has no U-Boot for it): build from Linux's "
-        "zynqmp-zcu102 tree and give --gic 2 --memory 2048 --smp 1 (QEMU 7.2 brings up "
-        "no second CPU for Xen there)",
+        "zynqmp-zcu102 tree and give --gic 2 --memory 2048 (--smp up to 4)",
     )
     p.add_argument(
         "--memory",

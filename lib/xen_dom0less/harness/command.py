@@ -12,7 +12,7 @@ from typing import Optional
 
 from .. import diskimage
 from ..errors import UserError
-from . import envimage, tools
+from . import envimage, tools, zynqmp_gic
 from .machine import Machine
 from .manifest import BootManifest
 
@@ -112,8 +112,9 @@ def floor(manifest: BootManifest, machine: Machine, work: Path) -> list[str]:
     QEMU's generic loader can set the PC but not x0, so Xen and xen.dtb go through
     ``-kernel``/``-dtb``: QEMU places them (Xen at the RAM base, the DTB above 128 MiB)
     and enters Xen as the arm64 boot protocol says; Xen finds the modules from the DTB.
+    On QEMU's ZCU102 model Xen gets a copy of xen.dtb whose GIC CPU interfaces name the
+    aliases the model answers (:mod:`.zynqmp_gic`); elsewhere QEMU reads the output directly.
     """
-    del work  # nothing to prepare: QEMU reads the output directory directly
     if manifest.fit is not None:
         raise UserError(
             f"--floor loads loose files; {manifest.outdir} is a FIT ({manifest.fit.name}): "
@@ -124,6 +125,9 @@ def floor(manifest: BootManifest, machine: Machine, work: Path) -> list[str]:
             "--floor needs a patched device tree (xen.dtb); this output uses "
             f"device_tree {manifest.device_tree!r}: build with the patched mode"
         )
+    dtb = manifest.role("dtb").file
+    if machine.board == "zcu102":
+        dtb = zynqmp_gic.write(dtb, work / dtb.name)
     argv = [
         *machine.args(),
         "-nic",
@@ -131,7 +135,7 @@ def floor(manifest: BootManifest, machine: Machine, work: Path) -> list[str]:
         "-kernel",
         str(manifest.role("xen").file),
         "-dtb",
-        str(manifest.role("dtb").file),
+        str(dtb),
     ]
     for artefact in manifest.artefacts:
         if artefact.role not in ("script", "xen", "dtb"):

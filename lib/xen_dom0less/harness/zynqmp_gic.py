@@ -1,0 +1,76 @@
+"""xen.dtb as QEMU's ZCU102 model needs it: the GIC-400's CPU interfaces at their 64 KiB alias.
+
+The ZynqMP aliases each 4 KiB page of the GIC-400's CPU interface (GICC) and virtual CPU
+interface (GICV) over 64 KiB, so Linux's tree gives them 128 KiB. Xen reads GICC_IIDR to spot
+this and then uses the page pair that straddles 0xf000/0x10000. QEMU's model has the same
+aliases but answers GICC_IIDR 0x0002043b (no GIC-400 product ID), so Xen keeps the base
+("GICv2: GICC size=0x00000000020000 but not aliased") and its GICC_DIR writes (offset 0x1000)
+land on GICC_CTLR: each secondary CPU stops taking interrupts and Xen hangs bringing CPUs up.
+The copy given to QEMU names the pair Xen would have chosen; the board's tree is untouched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fdt
+
+from ..generator.hostdt import HostTree, parse
+
+#: What Linux's zynqmp.dtsi gives GICC and GICV, and where Xen moves them on a GIC-400.
+ALIASED_SIZE = 0x20000
+PAIR_OFFSET = 0xF000
+PAIR_SIZE = 0x2000
+#: reg entries of an "arm,gic-400" node: GICD, GICC, GICH, GICV.
+CPU_INTERFACES = (1, 3)
+
+
+def write(dtb: Path, out: Path) -> Path:
+    """Write ``dtb`` with the GIC's CPU interfaces narrowed to their alias pair into ``out``."""
+    data = dtb.read_bytes()
+    tree = parse(data, str(dtb))
+    host = HostTree(data, str(dtb))
+    for path, node in _gics(tree):
+        parent = path.rsplit("/", 1)[0] or "/"
+        address_cells, size_cells = host.cells(parent)
+        node.set_property(
+            "reg", _narrowed(node.get_property("reg").data, address_cells, size_cells)
+        )
+    out.write_bytes(tree.to_dtb(version=17))
+    return out
+
+
+def _gics(tree: fdt.FDT) -> list[tuple[str, fdt.Node]]:
+    found = []
+    for path, nodes, _ in tree.walk():
+        for node in nodes:
+            compatible = node.get_property("compatible")
+            if compatible is not None and "arm,gic-400" in compatible.data:
+                found.append((f"{path.rstrip('/')}/{node.name}", node))
+    return found
+
+
+def _narrowed(words: list[int], address_cells: int, size_cells: int) -> list[int]:
+    step = address_cells + size_cells
+    entries = [words[i : i + step] for i in range(0, len(words), step)]
+    for index in CPU_INTERFACES:
+        if index >= len(entries):
+            continue
+        address = _number(entries[index][:address_cells])
+        size = _number(entries[index][address_cells:])
+        if size == ALIASED_SIZE:
+            entries[index] = _cells(address + PAIR_OFFSET, address_cells) + _cells(
+                PAIR_SIZE, size_cells
+            )
+    return [word for entry in entries for word in entry]
+
+
+def _number(cells: list[int]) -> int:
+    value = 0
+    for cell in cells:
+        value = (value << 32) | cell
+    return value
+
+
+def _cells(value: int, count: int) -> list[int]:
+    return [(value >> (32 * (count - 1 - i))) & 0xFFFFFFFF for i in range(count)]
