@@ -70,3 +70,24 @@ def parse_epoch(value: str) -> int:
             "1700000000 or unset it"
         )
     return int(value)
+
+
+#: The largest value one device-tree cell holds.
+CELL_MAX = 0xFFFFFFFF
+
+
+def cells(value: int, count: int = 2) -> tuple[int, ...]:
+    """``value`` as ``count`` big-endian 32-bit cells.
+
+    The first cell keeps whatever does not fit, so value_problems refuses it
+    instead of the value being cut short.
+    """
+    return tuple((value >> (32 * (count - 1 - i))) & (CELL_MAX if i else -1) for i in range(count))
+
+
+def combine_cells(words: list[int]) -> int:
+    """The number that big-endian 32-bit cells stand for."""
+    value = 0
+    for word in words:
+        value = (value << 32) | word
+    return value

@@ -23,6 +23,7 @@ from xen_dom0less.cli import main
 from xen_dom0less.generator import dtree
 from xen_dom0less.generator.pipeline import build
 from xen_dom0less.generator.render import uboot_script
+from xen_dom0less.units import cells
 
 from ..conftest import QEMU_DTB, ROOT, arm64_image
 from .test_rules import set_key
@@ -178,7 +179,7 @@ def test_phandles_past_32_bits_are_refused(capsys, describe, tmp_path, mode):
 
 
 def test_value_past_32_bits_per_cell_is_refused_not_cut():
-    node = dtree.Node("module@0").add("reg", dtree.cells(1 << 64) + dtree.cells(16))
+    node = dtree.Node("module@0").add("reg", cells(1 << 64) + cells(16))
     problems = dtree.value_problems(dtree.ChosenTree([], [node], []), script=False)
     assert problems == [
         "device tree /chosen/module@0 property reg: 0x100000000 does not fit a 32-bit cell"

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Optional
 
 from ..errors import UserError
-from .dtree import CELL_MAX, ChosenTree, HostEdit, Node, Prop, cells, value_problems
+from ..units import CELL_MAX, cells
+from .dtree import ChosenTree, HostEdit, Node, Prop, value_problems
 from .model import Domain, Region
 from .plan import Blob, Modules, Plan
 

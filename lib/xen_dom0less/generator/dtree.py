@@ -8,10 +8,9 @@ nodes; one renderer writes them into a DTB (patched mode), another as U-Boot
 # NamedTuples: annotations evaluated, not `from __future__` strings (see model.py).
 from typing import NamedTuple, Union
 
+from ..units import CELL_MAX
 from . import text
 
-#: The largest value of one device-tree cell.
-CELL_MAX = 0xFFFFFFFF
 #: None: empty property; str: one string; tuple of str: string list; tuple of int: u32 cells
 Value = Union[None, str, tuple[str, ...], tuple[int, ...]]
 
@@ -49,15 +48,6 @@ class ChosenTree(NamedTuple):
     chosen_props: list[Prop]
     nodes: list[Node]
     host_edits: list[HostEdit]
-
-
-def cells(value: int, count: int = 2) -> tuple[int, ...]:
-    """``value`` as ``count`` big-endian 32-bit cells.
-
-    The first cell keeps whatever does not fit, so value_problems refuses it
-    instead of the value being cut short.
-    """
-    return tuple((value >> (32 * (count - 1 - i))) & (CELL_MAX if i else -1) for i in range(count))
 
 
 def value_problems(tree: ChosenTree, script: bool) -> list[str]:

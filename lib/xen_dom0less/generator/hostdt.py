@@ -12,6 +12,7 @@ from typing import NamedTuple, Optional, Union
 import fdt
 
 from ..errors import UserError
+from ..units import combine_cells
 from .images import DTB_MAGIC
 from .model import Region
 
@@ -330,10 +331,3 @@ class HostTree:
 
 def _parent(path: str) -> str:
     return path.rsplit("/", 1)[0] or "/"
-
-
-def combine_cells(cells: list[int]) -> int:
-    value = 0
-    for cell in cells:
-        value = (value << 32) | cell
-    return value

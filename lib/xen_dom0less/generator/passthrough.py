@@ -19,8 +19,8 @@ import fdt
 
 from .. import files
 from ..errors import Problems
-from ..units import KiB, hexaddr
-from .hostdt import HostTree, combine_cells
+from ..units import KiB, combine_cells, hexaddr
+from .hostdt import HostTree
 from .model import Device, Domain, Region, System
 from .plan import Modules
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import fdt
 
+from ..units import cells, combine_cells
+
 #: What Linux's zynqmp.dtsi gives GICC and GICV, and where Xen moves them on a GIC-400.
 ALIASED_SIZE = 0x20000
 PAIR_OFFSET = 0xF000
@@ -64,21 +66,9 @@ def _narrowed(words: list[int], address_cells: int, size_cells: int) -> list[int
     for index in CPU_INTERFACES:
         if index >= len(entries):
             continue
-        address = _number(entries[index][:address_cells])
-        size = _number(entries[index][address_cells:])
+        address = combine_cells(entries[index][:address_cells])
+        size = combine_cells(entries[index][address_cells:])
         if size == ALIASED_SIZE:
-            entries[index] = _cells(address + PAIR_OFFSET, address_cells) + _cells(
-                PAIR_SIZE, size_cells
-            )
+            moved = cells(address + PAIR_OFFSET, address_cells)
+            entries[index] = [*moved, *cells(PAIR_SIZE, size_cells)]
     return [word for entry in entries for word in entry]
-
-
-def _number(cells: list[int]) -> int:
-    value = 0
-    for cell in cells:
-        value = (value << 32) | cell
-    return value
-
-
-def _cells(value: int, count: int) -> list[int]:
-    return [(value >> (32 * (count - 1 - i))) & 0xFFFFFFFF for i in range(count)]
