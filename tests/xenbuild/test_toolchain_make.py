@@ -1,4 +1,4 @@
-"""Tool checks before building, and running make with progress, log and failure tail."""
+"""Tool checks before building, and running make with progress, log and a one-line failure."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from xen_dom0less.errors import UserError
 from xen_dom0less.xenbuild import toolchain
-from xen_dom0less.xenbuild.make import TAIL_LINES, Make
+from xen_dom0less.xenbuild.make import Make, cause
 
 FAKE_MAKE = """#!/bin/sh
 echo "make[1]: Entering directory '/b'"
@@ -82,12 +82,22 @@ def test_progress_shows_status_lines_and_the_log_keeps_everything(tmp_path: Path
     assert log.startswith("$ make -C /src/xen O=/b") and "noise 40" in log
 
 
-def test_failure_shows_the_tail_of_the_log(tmp_path: Path) -> None:
+def test_a_failure_is_one_line_ending_the_failed_run(tmp_path: Path) -> None:
     make, _ = fake_make(tmp_path, 2)
     with pytest.raises(UserError) as raised:
         make()
-    first, *tail = raised.value.problems
-    assert first == (
-        f"make the hypervisor failed (exit 2): fix the cause below; the full log is {make.log}"
+    assert raised.value.problems == [
+        f"make the hypervisor failed (exit 2): noise 40; the full log is {make.log}"
+    ]
+
+
+def test_the_cause_is_the_first_error_of_the_last_run(tmp_path: Path) -> None:
+    log = tmp_path / "build.log"
+    log.write_text(
+        "$ make defconfig\nwarning: an error in an earlier run\n"
+        "$ make -j2\n  CC      common/x.o\ncommon/x.c:3:1: error: expected ';'\n"
+        "make[2]: *** [Rules.mk:249: common/x.o] Error 1\n"
     )
-    assert len(tail) == TAIL_LINES and tail[-1] == "noise 40"
+    assert cause(log) == "common/x.c:3:1: error: expected ';'"
+    log.write_text("$ make\n")
+    assert cause(log) == "no output"

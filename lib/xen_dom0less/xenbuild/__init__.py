@@ -1,5 +1,7 @@
 """Build only the Xen hypervisor, configured for a dom0less system description."""
 
+from .cached import build_release
 from .hypervisor import BuildResult, build_hypervisor
+from .release import ReleaseSource, locate
 
-__all__ = ["BuildResult", "build_hypervisor"]
+__all__ = ["BuildResult", "ReleaseSource", "build_hypervisor", "build_release", "locate"]

@@ -77,7 +77,7 @@ def build_hypervisor(
             f"{root}/xen has been configured in place (xen/.config exists): run "
             f"'make -C {root}/xen distclean' or give a clean copy of the source"
         )
-    wanted = wishes.collect(_needed(description, version, environ), fragments)
+    wanted = settings(version, description, fragments, environ)
     outdir = Path(outdir).resolve()
     outdir.mkdir(parents=True, exist_ok=True)
     build = Path(build_dir or outdir / "build").resolve()
@@ -116,6 +116,16 @@ def default_jobs() -> int:
     """One job per CPU this process may run on."""
     affinity = getattr(os, "sched_getaffinity", None)
     return len(affinity(0)) if affinity else os.cpu_count() or 1
+
+
+def settings(
+    version: str,
+    description: Optional[Path],
+    fragments: Sequence[Path],
+    environ: Mapping[str, str],
+) -> dict[str, wishes.Wish]:
+    """The Kconfig settings a build of Xen ``version`` asks for, each with its reason."""
+    return wishes.collect(_needed(description, version, environ), fragments)
 
 
 def _needed(

@@ -1,7 +1,8 @@
 """Running Xen's make: one command line for every target, live progress, a kept log.
 
 The full output goes to the log; only kbuild's short status lines (``CC``,
-``LD``...) are passed on as progress, and a failure shows the log's tail.
+``LD``...) are passed on as progress, and a failure is one line quoting the
+first error of the failed run (the log keeps the rest).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from ..errors import UserError
 Progress = Callable[[str], None]
 
 _STATUS = re.compile(r"^ {2}[A-Z][A-Z0-9_]*\s+\S")
-TAIL_LINES = 25
+#: A compiler's, linker's or make's own error line.
+_ERROR = re.compile(r"\berror\b|\*\*\*", re.I)
 
 
 @dataclass(frozen=True)
@@ -64,11 +66,15 @@ class Make:
             code = run.returncode
         if code != 0:
             what = " ".join(targets) or "the hypervisor"
-            tail = self.log.read_text(encoding="utf-8").splitlines()[-TAIL_LINES:]
             raise UserError(
-                [
-                    f"make {what} failed (exit {code}): fix the cause below; "
-                    f"the full log is {self.log}",
-                    *tail,
-                ]
+                f"make {what} failed (exit {code}): {cause(self.log)}; the full log is {self.log}"
             )
+
+
+def cause(log: Path) -> str:
+    """The line of the last make run that says why it failed: its first error, else its end."""
+    lines = log.read_text(encoding="utf-8").splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("$ make")]
+    run = [line.strip() for line in lines[starts[-1] + 1 if starts else 0 :] if line.strip()]
+    errors = [line for line in run if _ERROR.search(line)]
+    return (errors or run or ["no output"])[0 if errors else -1]

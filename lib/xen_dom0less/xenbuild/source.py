@@ -45,7 +45,7 @@ def tree(path: Path) -> Path:
 
 def extract(tarball: Path) -> Path:
     """Unpack ``tarball`` into the cache once; later calls reuse the extracted copy."""
-    digest = hashlib.sha256(tarball.read_bytes()).hexdigest()[:16]
+    digest = sha256_file(tarball)[:16]
     target = cache.cache_dir("xen-src") / f"tarball-{digest}"
     if target.is_dir():
         return target
@@ -73,3 +73,12 @@ def version(root: Path) -> str:
             "give an unmodified Xen source tree"
         )
     return f"{numbers['VERSION']}.{numbers['SUBVERSION']}"
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in pieces (release tarballs are several MiB)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
