@@ -33,11 +33,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
 
 import yaml
+from xen_dom0less_harness import debian_inputs, runner
+from xen_dom0less_harness.guests import baremetal, initramfs, xl_dom0
+from xen_dom0less_harness.machine import Machine
 
 from xen_dom0less.generator.pipeline import build
-from xen_dom0less.harness import debian_inputs, runner
-from xen_dom0less.harness.guests import baremetal, initramfs, xl_dom0
-from xen_dom0less.harness.machine import Machine
 
 RTOS = "bench-rtos: up"
 SECOND = "bench-second: up"

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from xen_dom0less.xenbuild import BuildResult
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "lib"))
+sys.path[:0] = [str(ROOT / "lib"), str(ROOT / "lib" / "harness")]
 
 EXAMPLES = ROOT / "examples"
 QEMU_DTB = EXAMPLES / "qemu-virt.dtb"

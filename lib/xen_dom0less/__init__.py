@@ -7,13 +7,17 @@ test_import_layers checks it):
   ``outputs``: the names and manifest format of what the generator writes, for its readers;
   ``files``: the one place input files are resolved and read (regular files only, streamed).
   ``diskimage``: a partitioned disk image of a build (``dom0less image``, the harness's disks).
-- ``generator``: the product: description -> model -> checks -> plan -> renderers -> outputs;
+- ``generator``: the product: description -> model -> checks -> plan -> renderers -> outputs,
+  one package per stage (``read``, ``check``, ``place``, ``render``, over ``facts``);
   ``generator.pipeline`` runs it, every check in one fixed order. ``importer`` (beside it):
   other tools' configurations (ImageBuilder's) turned into descriptions.
 - ``xenbuild``: the hypervisor build, configured from a description.
-- ``harness``: developer and test tooling (QEMU, guests, example inputs); it reads what the
-  generator wrote (the manifest), never the generator's code.
-- ``cli``: the ``dom0less`` command, one thin module per subcommand.
+- ``cli``: the ``dom0less`` command, one thin module per subcommand; other distributions add
+  subcommands through the ``xen_dom0less.commands`` entry points.
+
+The QEMU harness (``xen_dom0less_harness``, in lib/harness) is a distribution of its own:
+developer and test tooling that reads what the generator wrote, never the generator's code,
+and adds ``run-qemu`` and ``setup`` to the command.
 """
 
 __version__ = "0.1.0"

@@ -14,9 +14,8 @@ import pytest
 import yaml
 
 from xen_dom0less.errors import UserError
-from xen_dom0less.generator import description
 from xen_dom0less.generator.model import Region
-from xen_dom0less.generator.pipeline import build, make_plan
+from xen_dom0less.generator.pipeline import build, check
 
 from ..conftest import EXAMPLES, write_inputs
 
@@ -184,5 +183,5 @@ def test_rzg2m_vcpus_beyond_the_gic400(environ, tmp_path):
 
 @pytest.mark.parametrize("board", ["zcu102", "imx8mp-evk", "rpi4", "rzg2m-hihope"])
 def test_board_descriptions_check(board, environ):
-    plan = make_plan(description.load(BOARDS / f"{board}.yaml", environ))
+    plan = check(BOARDS / f"{board}.yaml", environ)
     assert plan.domains["rtos"].device_tree is not None

@@ -9,7 +9,7 @@ import subprocess
 import fdt
 import pytest
 
-from xen_dom0less.generator import dtb_check
+from xen_dom0less.generator.read import dtb_check
 
 from ..conftest import QEMU_DTB
 from .test_hostile import fails, host_dtb

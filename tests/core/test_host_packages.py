@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from xen_dom0less_harness import tools
+
 from xen_dom0less import hosttools
-from xen_dom0less.harness import tools
 from xen_dom0less.xenbuild import debian, toolchain
 
 

@@ -20,9 +20,8 @@ import fdt
 import pytest
 
 from xen_dom0less.cli import main
-from xen_dom0less.generator import dtree
 from xen_dom0less.generator.pipeline import build
-from xen_dom0less.generator.render import uboot_script
+from xen_dom0less.generator.render import dtree, uboot_script
 from xen_dom0less.units import cells
 
 from ..conftest import QEMU_DTB, ROOT, arm64_image
@@ -397,7 +396,7 @@ def test_duplicate_key_is_refused_with_both_lines(capsys, describe):
     ],
 )
 def test_numbers_have_one_syntax(describe, written, expected):
-    from xen_dom0less.generator import description
+    from xen_dom0less.generator.read import description
 
     path = yaml_text(describe, "", "script_address: 1075838976", f"script_address: {written}")
     assert description.load(path).boot.script_address == expected
@@ -422,7 +421,7 @@ def test_recursive_alias_is_refused(capsys, describe):
 
 
 def test_merge_keys_still_work(describe):
-    from xen_dom0less.generator import description
+    from xen_dom0less.generator.read import description
 
     path = yaml_text(
         describe, "", "- name: rtos\n", "- <<: {cmdline: merged, name: x}\n  name: rtos\n"

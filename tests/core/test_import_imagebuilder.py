@@ -12,8 +12,7 @@ import yaml
 
 from xen_dom0less.cli import main
 from xen_dom0less.errors import UserError
-from xen_dom0less.generator import description
-from xen_dom0less.generator.pipeline import make_plan
+from xen_dom0less.generator.pipeline import check
 from xen_dom0less.importer import shell_config
 
 from ..conftest import QEMU_DTB
@@ -140,7 +139,7 @@ def test_readme_example_imports_and_checks(capsys, tmp_path, inputs):
     assert "# Not carried over: BITSTREAM" in output.read_text()
     # ImageBuilder builds domU0's partial device tree from a repository; build generates it
     # from the host's node.
-    plan = make_plan(description.load(output))
+    plan = check(output)
     assert plan.domains["domU0"].device_tree.file == "domU0-passthrough.dtb"
 
 
@@ -169,7 +168,7 @@ def test_partitioning_options_import(capsys, tmp_path, inputs):
     assert document["boot"]["load"] == "virtio 0:1"
     assert any("DOMU_NOBOOT[3]" in line for line in notes)
     assert any("XEN_CMD" in line for line in notes)
-    plan = make_plan(description.load(tmp_path / "system.yaml"))
+    plan = check(tmp_path / "system.yaml")
     assert [d.name for d in plan.system.domains] == ["domU0", "domU1", "domU2"]
 
 

@@ -10,8 +10,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from xen_dom0less.errors import UserError
-from xen_dom0less.generator import description
-from xen_dom0less.generator.pipeline import make_plan
+from xen_dom0less.generator.pipeline import check
 
 from ..conftest import QEMU_DTB, arm64_image
 
@@ -95,7 +94,7 @@ def test_plans_without_overlap_or_fails_cleanly(pool, tmp_path, case):
     path = tmp_path / "random.yaml"
     path.write_text(yaml.safe_dump(document(pool, case)))
     try:
-        plan = make_plan(description.load(path))
+        plan = check(path)
     except UserError as error:
         event("refused")
         assert error.problems and all(p.startswith(str(path)) for p in error.problems)

@@ -13,8 +13,7 @@ import fdt
 import pytest
 
 from xen_dom0less.errors import UserError
-from xen_dom0less.generator import description
-from xen_dom0less.generator.pipeline import build, make_plan
+from xen_dom0less.generator.pipeline import build, check
 
 GPIO = "/pl061@9030000"
 GUEST = 0x23000000
@@ -63,7 +62,7 @@ def test_host_address_is_the_default_and_the_host_node_is_marked(tmp_path, descr
 
 def refused(describe, change) -> list[str]:
     with pytest.raises(UserError) as caught:
-        make_plan(description.load(describe(change)))
+        check(describe(change))
     return caught.value.problems
 
 
@@ -115,7 +114,7 @@ def given(tmp_path: Path, device: str):
 
 
 def test_a_correct_partial_tree_passes(tmp_path, describe):
-    plan = make_plan(description.load(describe(given(tmp_path, GOOD_DEVICE))))
+    plan = check(describe(given(tmp_path, GOOD_DEVICE)))
     assert plan.domains["rtos"].device_tree.file == "io.dtb"
 
 
@@ -161,7 +160,7 @@ def test_generated_tree_passes_the_checks_of_a_given_one(tmp_path, describe):
         doc["domains"][0]["device_tree"] = str(source)
         doc["domains"][0]["passthrough"] = [GPIO]
 
-    assert make_plan(description.load(describe(back, name="back.yaml"))).domains["rtos"]
+    assert check(describe(back, name="back.yaml")).domains["rtos"]
     dts = subprocess.run(
         ["dtc", "-I", "dtb", "-O", "dts", str(source)], capture_output=True, text=True, check=True
     )

@@ -15,7 +15,7 @@ import fdt
 import pytest
 
 from xen_dom0less.cli import main
-from xen_dom0less.generator import plan_picture
+from xen_dom0less.generator.render import plan_picture
 
 from ..conftest import PARTITIONED, QEMU_DTB
 from .test_rules import set_key

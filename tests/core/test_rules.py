@@ -12,8 +12,8 @@ import fdt
 import pytest
 
 from xen_dom0less.errors import UserError
-from xen_dom0less.generator import description
-from xen_dom0less.generator.pipeline import make_plan
+from xen_dom0less.generator.pipeline import check
+from xen_dom0less.generator.read import description
 
 from ..conftest import QEMU_DTB
 
@@ -386,23 +386,23 @@ RULES = [
 def test_rule_refuses_with_message(describe, change, expected):
     path = describe(change)
     with pytest.raises(UserError) as caught:
-        make_plan(description.load(path))
+        check(path)
     messages = caught.value.problems
     assert any(expected in m for m in messages), messages
     assert all(m.startswith(str(path)) for m in messages), "every line names the file"
 
 
 def test_base_description_is_valid(describe):
-    plan = make_plan(description.load(describe()))
+    plan = check(describe())
     assert [d.name for d in plan.system.domains] == ["rtos", "linux"]
 
 
 def test_scheduler_goes_on_xen_command_line(describe):
     """xen.scheduler is added to the computed command line and to a user's own."""
-    plan = make_plan(description.load(describe(set_key("xen.scheduler", "credit"))))
+    plan = check(describe(set_key("xen.scheduler", "credit")))
     assert plan.xen_bootargs.split()[-1] == "sched=credit"
     own = both(set_key("xen.scheduler", "credit"), set_key("xen.bootargs", "console=dtuart"))
-    plan = make_plan(description.load(describe(own)))
+    plan = check(describe(own))
     assert plan.xen_bootargs == "console=dtuart sched=credit"
 
 
@@ -413,7 +413,7 @@ def test_every_problem_reported_at_once(describe):
         doc["host"]["disable"] = ["/nope"]
 
     with pytest.raises(UserError) as caught:
-        make_plan(description.load(describe(many)))
+        check(describe(many))
     assert len(caught.value.problems) == 3, caught.value.problems
 
 
@@ -433,7 +433,7 @@ def test_unusable_file_is_reported_under_every_key_that_names_it(describe):
             domain(doc, index)["kernel"] = "/nonexistent/shared.bin"
 
     with pytest.raises(UserError) as caught:
-        make_plan(description.load(describe(share_missing)))
+        check(describe(share_missing))
     missing = [m for m in caught.value.problems if "shared.bin does not exist" in m]
     assert [m.split(": ")[1] for m in missing] == [
         "domains[0] (rtos).kernel",

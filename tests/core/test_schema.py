@@ -13,7 +13,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from xen_dom0less.generator import schema_check
+from xen_dom0less.generator.read import schema_check
 
 from ..conftest import EXAMPLES
 
@@ -127,19 +127,20 @@ def test_agrees_with_jsonschema_on_mutated_examples(case):
 
 
 def test_reference_page_is_generated_from_schema():
-    from xen_dom0less.generator import schema_doc
+    from xen_dom0less.generator.read import schema_doc
 
     page = (EXAMPLES.parent / "docs" / "description.md").read_text()
     assert page == schema_doc.render(), (
         "docs/description.md is stale: "
-        "python3 -m xen_dom0less.generator.schema_doc > docs/description.md"
+        "python3 -m xen_dom0less.generator.read.schema_doc > docs/description.md"
     )
 
 
 def test_defaults_are_stated_only_in_the_schema(describe):
     """Each key with a schema ``default`` has none in the model, and a description leaving the
     key out gets the schema's value (``describe`` leaves out boot and every vcpus)."""
-    from xen_dom0less.generator import description, model
+    from xen_dom0less.generator import model
+    from xen_dom0less.generator.read import description
     from xen_dom0less.units import parse_size
 
     classes = {"xen": model.Xen, "host": model.Host, "dom0": model.Dom0}

@@ -21,6 +21,6 @@ def test_magic_numbers_are_stated_only_in_images_py():
         if pattern.search(path.read_text())
     ]
     assert found == [
-        "lib/xen_dom0less/generator/images.py: DTB",
-        "lib/xen_dom0less/generator/images.py: uImage",
+        "lib/xen_dom0less/generator/facts/images.py: DTB",
+        "lib/xen_dom0less/generator/facts/images.py: uImage",
     ]

@@ -1,4 +1,4 @@
-"""One case per rule of generator/validate.py, each asserting the exact problem list.
+"""One case per rule of generator/check/rules.py, each asserting the exact problem list.
 
 The rules run on their own (validate.check on the loaded description and the
 board's tree), so a case shows what its rule adds and nothing else: an extra,
@@ -12,8 +12,9 @@ import fdt
 import pytest
 
 from xen_dom0less.errors import Problems
-from xen_dom0less.generator import description, validate
-from xen_dom0less.generator.host_input import load_host
+from xen_dom0less.generator.check import rules
+from xen_dom0less.generator.read import description
+from xen_dom0less.generator.read.host_input import load_host
 
 from ..conftest import QEMU_DTB
 from .test_rules import STATIC, beside_inputs, both, on_a_gicv2_board, set_key
@@ -820,7 +821,7 @@ def problems_of(describe, change) -> list[str]:
     path = describe(change)
     system = description.load(path)
     problems = Problems("FILE")
-    validate.check(system, load_host(system), problems)
+    rules.check(system, load_host(system), problems)
     return [item.removeprefix("FILE: ") for item in problems.items]
 
 

@@ -13,9 +13,9 @@ import fdt
 import pytest
 
 from xen_dom0less.errors import UserError
-from xen_dom0less.generator import description, xen_versions
+from xen_dom0less.generator.facts import xen_versions
 from xen_dom0less.generator.model import Region
-from xen_dom0less.generator.pipeline import build, make_plan
+from xen_dom0less.generator.pipeline import build, check
 
 from ..conftest import QEMU_DTB, arm64_image
 
@@ -23,7 +23,7 @@ UART = "/pl011@9000000"
 
 
 def plan_of(path: Path):
-    return make_plan(description.load(path))
+    return check(path)
 
 
 def problems_of(path: Path) -> list[str]:

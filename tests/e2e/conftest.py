@@ -12,12 +12,12 @@ from typing import Optional
 
 import pytest
 import yaml
+from xen_dom0less_harness import debian_inputs, runner, tools
+from xen_dom0less_harness.guests import baremetal, initramfs
+from xen_dom0less_harness.machine import Machine
 
 from xen_dom0less.errors import UserError
 from xen_dom0less.generator.pipeline import build
-from xen_dom0less.harness import debian_inputs, runner, tools
-from xen_dom0less.harness.guests import baremetal, initramfs
-from xen_dom0less.harness.machine import Machine
 
 SUPPORTED_HOSTS = {("Linux", "x86_64"), ("Linux", "aarch64")}
 

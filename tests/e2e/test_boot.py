@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from xen_dom0less.harness import manifest, runner
-from xen_dom0less.harness.guests.baremetal import Program
-from xen_dom0less.harness.machine import Machine
+from xen_dom0less_harness import manifest, runner
+from xen_dom0less_harness.guests.baremetal import Program
+from xen_dom0less_harness.machine import Machine
 
 from .conftest import Workspace
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from xen_dom0less.harness.guests.baremetal import Program
+from xen_dom0less_harness.guests.baremetal import Program
 
 pytestmark = pytest.mark.e2e
 ENTRY = re.compile(r"DOM(\d+): counter 0x([0-9a-f]+) frequency")

@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from xen_dom0less_harness import example_inputs, runner, tools
 
 from xen_dom0less.generator.pipeline import build
-from xen_dom0less.harness import example_inputs, runner, tools
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from xen_dom0less_harness import runner
+from xen_dom0less_harness.guests.baremetal import Program
 
 from xen_dom0less.cli import main
 from xen_dom0less.generator.pipeline import build
-from xen_dom0less.harness import runner
-from xen_dom0less.harness.guests.baremetal import Program
 
 pytestmark = pytest.mark.e2e
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from xen_dom0less.harness.guests.baremetal import Program
+from xen_dom0less_harness.guests.baremetal import Program
 
 pytestmark = pytest.mark.e2e
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from xen_dom0less_harness import runner
+from xen_dom0less_harness.guests.baremetal import Program
 
 from xen_dom0less.cli import main
 from xen_dom0less.generator.pipeline import build
-from xen_dom0less.harness import runner
-from xen_dom0less.harness.guests.baremetal import Program
 
 from .conftest import Workspace
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from xen_dom0less.harness import example_inputs, runner
-from xen_dom0less.harness.guests.baremetal import Program
-from xen_dom0less.harness.machine import Machine
+from xen_dom0less_harness import example_inputs, runner
+from xen_dom0less_harness.guests.baremetal import Program
+from xen_dom0less_harness.machine import Machine
 
 from .conftest import Workspace
 from .test_passthrough import io_domain_given_the_partial_tree, pl061_reader

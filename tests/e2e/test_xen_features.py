@@ -11,8 +11,7 @@ example's boot (test_examples.py).
 from __future__ import annotations
 
 import pytest
-
-from xen_dom0less.harness.guests.baremetal import Program
+from xen_dom0less_harness.guests.baremetal import Program
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xenbuild]
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from xen_dom0less_harness import runner
+from xen_dom0less_harness.guests import baremetal, initramfs
+from xen_dom0less_harness.machine import Machine
 
 from xen_dom0less.generator.pipeline import build
-from xen_dom0less.harness import runner
-from xen_dom0less.harness.guests import baremetal, initramfs
-from xen_dom0less.harness.machine import Machine
 
 from ..boards.conftest import kernel_dtbs
 from ..conftest import ROOT

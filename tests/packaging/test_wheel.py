@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import ROOT
+from ..conftest import ROOT, write_inputs
 
 #: What the build reads besides lib/ (pyproject.toml names README.md as the long description).
 BUILD_FILES = ("pyproject.toml", "README.md")
@@ -30,9 +30,28 @@ def run(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
     return result.stdout
 
 
+def build_wheel(source: Path, work: Path, env: dict[str, str], pattern: str) -> Path:
+    pip = [sys.executable, "-m", "pip"]
+    run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(work), "."], source, env)
+    (wheel,) = work.glob(pattern)
+    return wheel
+
+
+def venv_with(
+    prefix: Path, wheels: list[Path], env: dict[str, str], system_site_packages: bool = True
+) -> Path:
+    """A venv with ``wheels`` installed, not their dependencies (this interpreter's serve)."""
+    venv.EnvBuilder(system_site_packages=system_site_packages, with_pip=False).create(prefix)
+    python = prefix / "bin" / "python"
+    pip = [sys.executable, "-m", "pip", "--python", str(python)]
+    run([*pip, "install", "--no-deps", *map(str, wheels)], prefix.parent, env)
+    return prefix
+
+
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> tuple[Path, dict[str, str]]:
-    """A venv with the wheel installed, and an environment that does not see the checkout."""
+def wheels(tmp_path_factory) -> tuple[Path, Path, dict[str, str]]:
+    """The product's and the harness's wheels, and an environment that does not see the
+    checkout."""
     work = tmp_path_factory.mktemp("wheel")
     source = work / "source"  # a copy: building in the checkout would leave build/ there
     shutil.copytree(ROOT / "lib", source / "lib", ignore=shutil.ignore_patterns("__pycache__"))
@@ -41,14 +60,67 @@ def installed(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     env |= {"PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env["DOM0LESS_CACHE"] = str(work / "cache")  # no guest assembled by another run
-    pip = [sys.executable, "-m", "pip"]
-    run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(work), "."], source, env)
-    (wheel,) = work.glob("xen_dom0less-*.whl")
-    prefix = work / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(prefix)
-    python = prefix / "bin" / "python"
-    run([*pip, "--python", str(python), "install", "--no-deps", str(wheel)], work, env)
-    return prefix, env
+    product = build_wheel(source, work, env, "xen_dom0less-*.whl")
+    harness = build_wheel(source / "lib" / "harness", work, env, "xen_dom0less_harness-*.whl")
+    return product, harness, env
+
+
+@pytest.fixture(scope="module")
+def product_only(wheels, tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """What a Yocto task or a user's CI installs: the generator's wheel alone, in a venv that
+    sees only its two dependencies of this interpreter's (not the harness installed here)."""
+    import fdt
+    import yaml
+
+    product, _, env = wheels
+    work = tmp_path_factory.mktemp("product")
+    deps = work / "deps"
+    deps.mkdir()
+    for module in (yaml, fdt):
+        (deps / module.__name__).symlink_to(Path(module.__file__).parent)
+    prefix = venv_with(work / "venv", [product], env, system_site_packages=False)
+    return prefix, {**env, "PYTHONPATH": str(deps)}
+
+
+@pytest.fixture(scope="module")
+def installed(wheels, tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """A developer's or CI's install: the product and the QEMU harness."""
+    product, harness, env = wheels
+    prefix = tmp_path_factory.mktemp("both") / "venv"
+    return venv_with(prefix, [product, harness], env), env
+
+
+def test_the_product_wheel_holds_no_harness(wheels):
+    import zipfile
+
+    product, harness, _ = wheels
+    names = zipfile.ZipFile(product).namelist()
+    assert not [n for n in names if "harness" in n or n.endswith(".S")], names
+    assert "xen_dom0less/generator/read/schema/system.schema.json" in names
+    assert "xen_dom0less_harness/guests/baremetal.S" in zipfile.ZipFile(harness).namelist()
+
+
+def test_check_plan_and_build_run_from_the_product_wheel_alone(product_only, tmp_path):
+    """The example, checked, planned and built in a venv without the harness; run-qemu is
+    named as the harness's when asked for."""
+    prefix, env = product_only
+    inputs = tmp_path / "inputs"
+    write_inputs(inputs)
+    env = {**env, "DOM0LESS_INPUTS": str(inputs)}
+    command = str(prefix / "bin" / "dom0less")
+    example = str(ROOT / "examples" / "qemu-dom0less.yaml")
+    run([command, "check", example], tmp_path, env)
+    assert "rtos" in run([command, "plan", example], tmp_path, env)
+    run([command, "build", example, "-o", str(tmp_path / "out")], tmp_path, env)
+    assert (tmp_path / "out" / "boot.scr").is_file()
+    result = subprocess.run(
+        [command, "run-qemu", "--help"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 2 and "invalid choice: 'run-qemu'" in result.stderr
+    help_text = run([command, "--help"], tmp_path, env)
+    listed = help_text.split("options:")[0]
+    assert "run-qemu" not in listed and "    setup " not in listed, help_text
+    assert "come with the QEMU harness" in help_text
 
 
 def test_the_installed_package_is_the_wheels_not_the_checkout(installed):
@@ -61,9 +133,12 @@ def test_the_installed_package_is_the_wheels_not_the_checkout(installed):
     assert Path(where.strip()).is_relative_to(prefix), where
 
 
-def test_setup_help_runs_from_the_wheel(installed):
+def test_the_harness_adds_setup_and_run_qemu_to_the_command(installed):
     prefix, env = installed
-    assert "--xen-build" in run([str(prefix / "bin" / "dom0less"), "setup", "--help"], prefix, env)
+    command = str(prefix / "bin" / "dom0less")
+    assert "--xen-build" in run([command, "setup", "--help"], prefix, env)
+    assert "--expect" in run([command, "run-qemu", "--help"], prefix, env)
+    assert "boot what build wrote" in run([command, "--help"], prefix, env)
 
 
 @pytest.mark.skipif(
@@ -73,7 +148,7 @@ def test_setup_help_runs_from_the_wheel(installed):
 def test_the_bare_metal_guest_builds_from_the_wheel(installed, tmp_path):
     prefix, env = installed
     probe = (
-        "import sys, pathlib; from xen_dom0less.harness.guests import baremetal; "
+        "import sys, pathlib; from xen_dom0less_harness.guests import baremetal; "
         "baremetal.write(baremetal.Program('hello'), pathlib.Path(sys.argv[1]))"
     )
     image = tmp_path / "guest.bin"

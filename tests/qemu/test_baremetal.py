@@ -5,9 +5,9 @@ from __future__ import annotations
 import struct
 
 import pytest
+from xen_dom0less_harness.guests import baremetal
 
-from xen_dom0less.generator.images import ARM64_IMAGE, classify
-from xen_dom0less.harness.guests import baremetal
+from xen_dom0less.generator.facts.images import ARM64_IMAGE, classify
 
 
 def test_is_an_arm64_image_whose_size_covers_its_stack(tmp_path):

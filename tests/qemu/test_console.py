@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xen_dom0less.harness.console import Console
+from xen_dom0less_harness.console import Console
 
 
 def test_markers_get_wall_and_xen_times_across_split_reads():

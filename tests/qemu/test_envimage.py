@@ -5,8 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-
-from xen_dom0less.harness import envimage, tools
+from xen_dom0less_harness import envimage, tools
 
 VARIABLES = {
     "bootdelay": "0",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
-from xen_dom0less.harness import tools
-from xen_dom0less.harness.guests import initramfs
+from xen_dom0less_harness import tools
+from xen_dom0less_harness.guests import initramfs
 
 
 def _archive(tmp_path, marker="hello initramfs"):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from xen_dom0less_harness import runner
+from xen_dom0less_harness.machine import Machine
 
 from xen_dom0less.errors import UserError
 from xen_dom0less.generator.pipeline import build
-from xen_dom0less.harness import runner
-from xen_dom0less.harness.machine import Machine
 
 
 def test_a_machine_other_than_the_dtb_is_refused(describe, tmp_path):

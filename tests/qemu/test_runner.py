@@ -6,11 +6,11 @@ import os
 import time
 
 import pytest
+from xen_dom0less_harness.console import Console
+from xen_dom0less_harness.runner import watch
 
 from xen_dom0less import hosttools
 from xen_dom0less.errors import UserError
-from xen_dom0less.harness.console import Console
-from xen_dom0less.harness.runner import watch
 
 
 def shell(script: str) -> list[str]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from xen_dom0less_harness import zynqmp_gic
+from xen_dom0less_harness.machine import Machine
 
 from xen_dom0less.errors import UserError
 from xen_dom0less.generator.hostdt import HostTree
-from xen_dom0less.harness import zynqmp_gic
-from xen_dom0less.harness.machine import Machine
 
 from ..boards.conftest import kernel_dtbs
 

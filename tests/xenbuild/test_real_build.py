@@ -8,7 +8,9 @@ import pytest
 import yaml
 
 from xen_dom0less.errors import UserError
-from xen_dom0less.generator import description, kconfig, pipeline
+from xen_dom0less.generator import pipeline
+from xen_dom0less.generator.facts import kconfig
+from xen_dom0less.generator.read import description
 from xen_dom0less.xenbuild import BuildResult, build_hypervisor, source
 
 from ..conftest import PARTITIONED, build_partitioned
@@ -107,7 +109,7 @@ def test_planner_accepts_the_built_config_and_refuses_a_feature_it_lacks(
         doc["cpupools"][0]["scheduler"] = "rtds"
 
     accepted = description.load(variant(tmp_path, with_config), build_environ)
-    assert pipeline.make_plan(accepted).kconfig
+    assert pipeline.check_inputs(accepted).kconfig
     refused = description.load(variant(tmp_path, needing_rtds), build_environ)
     with pytest.raises(UserError, match=r"CONFIG_SCHED_RTDS is not enabled in \.config"):
-        pipeline.make_plan(refused)
+        pipeline.check_inputs(refused)

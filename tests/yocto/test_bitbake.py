@@ -174,8 +174,8 @@ def _arm64_image(payload: bytes = b"\0" * 64) -> bytes:
 
 def _fill_deploy_dirs(d) -> None:
     """What Xen's recipe and the two domU multiconfigs would have deployed."""
-    import xen_dom0less.generator.description
-    import xen_dom0less.generator.kconfig
+    import xen_dom0less.generator.facts.kconfig
+    import xen_dom0less.generator.read.description
 
     deploy = Path(d.getVar("DEPLOY_DIR_IMAGE"))
     deploy.mkdir(parents=True)
@@ -200,8 +200,10 @@ def _fill_deploy_dirs(d) -> None:
         "MC_DEPLOY_domu_linux": str(mc["domu_linux"]),
         "MC_DEPLOY_domu_baremetal": str(mc["domu_baremetal"]),
     }
-    system = xen_dom0less.generator.description.load(Path(d.getVar("XEN_DOM0LESS_SYSTEM")), environ)
-    options = xen_dom0less.generator.kconfig.required(system)
+    system = xen_dom0less.generator.read.description.load(
+        Path(d.getVar("XEN_DOM0LESS_SYSTEM")), environ
+    )
+    options = xen_dom0less.generator.facts.kconfig.required(system)
     # as Xen's defconfig (its console drivers are on by default) plus the fragment
     (deploy / f"xen-dom0less-{MACHINE}.config").write_text(
         "CONFIG_HAS_PL011=y\n" + "".join(f"CONFIG_{name}=y\n" for name in options)
@@ -281,9 +283,9 @@ def test_boot_files_signature_follows_the_library(stubs: Path, tmp_path: Path) -
         "__init__.py",
         "errors.py",
         "generator/pipeline.py",
-        "generator/description.py",
+        "generator/read/description.py",
         "generator/render/devicetree.py",
-        "generator/schema/system.schema.json",
+        "generator/read/schema/system.schema.json",
     } <= files
     assert not {f for f in files if f.startswith(("cli/", "harness/", "xenbuild/"))}, files
     assert d.getVar("XEN_DOM0LESS_SYSTEM") + ":True" in d.getVarFlag("do_compile", "file-checksums")
@@ -303,8 +305,8 @@ def test_xen_signature_follows_only_the_hypervisor_build(stubs: Path, tmp_path: 
         "xenbuild/__init__.py",
         "xenbuild/hypervisor.py",
         "xenbuild/make.py",
-        "generator/description.py",
-        "generator/kconfig.py",
+        "generator/read/description.py",
+        "generator/facts/kconfig.py",
     } <= files
     assert not {f for f in files if f.startswith(("cli/", "harness/", "generator/render/"))}, files
 

@@ -1,8 +1,11 @@
 """The ``dom0less`` command: one module per subcommand, each with register() and run().
 
 Only the chosen subcommand's module is imported, so ``dom0less build`` does
-not pay for QEMU or Xen-build code. User mistakes (UserError) print one line
-per problem and exit 1; anything else is a bug: traceback and exit 2.
+not pay for Xen-build code. Other distributions add subcommands through the
+``xen_dom0less.commands`` entry points (the QEMU harness adds ``run-qemu`` and
+``setup``); they are looked up only when the command is not one of ours. User
+mistakes (UserError) print one line per problem and exit 1; anything else is a
+bug: traceback and exit 2.
 """
 
 from __future__ import annotations
@@ -21,35 +24,60 @@ COMMANDS = {
     "plan": "print the memory map and CPU assignment",
     "build": "write boot.scr, xen.dtb, the manifest and the binaries",
     "build-xen": "build only the Xen hypervisor, configured for a description",
-    "setup": "install the host tools and fetch the arm64 guest inputs",
     "image": "write an SD-card image (MBR, FAT boot partition) of what build wrote",
-    "run-qemu": "boot what build wrote, in QEMU, through U-Boot",
     "import": "write a description from an ImageBuilder config",
 }
+#: Entry-point group of subcommands from other distributions: name -> module with SUMMARY,
+#: register() and run().
+PLUGIN_GROUP = "xen_dom0less.commands"
+EPILOG = (
+    "run-qemu and setup come with the QEMU harness, a distribution of its own: "
+    "pip install ./lib/harness from the source tree (scripts/demo installs it)."
+)
 
 EXIT_OK, EXIT_USER, EXIT_BUG = 0, 1, 2
 #: Status of a command whose reader went away (``dom0less plan | head``), as if SIGPIPE ended it.
 EXIT_PIPE = 128 + 13
 
 
-def add_command(subparsers, name: str, description: str) -> argparse.ArgumentParser:
-    """A subcommand's parser, its one-line help taken from COMMANDS."""
-    return subparsers.add_parser(name, help=COMMANDS[name], description=description)
+def add_command(
+    subparsers, name: str, description: str, summary: Optional[str] = None
+) -> argparse.ArgumentParser:
+    """A subcommand's parser, its one-line help ``summary`` or taken from COMMANDS."""
+    return subparsers.add_parser(name, help=summary or COMMANDS[name], description=description)
 
 
 def parser(argv: list[str]) -> argparse.ArgumentParser:
     """The full parser for the command named in ``argv``, stubs for the others."""
     top = argparse.ArgumentParser(
-        prog="dom0less", description="Plan, validate and generate Xen dom0less boot artefacts."
+        prog="dom0less",
+        description="Plan, validate and generate Xen dom0less boot artefacts.",
+        epilog=EPILOG,
     )
     sub = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
     chosen = next((a for a in argv if not a.startswith("-")), None)
-    for name, summary in COMMANDS.items():
+    modules = {name: f"{__name__}.{name.replace('-', '_')}" for name in COMMANDS}
+    if chosen not in COMMANDS:
+        modules.update(plugins())
+    for name, module in modules.items():
         if name == chosen:
-            importlib.import_module(f"{__name__}.{name.replace('-', '_')}").register(sub)
+            importlib.import_module(module).register(sub)
         else:
+            summary = COMMANDS.get(name) or importlib.import_module(module).SUMMARY
             sub.add_parser(name, help=summary)
     return top
+
+
+def plugins() -> dict[str, str]:
+    """Subcommands other installed distributions add: name -> module."""
+    from importlib.metadata import entry_points
+
+    found = entry_points()
+    if hasattr(found, "select"):  # Python 3.10 and later
+        group = found.select(group=PLUGIN_GROUP)
+    else:  # 3.9: a dict of groups
+        group = found.get(PLUGIN_GROUP, ())
+    return {entry.name: entry.value for entry in group}
 
 
 def main(argv: Optional[list[str]] = None) -> int:

@@ -10,7 +10,7 @@ import yaml
 
 from .. import atomic
 from ..errors import UserError
-from ..generator.schema_check import load_schema
+from ..generator.read.schema_check import load_schema
 from ..importer import imagebuilder, shell_config
 from . import add_command
 

@@ -7,7 +7,8 @@ import argparse
 from pathlib import Path
 
 from .. import atomic
-from ..generator import memory_map, pipeline, plan_picture
+from ..generator import pipeline
+from ..generator.render import memory_map, plan_picture
 from . import add_command
 
 

@@ -13,7 +13,7 @@ import fdt
 
 from ..errors import UserError
 from ..units import combine_cells
-from .images import DTB_MAGIC
+from .facts.images import DTB_MAGIC
 from .model import Region
 
 #: Compatibles of the interrupt controllers Xen drives (and gives guests a virtual one of)

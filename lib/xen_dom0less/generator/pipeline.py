@@ -4,14 +4,18 @@ Every check of a description runs here, in this order; each stage sees only
 what the stages before it accepted, and all problems of a stage are reported
 together as one UserError:
 
-1. the YAML, its ``${VARIABLES}`` and the schema, defaults filled (``description.load``);
-2. the rules, against the board's device tree and the target Xen (``validate``);
-3. the input files: present, identified, of a format their role takes (``collect``), and
-   the guests' partial device trees, generated or checked (``passthrough``);
-4. Xen's limits (modules, DTB size), ``.config``, console driver (``consoles``) and the
-   boot command against Xen's image format (``xen_checks``);
-5. every blob placed in free RAM (``placement``), then the guests' RAM (``capacity``);
-6. the generated DTB, script and FIT rendered and measured against the room placed for them.
+1. read: the YAML, its ``${VARIABLES}`` and the schema, defaults filled (``read.description``),
+   and the board's device tree (``read.host_input``);
+2. check: the rules, against the board's device tree and the target Xen (``check.rules``);
+3. read and check: the input files, present, identified, of a format their role takes
+   (``read.collect``), and the guests' partial device trees, generated
+   (``render.partial_tree``) or checked (``check.passthrough``);
+4. check: Xen's limits (modules, DTB size), ``.config``, console driver (``check.consoles``),
+   the boot command against Xen's image format (``check.xen_checks``) and the boot format;
+5. place: every blob in free RAM (``place.placement``), then the guests' RAM
+   (``place.capacity``);
+6. render: the generated DTB, script and FIT rendered (``render``) and measured against the
+   room placed for them.
 
 ``check`` and ``plan`` run all six and write nothing; ``build`` then writes the outputs.
 """
@@ -26,24 +30,29 @@ from typing import NamedTuple, Optional
 from .. import outputs
 from ..errors import Problems, UserError
 from ..units import KiB, parse_epoch
-from . import consoles, description, fit, kconfig, passthrough, render, uefi, validate
-from .capacity import check_capacity
-from .collect import Inputs, collect_inputs
-from .host_input import load_host
-from .hostdt import HostTree
-from .model import Signing, System
-from .output_dir import write_atomically
-from .placement import excluded_regions, place_all
-from .plan import Blob, Plan
-from .sizing import dtb_estimate, script_estimate
-from .xen_checks import (
+from . import render
+from .check import consoles, fit, passthrough, rules, uefi
+from .check.xen_checks import (
     check_boot_command,
     check_boot_modules,
     check_config,
     check_fdt_size,
     check_guest_trees,
 )
-from .xen_cmdline import xen_bootargs
+from .facts import kconfig
+from .hostdt import HostTree
+from .model import Signing, System
+from .output_dir import write_atomically
+from .place.capacity import check_capacity
+from .place.fit_room import fit_blob
+from .place.placement import excluded_regions, place_all
+from .place.sizing import dtb_estimate, script_estimate
+from .place.xen_cmdline import xen_bootargs
+from .plan import Blob, Plan
+from .read import description
+from .read.collect import Inputs, collect_inputs
+from .read.host_input import load_host
+from .render import partial_tree
 
 #: Slack over a measured size when placing again: addresses may gain a digit.
 MEASURE_MARGIN = 4 * KiB
@@ -126,11 +135,11 @@ def plan_and_render(system: System, epoch: int) -> tuple[Plan, dict[str, bytes]]
     room = {"dtb": dtb_estimate(system, checked.host), "script": script_estimate(system)}
     for _attempt in range(MAX_PASSES):
         plan = place(checked, room)
-        files = render.render_all(plan, epoch)
+        files, placed = render.render_all(plan, epoch)
         outgrown = {
             blob.role: len(files[blob.file]) + MEASURE_MARGIN
-            for blob in _generated(plan)
-            if len(files[blob.file]) > blob.span
+            for blob in plan.blobs
+            if blob.file in placed and len(files[blob.file]) > blob.span
         }
         if not outgrown:
             return plan, files
@@ -138,26 +147,13 @@ def plan_and_render(system: System, epoch: int) -> tuple[Plan, dict[str, bytes]]
     raise RuntimeError(f"generated files still outgrow their room after {MAX_PASSES} passes")
 
 
-def _generated(plan: Plan) -> list[Blob]:
-    """The blobs placed before they are rendered, from an estimate of their size."""
-    return [plan.dtb, plan.script, *([plan.fit] if plan.fit is not None else [])]
-
-
-def make_plan(system: System) -> Plan:
-    """Checked and placed with the estimated sizes of the generated files, none rendered."""
-    checked = check_inputs(system)
-    return place(
-        checked, {"dtb": dtb_estimate(system, checked.host), "script": script_estimate(system)}
-    )
-
-
 def check_inputs(system: System) -> Checked:
     """Stages 2-4: the rules, the input files, Xen's .config and boot command."""
     problems = Problems(str(system.source))
     host = load_host(system)
-    validate.check(system, host, problems)
+    rules.check(system, host, problems)
     dtb_file = _dtb_file(system)
-    generated = passthrough.guest_trees(system, host) if not problems.items else {}
+    generated = partial_tree.guest_trees(system, host) if not problems.items else {}
     inputs = collect_inputs(system, {dtb_file, *outputs.GENERATED}, problems, generated)
     passthrough.check_given_trees(system, host, inputs.domains, problems)
     check_guest_trees(system, inputs, problems)
@@ -177,7 +173,8 @@ def check_inputs(system: System) -> Checked:
 
 def place(checked: Checked, room: Mapping[str, int]) -> Plan:
     """Stage 5: every blob placed, the generated ones with ``room`` bytes ("dtb", "script",
-    "fit" when it has been measured)."""
+    "fit" when it has been measured). The input blobs are shared with the plan of an
+    earlier pass, which this pass replaces."""
     system, host, inputs = checked.system, checked.host, checked.inputs
     assert inputs.xen is not None  # collect_inputs reported it otherwise
     problems = Problems(str(system.source))
@@ -192,9 +189,11 @@ def place(checked: Checked, room: Mapping[str, int]) -> Plan:
         span=room["script"],
         users=["u-boot"],
     )
+    for blob in inputs.blobs:
+        blob.reset()
     excluded = excluded_regions(system, host)
     blobs = [script, inputs.xen, dtb, *inputs.blobs[1:]]
-    packed = fit.fit_blob(blobs[1:], room.get("fit", 0)) if system.boot.format == "fit" else None
+    packed = fit_blob(blobs[1:], room.get("fit", 0)) if system.boot.format == "fit" else None
     blobs += [packed] if packed is not None else []
     place_all(system, host, excluded, blobs, problems)
     check_capacity(system, host, excluded, blobs, problems)

@@ -62,6 +62,11 @@ class Blob:
         self.data = data  # generated content (a compiled .dts), written as is
         self.kind = kind  # the input's format (images.classify); empty for what we generate
 
+    def reset(self) -> None:
+        """Forget an earlier placement pass's address (as binman's ResetForPack), so every
+        pass places from scratch instead of relying on overwriting each address."""
+        self.address = 0
+
     def __repr__(self) -> str:
         return f"Blob({self.file!r}, {self.role}, 0x{self.address:x}+0x{self.span:x})"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..errors import UserError
-from ..generator import kconfig
+from ..generator.facts import kconfig
 from . import kdeps, wishes
 from .make import Make
 

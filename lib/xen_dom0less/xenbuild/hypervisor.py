@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import UserError
-from ..generator import description as description_loader
-from ..generator import kconfig, xen_versions
+from ..generator.facts import kconfig, xen_versions
+from ..generator.read import description as description_loader
 from . import repro, source, toolchain, wishes
 from .configure import configure
 from .make import Make, Progress

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
-from ..generator import kconfig
+from ..generator.facts import kconfig
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import fdt
 
-from ..dtree import Node, Prop, Value
+from .context import Context
+from .dtree import Node, Prop, Value
 
 #: Seeds a boot loader or QEMU writes into /chosen for this one boot: frozen into
 #: xen.dtb they would give every boot the same "randomness" (QEMU's dumpdtb has them).
 BOOT_SEEDS = ("kaslr-seed", "rng-seed")
 
 
-def render(context) -> dict[str, bytes]:
+def render(context: Context) -> dict[str, bytes]:
     plan = context.plan
     if plan.system.boot.device_tree != "patched":
         return {plan.dtb.file: plan.host.data}

@@ -15,9 +15,14 @@ import hashlib
 import fdt
 
 from ... import outputs
-from .. import fit, signing
+from ..check.signing_key import key_bits
+from ..facts.text import printable
 from ..plan import Blob
-from ..text import printable
+from . import signing
+from .context import Context
+
+#: The configuration bootm starts.
+CONFIGURATION = "dom0less"
 
 #: The files this renderer writes: the FIT and, when signing for one, U-Boot's control DTB.
 FILES = (outputs.BOOT_ITB, outputs.UBOOT_DTB)
@@ -32,7 +37,7 @@ TYPES = {
 }
 
 
-def render(context) -> dict[str, bytes]:
+def render(context: Context) -> dict[str, bytes]:
     plan = context.plan
     if plan.fit is None:
         return {}
@@ -65,7 +70,7 @@ def fit_tree(context) -> fdt.FDT:
         images.append(_image(names[id(blob)], blob, _data(context, blob), wide))
     root.append(images)
     configurations = fdt.Node("configurations")
-    configurations.append(fdt.PropStrings("default", fit.CONFIGURATION))
+    configurations.append(fdt.PropStrings("default", CONFIGURATION))
     configurations.append(_configuration(context, contents, names))
     root.append(configurations)
     return tree
@@ -113,7 +118,7 @@ def _image(name: str, blob: Blob, data: bytes, wide: bool) -> fdt.Node:
 
 def _configuration(context, contents: list[Blob], names: dict[int, str]) -> fdt.Node:
     plan = context.plan
-    node = fdt.Node(fit.CONFIGURATION)
+    node = fdt.Node(CONFIGURATION)
     node.append(
         fdt.PropStrings("description", f"Xen {plan.version} and {len(plan.system.domains)} domUs")
     )
@@ -124,8 +129,8 @@ def _configuration(context, contents: list[Blob], names: dict[int, str]) -> fdt.
         node.append(fdt.PropStrings("loadables", *loadables))
     sign = plan.system.boot.signing
     if sign is not None:
-        bits = signing.key_bits(sign.key)
-        assert isinstance(bits, int), bits  # checked by fit.check before planning
+        bits = key_bits(sign.key)
+        assert isinstance(bits, int), bits  # checked by check.fit before planning
         signature = fdt.Node("signature-1")
         signature.append(fdt.PropStrings("algo", signing.algorithm(bits)))
         signature.append(fdt.PropStrings("key-name-hint", sign.key_name))

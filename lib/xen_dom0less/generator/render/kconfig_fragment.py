@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from ... import outputs
-from .. import kconfig
+from ..facts import kconfig
+from .context import Context
 
 #: The file this renderer writes.
 FILE = outputs.KCONFIG_FRAGMENT
 
 
-def render(context) -> dict[str, bytes]:
+def render(context: Context) -> dict[str, bytes]:
     return {FILE: kconfig.fragment(context.plan.kconfig).encode()}

@@ -11,13 +11,14 @@ import hashlib
 import json
 
 from ... import outputs
-from .. import fit
+from .context import Context
+from .fit_image import CONFIGURATION
 
 #: The file this renderer writes.
 FILE = outputs.MANIFEST
 
 
-def render(context) -> dict[str, bytes]:
+def render(context: Context) -> dict[str, bytes]:
     plan = context.plan
     boot = plan.system.boot
     artefacts = []
@@ -69,7 +70,7 @@ def _fit(plan, files: dict[str, bytes]):
     sign = plan.system.boot.signing
     return {
         "file": plan.fit.file,
-        "configuration": fit.CONFIGURATION,
+        "configuration": CONFIGURATION,
         "key_name": sign.key_name if sign is not None else None,
         "uboot_dtb": outputs.UBOOT_DTB if outputs.UBOOT_DTB in files else None,
     }

@@ -10,8 +10,9 @@ import struct
 import zlib
 
 from ... import outputs
-from ..images import UIMAGE_MAGIC
+from ..facts.images import UIMAGE_MAGIC
 from . import uboot_script
+from .context import Context
 
 OS_LINUX = 5
 ARCH_ARM64 = 22
@@ -23,7 +24,7 @@ COMPRESSION_NONE = 0
 FILE = outputs.BOOT_SCR
 
 
-def render(context) -> dict[str, bytes]:
+def render(context: Context) -> dict[str, bytes]:
     return {FILE: script_image(context.outputs[uboot_script.FILE], context.source_date_epoch)}
 
 

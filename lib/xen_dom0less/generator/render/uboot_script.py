@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from ... import outputs
 from ...units import human_size
-from .. import fit
-from ..dtree import ChosenTree, Node, Prop, Value
+from ..facts.text import printable, script_word, script_word_in_double_quotes
 from ..model import LOAD_DEVICES
 from ..plan import FDT_COMMANDS_RESIZE, Blob, Plan
-from ..text import printable, script_word, script_word_in_double_quotes
+from .context import Context
+from .dtree import ChosenTree, Node, Prop, Value
+from .fit_image import CONFIGURATION
 
 ERROR_FLAG = "dom0less_error"
 #: never let U-Boot relocate the DTB or ramdisk over modules it does not know about
@@ -29,7 +30,7 @@ NO_RELOCATION = "0xffffffffffffffff"
 FILE = outputs.BOOT_CMD
 
 
-def render(context) -> dict[str, bytes]:
+def render(context: Context) -> dict[str, bytes]:
     return {FILE: script_text(context).encode()}
 
 
@@ -122,7 +123,7 @@ def _boot(plan: Plan) -> list[str]:
     command = plan.system.boot.command
     xen, dtb = f"0x{plan.xen.address:x}", f"0x{plan.dtb.address:x}"
     if plan.fit is not None:
-        command, start = "bootm", f"bootm 0x{plan.fit.address:x}#{fit.CONFIGURATION}"
+        command, start = "bootm", f"bootm 0x{plan.fit.address:x}#{CONFIGURATION}"
     elif plan.system.boot.format == "uefi":
         command, start = "bootefi", f"bootefi {xen}"
     else:

@@ -1,0 +1,147 @@
+"""The QEMU command line that boots an output directory: firmware, media, network.
+
+Two ways in: through U-Boot (the real path, artefacts on a FAT disk or
+TFTP, environment in pflash), or the "floor" where QEMU preloads every
+artefact and jumps straight into Xen, measuring what U-Boot costs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from xen_dom0less import diskimage
+from xen_dom0less.errors import UserError
+
+from . import envimage, tools, zynqmp_gic
+from .machine import Machine
+from .manifest import BootManifest
+
+#: The TFTP server on QEMU's user network.
+TFTP_SERVER = "10.0.2.2"
+#: The boot devices run-qemu can give U-Boot: one virtio disk, or TFTP.
+LOADS = ("virtio 0:1", "tftp")
+
+
+def uboot(
+    manifest: BootManifest,
+    machine: Machine,
+    work: Path,
+    uboot_dtb: Optional[Path] = None,
+    disk: Optional[Path] = None,
+) -> list[str]:
+    """Boot through U-Boot: it sources the generated boot script from disk or TFTP.
+
+    The disk is built from the output directory (as ``dom0less image`` builds one), or is
+    ``disk``, an image ``dom0less image`` wrote.
+
+    U-Boot for QEMU takes its control DTB from the one QEMU passes, so a DTB holding a
+    FIT's public key (``uboot_dtb``, else the build's own) goes to QEMU as ``-dtb``.
+    """
+    if manifest.load not in LOADS:
+        raise UserError(
+            f"{manifest.outdir} loads with {manifest.load!r}; QEMU offers "
+            f"{' or '.join(map(repr, LOADS))}: set boot.load to one of them "
+            "to boot it here"
+        )
+    firmware = tools.host_file(tools.UBOOT_BIN)
+    env = envimage.write_pflash(bootenv(manifest), work / "env.img")
+    argv = [
+        *machine.args(),
+        "-bios",
+        str(firmware),
+        "-drive",
+        f"if=pflash,unit=1,format=raw,file={env}",
+    ]
+    control = uboot_dtb or manifest.uboot_dtb
+    if control is not None:
+        argv += ["-dtb", str(control)]
+    if manifest.tftp:
+        tools.host_file(tools.IPXE_ROM)
+        return [
+            *argv,
+            "-netdev",
+            f"user,id=n0,tftp={manifest.outdir}",
+            "-device",
+            "virtio-net-pci,netdev=n0",
+        ]
+    return [*argv, *_disk(manifest, work, disk)]
+
+
+def edk2(manifest: BootManifest, machine: Machine, work: Path, disk: Optional[Path] = None):
+    """Boot a UEFI output with EDK2 (Debian's qemu-efi-aarch64): it starts EFI/BOOT/BOOTAA64.EFI
+    from the disk's EFI system partition by itself, as on a board with UEFI firmware."""
+    if manifest.format != "uefi":
+        raise UserError(
+            f"--firmware edk2 boots an EFI system partition; {manifest.outdir} has boot.format "
+            f"{manifest.format!r}: build it with boot.format: uefi"
+        )
+    firmware = tools.host_file(tools.EDK2_BIN)
+    return [*machine.args(), "-bios", str(firmware), *_disk(manifest, work, disk)]
+
+
+def _disk(manifest: BootManifest, work: Path, disk: Optional[Path]) -> list[str]:
+    """The boot disk: ``disk``, or one made from the output as ``dom0less image`` makes it."""
+    image = disk or diskimage.build(
+        diskimage.layout(manifest.outdir, manifest.format), work / "disk.img"
+    )
+    return [
+        "-nic",
+        "none",
+        "-drive",
+        f"if=none,id=boot,format=raw,file={image}",
+        "-device",
+        "virtio-blk-device,drive=boot",
+    ]
+
+
+def bootenv(manifest: BootManifest) -> dict[str, str]:
+    """U-Boot's whole environment: no delay, fetch the script, run it, complain if it returns."""
+    address = hex(manifest.script.address)
+    name = manifest.script.file.name
+    if manifest.tftp:
+        fetch = f"pci enum; dhcp; setenv serverip {TFTP_SERVER}; tftpb {address} {name}"
+    else:
+        fetch = f"virtio scan; load virtio 0:1 {address} {name}"
+    returned = "echo dom0less: ERROR the boot script returned to U-Boot"
+    return {"bootdelay": "0", "autoload": "no", "bootcmd": f"{fetch}; source {address}; {returned}"}
+
+
+def floor(manifest: BootManifest, machine: Machine, work: Path) -> list[str]:
+    """Boot without firmware: QEMU loads Xen and its DTB itself, the modules at their addresses.
+
+    QEMU's generic loader can set the PC but not x0, so Xen and xen.dtb go through
+    ``-kernel``/``-dtb``: QEMU places them (Xen at the RAM base, the DTB above 128 MiB)
+    and enters Xen as the arm64 boot protocol says; Xen finds the modules from the DTB.
+    On QEMU's ZCU102 model Xen gets a copy of xen.dtb whose GIC CPU interfaces name the
+    aliases the model answers (:mod:`.zynqmp_gic`); elsewhere QEMU reads the output directly.
+    """
+    if manifest.fit is not None:
+        raise UserError(
+            f"--floor loads loose files; {manifest.outdir} is a FIT ({manifest.fit.name}): "
+            "boot it through U-Boot, or build with boot.format: script"
+        )
+    if manifest.device_tree != "patched":
+        raise UserError(
+            "--floor needs a patched device tree (xen.dtb); this output uses "
+            f"device_tree {manifest.device_tree!r}: build with the patched mode"
+        )
+    dtb = manifest.role("dtb").file
+    if machine.board == "zcu102":
+        dtb = zynqmp_gic.write(dtb, work / dtb.name)
+    argv = [
+        *machine.args(),
+        "-nic",
+        "none",
+        "-kernel",
+        str(manifest.role("xen").file),
+        "-dtb",
+        str(dtb),
+    ]
+    for artefact in manifest.artefacts:
+        if artefact.role not in ("script", "xen", "dtb"):
+            argv += [
+                "-device",
+                f"loader,file={artefact.file},addr={artefact.address:#x},force-raw=on",
+            ]
+    return argv

@@ -1,0 +1,106 @@
+"""Make a fresh Debian or Ubuntu machine ready to boot generated artefacts (``dom0less setup``).
+
+Installs the harness's host packages (and, if asked, what building Xen needs and
+trixie's Xen 4.20 source) with apt-get, then fetches Debian's arm64 guests and
+Xen 4.17 and 4.20; run again, it only checks.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from xen_dom0less import hosttools
+from xen_dom0less.errors import UserError
+from xen_dom0less.xenbuild import debian, toolchain
+
+from . import debian_inputs, example_inputs, tools
+
+#: Seconds one apt-get or dpkg run may take (an install of QEMU and a cross toolchain).
+APT_TIMEOUT_S = 3600.0
+
+
+def provision(xen_build: bool = False) -> Path:
+    """Install what is missing (as root), fetch the guests' inputs; the inputs' directory."""
+    if shutil.which("dpkg") is None or shutil.which("apt-get") is None:
+        raise UserError(
+            "dom0less setup needs a Debian or Ubuntu host (dpkg and apt-get): "
+            "elsewhere install QEMU, U-Boot and the tools by hand"
+        )
+    missing = tools.missing_packages()
+    if xen_build:
+        missing = sorted({*missing, *xen_build_packages()})
+    arm64_ready = _has_arm64()
+    if missing or not arm64_ready:
+        _require_root(missing, arm64_ready)
+    if not arm64_ready:
+        _apt(["dpkg", "--add-architecture", "arm64"])
+    if missing or not arm64_ready:
+        _apt(["apt-get", "update", "-q"])
+    if missing:
+        print(f"installing {' '.join(missing)}", flush=True)
+        _apt(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing])
+    if xen_build and not os.environ.get(debian.XEN_4_20_SOURCE_VARIABLE):
+        _fetch_trixie_source()
+    return example_inputs.write_inputs(debian_inputs.fetch())
+
+
+def _fetch_trixie_source() -> None:
+    """Trixie's Xen 4.20 source, for the boots of features Debian's build lacks.
+
+    Only those boots need it, so a mirror without source packages is a warning here
+    and a failure of those tests, not of setup.
+    """
+    try:
+        debian.fetch("xen", debian.TRIXIE)
+    except UserError as error:
+        print(
+            f"warning: {error}\nthe Xen 4.20 build tests need that source: set "
+            f"{debian.XEN_4_20_SOURCE_VARIABLE} to a Xen 4.20 tree or tarball",
+            file=sys.stderr,
+        )
+
+
+def xen_build_packages() -> list[str]:
+    """What building the arm64 hypervisor from Debian's source needs, and is absent."""
+    programs = (*toolchain.HOST_TOOLS, *debian.FETCH_TOOLS)
+    compiler = f"{toolchain.TARGETS['arm64'].cross_compile}gcc"
+    return hosttools.missing_packages((*programs, compiler))
+
+
+def _has_arm64() -> bool:
+    """Whether apt can fetch arm64 packages: the native or an added architecture."""
+    architectures = [
+        hosttools.run(["dpkg", option], "asking dpkg for its architectures")
+        for option in ("--print-architecture", "--print-foreign-architectures")
+    ]
+    return "arm64" in " ".join(architectures).split()
+
+
+def _require_root(missing: list[str], arm64_ready: bool) -> None:
+    if os.geteuid() == 0:
+        return
+    needs = [f"packages {' '.join(missing)}"] if missing else []
+    if not arm64_ready:
+        needs.append("the arm64 apt architecture")
+    raise UserError(f"setup must install {' and '.join(needs)}: run `sudo dom0less setup`")
+
+
+def _apt(argv: list[str]) -> None:
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    limit = APT_TIMEOUT_S * hosttools.timeout_scale()
+    try:
+        result = subprocess.run(argv, env=env, check=False, timeout=limit)
+    except subprocess.TimeoutExpired:
+        raise UserError(
+            f"`{' '.join(argv)}` did not finish within {limit:g} s: check the mirror and "
+            f"run `dom0less setup` again (a slow machine may set {hosttools.TIMEOUT_SCALE})"
+        ) from None
+    if result.returncode != 0:
+        raise UserError(
+            f"`{' '.join(argv)}` failed (exit {result.returncode}): "
+            "fix the apt error above and run `dom0less setup` again"
+        )

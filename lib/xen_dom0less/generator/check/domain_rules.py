@@ -1,0 +1,224 @@
+"""Rules on one domain at a time: its memory, vCPUs, devices and options.
+
+DOMAIN_RULES run for every domU in order; dom0 has its own rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Callable
+
+from ...units import KiB, format_size
+from ..facts import xen_versions
+from ..model import Domain
+from . import consoles, passthrough
+from .rule_context import PAGE, RuleContext
+
+
+def dom0(ctx: RuleContext) -> None:
+    dom0 = ctx.system.dom0
+    if dom0 is None:
+        return
+    if dom0.memory < 16 * 1024 * KiB:
+        ctx.add(
+            "dom0.memory",
+            f"{format_size(dom0.memory)} is too little for a Linux dom0: give at least 16M",
+        )
+    if dom0.vcpus > len(ctx.cpus) and ctx.cpus:
+        ctx.add(
+            "dom0.vcpus",
+            f"{dom0.vcpus} vCPUs but the board has {len(ctx.cpus)} "
+            "CPUs: Xen caps dom0 at one vCPU per CPU",
+        )
+    if dom0.llc_colors is not None and ctx.has("llc_coloring"):
+        ctx.colors("dom0.llc_colors", dom0.llc_colors)
+        ctx.colouring_on("dom0.llc_colors")
+    ctx.cmdline("dom0.cmdline", dom0.cmdline)
+
+
+def memory(ctx: RuleContext, domain: Domain) -> None:
+    key = domain.key
+    static_total = sum(r.size for r in domain.static_memory)
+    if domain.memory is None and not static_total:
+        ctx.add(key, "missing 'memory': give the guest's RAM, e.g. memory: 256M")
+    elif domain.memory is not None and domain.memory < PAGE:
+        ctx.add(f"{key}.memory", "must be at least 4K: Xen cannot build a domain without RAM")
+    elif domain.memory is not None and domain.memory % KiB:
+        ctx.add(f"{key}.memory", "must be a whole number of KiB (Xen's unit)")
+    if static_total and domain.memory is not None and domain.memory != static_total:
+        ctx.add(
+            f"{key}.memory",
+            f"{format_size(domain.memory)} differs from the "
+            f"static_memory total {format_size(static_total)}: "
+            "make them equal or drop memory",
+        )
+
+
+def vcpus(ctx: RuleContext, domain: Domain) -> None:
+    if domain.vcpus > ctx.max_vcpus:
+        ctx.add(
+            f"{domain.key}.vcpus",
+            f"{domain.vcpus} vCPUs is more than Xen's virtual GIC supports "
+            f"({ctx.max_vcpus}): lower it",
+        )
+
+
+def cmdline(ctx: RuleContext, domain: Domain) -> None:
+    ctx.cmdline(f"{domain.key}.cmdline", domain.cmdline)
+
+
+def static_memory(ctx: RuleContext, domain: Domain) -> None:
+    """Direct-map needs static memory; each bank whole pages inside one RAM bank."""
+    key = domain.key
+    if domain.direct_map and not domain.static_memory:
+        ctx.add(
+            f"{key}.direct_map",
+            "direct-map needs static_memory: give the host RAM the guest is mapped 1:1 onto",
+        )
+    for index, region in enumerate(domain.static_memory):
+        where = f"{key}.static_memory[{index}]"
+        if region.address % PAGE or region.size % PAGE or not region.size:
+            ctx.add(where, "address and size must be non-zero multiples of 4 KiB")
+        ctx.inside_ram(where, region)
+
+
+def llc_colours(ctx: RuleContext, domain: Domain) -> None:
+    key = domain.key
+    if domain.llc_colors is not None and ctx.has("llc_coloring"):
+        ctx.colors(f"{key}.llc_colors", domain.llc_colors)
+        ctx.colouring_on(f"{key}.llc_colors")
+    if domain.static_memory and ctx.system.xen.llc_coloring is not None:
+        ctx.add(
+            f"{key}.static_memory",
+            "Xen panics on static memory while LLC colouring is on "
+            "(xen.llc_coloring): drop one of them",
+        )
+
+
+def mpu_guest(ctx: RuleContext, domain: Domain) -> None:
+    if domain.v8r_el1_msa == "mpu" and not (domain.static_memory and domain.direct_map):
+        ctx.add(
+            f"{domain.key}.v8r_el1_msa",
+            "Xen gives an MPU (PMSA) guest only direct-mapped static memory: "
+            "add static_memory and direct_map, or use mmu",
+        )
+
+
+def cpupool(ctx: RuleContext, domain: Domain) -> None:
+    if domain.cpupool is not None and domain.cpupool not in {p.name for p in ctx.system.cpupools}:
+        ctx.add(f"{domain.key}.cpupool", f"no cpupool named '{domain.cpupool}' in cpupools")
+
+
+def devices(ctx: RuleContext, domain: Domain) -> None:
+    """Each passed-through node exists, is not Xen's, can go to a guest, and its SPIs fit."""
+    for index, path in enumerate(domain.passthrough):
+        passthrough_path(ctx, f"{domain.key}.passthrough[{index}]", path)
+    passthrough.check_devices(domain, ctx.host, ctx.problems)
+    if domain.nr_spis is not None:
+        spis_enough(ctx, domain, domain.nr_spis)
+
+
+def spis_enough(ctx: RuleContext, domain: Domain, nr_spis: int) -> None:
+    """Every SPI the guest uses must be below nr_spis, or Xen cannot route it."""
+    where = f"{domain.key}.nr_spis"
+    if domain.vpl011 and not domain.direct_map and nr_spis < 1:
+        ctx.add(
+            where,
+            "0 SPIs leaves the vpl011 console without its interrupt (SPI 0; "
+            "the guest runs silently): raise nr_spis to at least 1 or drop it",
+        )
+    for path in domain.passthrough:
+        highest = max(ctx.host.spis(path) or [-1])
+        if highest >= nr_spis:
+            ctx.add(
+                where,
+                f"{nr_spis} SPIs, but the passed-through {path} uses SPI {highest} "
+                "(Xen fails to route it and does not build the domain): raise "
+                f"nr_spis to at least {highest + 1} or drop it",
+            )
+
+
+def spis(ctx: RuleContext, domain: Domain) -> None:
+    """nr_spis beyond 960 only as GICv3.1 extended SPIs (Xen 4.21+, vgic.c)."""
+    if domain.nr_spis is None or domain.nr_spis <= xen_versions.MAX_SPIS:
+        return
+    if not ctx.has("espi"):
+        return  # refused as a feature the release lacks
+    low, high = xen_versions.ESPI_NR_SPIS
+    where = f"{domain.key}.nr_spis"
+    if ctx.host.gic_version == 2:
+        ctx.add(
+            where,
+            f"{domain.nr_spis} needs extended SPIs, which a GICv2 lacks: use 960 or fewer",
+        )
+    elif not low <= domain.nr_spis <= high:
+        ctx.add(
+            where,
+            f"{domain.nr_spis} is neither a plain SPI count (at most "
+            f"{xen_versions.MAX_SPIS}) nor in the extended-SPI range {low}-{high}",
+        )
+
+
+def xenstore(ctx: RuleContext, domain: Domain) -> None:
+    key = domain.key
+    wants_xenstore = domain.xenstore not in (None, "no-xenstore", "disabled")
+    if wants_xenstore and ctx.system.dom0 is None:
+        if not ctx.has("xenstore_without_dom0"):
+            ctx.add(
+                f"{key}.xenstore",
+                f"Xen {ctx.version} runs xenstore only in "
+                "dom0, and there is none: add a dom0 or use "
+                "'no-xenstore'",
+            )
+        elif not any("xenstore" in d.capabilities for d in ctx.system.domains):
+            ctx.add(
+                f"{key}.xenstore",
+                "no domain runs xenstore: add a dom0 or give one domU capabilities: [xenstore]",
+            )
+
+
+def affinity(ctx: RuleContext, domain: Domain) -> None:
+    for vcpu, cpus in domain.vcpu_affinity:
+        where = f"{domain.key}.vcpu_affinity.{vcpu}"
+        if vcpu >= domain.vcpus:
+            ctx.add(
+                where,
+                f"vCPU {vcpu} does not exist: the domain has "
+                f"{domain.vcpus} vCPU(s), numbered from 0",
+            )
+        ctx.cpu_list(where, cpus)
+
+
+def passthrough_path(ctx: RuleContext, where: str, path: str) -> None:
+    if not ctx.host.has_node(path):
+        ctx.add(
+            where,
+            f"no node {path} in the host device tree: check the path "
+            "(dtc -I dtb -O dts shows them)",
+        )
+        return
+    if consoles.choose(ctx.system, ctx.host).path == path:
+        ctx.add(where, f"{path} is Xen's own console: pass through another UART")
+
+
+#: The rules every domU is checked by, in the order their problems are reported.
+DOMAIN_RULES: Sequence[Callable[[RuleContext, Domain], None]] = (
+    memory,
+    vcpus,
+    cmdline,
+    static_memory,
+    llc_colours,
+    spis,
+    mpu_guest,
+    xenstore,
+    affinity,
+    cpupool,
+    devices,
+)
+
+
+def domains(ctx: RuleContext) -> None:
+    """Every domU by every rule of DOMAIN_RULES."""
+    for domain in ctx.system.domains:
+        for rule in DOMAIN_RULES:
+            rule(ctx, domain)

@@ -1,0 +1,140 @@
+"""What every rule reads (the description, the board, the target Xen) and how it reports.
+
+The rules themselves are plain functions in rules.py's tables; what several of them
+share (a list of CPUs, a region inside RAM, a feature the release lacks) is checked here
+once, in the same words everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+from ...errors import Problems
+from ...units import KiB, hexaddr
+from ..facts import xen_versions
+from ..hostdt import HostTree
+from ..model import Region, System
+
+#: Xen maps memory in pages of this size.
+PAGE = 4 * KiB
+#: Most numbers a CPU or colour list may expand to (the schema allows up to 9999 each).
+MAX_LISTED = 10000
+
+
+def parse_cpu_list(text: str) -> list[int]:
+    """ "0-3,8" -> [0, 1, 2, 3, 8]; ValueError on a descending range or a list too long."""
+    result: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        low, high = int(first), int(last or first)
+        if high < low:
+            raise ValueError(f"range {part} runs backwards")
+        if len(result) + high - low >= MAX_LISTED:
+            raise ValueError(f"lists more than {MAX_LISTED} numbers")
+        result.extend(range(low, high + 1))
+    return result
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """The description and board under check, and the problems found so far."""
+
+    system: System
+    host: HostTree
+    problems: Problems
+    version: str = field(init=False)
+    limits: xen_versions.Limits = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "version", self.system.xen.version)
+        object.__setattr__(self, "limits", xen_versions.limits(self.system.xen.version))
+
+    @property
+    def banks(self) -> list[Region]:
+        return self.host.memory_banks
+
+    @property
+    def cpus(self) -> list:
+        return self.host.cpus
+
+    @property
+    def names(self) -> set[str]:
+        return {d.name for d in self.system.domains}
+
+    @property
+    def max_vcpus(self) -> int:
+        """Most vCPUs Xen's virtual GIC gives a guest on this board."""
+        return self.limits.vcpus[self.host.gic_version or 3]
+
+    def add(self, where: str, message: str) -> None:
+        self.problems.add(where, message)
+
+    def has(self, feature: str) -> bool:
+        return xen_versions.has(self.version, feature)
+
+    def needs(self, where: str, feature: str) -> None:
+        """Refuse ``feature`` when the target Xen predates it."""
+        if not self.has(feature):
+            title = xen_versions.FEATURES[feature].title
+            self.add(
+                where,
+                f"{title} needs Xen {xen_versions.since_text(feature)} or later, "
+                f"but xen.version is {self.version}: upgrade Xen or drop this key",
+            )
+
+    def cmdline(self, where: str, text: str) -> None:
+        longest = self.limits.cmdline_length
+        if len(text) > longest:
+            self.add(
+                where,
+                f"{len(text)} characters, but Xen {self.version} takes at most {longest} "
+                "(BOOTMOD_MAX_CMDLINE) and panics 'command line too long': shorten it",
+            )
+
+    def colouring_on(self, where: str) -> None:
+        if self.system.xen.llc_coloring is None:
+            self.add(
+                where,
+                "Xen panics on LLC colours while colouring is off: "
+                "add xen.llc_coloring (it turns llc-coloring=on)",
+            )
+
+    def cpu_list(self, where: str, text: str) -> None:
+        try:
+            listed = parse_cpu_list(text)
+        except ValueError as error:
+            self.add(where, f"'{text}': {error}")
+            return
+        missing = [c for c in listed if c >= len(self.cpus)]
+        if missing:
+            self.add(
+                where,
+                f"CPU {missing[0]} does not exist: the board has "
+                f"{len(self.cpus)} CPUs (0-{len(self.cpus) - 1})",
+            )
+
+    def colors(self, where: str, text: str) -> None:
+        try:
+            parse_cpu_list(text)
+        except ValueError as error:
+            self.add(where, f"'{text}': {error}")
+
+    def cpu_index(self, where: str, cpu: Union[int, str]) -> Optional[int]:
+        known = self.host.cpu(cpu)
+        if known is not None:
+            return known.index
+        if isinstance(cpu, int):
+            self.add(where, f"CPU {cpu} does not exist: the board has {len(self.cpus)} CPUs")
+        else:
+            self.add(where, f"no CPU node {cpu} under /cpus in the host device tree")
+        return None
+
+    def inside_ram(self, where: str, region: Region) -> None:
+        if not any(b.address <= region.address and region.end <= b.end for b in self.banks):
+            banks = ", ".join(f"{hexaddr(b.address)}-{hexaddr(b.end)}" for b in self.banks)
+            self.add(
+                where,
+                f"{hexaddr(region.address)}-{hexaddr(region.end)} is not inside "
+                f"one RAM bank of the board ({banks})",
+            )

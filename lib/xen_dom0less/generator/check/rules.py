@@ -1,0 +1,44 @@
+"""Semantic rules on the description and the board, checked before any output.
+
+Each rule exists because Xen would otherwise panic, BUG, fault or silently
+misbehave at boot (tests/core/test_validate.py has one case per rule, with the
+exact problems it adds; test_rules.py follows them through the whole pipeline). Every
+problem is collected so the user sees them all at once; addresses are
+checked later by placement. A rule is a function of a RuleContext; adding one
+means writing it and naming it in its table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Callable
+
+from ...errors import Problems
+from ..hostdt import HostTree
+from ..model import System
+from . import board_rules, domain_rules, sharing_rules
+from .rule_context import RuleContext
+
+#: The rules over the whole system, in the order their problems are reported.
+RULES: Sequence[Callable[[RuleContext], None]] = (
+    board_rules.features_known,
+    board_rules.host_facts,
+    board_rules.xen_options,
+    board_rules.boot,
+    board_rules.names_unique,
+    domain_rules.dom0,
+    domain_rules.domains,
+    sharing_rules.cpupools,
+    sharing_rules.passthrough_owners,
+    sharing_rules.capabilities,
+    sharing_rules.event_channels,
+    sharing_rules.shared_memory,
+    sharing_rules.static_regions_disjoint,
+)
+
+
+def check(system: System, host: HostTree, problems: Problems) -> None:
+    """Add every rule violation of ``system`` on ``host`` to ``problems``."""
+    context = RuleContext(system, host, problems)
+    for rule in RULES:
+        rule(context)

@@ -1,0 +1,179 @@
+"""Rules across domains: what two of them may not both have, and what they must agree on."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ...units import hexaddr
+from ..facts import xen_versions
+from ..model import Domain, Region, SharedMemory
+from ..plan import static_regions
+from .rule_context import PAGE, RuleContext
+
+#: Highest event-channel port of a plain domU (Xen's max_evtchn_port for domUs)
+MAX_DOMU_PORT = 1023
+
+
+def cpupools(ctx: RuleContext) -> None:
+    owner: dict[int, str] = {}
+    for pool in ctx.system.cpupools:
+        where = f"cpupools[{pool.index}] ({pool.name})"
+        for position, cpu in enumerate(pool.cpus):
+            index = ctx.cpu_index(f"{where}.cpus[{position}]", cpu)
+            if index is None:
+                continue
+            if index in owner:
+                ctx.add(
+                    f"{where}.cpus[{position}]",
+                    f"CPU {index} is already in pool "
+                    f"'{owner[index]}': a CPU belongs "
+                    "to one pool only",
+                )
+            owner[index] = pool.name
+
+
+def passthrough_owners(ctx: RuleContext) -> None:
+    owners: dict[str, str] = {}
+    for domain in ctx.system.domains:
+        for index, path in enumerate(domain.passthrough):
+            if path in owners:
+                ctx.add(
+                    f"{domain.key}.passthrough[{index}]",
+                    f"{path} is already given to '{owners[path]}': a device "
+                    "belongs to one domain only",
+                )
+            owners.setdefault(path, domain.name)
+
+
+def capabilities(ctx: RuleContext) -> None:
+    for capability in ("hardware", "xenstore"):
+        holders = [d.name for d in ctx.system.domains if capability in d.capabilities]
+        if len(holders) > 1:
+            ctx.add(
+                "domains",
+                f"only one domain may have the {capability} capability, not {', '.join(holders)}",
+            )
+    for domain in ctx.system.domains:
+        if "hardware" in domain.capabilities:
+            hardware_domain(ctx, domain)
+
+
+def hardware_domain(ctx: RuleContext, domain: Domain) -> None:
+    """What Xen 4.21 refuses or ignores for the domain that owns the host's devices."""
+    for field, present, what in (
+        ("passthrough", bool(domain.passthrough), "Xen takes no partial device tree for it"),
+        (
+            "device_tree",
+            domain.device_tree is not None,
+            "Xen panics on its partial device tree",
+        ),
+        ("nr_spis", domain.nr_spis is not None, "Xen panics on nr_spis for it"),
+        ("iommu", domain.iommu is not None, "Xen panics on its passthrough property"),
+        ("vpl011", domain.vpl011, "Xen ignores vpl011 for it (it uses the host's UART)"),
+    ):
+        if present:
+            fix = "set vpl011: false" if field == "vpl011" else "drop it"
+            ctx.add(
+                f"{domain.key}.{field}",
+                f"the hardware domain owns the host's devices and {what}: {fix}",
+            )
+
+
+def event_channels(ctx: RuleContext) -> None:
+    ports: dict[str, Counter] = {d.name: Counter() for d in ctx.system.domains}
+    for domain in ctx.system.domains:
+        for index, channel in enumerate(domain.event_channels):
+            where = f"{domain.key}.event_channels[{index}]"
+            if channel.peer == domain.name:
+                ctx.add(where, "a static event channel connects two different domains")
+                continue
+            if channel.peer not in ctx.names:
+                ctx.add(where, f"no domain named '{channel.peer}'")
+                continue
+            ports[domain.name][channel.port] += 1
+            ports[channel.peer][channel.peer_port] += 1
+            if max(channel.port, channel.peer_port) > MAX_DOMU_PORT:
+                ctx.add(
+                    where, f"domUs have event-channel ports 1-{MAX_DOMU_PORT}: use a lower port"
+                )
+    for name, counter in ports.items():
+        for port, count in counter.items():
+            if count > 1:
+                ctx.add(
+                    "event_channels",
+                    f"port {port} of '{name}' is used by {count} "
+                    "channels: each end needs its own port",
+                )
+
+
+def shared_memory(ctx: RuleContext) -> None:
+    regions = {s.id: s for s in ctx.system.shared_memory}
+    for index, region in enumerate(ctx.system.shared_memory):
+        where = f"shared_memory[{index}] ({region.id})"
+        if region.size % PAGE or not region.size:
+            ctx.add(where, "size must be a non-zero multiple of 4 KiB")
+        if region.host_address is not None:
+            if region.host_address % PAGE:
+                ctx.add(f"{where}.host_address", "must be 4 KiB aligned")
+            ctx.inside_ram(where, Region(region.host_address, region.size))
+    owners: Counter = Counter()
+    borrowers: dict[str, str] = {}
+    for domain in ctx.system.domains:
+        for index, use in enumerate(domain.shared_memory):
+            where = f"{domain.key}.shared_memory[{index}]"
+            if use.id not in regions:
+                ctx.add(where, f"no shared_memory region with id '{use.id}'")
+            if use.guest_address % PAGE:
+                ctx.add(f"{where}.guest_address", "must be 4 KiB aligned")
+            if use.role == "owner":
+                owners[use.id] += 1
+            elif use.role == "borrower":
+                borrowers.setdefault(use.id, f"{where}.role")
+            region = regions.get(use.id)
+            if domain.direct_map and region:
+                direct_mapped_shm(ctx, where, region, use.guest_address)
+    for ident, count in owners.items():
+        if count > 1:
+            ctx.add("shared_memory", f"region '{ident}' has {count} owners: at most one")
+    for ident, where in borrowers.items():
+        if not owners[ident]:
+            ctx.add(
+                where,
+                f"region '{ident}' has a borrower but no owner: give one "
+                "domain role: owner, or leave role out everywhere so Xen "
+                "owns it",
+            )
+
+
+def direct_mapped_shm(
+    ctx: RuleContext, where: str, region: SharedMemory, guest_address: int
+) -> None:
+    """From 4.19 Xen maps a direct-mapped domain's shared memory 1:1 or refuses it."""
+    if not xen_versions.applies(ctx.version, "shm_direct_map_identity"):
+        return
+    if region.host_address is None:
+        ctx.add(
+            where,
+            f"region '{region.id}' has no host_address, but a direct-mapped "
+            "domain needs one (Xen maps it 1:1): give it a host_address",
+        )
+    elif guest_address != region.host_address:
+        ctx.add(
+            f"{where}.guest_address",
+            "a direct-mapped domain sees host addresses: make guest_address "
+            f"equal {hexaddr(region.host_address)}",
+        )
+
+
+def static_regions_disjoint(ctx: RuleContext) -> None:
+    named = [(e.reason, e.region) for e in static_regions(ctx.system)]
+    reserved = [(r.origin, r.region) for r in ctx.host.reservations]
+    for i, (where, region) in enumerate(named):
+        for other, other_region in named[i + 1 :] + reserved:
+            if region.overlaps(other_region):
+                ctx.add(
+                    where,
+                    f"{hexaddr(region.address)}-{hexaddr(region.end)} "
+                    f"overlaps {other} ({hexaddr(other_region.address)}-"
+                    f"{hexaddr(other_region.end)}): move one of them",
+                )
