@@ -7,13 +7,14 @@ once, in the same words everywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Optional, Union
 
 from ...errors import Problems
 from ...units import KiB, hexaddr
 from ..facts import xen_versions
-from ..hostdt import HostTree
+from ..hostdt import Cpu, HostTree
 from ..model import Region, System
 
 #: Xen maps memory in pages of this size.
@@ -43,24 +44,26 @@ class RuleContext:
     system: System
     host: HostTree
     problems: Problems
-    version: str = field(init=False)
-    limits: xen_versions.Limits = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "version", self.system.xen.version)
-        object.__setattr__(self, "limits", xen_versions.limits(self.system.xen.version))
 
     @property
-    def banks(self) -> list[Region]:
+    def version(self) -> str:
+        return self.system.xen.version
+
+    @cached_property
+    def limits(self) -> xen_versions.Limits:
+        return xen_versions.limits(self.version)
+
+    @property
+    def banks(self) -> tuple[Region, ...]:
         return self.host.memory_banks
 
     @property
-    def cpus(self) -> list:
+    def cpus(self) -> tuple[Cpu, ...]:
         return self.host.cpus
 
-    @property
-    def names(self) -> set[str]:
-        return {d.name for d in self.system.domains}
+    @cached_property
+    def names(self) -> frozenset[str]:
+        return frozenset(d.name for d in self.system.domains)
 
     @property
     def max_vcpus(self) -> int:
