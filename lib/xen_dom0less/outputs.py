@@ -24,10 +24,8 @@ UBOOT_DTB = "u-boot.dtb"
 EFI_BINARY = "BOOTAA64.EFI"
 EFI_CONFIG = "BOOTAA64.cfg"
 ESP_DIR = "EFI/BOOT"
-#: Every artefact with its address, size and checksum.
+#: Every artefact with its address, size and checksum (its shape: the manifest module).
 MANIFEST = "manifest.json"
-#: manifest.json's "format": readers refuse another.
-MANIFEST_FORMAT = 1
 
 #: The fixed names the generator writes, which no input may take in the output directory.
 GENERATED = (

@@ -15,6 +15,8 @@ from xen_dom0less.cli import main
 from xen_dom0less.diskimage import LINUX, PARTITION_TYPES, SECTOR, START_SECTOR, build
 from xen_dom0less.errors import UserError
 
+from ..conftest import ROOT
+
 pytestmark = pytest.mark.skipif(
     shutil.which("mcopy") is None, reason="needs mtools and dosfstools: run `dom0less setup`"
 )
@@ -93,7 +95,7 @@ def test_image_command_refuses_a_directory_that_is_no_build(tmp_path, capsys):
 def test_image_command_refuses_a_missing_partition_image(tmp_path, capsys):
     out = tmp_path / "out"  # -o inside OUTDIR is refused before the partitions are read
     out.mkdir()
-    (out / "manifest.json").write_text('{"boot": {"format": "script"}}')
+    shutil.copy(ROOT / "tests" / "golden" / "qemu-dom0" / "manifest.json", out)
     code = main(["image", str(out), "-o", str(tmp_path / "card.img"), "--partition", "/nope"])
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()
@@ -174,7 +176,7 @@ def test_image_command_refuses_an_output_it_cannot_write_as_one_line(
     into the next one."""
     out = tmp_path / "out"
     out.mkdir()
-    (out / "manifest.json").write_text('{"boot": {"format": "script"}}')
+    shutil.copy(ROOT / "tests" / "golden" / "qemu-dom0" / "manifest.json", out)
     (tmp_path / "elsewhere").mkdir()
     assert main(["image", str(out), "-o", str(tmp_path / output)]) == 1
     err = capsys.readouterr().err.strip().splitlines()

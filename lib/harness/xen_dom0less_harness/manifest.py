@@ -1,14 +1,17 @@
-"""Read the parts of ``manifest.json`` that booting needs: load method, script, addresses."""
+"""The parts of ``manifest.json`` that booting needs: load method, script, addresses, paths.
+
+Read through the product's one description of the manifest (xen_dom0less.manifest).
+"""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from xen_dom0less import manifest
 from xen_dom0less.errors import UserError
-from xen_dom0less.outputs import MANIFEST, MANIFEST_FORMAT
+from xen_dom0less.outputs import MANIFEST
 
 
 @dataclass(frozen=True)
@@ -65,47 +68,24 @@ class BootManifest:
 
 def read(outdir: Path) -> BootManifest:
     """The boot manifest ``dom0less build`` wrote into ``outdir``."""
-    path = outdir / MANIFEST
-    if not path.is_file():
-        raise UserError(
-            f"{outdir} has no manifest.json: run `dom0less build DESCRIPTION.yaml "
-            f"-o {outdir}` first"
-        )
-    try:
-        data = json.loads(path.read_text())
-        if data.get("format") != MANIFEST_FORMAT:
-            raise UserError(
-                f"{path} has format {data.get('format')!r}, this dom0less reads "
-                f"format {MANIFEST_FORMAT}: rebuild it with this version"
-            )
-        boot = data["boot"]
-        artefacts = tuple(
-            _artefact(outdir, a["file"], a["role"], a["address"], "in" in a)
-            for a in data["artefacts"]
-        )
-        fit = data.get("fit") or {}
-        host = data["host"]
-        board = Board(int(host["cpus"]), int(host["gic"] or 0), int(host["memory"]))
-        return BootManifest(
-            outdir,
-            boot["load"],
-            boot["device_tree"],
-            board,
-            artefacts,
-            format=boot.get("format", "script"),
-            fit=outdir / fit["file"] if fit else None,
-            uboot_dtb=outdir / fit["uboot_dtb"] if fit.get("uboot_dtb") else None,
-        )
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise UserError(
-            f"{path} is not a manifest dom0less build wrote ({error}): "
-            "rebuild it with `dom0less build`"
-        ) from None
+    record = manifest.read(outdir)
+    fit = record.fit
+    host = record.host
+    return BootManifest(
+        outdir,
+        record.boot.load,
+        record.boot.device_tree,
+        Board(host.cpus, host.gic or 0, host.memory),
+        tuple(_artefact(outdir, a) for a in record.artefacts),
+        format=record.boot.format,
+        fit=outdir / fit.file if fit else None,
+        uboot_dtb=outdir / fit.uboot_dtb if fit and fit.uboot_dtb else None,
+    )
 
 
-def _artefact(outdir: Path, name: str, role: str, address: str, packed: bool) -> Artefact:
-    """An artefact; one packed in a FIT (manifest key ``in``) has no file of its own."""
-    file = outdir / name
-    if not packed and not file.is_file():
-        raise UserError(f"{file} is listed in manifest.json but missing: rebuild {outdir}")
-    return Artefact(file, role, int(address, 16))
+def _artefact(outdir: Path, listed: manifest.Artefact) -> Artefact:
+    """An artefact; one packed in another file (a FIT) has no file of its own."""
+    file = outdir / listed.file
+    if listed.packed_in is None and not file.is_file():
+        raise UserError(f"{file} is listed in {MANIFEST} but missing: rebuild {outdir}")
+    return Artefact(file, listed.role, listed.address)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from .. import diskimage, outputs
+from .. import diskimage, manifest, outputs
 from ..errors import UserError
 from . import add_command
 
@@ -42,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
             f"run `dom0less build DESCRIPTION.yaml -o {outdir}` first"
         )
     _check_output(args.output, outdir)
-    files = diskimage.layout(outdir, _format(outdir / outputs.MANIFEST))
+    files = diskimage.layout(outdir, manifest.read(outdir).boot.format)
     image = diskimage.build(files, args.output, args.partition)
     print(f"{image}: {image.stat().st_size // (1 << 20)} MiB, {len(files)} boot files")
     return 0
@@ -59,13 +58,3 @@ def _check_output(image: Path, outdir: Path) -> None:
             f"-o {image} is inside {outdir}, whose every file goes on the boot partition "
             "(the next image would hold this one): write it elsewhere"
         )
-
-
-def _format(manifest: Path) -> str:
-    """The build's boot.format (a UEFI build is laid out as an EFI system partition)."""
-    try:
-        return json.loads(manifest.read_text())["boot"].get("format", "script")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        raise UserError(
-            f"{manifest} is not a manifest `dom0less build` wrote: rebuild that directory"
-        ) from None
