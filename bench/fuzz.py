@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A fuzzing campaign: N hostile cases through `dom0less`, counting exits, tracebacks, hangs.
 
-The cases are tests/fuzz_cases.py's (the fuzz test's), their choices drawn
+The cases are tests/cli/fuzz_cases.py's (the fuzz test's), their choices drawn
 from random.Random(seed) for seeds FIRST..FIRST+N-1, so any case is rerun
 with ``--first SEED --count 1 --show``. Each runs in a forked child limited
 to 20 s and 3 GiB more address space. Cases that did not end in exit 0 or 1
@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "lib"), str(ROOT)]
 
+from tests.cli.fuzz_cases import RandomDraw, make_case, run_case  # noqa: E402
 from tests.conftest import write_inputs  # noqa: E402
-from tests.fuzz_cases import RandomDraw, make_case, run_case  # noqa: E402
 
 
 def run_range(first: int, count: int, report: Path, show: bool) -> collections.Counter:

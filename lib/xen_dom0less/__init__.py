@@ -1,6 +1,6 @@
 """Plan, validate and generate Xen dom0less boot artefacts.
 
-Packages, lowest layer first (an import only ever goes down this list; tests/core/
+Packages, lowest layer first (an import only ever goes down this list; tests/project/
 test_import_layers checks it):
 
 - ``errors``, ``units``, ``hosttools``, ``cache``, ``atomic``: what every layer shares;

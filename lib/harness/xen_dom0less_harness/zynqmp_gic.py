@@ -41,7 +41,7 @@ def _cells_of(parent: fdt.Node) -> tuple[int, int]:
     """The parent's #address-cells and #size-cells (2 and 1 when absent, as the spec says).
 
     Read here rather than through the generator's host-tree reader: the harness takes the
-    generator's outputs, never its code (tests/core/test_import_layers.py).
+    generator's outputs, never its code (tests/project/test_import_layers.py).
     """
     cells = []
     for name, default in (("#address-cells", 2), ("#size-cells", 1)):

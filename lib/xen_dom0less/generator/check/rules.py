@@ -1,7 +1,7 @@
 """Semantic rules on the description and the board, checked before any output.
 
 Each rule exists because Xen would otherwise panic, BUG, fault or silently
-misbehave at boot (tests/core/test_validate.py has one case per rule, with the
+misbehave at boot (tests/generator/check/test_validate.py has one case per rule, with the
 exact problems it adds; test_rules.py follows them through the whole pipeline). Every
 problem is collected so the user sees them all at once; addresses are
 checked later by placement. A rule is a function of a RuleContext; adding one

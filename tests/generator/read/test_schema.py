@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from xen_dom0less.generator.read import schema_check
 
-from ..conftest import EXAMPLES
+from ...conftest import EXAMPLES
 
 SCHEMA = schema_check.load_schema()
 

@@ -17,8 +17,8 @@ import pytest
 from xen_dom0less.cli import main
 from xen_dom0less.generator.render import plan_picture
 
-from ..conftest import PARTITIONED, QEMU_DTB
-from .test_rules import set_key
+from ...conftest import PARTITIONED, QEMU_DTB
+from ..check.test_rules import set_key
 
 #: Runs in the page after the SVG is laid out: where each domain's box and text ended up.
 PROBE = """<script>

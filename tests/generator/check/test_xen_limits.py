@@ -17,7 +17,7 @@ from xen_dom0less.generator.facts import xen_versions
 from xen_dom0less.generator.model import Region
 from xen_dom0less.generator.pipeline import build, check
 
-from ..conftest import QEMU_DTB, arm64_image
+from ...conftest import QEMU_DTB, arm64_image
 
 UART = "/pl011@9000000"
 

@@ -15,7 +15,7 @@ from xen_dom0less.errors import UserError
 from xen_dom0less.generator.pipeline import check
 from xen_dom0less.generator.read import description
 
-from ..conftest import QEMU_DTB
+from ...conftest import QEMU_DTB
 
 
 def domain(doc: dict, index: int) -> dict:

@@ -1,6 +1,6 @@
 """Fuzzing: hostile descriptions and DTBs end in exit 0 or 1, never a traceback or a hang.
 
-Each case (tests/fuzz_cases.py) runs the CLI in a forked child with a time and
+Each case (tests/cli/fuzz_cases.py) runs the CLI in a forked child with a time and
 an address-space limit. bench/fuzz.py runs the same cases by the ten thousand;
 what either found is kept as a named test in test_hostile.py or test_dtb_check.py.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ..fuzz_cases import make_case, run_case
+from .fuzz_cases import make_case, run_case
 
 
 class HypothesisDraw:

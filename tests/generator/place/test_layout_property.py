@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from xen_dom0less.errors import UserError
 from xen_dom0less.generator.pipeline import check
 
-from ..conftest import QEMU_DTB, arm64_image
+from ...conftest import QEMU_DTB, arm64_image
 
 MiB = 1 << 20
 KERNEL_SIZES = (4096, 300_000, 5 * MiB, 40 * MiB)

@@ -25,7 +25,7 @@ from xen_dom0less.generator.render import dtree, uboot_script
 from xen_dom0less.units import cells
 
 from ..conftest import QEMU_DTB, ROOT, arm64_image
-from .test_rules import set_key
+from ..generator.check.test_rules import set_key
 
 LIB = ROOT / "lib"
 

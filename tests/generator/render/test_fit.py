@@ -18,7 +18,7 @@ import pytest
 from xen_dom0less.errors import UserError
 from xen_dom0less.generator.pipeline import SigningOverride, build
 
-from ..conftest import QEMU_DTB
+from ...conftest import QEMU_DTB
 
 needs_signing_tools = pytest.mark.skipif(
     shutil.which("mkimage") is None or shutil.which("openssl") is None,

@@ -1,6 +1,6 @@
 """Hostile cases for ``dom0less``, and a runner that bounds each one's time and memory.
 
-Shared by the fuzz test (tests/core/test_fuzz.py, choices drawn by hypothesis)
+Shared by the fuzz test (tests/cli/test_fuzz.py, choices drawn by hypothesis)
 and the campaign (bench/fuzz.py, choices from a seeded random.Random). A case
 starts from an example description (every optional section appears in one of
 them) in either device-tree mode, then changes it as a hostile user would:
@@ -26,7 +26,7 @@ from typing import Any, Callable, Optional, Protocol, TypeVar
 
 import yaml
 
-from .conftest import EXAMPLES, QEMU_DTB, arm64_image, write_inputs
+from ..conftest import EXAMPLES, QEMU_DTB, arm64_image, write_inputs
 
 T = TypeVar("T")
 #: A case that runs longer than this (seconds) has hung; one allowed more memory has leaked.

@@ -11,9 +11,9 @@ import pytest
 
 from xen_dom0less.generator.read import dtb_check
 
-from ..conftest import QEMU_DTB
-from .test_hostile import fails, host_dtb
-from .test_rules import set_key
+from ...cli.test_hostile import fails, host_dtb
+from ...conftest import QEMU_DTB
+from ..check.test_rules import set_key
 
 GOOD = QEMU_DTB.read_bytes()
 

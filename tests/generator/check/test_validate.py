@@ -16,7 +16,7 @@ from xen_dom0less.generator.check import rules
 from xen_dom0less.generator.read import description
 from xen_dom0less.generator.read.host_input import load_host
 
-from ..conftest import QEMU_DTB
+from ...conftest import QEMU_DTB
 from .test_rules import STATIC, beside_inputs, both, on_a_gicv2_board, set_key
 
 RTOS = "domains[0] (rtos)"
