@@ -19,6 +19,13 @@ XEN_DOM0LESS_SYSTEM ?= "${XEN_DOM0LESS_LAYERDIR}/systems/${MACHINE}.yml"
 # change to them re-runs the tasks; the description itself is always tracked.
 XEN_DOM0LESS_SYSTEM_FILES ?= ""
 
+# Where the library and the description are on this builder is no input of any
+# task: what the tasks read there enters their signatures through file-checksums
+# (contents, and the library's paths below XEN_DOM0LESS_LIBDIR), so builders
+# with the layer at other places share sstate and hash equivalence.
+XEN_DOM0LESS_LIBDIR[vardepvalue] = "${@os.path.basename(d.getVar('XEN_DOM0LESS_LIBDIR'))}"
+XEN_DOM0LESS_SYSTEM[vardepvalue] = "${@os.path.basename(d.getVar('XEN_DOM0LESS_SYSTEM'))}"
+
 # The domU multiconfigs: "NAME:RECIPE" entries, e.g.
 # "domu-linux:core-image-minimal domu-baremetal:dom0less-hello-baremetal".
 # The description reaches NAME's deploy directory as ${MC_DEPLOY_NAME} (with
@@ -29,8 +36,9 @@ XEN_DOM0LESS_MC_TASK ?= "do_deploy"
 XEN_DOM0LESS_MC_TASK[core-image-minimal] ?= "do_image_complete"
 # NAME's deploy directory, by default that of a multiconfig file setting
 # TMPDIR = "${TOPDIR}/tmp-${BB_CURRENT_MC}" and keeping this MACHINE; set
-# XEN_DOM0LESS_MC_DEPLOY_DIR[NAME] for any other layout.
-XEN_DOM0LESS_MC_DEPLOY_DIR ?= "${TOPDIR}/tmp-{name}/deploy/images/${MACHINE}"
+# XEN_DOM0LESS_MC_DEPLOY_DIR[NAME] for any other layout. A relative path is
+# relative to TOPDIR, which never enters a signature (see xen_dom0less_multiconfigs).
+XEN_DOM0LESS_MC_DEPLOY_DIR ?= "tmp-{name}/deploy/images/${MACHINE}"
 
 def xen_dom0less_multiconfigs(d):
     """(name, recipe, task, deploy directory) for each domU multiconfig."""
@@ -42,8 +50,11 @@ def xen_dom0less_multiconfigs(d):
         task = d.getVarFlag("XEN_DOM0LESS_MC_TASK", recipe) or d.getVar("XEN_DOM0LESS_MC_TASK")
         deploy = (d.getVarFlag("XEN_DOM0LESS_MC_DEPLOY_DIR", name)
                   or d.getVar("XEN_DOM0LESS_MC_DEPLOY_DIR").replace("{name}", name))
-        found.append((name, recipe, task, deploy))
+        found.append((name, recipe, task, os.path.join(d.getVar("TOPDIR"), deploy)))
     return found
+# The build directory's place on this builder: the tasks read below it what the
+# mcdepends tasks made, and their hashes already stand for that.
+xen_dom0less_multiconfigs[vardepsexclude] = "TOPDIR"
 
 def xen_dom0less_environ(d):
     """What the description's ${VAR}s expand from, as shell words: never the task's own environment."""
@@ -55,9 +66,21 @@ def xen_dom0less_environ(d):
     return " ".join("%s=%s" % (name, shlex.quote(value)) for name, value in environ)
 
 def xen_dom0less_system_checksums(d):
-    """file-checksums entries for the description and the files it names."""
-    files = [d.getVar("XEN_DOM0LESS_SYSTEM")] + (d.getVar("XEN_DOM0LESS_SYSTEM_FILES") or "").split()
-    return " ".join("%s:%s" % (f, os.path.exists(f)) for f in files)
+    """file-checksums entries for the description and the files it names.
+
+    Files in the description's directory or below it are written "DIR/./PATH":
+    their path relative to the description enters the signature, where the
+    directory is on this builder does not.
+    """
+    system = d.getVar("XEN_DOM0LESS_SYSTEM")
+    base = os.path.dirname(system)
+    entries = []
+    for path in [system] + (d.getVar("XEN_DOM0LESS_SYSTEM_FILES") or "").split():
+        relative = os.path.relpath(path, base)
+        if not relative.startswith(".."):
+            path = "%s/./%s" % (base, relative)
+        entries.append("%s:%s" % (path, os.path.exists(path)))
+    return " ".join(entries)
 
 def xen_dom0less_has_dom0(d):
     """Whether the description has a dom0 (a top-level dom0 key), read without a YAML parser.
@@ -141,7 +164,10 @@ def xen_dom0less_lib_checksums(d, task):
                     name.endswith(".py") for _, _, names in os.walk(data) for name in names):
                 files.update(os.path.join(root, name)
                              for root, _, names in os.walk(data) for name in names)
-    return " ".join("%s:True" % path for path in sorted(files))
+    # "/./" makes the path below the library's directory part of the signature
+    # (a module moved is a change), and nothing of where the library is.
+    return " ".join("%s/./%s:True" % (libdir, os.path.relpath(path, libdir))
+                    for path in sorted(files))
 
 # Runs the Python code on standard input in oe-core's native Python with the
 # library on its path, in an environment holding only PATH, SOURCE_DATE_EPOCH

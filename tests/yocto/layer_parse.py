@@ -69,7 +69,23 @@ def write_stubs(root: Path, extra: dict[str, str] | None = None) -> Path:
     return root
 
 
-def configuration(stubs: Path, topdir: Path) -> bb.data_smart.DataSmart:
+#: oe-core's BB_BASEHASH_IGNORE_VARS (meta/conf/bitbake.conf, BB_HASHEXCLUDE_COMMON and the
+#: additions, scarthgap and wrynose alike but for PSEUDO_*_PATHS): the variables no
+#: signature sees. TOPDIR is not among them.
+OE_CORE_IGNORED_VARS = (
+    "TMPDIR FILE PATH PWD BB_TASKHASH BBPATH BBSERVER DL_DIR THISDIR FILESEXTRAPATHS "
+    "FILE_DIRNAME HOME LOGNAME SHELL USER FILESPATH STAGING_DIR_HOST STAGING_DIR_TARGET "
+    "COREBASE PRSERV_HOST STAMPS_DIR PRSERV_DUMPDIR PRSERV_DUMPFILE PRSERV_LOCKDOWN "
+    "PARALLEL_MAKE CCACHE_DIR EXTERNAL_TOOLCHAIN CCACHE CCACHE_NOHASHDIR LICENSE_PATH "
+    "SDKPKGSUFFIX WARN_QA WORKDIR STAMPCLEAN PKGDATA_DIR BUILD_ARCH SSTATE_PKGARCH "
+    "BB_WORKERCONTEXT BB_LIMITEDDEPS BB_UNIHASH extend_recipe_sysroot DEPLOY_DIR "
+    "SSTATE_HASHEQUIV_METHOD SSTATE_HASHEQUIV_REPORT_TASKDATA SSTATE_HASHEQUIV_OWNER "
+    "CCACHE_TOP_DIR BB_HASHSERVE GIT_CEILING_DIRECTORIES OMP_NUM_THREADS BB_CURRENTTASK "
+    "BUILDHISTORY_DIR SSTATE_DIR SOURCE_DATE_EPOCH RUST_BUILD_SYS RUST_HOST_SYS RUST_TARGET_SYS"
+)
+
+
+def configuration(stubs: Path, topdir: Path, layer: Path = LAYER) -> bb.data_smart.DataSmart:
     """A datastore as BitBake's cooker leaves it after bblayers.conf: our layer.conf parsed."""
     d = bb.data.init()
     d.setVar("TOPDIR", str(topdir))
@@ -77,8 +93,8 @@ def configuration(stubs: Path, topdir: Path) -> bb.data_smart.DataSmart:
     d.setVar("MACHINE", MACHINE)
     d.setVar("BB_CURRENT_MC", "")
     d.setVar("__bbclasstype", "recipe")
-    d.setVar("LAYERDIR", str(LAYER))
-    bb.parse.handle(str(LAYER / "conf" / "layer.conf"), d, baseconfig=True)
+    d.setVar("LAYERDIR", str(layer))
+    bb.parse.handle(str(layer / "conf" / "layer.conf"), d, baseconfig=True)
     d.expandVarref("LAYERDIR")
     d.delVar("LAYERDIR")
     bb.parse.siggen = bb.siggen.init(d)
@@ -86,14 +102,36 @@ def configuration(stubs: Path, topdir: Path) -> bb.data_smart.DataSmart:
     return d
 
 
-def parse_recipe(stubs: Path, topdir: Path, recipe: Path, **variables: str):
-    """The recipe's datastore after parsing and finalising, with a build's usual directories."""
-    d = configuration(stubs, topdir)
+def sign_as_oe_core(d: bb.data_smart.DataSmart) -> None:
+    """BitBake's basic signature generator ignoring oe-core's variables, for what comes next."""
+    d.setVar("BB_SIGNATURE_HANDLER", "basichash")
+    d.setVar("BB_BASEHASH_IGNORE_VARS", OE_CORE_IGNORED_VARS)
+    d.setVar("__exportlist", [])  # oe-core's exported variables; the stand-ins export none
+    bb.parse.siggen = bb.siggen.init(d)
+
+
+def parse_recipe(
+    stubs: Path,
+    topdir: Path,
+    recipe: Path,
+    layer: Path = LAYER,
+    signed: bool = False,
+    **variables: str,
+):
+    """The recipe's datastore after parsing and finalising, with a build's usual directories.
+
+    The directories are written as in oe-core's bitbake.conf; ``signed`` computes the
+    tasks' base hashes as oe-core does (``__siggen_basehashes``).
+    """
+    d = configuration(stubs, topdir, layer)
+    if signed:
+        sign_as_oe_core(d)
     for name, value in variables.items():
         d.setVar(name, value)
-    d.setVar("TMPDIR", str(topdir / "tmp"))
-    d.setVar("WORKDIR", str(topdir / "work" / recipe.stem))
-    d.setVar("DEPLOY_DIR_IMAGE", str(topdir / "tmp" / "deploy" / "images" / MACHINE))
+    d.setVar("TMPDIR", "${TOPDIR}/tmp")
+    d.setVar("WORKDIR", "${TMPDIR}/work/" + recipe.stem)
+    d.setVar("DEPLOY_DIR", "${TMPDIR}/deploy")
+    d.setVar("DEPLOY_DIR_IMAGE", "${DEPLOY_DIR}/images/${MACHINE}")
     d.setVar("T", "${WORKDIR}/temp")
     d.setVar("S", "${WORKDIR}/${BP}")
     d.setVar("B", "${WORKDIR}/build")
@@ -102,8 +140,8 @@ def parse_recipe(stubs: Path, topdir: Path, recipe: Path, **variables: str):
     return bb.parse.handle(str(recipe), d)[""]
 
 
-def recipes() -> list[Path]:
-    return sorted(LAYER.glob("recipes-*/*/*.bb"))
+def recipes(layer: Path = LAYER) -> list[Path]:
+    return sorted(layer.glob("recipes-*/*/*.bb"))
 
 
 def parse_everything(root: Path) -> list[str]:
