@@ -106,7 +106,8 @@ def xen_dom0less_lib_checksums(d, task):
     (nothing is imported here); a module importing by computed name brings in
     every module beside it. Files read as data (the schema) count with the
     modules beside them. A change elsewhere (the CLI, the QEMU harness) leaves the
-    task alone; a changed import re-parses the recipe, as the set may change.
+    task alone; a changed import re-parses the recipe, as the set may change
+    (every file read, and each directory listed, is a parse dependency).
     """
     import ast
     import re
@@ -127,8 +128,10 @@ def xen_dom0less_lib_checksums(d, task):
             tree = ast.parse(handle.read(), path)
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__"):
-                # Imports by computed name (renderers, subcommands): any module beside it.
+                # Imports by computed name (renderers, subcommands): any module beside
+                # it, and a module added there re-parses the recipe.
                 directory = os.path.dirname(path)
+                bb.parse.mark_dependency(d, directory)
                 yield from (package + "." + name[:-3] for name in os.listdir(directory)
                             if name.endswith(".py") and name != "__init__.py")
             elif isinstance(node, ast.Import):
@@ -162,12 +165,25 @@ def xen_dom0less_lib_checksums(d, task):
             data = os.path.join(directory, entry)
             if os.path.isdir(data) and entry != "__pycache__" and not any(
                     name.endswith(".py") for _, _, names in os.walk(data) for name in names):
-                files.update(os.path.join(root, name)
-                             for root, _, names in os.walk(data) for name in names)
+                for root, _, names in os.walk(data):
+                    bb.parse.mark_dependency(d, root)
+                    files.update(os.path.join(root, name) for name in names)
     # "/./" makes the path below the library's directory part of the signature
     # (a module moved is a change), and nothing of where the library is.
     return " ".join("%s/./%s:True" % (libdir, os.path.relpath(path, libdir))
                     for path in sorted(files))
+
+# nooelint: oelint.task.noanonpython - the file list must exist while the recipe is parsed
+python __anonymous() {
+    # Each task running the library follows the files it imports. They are listed
+    # and marked as the recipe's parse dependencies here, while the recipe is
+    # parsed: BitBake 2.8 and 2.18 copy those into the cache before a task's
+    # file-checksums are expanded, so a list made there would miss a new import.
+    for task in d.getVar("__BBTASKS", False) or []:
+        files = xen_dom0less_lib_checksums(d, task)
+        if files:
+            d.appendVarFlag(task, "file-checksums", " " + files)
+}
 
 # Runs the Python code on standard input in oe-core's native Python with the
 # library on its path, in an environment holding only PATH, SOURCE_DATE_EPOCH

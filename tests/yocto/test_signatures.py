@@ -9,6 +9,7 @@ names the variable and both values.
 
 from __future__ import annotations
 
+import os
 import shutil
 import types
 from pathlib import Path
@@ -92,3 +93,57 @@ def test_two_builders_compute_the_same_signatures(tmp_path: Path, recipe: str) -
     ]
     assert differing == []
     assert hashes == other_hashes
+
+
+@pytest.mark.parametrize("recipe", ["recipes-bsp", "recipes-extended"])
+def test_library_files_are_parse_dependencies(tmp_path: Path, recipe: str) -> None:
+    """What BitBake's cache keeps of the recipe: a changed library file re-parses it.
+
+    BitBake 2.8 and 2.18 copy the recipe's parse dependencies into the cache before a
+    task's file-checksums are expanded, so files listed only then are never re-checked:
+    a new import would never enter the list.
+    """
+    import bb.cache  # after layer_parse, which stands in for hashserv
+
+    path = next(LAYER.glob(f"{recipe}/*/*.bb"))
+    d = parse_recipe(
+        write_stubs(tmp_path / "stubs"),
+        tmp_path,
+        path,
+        BBMULTICONFIG="domu-linux domu-baremetal",
+        XEN_DOM0LESS_MULTICONFIGS=MULTICONFIGS,
+    )
+    info = bb.cache.CoreRecipeInfo(str(path), d)
+    watched = {Path(f) for f, _ in info.file_depends}
+    lib = REPO / "lib" / "xen_dom0less"
+    tracked = [
+        Path(entry.rpartition(":")[0])
+        for entry in info.file_checksums["do_compile"].split()
+        if Path(entry.rpartition(":")[0]).is_relative_to(lib)
+    ]
+    assert len(tracked) > 10
+    assert [f for f in tracked if f not in watched and f.parent not in watched] == []
+
+
+def test_a_new_import_enters_the_signature(tmp_path: Path) -> None:
+    """Once a tracked module changes the recipe is re-parsed, and the new module is listed."""
+    import bb.cache
+
+    layer = _checkout(tmp_path)
+    recipe = next(layer.glob("recipes-bsp/*/*.bb"))
+    stubs = write_stubs(tmp_path / "stubs")
+
+    def parsed():
+        d = parse_recipe(stubs, tmp_path / "build", recipe, layer=layer)
+        return bb.cache.CoreRecipeInfo(str(recipe), d)
+
+    before = parsed()
+    lib = layer.parent / "lib" / "xen_dom0less"
+    (lib / "brand_new.py").write_text("VALUE = 1\n")
+    pipeline = lib / "generator" / "pipeline.py"
+    pipeline.write_text("from .. import brand_new  # noqa\n" + pipeline.read_text())
+    os.utime(pipeline, ns=(1, 1))  # a stamp the first parse cannot have seen
+    bb.parse.clear_cache()
+    # The cache's validity check: a parse dependency whose stamp changed.
+    assert dict(before.file_depends)[str(pipeline)] != bb.parse.cached_mtime_noerror(str(pipeline))
+    assert "/./xen_dom0less/brand_new.py:" in parsed().file_checksums["do_compile"]

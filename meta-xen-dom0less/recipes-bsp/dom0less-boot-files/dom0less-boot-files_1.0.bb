@@ -40,7 +40,7 @@ do_compile[vardeps] += "XEN_DOM0LESS_SIGN_KEY XEN_DOM0LESS_UBOOT_DTB"
 do_compile[depends] += "${XEN_DOM0LESS_XEN_PROVIDER}:do_deploy ${XEN_DOM0LESS_DEPENDS}"
 # A description with a dom0 boots this build's kernel: wait for it too.
 do_compile[depends] += "${@'virtual/kernel:do_deploy' if xen_dom0less_has_dom0(d) else ''}"
-do_compile[file-checksums] += "${@xen_dom0less_system_checksums(d)} ${@xen_dom0less_lib_checksums(d, 'do_compile')}"
+do_compile[file-checksums] += "${@xen_dom0less_system_checksums(d)}"
 do_compile[cleandirs] = "${B}"
 do_compile[vardeps] += "XEN_DOM0LESS_SYSTEM"
 

@@ -43,7 +43,7 @@ XEN_DOM0LESS_XEN_FROM_SYSTEM ?= "1"
 do_configure[noexec] = "1"
 do_install[noexec] = "1"
 
-do_compile[file-checksums] += "${@xen_dom0less_system_checksums(d) if d.getVar('XEN_DOM0LESS_XEN_FROM_SYSTEM') == '1' else ''} ${@xen_dom0less_lib_checksums(d, 'do_compile')}"
+do_compile[file-checksums] += "${@xen_dom0less_system_checksums(d) if d.getVar('XEN_DOM0LESS_XEN_FROM_SYSTEM') == '1' else ''}"
 do_compile[cleandirs] = "${B}/xen-out"
 do_compile[vardeps] += "XEN_DOM0LESS_SYSTEM"
 
