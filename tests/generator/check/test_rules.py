@@ -608,9 +608,8 @@ RULES = [
             "xen.config: CONFIG_SCHED_NULL is not enabled in xen.config but cpupool 'rt' "
             "scheduler null needs it: rebuild Xen with CONFIG_SCHED_NULL=y (dom0less build-xen "
             "adds it)",
-            "xen.config: CONFIG_UNSUPPORTED is not enabled in xen.config but needed by "
-            "CONFIG_SCHED_NULL needs it: rebuild Xen with CONFIG_UNSUPPORTED=y (dom0less "
-            "build-xen adds it)",
+            "xen.config: CONFIG_UNSUPPORTED is not enabled in xen.config but CONFIG_SCHED_NULL "
+            "needs it: rebuild Xen with CONFIG_UNSUPPORTED=y (dom0less build-xen adds it)",
         ],
     ),
     (

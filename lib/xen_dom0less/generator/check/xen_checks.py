@@ -25,10 +25,12 @@ def check_config(system: System, needed: dict[str, str], problems: Problems) -> 
         problems.add("xen.config", str(error))
         return
     for option, why in kconfig.missing(needed, config):
+        # A dependency's reason reads "needed by CONFIG_X" (the fragment's comment).
+        needer = why.removeprefix("needed by ")
         problems.add(
             "xen.config",
             f"CONFIG_{option} is not enabled in {path.name} but "
-            f"{why} needs it: rebuild Xen with CONFIG_{option}=y "
+            f"{needer} needs it: rebuild Xen with CONFIG_{option}=y "
             "(dom0less build-xen adds it)",
         )
 
