@@ -2,7 +2,7 @@
 
 Each rule exists because Xen would otherwise panic, BUG, fault or silently
 misbehave at boot (tests/generator/check/test_validate.py has one case per rule, with the
-exact problems it adds; test_rules.py follows them through the whole pipeline). Every
+exact problems it adds; test_rules.py the other checks', through the whole pipeline). Every
 problem is collected so the user sees them all at once; addresses are
 checked later by placement. A rule is a function of a RuleContext; adding one
 means writing it and naming it in its table.
