@@ -1,9 +1,9 @@
 """Static shared memory and static event channels between two domUs, shown by the guests.
 
 Debian's Xen lacks CONFIG_STATIC_SHM (it needs CONFIG_UNSUPPORTED), so these
-tests boot the session's hypervisors built from Debian's source (``xenbuild``):
-bookworm's 4.17 and trixie's 4.20, whose .config the planner checks each
-description against.
+tests boot the session's purpose-built hypervisors (``xenbuild``): bookworm's 4.17
+from Debian's source, 4.20 and 4.22 from their release tarballs, whose .config the
+planner checks each description against.
 Cpupools and direct-mapped static memory are shown by the partitioned
 example's boot (test_examples.py).
 """
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xenbuild]
 
 HOST_SHM = 0x7FE00000
 #: xen.version -> the session fixture building that release with the options needed.
-BUILDS = {"4.17": "partitioned_build", "4.20": "xen_420_build"}
+BUILDS = {"4.17": "partitioned_build", "4.20": "xen_420_build", "4.22": "xen_422_build"}
 OWNER_VIEW = 0x50000000
 BORROWER_VIEW = 0x51000000
 WORD = 0x600DF00D
@@ -59,12 +59,10 @@ def shm_system(ws, xen: dict) -> dict:
 def test_borrower_reads_what_the_owner_wrote(workspace, built_xen):
     ws = workspace
     document = shm_system(ws, built_xen)
-    expect = [
-        "shm owner: up",
-        "written",
-        "shm borrower: up",
-        f"read 0x{BORROWER_VIEW:016x} = 0x{WORD:016x}",
-    ]
+    # Not the owner's 'written': from 4.20 the owner holds console input and prints raw,
+    # so the borrower's prefixed lines can land inside it ('wri(XEN) ... DOM2: ...tten',
+    # seen on 4.22). The word read back proves the write.
+    expect = ["shm owner: up", "shm borrower: up", f"read 0x{BORROWER_VIEW:016x} = 0x{WORD:016x}"]
     result = ws.boot(document, expect, timeout=60)
     if built_xen["version"] == "4.17":  # 4.18 dropped the line (static-shmem.c)
         assert "allocate static shared memory BANK" in result.console

@@ -9,12 +9,9 @@ import pytest
 
 from xen_dom0less.xenbuild import build_release, locate
 
-from ..conftest import ROOT
+from ..conftest import SHARED_XEN_SOURCES as SHARED_SOURCES
 
 pytestmark = pytest.mark.xenbuild
-
-#: The project's release tarballs beside the checkout (CI has them too).
-SHARED_SOURCES = ROOT.parent / "shared" / "xen-src"
 
 
 def test_xen_4_22_is_built_once_per_kconfig(tmp_path: Path) -> None:

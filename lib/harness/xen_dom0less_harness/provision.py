@@ -1,8 +1,9 @@
 """Make a fresh Debian or Ubuntu machine ready to boot generated artefacts (``dom0less setup``).
 
-Installs the harness's host packages (and, if asked, what building Xen needs and
-trixie's Xen 4.20 source) with apt-get, then fetches Debian's arm64 guests and
-Xen 4.17 and 4.20; run again, it only checks.
+Installs the harness's host packages (and, if asked, what building Xen needs)
+with apt-get, then fetches Debian's arm64 guests and Xen 4.17 and 4.20; run
+again, it only checks. The Xen release sources the feature boots build are the
+tests' business (tests/conftest.py), not setup's.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from xen_dom0less import hosttools
@@ -43,25 +43,7 @@ def provision(xen_build: bool = False) -> Path:
     if missing:
         print(f"installing {' '.join(missing)}", flush=True)
         _apt(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing])
-    if xen_build and not os.environ.get(debian.XEN_4_20_SOURCE_VARIABLE):
-        _fetch_trixie_source()
     return example_inputs.write_inputs(debian_inputs.fetch())
-
-
-def _fetch_trixie_source() -> None:
-    """Trixie's Xen 4.20 source, for the boots of features Debian's build lacks.
-
-    Only those boots need it, so a mirror without source packages is a warning here
-    and a failure of those tests, not of setup.
-    """
-    try:
-        debian.fetch("xen", debian.TRIXIE)
-    except UserError as error:
-        print(
-            f"warning: {error}\nthe Xen 4.20 build tests need that source: set "
-            f"{debian.XEN_4_20_SOURCE_VARIABLE} to a Xen 4.20 tree or tarball",
-            file=sys.stderr,
-        )
 
 
 def xen_build_packages() -> list[str]:

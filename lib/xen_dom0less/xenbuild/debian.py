@@ -44,10 +44,6 @@ TRIXIE = Archive(
 )
 
 
-#: Names a Xen 4.20 source tree or tarball to use instead of trixie's source package
-#: (for a mirror that serves binary packages only).
-XEN_4_20_SOURCE_VARIABLE = "DOM0LESS_XEN_4_20_SOURCE"
-
 #: Programs fetching a source package runs.
 FETCH_TOOLS = ("apt-get", "dpkg-source")
 MIRROR_HINT = "check that the Debian mirror is reachable"
