@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import re
 import statistics
 import sys
 import tempfile
@@ -38,14 +37,13 @@ from xen_dom0less_harness.guests import baremetal, initramfs, xl_dom0
 from xen_dom0less_harness.machine import Machine
 
 from xen_dom0less.generator.pipeline import build
+from xen_dom0less.timeline import read
 
 RTOS = "bench-rtos: up"
 SECOND = "bench-second: up"
 LINUX = "bench-linux: up"
 DOM0 = "bench-dom0: up"
 XL = "bench-dom0: xl create"
-#: A bare-metal guest's entry counter; DOMn: when Xen prints it, bare when dom0 relays it.
-COUNTER = re.compile(r"(?:DOM(\d+): )?counter 0x([0-9a-f]+) frequency 0x([0-9a-f]+)")
 MACHINE = Machine(smp=1, icount=True)
 #: Four CPUs (run-qemu's default); real time, as icount hangs Xen with several CPUs.
 ORDER_MACHINE = Machine(smp=4)
@@ -157,23 +155,17 @@ def build_system(document: dict, work: Path) -> Path:
     return work / "out"
 
 
-def entry_times(console: str) -> dict[int, float]:
-    """Domain id (0 for a line dom0 relayed) -> seconds since reset its bare-metal guest started."""
-    return {
-        int(domid or 0): int(count, 16) / int(hertz, 16)
-        for domid, count, hertz in COUNTER.findall(console)
-    }
-
-
 def measure(variant: Variant, outdir: Path) -> Times:
     expect = [RTOS, "frequency", LINUX] + ([DOM0] if variant.dom0 else [])
     result = runner.boot(outdir, expect, timeout=300, machine=MACHINE, floor=variant.floor)
     if not result.ok:
         raise SystemExit(f"{variant.name}: {result.reason}\n{result.console[-3000:]}")
-    counter = result.hits["frequency"]
-    arrival = entry_times(counter.line)[1]
-    xen_clock = arrival - counter.xen
-    return Times(xen_clock, arrival, xen_clock + result.hits[LINUX].xen, result.elapsed)
+    # The same reading as `dom0less timeline`: Xen's stamps dated by d1's entry counter.
+    timeline = read.read(result.console)
+    linux = timeline.first(LINUX)
+    if timeline.xen_zero is None or linux is None or linux.time is None:
+        raise SystemExit(f"{variant.name}: no dated entry counter or Linux marker")
+    return Times(timeline.xen_zero, timeline.entered[1], linux.time, result.elapsed)
 
 
 def median(samples: list[Times]) -> Times:
@@ -201,7 +193,7 @@ def measure_order(outdir: Path, machine: Machine) -> Order:
     result = runner.boot(outdir, [RTOS, SECOND, LINUX], timeout=300, machine=machine)
     if not result.ok:
         raise SystemExit(f"three domUs: {result.reason}\n{result.console[-3000:]}")
-    started = entry_times(result.console)
+    started = read.read(result.console).entered
     return Order(started[1], started[3])
 
 
@@ -264,7 +256,7 @@ def xl_comparison(shared: dict[str, Path], work: Path, runs: int) -> list[str]:
         result = runner.boot(outdir, [XL, RTOS, "frequency"], timeout=300, machine=MACHINE)
         if not result.ok:
             raise SystemExit(f"dom0 + xl create: {result.reason}\n{result.console[-3000:]}")
-        xl_times.append(entry_times(result.hits["frequency"].line)[0])
+        xl_times.append(read.read(result.console).entered[0])
         dom0less_times.append(measure(VARIANTS[0], dom0less).rtos)
     print("  measured dom0 + xl create", file=sys.stderr, flush=True)
     xl_s, dom0less_s = statistics.median(xl_times), statistics.median(dom0less_times)

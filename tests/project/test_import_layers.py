@@ -30,6 +30,7 @@ LAYERS = {
     "files": 0,
     "generator": 1,
     "importer": 1,  # other tools' configurations turned into descriptions, beside the generator
+    "timeline": 1,  # serial captures read into boot milestones, beside the generator
     "xenbuild": 2,
     "cli": 4,
 }

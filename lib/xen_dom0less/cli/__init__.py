@@ -14,6 +14,7 @@ import argparse
 import importlib
 import os
 import sys
+from pathlib import Path
 from typing import NoReturn, Optional
 
 from ..errors import UserError
@@ -26,6 +27,7 @@ COMMANDS = {
     "build-xen": "build only the Xen hypervisor, configured for a description",
     "image": "write an SD-card image (MBR, FAT boot partition) of what build wrote",
     "import": "write a description from an ImageBuilder config",
+    "timeline": "read a boot's serial capture: when U-Boot, Xen and each domain spoke",
 }
 #: Entry-point group of subcommands from other distributions: name -> module with SUMMARY,
 #: register() and run().
@@ -45,6 +47,12 @@ def add_command(
 ) -> argparse.ArgumentParser:
     """A subcommand's parser, its one-line help ``summary`` or taken from COMMANDS."""
     return subparsers.add_parser(name, help=summary or COMMANDS[name], description=description)
+
+
+def add_svg_option(parser: argparse.ArgumentParser, what: str, detail: str) -> None:
+    """``--svg PICTURE``: the commands that can also draw what they print."""
+    help_text = f"also draw {what} as an SVG: {detail}"
+    parser.add_argument("--svg", type=Path, metavar="PICTURE", help=help_text)
 
 
 def parser(argv: list[str]) -> argparse.ArgumentParser:

@@ -9,7 +9,7 @@ from pathlib import Path
 from .. import atomic
 from ..generator import pipeline
 from ..generator.render import memory_map, plan_picture
-from . import add_command
+from . import add_command, add_svg_option
 
 
 def register(subparsers) -> None:
@@ -20,12 +20,10 @@ def register(subparsers) -> None:
         "what RAM is kept free and why, and which CPUs each domain may use.",
     )
     parser.add_argument("description", type=Path, metavar="FILE", help="system description (YAML)")
-    parser.add_argument(
-        "--svg",
-        type=Path,
-        metavar="PICTURE",
-        help="also draw the plan as an SVG: CPUs and cpupools with their domains, each RAM "
-        "bank to scale, passed-through devices",
+    add_svg_option(
+        parser,
+        "the plan",
+        "CPUs and cpupools with their domains, each RAM bank to scale, passed-through devices",
     )
     parser.set_defaults(run=run)
 

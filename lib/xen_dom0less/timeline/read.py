@@ -1,0 +1,230 @@
+"""A serial capture -> dated lines -> the milestones of a dom0less boot.
+
+Three clocks can date a line, best first: the host's time stamp on each
+line (grabserial ``-t``/``-T``, or ``picocom | ts`` with a clock or epoch
+format); Xen's own (``console_timestamps=boot``), moved to time since reset
+when a guest prints the counter it read on entry (``counter 0x.. frequency
+0x..``, as the project's bare-metal guest does); or none, when only the order
+and U-Boot's own "bytes read in N ms" are known.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import NamedTuple, Optional
+
+
+class HostStamp(NamedTuple):
+    """A host time stamp format at the start of a line."""
+
+    name: str
+    pattern: re.Pattern
+    #: whether it is a time of day (goes back to 0 at midnight) or a count of seconds
+    daily: bool
+
+    def seconds(self, match: re.Match) -> float:
+        if not self.daily:
+            return float(match.group("t"))
+        hours, minutes, seconds = match.group("h", "m", "s")
+        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+_CLOCK = r"(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d+)?)"
+#: Tried on the first lines of a capture. A lone bracketed number is left out: Linux
+#: prints its own "[    1.234567] " lines.
+HOST_STAMPS = (
+    HostStamp("grabserial -t", re.compile(r"\[\s*(?P<t>\d+\.\d+)\s+-?\d+\.\d+\] ?"), False),
+    HostStamp("grabserial -T", re.compile(rf"\[{_CLOCK}\s+-?\d+\.\d+\] ?"), True),
+    HostStamp(
+        "time of day (ts '%H:%M:%.S', tio)",
+        re.compile(rf"\[?(?:\d{{4}}-\d\d-\d\d[ T]|[A-Z][a-z]{{2}} +\d+ )?{_CLOCK}\]? "),
+        True,
+    ),
+    HostStamp("epoch seconds (ts '%.s')", re.compile(r"(?P<t>\d{9,}\.\d+) "), False),
+)
+#: Lines looked at to pick the host stamp format; most of them must carry it.
+SNIFF_LINES = 20
+XEN_STAMP = re.compile(r"\(XEN\) \[\s*(\d+\.\d+)\] ")
+#: The project's bare-metal guest's entry counter; DOMn: printed through Xen, bare when
+#: dom0 relays it.
+COUNTER = re.compile(r"(?:DOM(\d+): )?counter 0x([0-9a-f]+) frequency 0x([0-9a-f]+)")
+UBOOT = re.compile(r"U-Boot (?:SPL )?\d{4}\.\d\d")
+UBOOT_READ = re.compile(r"^(\d+) bytes read in (\d+) ms")
+HANDOVER = re.compile(r"^Starting kernel")
+XEN = re.compile(r"^\(XEN\) ")
+CREATED = re.compile(r"^\(XEN\) (?:\[[^]]*\] )?Loading d(\d+) kernel")
+XEN_DONE = re.compile(r"^\(XEN\) (?:\[[^]]*\] )?Freed \d+kB init memory")
+#: A domain's own output: through Xen's vpl011 ("DOMn: ") or its console hypercall ("(dn) ").
+DOMAIN_LINE = re.compile(r"^(?:\(XEN\) (?:\[[^]]*\] )?DOM(\d+): |\(d(\d+)\) )")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One console line: its number in the file, its text without the host stamp, its dates."""
+
+    number: int
+    text: str
+    host: Optional[float]  # seconds since the capture's first stamped line
+    xen: Optional[float]  # Xen's console_timestamps=boot stamp
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    line: Line
+    time: Optional[float]  # seconds on the timeline's clock
+
+
+@dataclass
+class Timeline:
+    """The milestones of one boot, each dated on ``clock`` where the capture allows."""
+
+    clock: str
+    events: list[Event]
+    lines: list[Line]
+    #: Seconds from the timeline's zero to Xen's clock's zero, when known.
+    xen_zero: Optional[float]
+    #: Domain id -> seconds its bare-metal guest says it started (0: relayed by dom0).
+    entered: dict[int, float] = field(default_factory=dict)
+    #: U-Boot's reads before Xen: (bytes, milliseconds) per file.
+    reads: list[tuple[int, int]] = field(default_factory=list)
+
+    def time_of(self, line: Line) -> Optional[float]:
+        if line.host is not None:
+            return line.host
+        if line.xen is not None and self.xen_zero is not None:
+            return self.xen_zero + line.xen
+        return None
+
+    def first(self, text: str) -> Optional[Event]:
+        """The first line holding ``text``, dated (a marker a boot test waits for)."""
+        for line in self.lines:
+            if text in line.text:
+                return Event(text, line, self.time_of(line))
+        return None
+
+    def event(self, name: str) -> Optional[Event]:
+        return next((e for e in self.events if e.name == name), None)
+
+
+def host_format(raw: list[str]) -> Optional[HostStamp]:
+    """The host stamp format most of the first non-blank lines carry, if any."""
+    sample = [line for line in raw if line.strip()][:SNIFF_LINES]
+    for stamp in HOST_STAMPS:
+        if sum(bool(stamp.pattern.match(line)) for line in sample) * 2 > len(sample) > 0:
+            return stamp
+    return None
+
+
+def dated_lines(raw: list[str]) -> tuple[Optional[str], list[Line]]:
+    """The host stamp format's name and every line with its stamps taken off and read.
+
+    A stamp going backwards is grabserial ``-m`` restarting its count at the line
+    before, or a time of day passing midnight.
+    """
+    found = host_format(raw)
+    lines: list[Line] = []
+    offset: Optional[float] = None  # host seconds = stamp + offset
+    last: Optional[tuple[float, float]] = None  # the previous stamp and its host seconds
+    for number, text in enumerate(raw, 1):
+        host = None
+        match = found.pattern.match(text) if found else None
+        if found and match:
+            text = text[match.end() :]
+            stamp = found.seconds(match)
+            if offset is None:
+                offset = -stamp
+            elif last is not None and stamp < last[0]:
+                offset = offset + 86400 if found.daily else last[1]
+            host = stamp + offset
+            last = (stamp, host)
+        xen = XEN_STAMP.match(text)
+        lines.append(Line(number, text, host, float(xen.group(1)) if xen else None))
+    return (found.name if found else None), lines
+
+
+def read(text: str) -> Timeline:
+    """The timeline of one boot's console ``text``."""
+    stamps, lines = dated_lines(text.splitlines())
+    entered = _entered(lines)
+    xen_zero = _xen_zero(lines) if stamps is None else None
+    if stamps is not None:
+        clock = f"host time stamps ({stamps}), seconds from the capture's first line"
+    elif xen_zero is not None:
+        clock = "seconds from reset: Xen's stamps, dated by a guest's entry counter"
+    elif any(line.xen is not None for line in lines):
+        xen_zero = 0.0
+        clock = "Xen's clock (console_timestamps=boot), seconds from Xen's start"
+    else:
+        clock = (
+            "none: no time stamps (capture with grabserial -t or `picocom | ts`, "
+            "or add console_timestamps=boot to Xen's command line); order only"
+        )
+    timeline = Timeline(clock, [], lines, xen_zero, entered, _reads(lines))
+    timeline.events.extend(
+        Event(name, line, timeline.time_of(line)) for name, line in _milestones(lines)
+    )
+    return timeline
+
+
+def _milestones(lines: list[Line]) -> list[tuple[str, Line]]:
+    """(name, line) of each milestone in console order, each named once."""
+    found: dict[str, Line] = {}
+    in_xen = False
+    for line in lines:
+        text = line.text
+        if not in_xen:
+            banner = UBOOT.search(text)
+            if banner:
+                found.setdefault("U-Boot SPL" if "SPL" in banner.group() else "U-Boot", line)
+            if HANDOVER.match(text):
+                found.setdefault("U-Boot starts Xen", line)
+        if XEN.match(text):
+            in_xen = True
+            found.setdefault("Xen", line)
+        created, done, own = CREATED.match(text), XEN_DONE.match(text), DOMAIN_LINE.match(text)
+        if created:
+            found.setdefault(f"d{created.group(1)} created", line)
+        if done:
+            found.setdefault("Xen starts the domains", line)
+        if own:
+            found.setdefault(f"d{own.group(1) or own.group(2)} first line", line)
+        elif dom0_speaks(found, text):
+            found.setdefault("d0 first line", line)
+    return sorted(found.items(), key=lambda item: item[1].number)
+
+
+def dom0_speaks(found: dict[str, Line], text: str) -> bool:
+    """Whether ``text`` is dom0's: it owns the console once Xen is done, and has no prefix."""
+    started = "d0 created" in found and "Xen starts the domains" in found
+    return started and bool(text.strip()) and not XEN.match(text)
+
+
+def _entered(lines: list[Line]) -> dict[int, float]:
+    entered: dict[int, float] = {}
+    for line in lines:
+        for domid, count, hertz in COUNTER.findall(line.text):
+            entered.setdefault(int(domid or 0), int(count, 16) / int(hertz, 16))
+    return entered
+
+
+def _xen_zero(lines: list[Line]) -> Optional[float]:
+    """Seconds from reset to Xen's clock's zero, from a Xen-stamped entry counter line."""
+    for line in lines:
+        counter = COUNTER.search(line.text)
+        if counter and counter.group(1) and line.xen is not None:
+            return int(counter.group(2), 16) / int(counter.group(3), 16) - line.xen
+    return None
+
+
+def _reads(lines: list[Line]) -> list[tuple[int, int]]:
+    """U-Boot's 'N bytes read in M ms' before Xen speaks."""
+    reads = []
+    for line in lines:
+        if XEN.match(line.text):
+            break
+        match = UBOOT_READ.match(line.text)
+        if match:
+            reads.append((int(match.group(1)), int(match.group(2))))
+    return reads

@@ -1,0 +1,131 @@
+"""Serial captures read into boot milestones: real logs from `dom0less run-qemu`, and the host
+and Xen time stamp forms a user's capture can carry.
+
+logs/run-qemu.log is `dom0less run-qemu`'s console of the dom0less example (no time stamps);
+logs/grabserial-t.log is a -smp 1 -icount boot with console_timestamps=boot and the
+bare-metal guest printing its entry counter, each line stamped as grabserial -t stamps it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from xen_dom0less.timeline import read
+
+LOGS = Path(__file__).parent / "logs"
+MILESTONES = [
+    "U-Boot",
+    "U-Boot starts Xen",
+    "Xen",
+    "d1 created",
+    "d2 created",
+    "Xen starts the domains",
+    "d1 first line",
+    "d2 first line",
+]
+
+
+def names(timeline: read.Timeline) -> list[str]:
+    return [event.name for event in timeline.events]
+
+
+def times(timeline: read.Timeline) -> dict[str, float]:
+    return {e.name: round(e.time, 6) for e in timeline.events if e.time is not None}
+
+
+def test_run_qemu_log_without_stamps_gives_the_order_and_uboots_reads():
+    timeline = read.read((LOGS / "run-qemu.log").read_text())
+    assert names(timeline) == MILESTONES
+    assert times(timeline) == {}
+    assert timeline.clock.startswith("none")
+    assert timeline.event("d2 first line").line.text.endswith("hello from a busybox initramfs")
+    # boot.scr, Xen, its DTB, the RTOS, Linux's Image, the initramfs
+    assert timeline.reads == [
+        (1604, 6),
+        (983048, 3),
+        (8638, 2),
+        (8192, 2),
+        (32956352, 73),
+        (987392, 4),
+    ]
+
+
+def test_grabserial_stamps_date_every_milestone_from_the_first_line():
+    timeline = read.read((LOGS / "grabserial-t.log").read_text())
+    assert names(timeline) == MILESTONES
+    assert times(timeline) == {
+        "U-Boot": 0.0,
+        "U-Boot starts Xen": 2.380386,
+        "Xen": 2.86457,
+        "d1 created": 3.032096,
+        "d2 created": 3.183929,
+        "Xen starts the domains": 4.355844,
+        "d1 first line": 4.374725,
+        "d2 first line": 14.70394,
+    }
+    assert "grabserial -t" in timeline.clock
+    assert timeline.first("busybox").line.number == 107
+
+
+def test_xen_stamps_without_host_stamps_count_from_reset_by_the_guests_counter():
+    """The same capture without grabserial's stamps: a U-Boot/Xen log as a terminal saves it."""
+    plain = re.sub(r"(?m)^\[[\d.]+ [\d.]+\] ", "", (LOGS / "grabserial-t.log").read_text())
+    timeline = read.read(plain)
+    entered = 0x8AC4D4 / 0x3B9ACA0  # d1's counter, on the line Xen stamped 0.048287
+    assert timeline.entered == {1: entered}
+    assert timeline.xen_zero == pytest.approx(entered - 0.048287)
+    dated = times(timeline)
+    assert "U-Boot" not in dated  # before Xen nothing is dated
+    assert dated["Xen"] == pytest.approx(entered - 0.048287 + 0.000032, abs=1e-6)
+    assert dated["d2 first line"] == pytest.approx(entered - 0.048287 + 0.955234, abs=1e-6)
+    assert "reset" in timeline.clock
+
+
+def test_xen_stamps_alone_count_from_xens_start():
+    timeline = read.read("(XEN) [    0.000100] Xen version 4.20\n(XEN) [    0.250000] DOM1: up\n")
+    assert times(timeline) == {"Xen": 0.0001, "d1 first line": 0.25}
+    assert timeline.xen_zero == 0.0
+
+
+def test_grabserial_base_pattern_restart_continues_from_the_line_before():
+    """grabserial -m restarts its count at the matching line; the timeline does not go back."""
+    log = "[0.0 0.0] U-Boot 2023.01\n[2.0 2.0] Starting kernel ...\n[0.5 0.5] (XEN) Xen version\n"
+    assert times(read.read(log)) == {"U-Boot": 0.0, "U-Boot starts Xen": 2.0, "Xen": 2.5}
+
+
+def test_time_of_day_stamps_pass_midnight():
+    log = "[23:59:59.500] U-Boot 2023.01\n[00:00:00.250] (XEN) Xen version 4.22\n"
+    timeline = read.read(log)
+    assert times(timeline) == {"U-Boot": 0.0, "Xen": 0.75}
+    assert "time of day" in timeline.clock
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["2026-12-07 19:30:00.000 ", "Dec  7 19:30:00 ", "[19:30:00.000] ", "1796678400.000000 "],
+)
+def test_ts_and_tio_stamp_forms(stamp: str):
+    timeline = read.read(f"{stamp}U-Boot 2024.01\n{stamp}(XEN) Xen version\n")
+    assert times(timeline) == {"U-Boot": 0.0, "Xen": 0.0}
+
+
+def test_linux_printk_times_are_not_host_stamps():
+    """A dom0's own '[    0.000000] ' lines must not be taken for a capture's stamps."""
+    log = "U-Boot 2024.01\n[    0.000000] Booting Linux on physical CPU 0x0\n" * 3
+    assert read.read(log).clock.startswith("none")
+
+
+def test_dom0_first_line_is_the_first_unprefixed_line_after_xen_is_done():
+    log = (
+        "(XEN) Loading d0 kernel from boot module @ 0000000040800000\n"
+        "(XEN) Freed 348kB init memory.\n"
+        "[    0.000000] Booting Linux on physical CPU 0x0\n"
+    )
+    assert names(read.read(log)) == ["Xen", "d0 created", "Xen starts the domains", "d0 first line"]
+
+
+def test_a_guests_hypercall_console_prefix_counts_as_its_output():
+    assert names(read.read("(XEN) Xen version\n(d3) zephyr up\n")) == ["Xen", "d3 first line"]
