@@ -22,7 +22,6 @@ import argparse
 import os
 import shlex
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
@@ -30,8 +29,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "lib"))
+sys.path[:0] = [str(ROOT / "lib"), str(ROOT)]
 
+from tests.conftest import arm64_image  # noqa: E402
 from xen_dom0less.generator.facts import xen_versions  # noqa: E402
 
 #: The Xen release the systems name.
@@ -60,13 +60,6 @@ print("import " + ", ".join(sorted(
 """.format(lib=str(ROOT / "lib"))
 
 
-def image(size: int, fill: int) -> bytes:
-    header = bytearray(64)
-    struct.pack_into("<Q", header, 0x10, size)
-    header[0x38:0x3C] = b"ARM\x64"
-    return bytes(header) + bytes([fill]) * (size - 64)
-
-
 def kernel_of(index: int, linux: bool) -> str:
     """Domain ``index``'s kernel: a small bare-metal image of its own, or the shared Linux."""
     return "Image" if linux or index >= 2 else f"rtos{index}.bin"
@@ -79,8 +72,8 @@ def write_system(directory: Path, domains: int, linux: bool) -> Path:
     that boot with the kernel's built-in command line, as a real system that size would.
     """
     cmdlines = xen_versions.limits(XEN_VERSION).boot_cmdlines
-    (directory / "xen").write_bytes(image(1_000_000, 1))
-    (directory / "Image").write_bytes(image(8 << 20, 2))
+    (directory / "xen").write_bytes(arm64_image(1_000_000, fill=b"\x01"))
+    (directory / "Image").write_bytes(arm64_image(8 << 20, fill=b"\x02"))
     (directory / "initrd.cpio").write_bytes(b"070701" + b"0" * (2 << 20))
     lines = [
         "version: 1",
@@ -97,7 +90,7 @@ def write_system(directory: Path, domains: int, linux: bool) -> Path:
                 f"  - {{name: vm{index}, kernel: Image, ramdisk: initrd.cpio, memory: 4M{cmdline}}}"
             )
         else:
-            (directory / kernel).write_bytes(image(16384, 3 + index))
+            (directory / kernel).write_bytes(arm64_image(16384, fill=bytes([3 + index])))
             lines.append(f"  - {{name: vm{index}, kernel: {kernel}, memory: 4M}}")
     path = directory / "system.yaml"
     path.write_text("\n".join(lines) + "\n")

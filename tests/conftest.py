@@ -32,7 +32,8 @@ EXPERT = "CONFIG_EXPERT=y\n"
 
 
 def arm64_image(size: int, image_size: int = 0, fill: bytes = b"\0") -> bytes:
-    """A file with a valid arm64 Image header, as Xen and booti check it."""
+    """A file with a valid arm64 Image header, as Xen and booti check it: the one fake
+    every test and bench script writes (``image_size`` is the header's, BSS included)."""
     header = bytearray(64)
     struct.pack_into("<Q", header, 0x10, image_size or size)
     header[0x38:0x3C] = b"ARM\x64"

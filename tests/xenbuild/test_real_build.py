@@ -10,6 +10,7 @@ import yaml
 from xen_dom0less.errors import UserError
 from xen_dom0less.generator import pipeline
 from xen_dom0less.generator.facts import kconfig
+from xen_dom0less.generator.facts.images import ARM64_IMAGE, classify
 from xen_dom0less.generator.read import description
 from xen_dom0less.xenbuild import BuildResult, build_hypervisor, source
 
@@ -28,7 +29,7 @@ def test_the_description_options_are_in_the_resolved_config(partitioned_build: B
 
 
 def test_products_are_collected(partitioned_build: BuildResult) -> None:
-    assert partitioned_build.xen.read_bytes()[0x38:0x3C] == b"ARM\x64"
+    assert classify(partitioned_build.xen.read_bytes()[:64]) == ARM64_IMAGE
     assert partitioned_build.xen_syms.read_bytes()[:4] == b"\x7fELF"
     assert "CONFIG_STATIC_SHM=y" in partitioned_build.fragment.read_text()
     assert "  LD      " in partitioned_build.log.read_text()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import struct
 import subprocess
 import sys
 import types
@@ -29,6 +28,9 @@ from layer_parse import (
     recipes,
     write_stubs,
 )
+
+from tests.conftest import arm64_image
+from xen_dom0less.generator.facts.images import ARM64_IMAGE, classify
 
 
 @pytest.fixture(scope="module")
@@ -166,13 +168,6 @@ def test_multiconfig_tmpdir_is_where_the_boot_files_look(
     assert deploy.startswith(d.getVar("DEPLOY_DIR") + "/images/")
 
 
-def _arm64_image(payload: bytes = b"\0" * 64) -> bytes:
-    """An arm64 Image: the 64-byte header booti and Xen check, then the payload."""
-    size = 64 + len(payload)
-    header = struct.pack("<II6Q4sI", 0x14000010, 0, 0, size, 0xA, 0, 0, 0, b"ARM\x64", 0)
-    return header + payload
-
-
 def _fill_deploy_dirs(d) -> None:
     """What Xen's recipe and the two domU multiconfigs would have deployed."""
     import xen_dom0less.generator.facts.kconfig
@@ -180,7 +175,7 @@ def _fill_deploy_dirs(d) -> None:
 
     deploy = Path(d.getVar("DEPLOY_DIR_IMAGE"))
     deploy.mkdir(parents=True)
-    (deploy / f"xen-dom0less-{MACHINE}").write_bytes(_arm64_image(b"xen" * 100))
+    (deploy / f"xen-dom0less-{MACHINE}").write_bytes(arm64_image(364, fill=b"x"))
     mc = {
         name: Path(path)
         for name, path in (
@@ -190,11 +185,11 @@ def _fill_deploy_dirs(d) -> None:
     }
     for path in mc.values():
         path.mkdir(parents=True)
-    (mc["domu_linux"] / "Image").write_bytes(_arm64_image(b"linux" * 1000))
+    (mc["domu_linux"] / "Image").write_bytes(arm64_image(5064, fill=b"l"))
     (mc["domu_linux"] / f"core-image-minimal-{MACHINE}.rootfs.cpio.gz").write_bytes(
         b"\x1f\x8b" + b"\0" * 500
     )
-    (mc["domu_baremetal"] / "dom0less-hello-baremetal.bin").write_bytes(_arm64_image())
+    (mc["domu_baremetal"] / "dom0less-hello-baremetal.bin").write_bytes(arm64_image(128))
     environ = {
         "DEPLOY_DIR_IMAGE": str(deploy),
         "MACHINE": MACHINE,
@@ -345,7 +340,7 @@ def test_hypervisor_task_builds_xen_through_the_library(
         bb.utils.mkdirhier(d.getVar("DEPLOYDIR"))
         bb.build.exec_func(task, d)
     deployed = Path(d.getVar("DEPLOYDIR"))
-    assert (deployed / f"xen-dom0less-{MACHINE}").read_bytes()[0x38:0x3C] == b"ARM\x64"
+    assert classify((deployed / f"xen-dom0less-{MACHINE}").read_bytes()[:64]) == ARM64_IMAGE
     config = (deployed / f"xen-dom0less-{MACHINE}.config").read_text()
     assert "CONFIG_BOOT_TIME_CPUPOOLS=y" in config
 
