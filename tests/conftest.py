@@ -3,6 +3,17 @@
 The real hypervisor build takes minutes, so the build tests and the boot
 tests share one per session: the partitioned example's, which enables every
 feature they exercise.
+
+Layout: tests/<package>/ mirrors lib/xen_dom0less (generator/{read,check,place,render},
+importer, xenbuild, cli, shared modules in shared/) and lib/harness (harness/); project/
+holds rules over the whole repository. Four folders are tiers, not packages: e2e (boots
+under QEMU), yocto (BitBake and kas), packaging (the wheels in fresh venvs) and boards
+(real boards' trees from Debian's kernel package).
+
+Tiers of a run: ``-m fast`` is the inner loop (under 30 s on 2 cores): every test but the
+e2e, yocto and packaging folders, the Xen builds and what is marked ``slow`` (a browser, a
+subprocess pytest, a 100 MB file). Hypothesis runs the ``dev`` profile (few examples)
+unless CI=true or HYPOTHESIS_PROFILE=ci, as .ci/run sets.
 """
 
 from __future__ import annotations
@@ -15,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, settings
 
 if TYPE_CHECKING:
     from xen_dom0less.xenbuild import BuildResult
@@ -22,6 +34,7 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "lib"), str(ROOT / "lib" / "harness")]
 
+TESTS = ROOT / "tests"
 EXAMPLES = ROOT / "examples"
 QEMU_DTB = EXAMPLES / "qemu-virt.dtb"
 #: Needs STATIC_MEMORY, BOOT_TIME_CPUPOOLS, STATIC_SHM and SCHED_NULL (all + UNSUPPORTED).
@@ -29,6 +42,24 @@ PARTITIONED = EXAMPLES / "qemu-partitioned.yaml"
 EPOCH = "1700000000"
 #: Xen 4.17 shows the scheduler options only with EXPERT ('visible if EXPERT').
 EXPERT = "CONFIG_EXPERT=y\n"
+
+
+#: Property tests draw few examples in the inner loop and many in CI; deadlines are off
+#: because a shared 2-core machine makes any single example's time meaningless.
+settings.register_profile(
+    "dev", max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "ci",
+    max_examples=200,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE")
+    or ("ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev")
+)
 
 
 def arm64_image(size: int, image_size: int = 0, fill: bytes = b"\0") -> bytes:
@@ -179,15 +210,28 @@ def xen_422_build(build_environ: dict[str, str]) -> BuildResult:
 #: Debian's source, ``xen_source``, is not: the layer's stub test reads it under ``yocto``.)
 XEN_BUILDING = frozenset({"partitioned_build", "xen_420_build", "xen_422_build"})
 
+#: Folders whose tests are never in the fast tier (see the module docstring).
+SLOW_TIERS = frozenset({"e2e", "yocto", "packaging"})
+
+
+def is_fast(item: pytest.Item) -> bool:
+    """In the inner loop: outside the slow tiers, building no Xen, not marked slow."""
+    tier = item.path.relative_to(TESTS).parts[0]
+    return tier not in SLOW_TIERS and not any(
+        item.get_closest_marker(name) for name in ("slow", "xenbuild", "e2e")
+    )
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test that builds Xen ``xenbuild``; a ``-m`` that does not name xenbuild
-    leaves them out, so ``-m e2e`` boots without compiling Xen first (``-m "e2e or
-    xenbuild"`` or no ``-m`` at all, as CI runs, includes them)."""
+    """Mark every test that builds Xen ``xenbuild`` and the inner loop's ``fast``; a ``-m``
+    that does not name xenbuild leaves the builds out, so ``-m e2e`` boots without compiling
+    Xen first (``-m "e2e or xenbuild"`` or no ``-m`` at all, as CI runs, includes them)."""
     for item in items:
         if XEN_BUILDING & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xenbuild)
+        if is_fast(item):
+            item.add_marker(pytest.mark.fast)
     expression = config.getoption("markexpr") or ""
     if not expression or "xenbuild" in expression:
         return

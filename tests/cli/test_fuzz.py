@@ -29,11 +29,7 @@ class HypothesisDraw:
         return self.data.draw(st.integers(low, high))
 
 
-@settings(
-    max_examples=120,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_hostile_cases_end_in_exit_0_or_1(data):
     with tempfile.TemporaryDirectory(prefix="dom0less-fuzz-") as tmp:

@@ -287,6 +287,7 @@ def test_unreadable_input_is_named(capsys, describe, inputs, monkeypatch):
     fails(capsys, "check", describe(), "rtos.bin", "permission denied")
 
 
+@pytest.mark.slow  # hashes 1 GiB in a child interpreter
 def test_huge_kernel_is_streamed_not_read_whole(describe, inputs):
     """A 1 GiB kernel (sparse) checked under a 600 MiB address-space limit: no MemoryError."""
     kernel = inputs / "huge"

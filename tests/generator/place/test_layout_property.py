@@ -84,11 +84,7 @@ def document(pool: Path, case: dict) -> dict:
     }
 
 
-@settings(
-    max_examples=200,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(systems)
 def test_plans_without_overlap_or_fails_cleanly(pool, tmp_path, case):
     path = tmp_path / "random.yaml"

@@ -5,6 +5,7 @@ The boots (signed, tampered, unsigned against a required key) are in tests/e2e/t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -26,12 +27,16 @@ needs_signing_tools = pytest.mark.skipif(
 )
 
 
+@functools.cache
+def _pem(bits: int) -> bytes:
+    """One RSA key of each size per session: openssl genrsa takes seconds on 2 busy cores."""
+    return subprocess.run(["openssl", "genrsa", str(bits)], check=True, capture_output=True).stdout
+
+
 def rsa_key(directory: Path, bits: int, name: str = "dev") -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     key = directory / f"{name}.key"
-    subprocess.run(
-        ["openssl", "genrsa", "-out", str(key), str(bits)], check=True, capture_output=True
-    )
+    key.write_bytes(_pem(bits))
     return key
 
 

@@ -67,6 +67,7 @@ def plan_svg(capsys, description: Path, tmp_path: Path) -> str:
     return picture.read_text()
 
 
+@pytest.mark.slow  # starts Chromium
 @pytest.mark.parametrize("system", ["partitioned", "dom0"])
 def test_browser_shows_every_domain(capsys, tmp_path, inputs, describe, system):
     if system == "partitioned":
@@ -121,7 +122,9 @@ def board_with_cpus(count: int, directory: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("count", [4, 16, 64, 128])
+@pytest.mark.parametrize(
+    "count", [4, 16, *(pytest.param(n, marks=pytest.mark.slow) for n in (64, 128))]
+)
 def test_every_cpu_box_fits_and_is_apart(capsys, tmp_path, describe, count):
     """128 CPUs gave boxes of width -0.8 running off the right edge; 64 boxes too narrow for
     their label. Every box is inside the picture, wide enough, and overlaps no other."""
