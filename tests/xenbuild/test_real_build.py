@@ -12,7 +12,13 @@ from xen_dom0less.generator import pipeline
 from xen_dom0less.generator.facts import kconfig
 from xen_dom0less.generator.facts.images import ARM64_IMAGE, classify
 from xen_dom0less.generator.read import description
-from xen_dom0less.xenbuild import BuildResult, build_hypervisor, source
+from xen_dom0less.xenbuild import (
+    BuildResult,
+    build_hypervisor,
+    check_config,
+    description_fragment,
+    source,
+)
 
 from ..conftest import PARTITIONED, build_partitioned
 
@@ -78,6 +84,32 @@ def test_a_dropped_option_names_the_dependency(xen_source: Path, tmp_path: Path)
         "because its dependencies are not met: add CONFIG_UNSUPPORTED=y, "
         "CONFIG_STATIC_MEMORY=y to a config fragment"
     ]
+
+
+def test_a_config_written_elsewhere_is_checked_against_the_description(
+    xen_source: Path, tmp_path: Path, build_environ: dict[str, str]
+) -> None:
+    """Yocto's do_configure merges the description's fragment; menuconfig may undo it."""
+    fragment = description_fragment(xen_source, PARTITIONED, build_environ)
+    assert "\nCONFIG_BOOT_TIME_CPUPOOLS=y\n" in fragment
+    assert fragment.startswith("# ")  # each setting under the reason it is needed
+    config = tmp_path / ".config"
+    config.write_text("CONFIG_ARM=y\n# CONFIG_BOOT_TIME_CPUPOOLS is not set\n")
+    with pytest.raises(UserError) as raised:
+        check_config(xen_source, config, description=PARTITIONED, environ=build_environ)
+    assert any(
+        problem.startswith("CONFIG_BOOT_TIME_CPUPOOLS=y (asked for by")
+        for problem in raised.value.problems
+    )
+    config.write_text(fragment)
+    check_config(xen_source, config, description=PARTITIONED, environ=build_environ)
+
+
+def test_a_configured_build_needs_a_config(xen_source: Path, tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"\.config.*configure the build directory first"):
+        build_hypervisor(
+            xen_source, tmp_path / "out", build_dir=tmp_path / "empty", configured=True
+        )
 
 
 def test_a_description_for_another_release_is_refused(

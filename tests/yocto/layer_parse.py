@@ -26,10 +26,19 @@ STUB_CLASSES = {
     "base": 'PN = "${@bb.parse.vars_from_file(d.getVar("FILE", False), d)[0] or "pkg"}"\n'
     'PV = "${@bb.parse.vars_from_file(d.getVar("FILE", False), d)[1] or "1.0"}"\n'
     'BPN = "${PN}"\nBP = "${BPN}-${PV}"\n'
+    'oe_runmake() {\n    make ${EXTRA_OEMAKE} "$@"\n}\n'
     "do_configure() {\n:\n}\ndo_compile() {\n:\n}\ndo_install() {\n:\n}\ndo_build() {\n:\n}\n"
     "addtask configure\naddtask compile after do_configure\n"
     "addtask install after do_compile\naddtask build after do_install\n",
     "deploy": 'DEPLOYDIR = "${WORKDIR}/deploy-${PN}"\n',
+    # oe-core's find_cfgs gives the .cfg files of SRC_URI where do_unpack put them.
+    "cml1": "def find_cfgs(d):\n"
+    "    found = []\n"
+    '    for uri in (d.getVar("SRC_URI") or "").split():\n'
+    '        location = uri.split(";")[0]\n'
+    '        if location.startswith("file://") and location.endswith(".cfg"):\n'
+    '            found.append(os.path.join(d.getVar("WORKDIR"), location[len("file://"):]))\n'
+    "    return found\n",
     "nopackages": "",
     "core-image": "",
     # oe-core's python3native puts the native python3 in PYTHON; the tests' own

@@ -313,7 +313,11 @@ def test_xen_signature_follows_only_the_hypervisor_build(stubs: Path, tmp_path: 
 def test_hypervisor_task_builds_xen_through_the_library(
     stubs: Path, tmp_path: Path, xen_source: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The recipe's do_compile and do_deploy, run on Debian's Xen source with a .cfg in SRC_URI."""
+    """The recipe's tasks on Debian's Xen source: a bbappend's .cfg reaches Xen's .config.
+
+    do_configure merges it after Xen's defconfig with Xen's own merge_config.sh (as
+    cml1 recipes do), do_compile builds from that .config as it is, do_deploy ships it.
+    """
     files = tmp_path / "files"
     files.mkdir()
     (files / "pools.cfg").write_text("CONFIG_BOOT_TIME_CPUPOOLS=y\n")
@@ -336,9 +340,14 @@ def test_hypervisor_task_builds_xen_through_the_library(
     # oe-core's lib is not available offline; the task asks it only for a -j value.
     utils = types.SimpleNamespace(parallel_make=lambda d: 2)
     monkeypatch.setitem(bb.utils._context, "oe", types.SimpleNamespace(utils=utils))
-    for task in ("do_compile", "do_deploy"):
+    for task in ("do_configure", "do_compile", "do_deploy"):
+        for directory in (d.getVarFlag(task, "cleandirs") or "").split():
+            shutil.rmtree(directory, ignore_errors=True)
         bb.utils.mkdirhier(d.getVar("DEPLOYDIR"))
+        bb.utils.mkdirhier(d.getVar("B"))
         bb.build.exec_func(task, d)
+        if task == "do_configure":
+            assert "CONFIG_BOOT_TIME_CPUPOOLS=y" in (Path(d.getVar("B")) / ".config").read_text()
     deployed = Path(d.getVar("DEPLOYDIR"))
     assert classify((deployed / f"xen-dom0less-{MACHINE}").read_bytes()[:64]) == ARM64_IMAGE
     config = (deployed / f"xen-dom0less-{MACHINE}.config").read_text()

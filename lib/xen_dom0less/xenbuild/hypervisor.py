@@ -19,7 +19,7 @@ from ..errors import UserError
 from ..generator.facts import kconfig, xen_versions
 from ..generator.read import description as description_loader
 from . import repro, source, toolchain, wishes
-from .configure import configure
+from .configure import check, configure, sync
 from .make import Make, Progress
 
 _log = logging.getLogger(__name__)
@@ -59,11 +59,14 @@ def build_hypervisor(
     build_dir: Optional[Path] = None,
     environ: Optional[Mapping[str, str]] = None,
     progress: Optional[Progress] = None,
+    configured: bool = False,
 ) -> BuildResult:
     """Configure and build ``xen`` from ``source_path`` (tree or tarball) into ``outdir``.
 
     ``cross_compile`` defaults to the usual Debian prefix for ``arch``;
     ``build_dir`` (reused for incremental builds) defaults to ``outdir/build``.
+    ``configured``: build with the ``.config`` already in ``build_dir`` (written by
+    Yocto's do_configure, changed by menuconfig), checked to hold what was asked for.
     """
     started = time.monotonic()
     environ = dict(os.environ if environ is None else environ)
@@ -93,7 +96,11 @@ def build_hypervisor(
         log,
         progress or _log.info,
     )
-    configure(make, wanted, target.srcarch, version)
+    if configured:
+        check(make.xen_dir, build / CONFIG_NAME, wanted, target.srcarch, version)
+        sync(make)
+    else:
+        configure(make, wanted, target.srcarch, version)
     make(jobs=jobs or default_jobs())
     copied = _collect(build, outdir)
     fragment = outdir / FRAGMENT_NAME
@@ -110,6 +117,35 @@ def build_hypervisor(
         settings=wanted,
         seconds=time.monotonic() - started,
     )
+
+
+def description_fragment(
+    source_path: Path, description: Path, environ: Optional[Mapping[str, str]] = None
+) -> str:
+    """The Kconfig fragment ``description`` needs from this Xen source, each line with its reason.
+
+    For Kconfig's merge_config.sh, with the fragments of a Yocto recipe and its BSP.
+    """
+    version = source.version(source.resolve(Path(source_path)))
+    return wishes.fragment(
+        settings(version, description, (), os.environ if environ is None else environ)
+    )
+
+
+def check_config(
+    source_path: Path,
+    config: Path,
+    *,
+    arch: str = "arm64",
+    description: Optional[Path] = None,
+    fragments: Sequence[Path] = (),
+    environ: Optional[Mapping[str, str]] = None,
+) -> None:
+    """Refuse a resolved ``config`` without a setting the description or a fragment asks for."""
+    root = source.resolve(Path(source_path))
+    version = source.version(root)
+    wanted = settings(version, description, fragments, os.environ if environ is None else environ)
+    check(root / "xen", Path(config), wanted, toolchain.target(arch).srcarch, version)
 
 
 def default_jobs() -> int:
