@@ -7,8 +7,10 @@ import argparse
 from pathlib import Path
 
 from .. import atomic
+from ..errors import UserError
 from ..generator import pipeline
-from ..generator.render import memory_map, plan_picture
+from ..generator.facts import storage
+from ..generator.render import load_time, memory_map, plan_picture
 from . import add_command, add_svg_option
 
 
@@ -25,14 +27,30 @@ def register(subparsers) -> None:
         "the plan",
         "CPUs and cpupools with their domains, each RAM bank to scale, passed-through devices",
     )
+    parser.add_argument(
+        "--storage",
+        metavar="CLASS|RATE",
+        help="also print the bytes U-Boot reads before Xen starts and when the domUs start, "
+        "for boot storage sd, emmc, qspi or tftp, or a read rate such as 20MB/s",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.svg is not None:
         atomic.refuse_input(args.svg, args.description, "--svg")
-    plan = pipeline.check(args.description)
+    medium = _storage(args.storage) if args.storage is not None else None
+    plan, files = pipeline.check_and_render(args.description)
     print(memory_map.tables(plan), end="")
+    if medium is not None:
+        print("\n" + load_time.table(plan, files, medium), end="")
     if args.svg is not None:
         atomic.write_text(args.svg, plan_picture.svg(plan))
     return 0
+
+
+def _storage(value: str) -> storage.Storage:
+    try:
+        return storage.storage(value)
+    except ValueError as error:
+        raise UserError(str(error)) from None

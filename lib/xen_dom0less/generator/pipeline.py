@@ -73,7 +73,14 @@ class Checked(NamedTuple):
 
 def check(description_path: Path, environ: Optional[Mapping[str, str]] = None) -> Plan:
     """Run every check and plan, writing nothing; raise UserError listing the problems."""
-    return plan_and_render(description.load(Path(description_path), environ), epoch=0)[0]
+    return check_and_render(description_path, environ)[0]
+
+
+def check_and_render(
+    description_path: Path, environ: Optional[Mapping[str, str]] = None
+) -> tuple[Plan, dict[str, bytes]]:
+    """:func:`check`, keeping the generated files (in memory) for what needs their sizes."""
+    return plan_and_render(description.load(Path(description_path), environ), epoch=0)
 
 
 class SigningOverride(NamedTuple):

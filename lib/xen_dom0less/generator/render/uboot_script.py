@@ -45,15 +45,19 @@ def script_text(context) -> str:
         f"{len(system.domains)} domU(s): {names}",
         f"setenv {ERROR_FLAG}",
     ]
-    # With a FIT, bootm copies the rest out of it; Xen's EFI binary loads the rest itself.
-    blobs = [plan.fit] if plan.fit else [b for b in plan.blobs if b.role != "script"]
-    if system.boot.format == "uefi":
+    blobs = loaded(plan)
+    if system.boot.format == "uefi":  # Xen's EFI binary loads the rest itself
         blobs = [_efi_binary(plan.xen, len(context.outputs[outputs.EFI_BINARY]))]
     lines += [_load(system.boot.load, blob, context.size_of(blob)) for blob in blobs]
     if system.boot.device_tree == "fdt-commands":
         lines += fdt_commands(plan, tree)
     lines += _boot(plan)
     return "\n".join(lines) + "\n"
+
+
+def loaded(plan: Plan) -> list[Blob]:
+    """What the script loads: the FIT (bootm copies the rest out of it) or every blob."""
+    return [plan.fit] if plan.fit else [b for b in plan.blobs if b.role != "script"]
 
 
 def _efi_binary(xen: Blob, size: int) -> Blob:

@@ -1,0 +1,89 @@
+"""How fast U-Boot reads a board's boot storage, and what a boot costs besides reading.
+
+On a board U-Boot reads every file the boot script names before Xen starts,
+so the storage's read rate sets when the first domain can run. Each class is
+a sustained rate U-Boot reaches (bytes per second), with where it comes from;
+a user who measured their own (``dom0less timeline`` prints U-Boot's rate from
+a capture) gives it as a rate instead.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+MB = 1_000_000
+
+
+class Storage(NamedTuple):
+    name: str
+    rate: float  # bytes per second
+    source: str  # what the figure is and where it comes from
+
+
+#: What U-Boot reached reading a large file from an SD card in High Speed mode, as a share
+#: of that mode's bus rate (18.4 MB/s of 25 MB/s); the derived classes assume the same.
+BUS_SHARE = 0.74
+STORAGE = {
+    "sd": Storage(
+        "sd",
+        18.4 * MB,
+        "SD card in High Speed mode (4 bits at 50 MHz: 25 MB/s on the bus), the mode U-Boot "
+        "runs a card in unless the board enables UHS-I; measured: a Zynq ZC706's U-Boot read "
+        "a 60183094-byte image.ub in 3266 ms (its log: '17.6 MiB/s'), Xilinx forum thread "
+        "977975, 2019",
+    ),
+    "emmc": Storage(
+        "emmc",
+        200 * MB * BUS_SHARE,
+        f"eMMC in HS200 (8 bits at 200 MHz: 200 MB/s on the bus, JEDEC JESD84-B51) at the "
+        f"{BUS_SHARE:.0%} of the bus U-Boot reached on SD; derived, not measured",
+    ),
+    "qspi": Storage(
+        "qspi",
+        50 * MB * BUS_SHARE,
+        f"one quad-SPI NOR flash read at 100 MHz (4 bits a clock: 50 MB/s on the bus; a "
+        f"dual-parallel pair as on the ZCU102 doubles it) at {BUS_SHARE:.0%} of the bus; "
+        "derived, not measured",
+    ),
+    "tftp": Storage(
+        "tftp",
+        12.5 * MB * 1468 / 1538,
+        "TFTP over 100 Mbit/s Ethernet: U-Boot's 1468-byte blocks (TFTP_BLOCKSIZE) in "
+        "1538-byte frames on the wire; an upper bound, as each block waits for its "
+        "acknowledgement",
+    ),
+}
+#: Seconds from reset to the bare-metal domU's first line with no U-Boot (QEMU loads
+#: every file): Xen's own boot and building the domains. QEMU virt -smp 1 -icount (one
+#: instruction a nanosecond), Xen 4.17, bench/boot_time.py's "floor" row.
+XEN_AND_DOMAINS_S = 0.063
+#: U-Boot's own work in the script path besides reading (start-up, the script, booti):
+#: the script path's time to that line less the floor's and its reads, same bench.
+UBOOT_S = 0.045
+RATE = re.compile(r"(\d+(?:\.\d+)?)\s*(kB|KB|KiB|MB|MiB|GB|GiB|Mbit|Gbit)/s")
+UNITS = {
+    "kB": 1e3,
+    "KB": 1e3,
+    "KiB": 1024,
+    "MB": 1e6,
+    "MiB": 1 << 20,
+    "GB": 1e9,
+    "GiB": 1 << 30,
+    "Mbit": 1e6 / 8,
+    "Gbit": 1e9 / 8,
+}
+
+
+def storage(value: str) -> Storage:
+    """A named class, or a rate such as ``20MB/s`` or ``100Mbit/s``; ValueError otherwise."""
+    if value in STORAGE:
+        return STORAGE[value]
+    match = RATE.fullmatch(value.strip())
+    rate = float(match.group(1)) * UNITS[match.group(2)] if match else 0.0
+    if rate <= 0:
+        raise ValueError(
+            f"--storage {value!r}: give {', '.join(STORAGE)} or a read rate such as "
+            "20MB/s, 18.4MiB/s or 100Mbit/s"
+        )
+    return Storage(value, rate, "the rate given")

@@ -1,0 +1,79 @@
+"""What U-Boot reads before Xen starts, and when the domUs start (``dom0less plan --storage``).
+
+On a board the boot storage, not Xen, usually decides when the first domain
+runs: U-Boot reads the script and every file it names before it starts Xen,
+and Xen builds every domU before it starts any. The estimate adds the read
+time at the storage's rate to what the boot costs besides reading, measured
+under QEMU (facts.storage).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import NamedTuple
+
+from ...units import human_size
+from ..facts.storage import UBOOT_S, XEN_AND_DOMAINS_S, Storage
+from ..plan import Plan
+from . import uboot_script
+
+#: Columns the storage class's source is wrapped to.
+WIDTH = 96
+
+
+class Read(NamedTuple):
+    file: str
+    size: int
+    users: tuple[str, ...]
+
+
+def reads(plan: Plan, files: dict[str, bytes]) -> list[Read]:
+    """The script, then each file it loads, with the bytes U-Boot reads for it.
+
+    With ``boot.format: uefi`` Xen's EFI loader reads the same files through the
+    firmware before Xen proper starts, so they count alike.
+    """
+    return [
+        Read(
+            blob.file,
+            len(files[blob.file]) if blob.file in files else blob.size,
+            tuple(blob.users),
+        )
+        for blob in [plan.script, *uboot_script.loaded(plan)]
+    ]
+
+
+def domus_start(plan: Plan, files: dict[str, bytes], storage: Storage) -> float:
+    """Seconds from reset to every domU starting (Xen starts them together)."""
+    return UBOOT_S + sum(r.size for r in reads(plan, files)) / storage.rate + XEN_AND_DOMAINS_S
+
+
+def table(plan: Plan, files: dict[str, bytes], storage: Storage) -> str:
+    """The files read before Xen with their read times, then the estimate of the domUs' start."""
+    loaded = reads(plan, files)
+    total = sum(r.size for r in loaded)
+    rows = [
+        f"Before Xen starts, U-Boot reads {human_size(total)} ({total} bytes) in "
+        f"{len(loaded)} files; on {storage.name} at {storage.rate / 1e6:.1f} MB/s:",
+        "",
+        f"{'file':<24} {'size':>8} {'read (s)':>9}  used by",
+    ]
+    rows += [
+        f"{r.file:<24} {human_size(r.size):>8} {r.size / storage.rate:>9.3f}  {', '.join(r.users)}"
+        for r in loaded
+    ]
+    start = domus_start(plan, files, storage)
+    rows += [
+        "",
+        f"Estimated time from reset to the domUs starting: {start:.3f} s",
+        f"  U-Boot's own work                  {UBOOT_S:.3f} s",
+        f"  reading                            {total / storage.rate:.3f} s",
+        f"  Xen booting, building the domains  {XEN_AND_DOMAINS_S:.3f} s",
+        "Xen builds every domU before it starts any, so each starts then; their own files:",
+    ]
+    for domain in plan.system.domains:
+        own = sum(r.size for r in loaded if r.users == (domain.name,))
+        seconds = own / storage.rate
+        rows.append(f"  {domain.name}: {human_size(own)}, {seconds:.3f} s of the reading")
+    rows += ["", *textwrap.wrap(f"{storage.name}: {storage.source}.", WIDTH)]
+    return "\n".join(rows) + "\n"

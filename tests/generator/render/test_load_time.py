@@ -1,0 +1,80 @@
+"""``dom0less plan --storage``: the bytes U-Boot reads before Xen and the time they cost.
+
+The bytes are checked against what `build` writes and the script loads (a file left out or
+counted at its estimated size fails), the rates against their units.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from xen_dom0less.cli import main
+from xen_dom0less.generator import pipeline
+from xen_dom0less.generator.facts import storage
+from xen_dom0less.generator.render import load_time
+
+MB = 1_000_000
+
+
+def loaded_by_script(outdir: Path) -> list[str]:
+    """boot.scr, then each file boot.cmd loads, as U-Boot would read them."""
+    return [
+        "boot.scr",
+        *re.findall(r"^if load \S+ \S+ \S+ (\S+);", (outdir / "boot.cmd").read_text(), re.M),
+    ]
+
+
+@pytest.mark.parametrize("fit", [False, True])
+def test_bytes_before_xen_are_the_files_the_script_loads(describe, tmp_path: Path, fit: bool):
+    path = describe(lambda d: d["boot"].update(format="fit") if fit else None)
+    outdir = tmp_path / "out"
+    pipeline.build(path, outdir)
+    plan, files = pipeline.check_and_render(path)
+    reads = load_time.reads(plan, files)
+    assert [r.file for r in reads] == loaded_by_script(outdir)
+    assert [r.size for r in reads] == [(outdir / r.file).stat().st_size for r in reads]
+    if fit:
+        assert [r.file for r in reads] == ["boot.scr", "boot.itb"]
+
+
+def test_estimate_adds_the_read_time_to_the_measured_rest(describe):
+    plan, files = pipeline.check_and_render(describe())
+    total = sum(r.size for r in load_time.reads(plan, files))
+    medium = storage.Storage("slow", 1 * MB, "a test rate")
+    expected = storage.UBOOT_S + total / MB + storage.XEN_AND_DOMAINS_S
+    assert load_time.domus_start(plan, files, medium) == pytest.approx(expected)
+    text = load_time.table(plan, files, medium)
+    assert f"Estimated time from reset to the domUs starting: {expected:.3f} s" in text
+    assert f"({total} bytes)" in text
+
+
+@pytest.mark.parametrize(
+    ("value", "rate"),
+    [("20MB/s", 20e6), ("18.4MiB/s", 18.4 * 2**20), ("100Mbit/s", 12.5e6), ("1 GB/s", 1e9)],
+)
+def test_rates(value: str, rate: float):
+    assert storage.storage(value).rate == pytest.approx(rate)
+
+
+@pytest.mark.parametrize("value", ["fast", "0MB/s", "20MB", "-5MB/s"])
+def test_a_rate_that_is_none_is_refused_naming_the_classes(value: str):
+    with pytest.raises(ValueError, match="give sd, emmc, qspi, tftp or a read rate"):
+        storage.storage(value)
+
+
+def test_every_class_states_its_source():
+    for name, medium in storage.STORAGE.items():
+        assert medium.name == name and medium.rate > 0 and len(medium.source) > 40
+
+
+def test_plan_storage_on_the_command_line(describe, capsys):
+    path = describe()
+    assert main(["plan", str(path), "--storage", "sd"]) == 0
+    out = capsys.readouterr().out
+    assert "Before Xen starts, U-Boot reads" in out and "on sd at 18.4 MB/s" in out
+    assert main(["plan", str(path), "--storage", "fast"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--storage 'fast'" in err[0]
