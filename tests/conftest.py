@@ -80,6 +80,7 @@ def write_inputs(directory: Path) -> Path:
     (directory / "Image").write_bytes(arm64_image(3_000_000, 4_000_000, b"\x02"))
     (directory / "initrd.cpio.gz").write_bytes(b"\x1f\x8b\x08\x00" + b"\x03" * 2000)
     (directory / "initrd.cpio").write_bytes(b"070701" + b"0" * 600)
+    (directory / "xenpolicy").write_bytes(b"\x8c\xff\x7c\xf9" + b"\x05" * 1000)  # FLASK magic
     return directory
 
 

@@ -36,9 +36,15 @@ def dts(path: Path) -> str:
 
 def ours(dtb: Path, board: Path) -> str:
     """/chosen of ``dtb`` and, properties only, each other node that differs from ``board``."""
+    chosen = fdt.parse_dtb(dtb.read_bytes()).get_node("/chosen")
+    return "// /chosen\n" + chosen.to_dts() + changed_host_nodes(dtb, board)
+
+
+def changed_host_nodes(dtb: Path, board: Path) -> str:
+    """Each node outside /chosen whose properties in ``dtb`` differ from ``board``'s."""
     built = fdt.parse_dtb(dtb.read_bytes())
     host = fdt.parse_dtb(board.read_bytes())
-    parts = ["// /chosen\n" + built.get_node("/chosen").to_dts()]
+    parts = []
     for path, nodes, _props in built.walk():
         for node in nodes:
             where = f"{path.rstrip('/')}/{node.name}"
