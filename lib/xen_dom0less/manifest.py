@@ -37,8 +37,8 @@ class Host(NamedTuple):
     """The board the build's DTB describes: the machine it must run on."""
 
     cpus: int
-    #: 2 or 3; None for neither
-    gic: Optional[int]
+    #: 2 or 3 (build refuses a tree with no GIC Xen drives)
+    gic: int
     #: bytes of RAM
     memory: int
 
@@ -152,7 +152,7 @@ def loads(data: dict[str, Any]) -> Manifest:
         xen_bootargs=_typed(data["xen_bootargs"], str),
         host=Host(
             _typed(host["cpus"], int),
-            _typed(host["gic"], int, optional=True),
+            _typed(host["gic"], int),
             _typed(host["memory"], int),
         ),
         domains=_strings(data["domains"]),

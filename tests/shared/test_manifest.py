@@ -18,7 +18,7 @@ FIT_BUILD = Manifest(
     description="board.yaml",
     xen_version="4.22",
     xen_bootargs="console=dtuart",
-    host=Host(cpus=4, gic=None, memory=1 << 31),
+    host=Host(cpus=4, gic=3, memory=1 << 31),
     domains=("linux",),
     dom0=False,
     boot=Boot("tftp", "bootm", "patched", "fit", Script("boot.scr", 0x40200000)),

@@ -23,9 +23,8 @@ def check(manifest: BootManifest, machine: Machine) -> None:
         _zcu102(manifest, machine)
         return
     if (cpus, board.gic, memory) != (machine.smp, machine.gic, machine.memory_mib * MiB):
-        gic = f"GICv{board.gic}" if board.gic else "no GIC version 2 or 3"
         raise UserError(
-            f"{dtb} describes {cpus} CPUs, {gic} and {memory // MiB} MiB but "
+            f"{dtb} describes {cpus} CPUs, GICv{board.gic} and {memory // MiB} MiB but "
             f"QEMU would run --smp {machine.smp} --gic {machine.gic} --memory "
             f"{machine.memory_mib}: give the same options, or rebuild from the DTB of "
             "`dom0less run-qemu --dumpdtb FILE` with these options"

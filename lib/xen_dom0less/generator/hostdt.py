@@ -16,14 +16,16 @@ from ..units import combine_cells
 from .facts.images import DTB_MAGIC
 from .model import Region
 
-#: Compatibles of the interrupt controllers Xen drives (and gives guests a virtual one of)
+#: Compatibles of the interrupt controllers Xen drives (and gives guests a virtual one of):
+#: DT_MATCH_GIC_V2 and DT_MATCH_GIC_V3 of xen/arch/arm/include/asm/gic.h, 4.17 to 4.22
 GIC_COMPATIBLES = {
     b"arm,gic-v3": 3,
     b"arm,gic-400": 2,
     b"arm,cortex-a15-gic": 2,
-    b"arm,cortex-a9-gic": 2,
     b"arm,cortex-a7-gic": 2,
 }
+#: Compatibles of the architected timer Xen takes (DT_MATCH_TIMER, asm/time.h)
+TIMER_COMPATIBLES = ("arm,armv7-timer", "arm,armv8-timer")
 #: First interrupt id of the SPIs (GIC binding: type 0 numbers count from here)
 SPI_BASE = 32
 
@@ -268,13 +270,40 @@ class HostTree:
         return [s.decode(errors="replace") for s in prop_bytes(prop).split(b"\0")[:-1]]
 
     @cached_property
+    def paths(self) -> tuple[str, ...]:
+        """Every node's path in tree order (depth first), the order Xen searches in."""
+        found: list[str] = []
+
+        def visit(node: fdt.Node, path: str) -> None:
+            found.append(path)
+            for child in node.nodes:
+                visit(child, f"{path.rstrip('/')}/{child.name}")
+
+        visit(self.tree.root, "/")
+        return tuple(found)
+
+    def available(self, path: str) -> bool:
+        """Whether Xen (dt_device_is_available) takes the node: no status, "ok" or "okay"."""
+        status = self.node(path).get_property("status")
+        return status is None or prop_bytes(status).split(b"\0", 1)[0] in (b"ok", b"okay")
+
+    def for_xen(self, path: str) -> bool:
+        """Whether Xen's device_init would set a driver up on the node (not disabled,
+        not marked xen,passthrough)."""
+        return self.available(path) and self.node(path).get_property("xen,passthrough") is None
+
+    @cached_property
     def _gic(self) -> tuple[Optional[str], Optional[int]]:
-        for path, nodes, _props in self.tree.walk():
-            for node in nodes:
-                compatible = node.get_property("compatible")
-                for value in prop_bytes(compatible).split(b"\0") if compatible else []:
-                    if value in GIC_COMPATIBLES:
-                        return f"{path.rstrip('/')}/{node.name}", GIC_COMPATIBLES[value]
+        """The interrupt controller Xen takes (intc_dt_preinit): the first node in tree order
+        with interrupt-controller, below the root, set up by a GIC driver."""
+        for path in self.paths[1:]:
+            node = self.node(path)
+            if node.get_property("interrupt-controller") is None or not self.for_xen(path):
+                continue
+            versions = [GIC_COMPATIBLES.get(c.encode()) for c in self.strings(path, "compatible")]
+            known = [v for v in versions if v]
+            if known:
+                return path, known[0]
         return None, None
 
     @property
@@ -299,14 +328,22 @@ class HostTree:
         return found
 
     def interrupt_parent(self, path: str) -> Optional[str]:
-        """The interrupt controller of ``path``: its own or its nearest ancestor's."""
+        """The interrupt parent of ``path`` as Xen finds it (dt_irq_find_parent): up by
+        interrupt-parent or else the tree until a node with #interrupt-cells; None when
+        there is none, or the walk goes round (where Xen's would never end)."""
+        seen: set[str] = set()
+        node: Optional[str] = path
         while True:
-            value = self.words(path, "interrupt-parent")
+            value = self.words(node, "interrupt-parent")
             if value:
-                return self.phandles.get(value[0])
-            if path in ("/", ""):
+                node = self.phandles.get(value[0])
+            else:
+                node = None if node in ("/", "") else _parent(node)
+            if node is None or self.words(node, "#interrupt-cells") is not None:
+                return node
+            if node in seen:
                 return None
-            path = path.rsplit("/", 1)[0] or "/"
+            seen.add(node)
 
     def spis(self, path: str) -> Optional[list[int]]:
         """The SPI numbers (GIC binding's type-0 numbers) of ``path``'s interrupts.
@@ -327,6 +364,59 @@ class HostTree:
         if any(kind != 0 for kind, *_ in triples):
             return None
         return [number for _kind, number, *_ in triples]
+
+    def irqs(self, path: str) -> list[tuple[Optional[str], list[int]]]:
+        """``path``'s interrupts as Xen reads them (dt_device_get_raw_irq): each one's
+        controller and specifier, from interrupts-extended if given, else interrupts."""
+        extended = self.words(path, "interrupts-extended")
+        found: list[tuple[Optional[str], list[int]]] = []
+        if extended:
+            at = 0
+            while at < len(extended):
+                controller = self.phandles.get(extended[at])
+                width = self.words(controller, "#interrupt-cells") if controller else None
+                if not width or at + 1 + width[0] > len(extended):
+                    break
+                found.append((controller, extended[at + 1 : at + 1 + width[0]]))
+                at += 1 + width[0]
+            return found
+        cells = self.words(path, "interrupts") or []
+        controller = self.interrupt_parent(path) if cells else None
+        width = self.words(controller, "#interrupt-cells") if controller else None
+        if not width or not width[0]:
+            return [(None, cells)] if cells else []
+        step = width[0]
+        return [(controller, cells[i : i + step]) for i in range(0, len(cells) - step + 1, step)]
+
+    def gic_irq(self, path: str, index: int) -> bool:
+        """Whether Xen's GIC translates interrupt ``index`` of ``path`` (gic_irq_xlate:
+        wired to that GIC, in at least 3 cells)."""
+        irqs = self.irqs(path)
+        if index >= len(irqs):
+            return False
+        controller, specifier = irqs[index]
+        return controller is not None and controller == self.gic_path and len(specifier) >= 3
+
+    def first_compatible(self, compatibles: tuple[str, ...]) -> Optional[str]:
+        """The first node in tree order compatible with any of these, as Xen's
+        dt_find_matching_node finds the timer or PSCI node (status not looked at)."""
+        wanted = set(compatibles)
+        return next((p for p in self.paths if wanted & set(self.strings(p, "compatible"))), None)
+
+    def cpu_hwid(self, path: str) -> Optional[int]:
+        """A CPU node's MPIDR affinity as Xen reads it (dt_smp_init_cpus): its reg in the
+        nearest ancestor's #address-cells (2 by default); None when reg is missing or shorter."""
+        cells, parent = None, _parent(path)
+        while cells is None:
+            cells = self.words(parent, "#address-cells")
+            if parent == "/":
+                break
+            parent = _parent(parent)
+        count = cells[0] if cells else 2
+        reg = self.words(path, "reg")
+        if reg is None or len(reg) < count:
+            return None
+        return combine_cells(reg[:count]) % (1 << 64)  # read into a 64-bit number
 
 
 def _parent(path: str) -> str:

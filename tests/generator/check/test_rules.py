@@ -91,9 +91,12 @@ def config_without(*options: str):
 
 
 def on_a_gicv2_board(doc: dict) -> None:
-    """The QEMU board with its interrupt controller named a GICv2 (only the name is read)."""
+    """The QEMU board with its interrupt controller a GICv2: the compatible and the four
+    regions (distributor, CPU, hypervisor, virtual CPU) of QEMU's -M virt,gic-version=2."""
     tree = fdt.parse_dtb(QEMU_DTB.read_bytes())
     tree.set_property("compatible", "arm,cortex-a15-gic", path="/intc@8000000")
+    regions = [0x8000000, 0x10000, 0x8010000, 0x10000, 0x8030000, 0x10000, 0x8040000, 0x10000]
+    tree.set_property("reg", [w for r in regions for w in (0, r)], path="/intc@8000000")
     path = beside_inputs(doc, "gicv2.dtb")
     path.write_bytes(tree.to_dtb(version=17))
     doc["host"]["dtb"] = str(path)

@@ -16,13 +16,18 @@ from typing import Callable
 from ...errors import Problems
 from ..hostdt import HostTree
 from ..model import System
-from . import board_rules, domain_rules, sharing_rules
+from . import board_rules, domain_rules, host_rules, sharing_rules
 from .rule_context import RuleContext
 
 #: The rules over the whole system, in the order their problems are reported.
 RULES: Sequence[Callable[[RuleContext], None]] = (
     board_rules.features_known,
     board_rules.host_facts,
+    host_rules.interrupt_controller,
+    host_rules.memory,
+    host_rules.console,
+    host_rules.cpus,
+    host_rules.timer,
     board_rules.xen_options,
     board_rules.boot,
     board_rules.names_unique,
