@@ -7,7 +7,15 @@ with ``--first SEED --count 1 --show``. Each runs in a forked child limited
 to 20 s and 3 GiB more address space. Cases that did not end in exit 0 or 1
 without a traceback are written to --report with their steps and stderr.
 
+With --host-trees the cases are tests/cli/host_mutations.py's instead: `build` on
+QEMU's tree with semantic mutations (GIC, RAM, console, CPUs, PSCI, timer), each
+also judged by that module's reading of the tree as Xen's boot code reads it.
+A tree built (exit 0) on which Xen would panic, hang or run without what the tree
+declares is a silent acceptance, reported and counted as bad; a tree refused on
+which Xen would boot is counted (over-strict) and reported, not failed.
+
     nice python3 bench/fuzz.py --count 10000 --jobs 2
+    nice -n 10 python3 bench/fuzz.py --host-trees --count 2000
 """
 
 from __future__ import annotations
@@ -24,10 +32,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "lib"), str(ROOT)]
 
 from tests.cli.fuzz_cases import RandomDraw, make_case, run_case  # noqa: E402
+from tests.cli.host_mutations import make_host_case  # noqa: E402
 from tests.conftest import write_inputs  # noqa: E402
 
+#: Outcomes of --host-trees that fail the campaign
+SILENT = "accepted, Xen cannot boot"
+STRICT = "refused, Xen would boot"
 
-def run_range(first: int, count: int, report: Path, show: bool) -> collections.Counter:
+
+def run_range(
+    first: int, count: int, report: Path, show: bool, host_trees: bool
+) -> collections.Counter:
     """Run seeds first..first+count-1; count outcomes; report the bad ones."""
     counts: collections.Counter = collections.Counter()
     with tempfile.TemporaryDirectory(prefix="dom0less-campaign-") as shared:
@@ -35,7 +50,10 @@ def run_range(first: int, count: int, report: Path, show: bool) -> collections.C
         for seed in range(first, first + count):
             with tempfile.TemporaryDirectory(prefix="dom0less-case-") as tmp:
                 try:
-                    case = make_case(RandomDraw(seed), Path(tmp), inputs)
+                    if host_trees:
+                        case, faults = make_host_case(RandomDraw(seed), Path(tmp), inputs)
+                    else:
+                        case, faults = make_case(RandomDraw(seed), Path(tmp), inputs), []
                 except Exception as error:  # a bug of the case maker, not of dom0less
                     counts["case maker failed"] += 1
                     print(f"seed {seed}: the case maker failed: {error!r}", file=sys.stderr)
@@ -45,15 +63,26 @@ def run_range(first: int, count: int, report: Path, show: bool) -> collections.C
             counts[kind] += 1
             counts["traceback"] += outcome.traceback
             counts["slowest ms"] = max(counts["slowest ms"], int(outcome.seconds * 1000))
-            if show or not outcome.ok:
-                text = f"seed {seed}: {kind}\n  " + "\n  ".join(case.steps) + "\n"
+            verdict = _verdict(outcome.code, faults) if host_trees else None
+            if verdict:
+                counts[verdict] += 1
+            flagged = not outcome.ok or verdict in (SILENT, STRICT)
+            if show or flagged:
+                text = f"seed {seed}: {kind}{f' ({verdict})' if verdict else ''}\n  "
+                text += "\n  ".join(case.steps + [f"Xen: {f}" for f in faults]) + "\n"
                 text += outcome.stderr[-4000:] + "\n"
                 if show:
                     print(text)
-                if not outcome.ok:
+                if flagged:
                     report.mkdir(parents=True, exist_ok=True)
                     (report / f"seed-{seed}.txt").write_text(text)
     return counts
+
+
+def _verdict(code: int, faults: list[str]) -> str:
+    """The product's answer (built or refused) against the oracle's (Xen boots or not)."""
+    built = {0: "accepted", 1: "refused"}.get(code, "crashed")
+    return f"{built}, Xen {'cannot boot' if faults else 'would boot'}"
 
 
 def main() -> int:
@@ -63,6 +92,9 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--report", type=Path, default=Path("fuzz-report"))
     parser.add_argument("--show", action="store_true", help="print every case")
+    parser.add_argument(
+        "--host-trees", action="store_true", help="semantic host-tree mutations, judged by Xen"
+    )
     args = parser.parse_args()
     start = time.monotonic()
     share = -(-args.count // args.jobs)
@@ -71,7 +103,9 @@ def main() -> int:
     ]
     total: collections.Counter = collections.Counter()
     with concurrent.futures.ProcessPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(run_range, a, n, args.report, args.show) for a, n in ranges]
+        futures = [
+            pool.submit(run_range, a, n, args.report, args.show, args.host_trees) for a, n in ranges
+        ]
         for future in futures:
             for key, value in future.result().items():
                 total[key] = max(total[key], value) if key == "slowest ms" else total[key] + value
@@ -79,8 +113,8 @@ def main() -> int:
     print(f"{cases} cases in {time.monotonic() - start:.0f} s (seeds {args.first}..)")
     for key in sorted(total):
         print(f"  {key}: {total[key]}")
-    bad = cases - total["exit 0"] - total["exit 1"] + total["traceback"]
-    print(f"  bad (not exit 0/1, or a traceback): {bad}; reports in {args.report}")
+    bad = cases - total["exit 0"] - total["exit 1"] + total["traceback"] + total[SILENT]
+    print(f"  bad (not exit 0/1, a traceback, or {SILENT}): {bad}; reports in {args.report}")
     return 1 if bad else 0
 
 
