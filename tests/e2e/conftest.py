@@ -18,6 +18,7 @@ from xen_dom0less_harness.machine import Machine
 
 from xen_dom0less.errors import UserError
 from xen_dom0less.generator.pipeline import build
+from xen_dom0less.xenbuild import BuildResult
 
 SUPPORTED_HOSTS = {("Linux", "x86_64"), ("Linux", "aarch64")}
 
@@ -51,12 +52,14 @@ class Workspace:
         dtb: Path,
         machine: Optional[Machine] = None,
         xen_version: str = "4.17",
+        built: Optional[BuildResult] = None,
     ):
         self.root = root
         self.inputs = found
         self.dtb = dtb
         self.machine = machine or Machine()
         self.xen_version = xen_version
+        self.built = built  # a Xen built from source instead of Debian's binary
 
     def bare(self, name: str, program: baremetal.Program) -> Path:
         return baremetal.write(program, self.root / f"{name}.bin")
@@ -66,10 +69,14 @@ class Workspace:
 
     def description(self, domains: list[dict], **sections) -> dict:
         """A description for the default machine; ``sections`` override or add top-level keys."""
+        if self.built is None:
+            xen = {"image": str(self.inputs.xen_release(self.xen_version))}
+        else:
+            xen = {"image": str(self.built.xen), "config": str(self.built.config)}
         document = {
             "version": 1,
             "xen": {
-                "image": str(self.inputs.xen_release(self.xen_version)),
+                **xen,
                 "version": self.xen_version,
                 "extra_bootargs": "console_timestamps=boot",
             },
@@ -106,7 +113,7 @@ class Workspace:
             keys=keys,
         )
         assert result.ok, f"{result.reason}\n--- console ---\n{result.console[-6000:]}"
-        if document["xen"]["version"] == self.xen_version:  # Debian's build of that release
+        if document["xen"]["version"] == self.xen_version:  # the release asked for booted
             assert f"Xen version {self.xen_version}." in result.console
         return result
 
@@ -116,11 +123,19 @@ def workspace(tmp_path, guest_inputs, virt_dtb) -> Workspace:
     return Workspace(tmp_path, guest_inputs, virt_dtb)
 
 
-#: Debian's Xen releases: bookworm's and trixie's.
-DEBIAN_XENS = ["4.17", "4.20"]
+#: The releases the core scenarios boot: Debian's bookworm and trixie binaries, and the
+#: newest release built from its source (``xen_422_build``, a xenbuild test).
+CORE_XENS = ["4.17", "4.20", pytest.param("4.22", marks=pytest.mark.xenbuild)]
 
 
-@pytest.fixture(params=DEBIAN_XENS, ids=[f"xen{v}" for v in DEBIAN_XENS])
+@pytest.fixture(params=CORE_XENS, ids=["xen4.17", "xen4.20", "xen4.22"])
 def each_xen(request, tmp_path, guest_inputs, virt_dtb) -> Workspace:
-    """A workspace booting Debian's Xen of each release in turn (the core scenarios)."""
-    return Workspace(tmp_path, guest_inputs, virt_dtb, xen_version=request.param)
+    """A workspace booting each release in turn (the core scenarios)."""
+    built = request.getfixturevalue("xen_422_build") if request.param == "4.22" else None
+    return Workspace(tmp_path, guest_inputs, virt_dtb, xen_version=request.param, built=built)
+
+
+@pytest.fixture
+def ws422(tmp_path, guest_inputs, virt_dtb, xen_422_build) -> Workspace:
+    """A workspace booting Xen 4.22 built from its release source (tests/xen-features.cfg)."""
+    return Workspace(tmp_path, guest_inputs, virt_dtb, xen_version="4.22", built=xen_422_build)

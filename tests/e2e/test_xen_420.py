@@ -136,10 +136,18 @@ def test_sve_vector_length_seen_by_linux(guest_inputs, xen_420_build, tmp_path):
     assert "SVE: maximum available vector length 32 bytes per vector" in result.console
 
 
-def test_cpupool_and_direct_mapped_static_memory(ws420, xen_420_build, monkeypatch):
-    """The partitioned example on 4.20: the direct-mapped guest runs at its host bank, and
-    Xen's 'r' dump puts its vCPU on its pool's CPU under the null scheduler."""
-    ws = ws420
+@pytest.fixture(params=["4.20", "4.22"], ids=["xen4.20", "xen4.22"])
+def built_ws(request, tmp_path, guest_inputs, virt_dtb) -> Workspace:
+    """A workspace booting 4.20 and 4.22 built from their release sources, in turn."""
+    built = request.getfixturevalue(f"xen_{request.param.replace('.', '')}_build")
+    return Workspace(tmp_path, guest_inputs, virt_dtb, xen_version=request.param, built=built)
+
+
+@pytest.mark.xenbuild
+def test_cpupool_and_direct_mapped_static_memory(built_ws, monkeypatch):
+    """The partitioned example on 4.20 and 4.22: the direct-mapped guest runs at its host
+    bank, and Xen's 'r' dump puts its vCPU on its pool's CPU under the null scheduler."""
+    ws = built_ws
     inputs = example_inputs.write_inputs(ws.inputs)
     monkeypatch.setenv("DOM0LESS_INPUTS", str(inputs))
     rtos = str(inputs / "rtos-direct.bin")
@@ -157,7 +165,7 @@ def test_cpupool_and_direct_mapped_static_memory(ws420, xen_420_build, monkeypat
         cpupools=[{"name": "rt", "cpus": [3], "scheduler": "null"}],
     )
     result = ws.boot(
-        on_built_xen(ws, document, xen_420_build),
+        document,
         [example_inputs.RTOS_MARKER, "load address 0x0000000060000000", "unit=d1v0"],
         timeout=60,
         keys=(*TO_XEN_THEN, ("Serial input to Xen", b"r")),

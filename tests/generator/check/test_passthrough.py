@@ -35,14 +35,14 @@ def words(tree: fdt.FDT, path: str, name: str) -> list[int]:
 
 def test_partial_tree_is_generated_from_the_host_node(tmp_path, describe):
     tree = generated(tmp_path, describe, {"path": GPIO, "guest_address": GUEST})
-    assert words(tree, "/gic", "phandle") == [65000]
+    assert words(tree, "/gic", "phandle") == [1]  # far below GUEST_PHANDLE_GIC (Xen 4.22)
     assert tree.get_property("compatible", "/passthrough").value == "simple-bus"
     node = f"/passthrough/pl061@{GUEST:x}"
     assert words(tree, node, "xen,reg") == [0, 0x9030000, 0, 0x1000, 0, GUEST]
     assert words(tree, node, "reg") == [0, GUEST, 0, 0x1000]
     assert tree.get_property("xen,path", node).value == GPIO
     assert tree.exist_property("xen,force-assign-without-iommu", node)
-    assert words(tree, node, "interrupt-parent") == [65000]
+    assert words(tree, node, "interrupt-parent") == [1]
     assert words(tree, node, "interrupts") == [0, 7, 4]
     # the PrimeCell's fixed apb_pclk comes along, under a phandle of the guest's tree
     clock = words(tree, node, "clocks")
@@ -138,6 +138,29 @@ def test_a_partial_tree_is_checked_like_a_generated_one(tmp_path, describe, edit
     problems = refused(describe, given(tmp_path, edit(GOOD_DEVICE)))
     assert any(expected in p for p in problems), problems
     assert all("device_tree" in p for p in problems), problems
+
+
+def test_xen_4_22_refuses_a_partial_tree_with_phandles_near_its_gic(tmp_path, describe):
+    """Booted: 4.22 failed 'Device tree generation failed (-75)' on /gic phandle 65000 and a
+    clock at 65100, which 4.17 and 4.20 took; dtc's own numbering from 1 boots on all."""
+    high = GOOD_DEVICE + "\n    phandle = <64999>;"
+
+    def on(version: str, device: str):
+        def change(doc):
+            given(tmp_path, device)(doc)
+            doc["xen"]["version"] = version
+
+        return change
+
+    problems = refused(describe, on("4.22", high))
+    assert problems == [
+        f"{tmp_path / 'system.yaml'}: domains[0] (rtos).device_tree: has phandle 64999 but "
+        "Xen 4.22 needs every phandle of a partial tree below 64999 (it numbers its own nodes "
+        "above the highest, up to GUEST_PHANDLE_GIC 65000, else 'Device tree generation "
+        "failed (-75)'): renumber them from 1, as dtc does for labels"
+    ]
+    assert check(describe(on("4.20", high)))
+    assert check(describe(on("4.22", GOOD_DEVICE + "\n    phandle = <64998>;")))
 
 
 def test_partial_tree_without_passthrough_node_maps_nothing(tmp_path, describe):

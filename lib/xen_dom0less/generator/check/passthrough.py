@@ -13,10 +13,11 @@ from typing import Optional
 from ... import files
 from ...errors import Problems
 from ...units import KiB, combine_cells, hexaddr
+from ..facts import xen_versions
 from ..hostdt import HostTree
 from ..model import Domain, Region, System
 from ..plan import Modules
-from ..read.devices import GUEST_GIC_PHANDLE, PAGE, HostDevice, pages
+from ..read.devices import GUEST_GIC_PHANDLE, PAGE, PARTIAL_GIC_PHANDLE, HostDevice, pages
 
 #: Largest partial tree read back for checking (Xen's MAX_FDT_SIZE)
 MAX_PARTIAL = 2 * 1024 * KiB
@@ -49,14 +50,14 @@ def check_given_trees(
         except files.UnusableFile as error:
             problems.add(where, str(error))
             continue
-        check_partial(domain, data, host, where, problems)
+        check_partial(domain, data, host, where, problems, system.xen.version)
 
 
 # -- a partial device tree the user wrote --------------------------------------------------
 
 
 def check_partial(
-    domain: Domain, data: bytes, host: HostTree, where: str, problems: Problems
+    domain: Domain, data: bytes, host: HostTree, where: str, problems: Problems, version: str
 ) -> None:
     """The user's partial tree, by the rules the generated one follows."""
     try:
@@ -64,6 +65,7 @@ def check_partial(
     except Exception as error:  # parse() raises UserError with its own text
         problems.add(where, str(error))
         return
+    _check_phandles(partial, where, problems, version)
     if not partial.has_node("/passthrough"):
         if domain.devices:
             problems.add(
@@ -170,6 +172,23 @@ def _check_xen_reg(
             )
 
 
+def _check_phandles(partial: HostTree, where: str, problems: Problems, version: str) -> None:
+    """From 4.22 Xen numbers its own nodes of the guest's tree from the partial tree's
+    highest phandle up, and fails 'Device tree generation failed (-75)' if that reaches
+    GUEST_PHANDLE_GIC."""
+    highest = partial.max_phandle
+    if xen_versions.applies(version, "partial_tree_phandles_below_gic") and (
+        highest + 1 >= GUEST_GIC_PHANDLE
+    ):
+        problems.add(
+            where,
+            f"has phandle {highest} but Xen {version} needs every phandle of a partial tree "
+            f"below {GUEST_GIC_PHANDLE - 1} (it numbers its own nodes above the highest, up "
+            f"to GUEST_PHANDLE_GIC {GUEST_GIC_PHANDLE}, else 'Device tree generation failed "
+            f"(-75)'): renumber them from {PARTIAL_GIC_PHANDLE}, as dtc does for labels",
+        )
+
+
 def _check_interrupts(
     partial: HostTree,
     path: str,
@@ -188,7 +207,7 @@ def _check_interrupts(
         problems.add(
             at,
             "has interrupts but the tree has no /gic node with a phandle for its "
-            f"interrupt-parent: add /gic with phandle = <{GUEST_GIC_PHANDLE}> (Xen's "
+            f"interrupt-parent: add /gic with phandle = <{PARTIAL_GIC_PHANDLE}> (Xen's "
             "guest GIC takes that node's phandle)",
         )
     elif not parent or parent[0] != gic:

@@ -62,6 +62,15 @@ RULES_SINCE: dict[str, Version] = {
     # static-shmem.c refuses a direct-mapped domain's region whose guest and host
     # addresses differ, or that has no host address
     "shm_direct_map_identity": (4, 19),
+    # dom0less-build.c numbers its own nodes of a guest's tree from the partial tree's
+    # highest phandle up and refuses (-EOVERFLOW) a partial tree whose next one would
+    # reach GUEST_PHANDLE_GIC
+    "partial_tree_phandles_below_gic": (4, 22),
+    # a domain with Xen's PV interfaces gets its xenstore page at boot: from Xen itself
+    # (4.21+, "enabled") or later from init-dom0less through populate_physmap (<= 4.20
+    # and "legacy"), which a static-memory domain (no spare page: its pages are all
+    # given at boot) or a direct-mapped one (the magic page's gfn is not its own) fails
+    "xenstore_page_from_xen": (4, 21),
 }
 
 #: SPIs a vGIC has without GICv3.1 extended SPIs: Xen rounds nr_spis up to 32 and

@@ -12,8 +12,13 @@ from ...units import KiB
 from ..hostdt import HostTree
 from ..model import Device, Domain, Region
 
-#: GUEST_PHANDLE_GIC in Xen's public/arch-arm.h: the phandle of the guest's virtual GIC
+#: GUEST_PHANDLE_GIC in Xen's public/arch-arm.h: the phandle Xen gives a guest's virtual
+#: GIC unless its partial tree's /gic names another; from 4.22 a partial tree's phandles
+#: must stay below it (Xen numbers its own nodes from the highest one up).
 GUEST_GIC_PHANDLE = 65000
+#: The phandle of /gic in a generated partial tree (the copied clocks follow it): low, so
+#: Xen 4.22 has room to number its own nodes above it.
+PARTIAL_GIC_PHANDLE = 1
 #: Xen maps devices into guests in whole pages of this size.
 PAGE = 4 * KiB
 #: A guest's physical addresses are 64 bits wide.

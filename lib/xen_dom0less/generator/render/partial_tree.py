@@ -16,10 +16,11 @@ import fdt
 from ...units import cells
 from ..hostdt import HostTree
 from ..model import Domain, System
-from ..read.devices import GUEST_GIC_PHANDLE, HOST_ONLY, HostDevice, pages, provider
+from ..read.devices import HOST_ONLY, PARTIAL_GIC_PHANDLE, HostDevice, pages, provider
 
-#: Phandles of the fixed clocks copied into a partial tree (above Xen's own, 65000-65001)
-FIRST_CLOCK_PHANDLE = 65100
+#: Phandles of the fixed clocks copied into a partial tree: after /gic's, far below
+#: GUEST_PHANDLE_GIC (Xen 4.22 refuses a partial tree with a phandle near it)
+FIRST_CLOCK_PHANDLE = PARTIAL_GIC_PHANDLE + 1
 CELLS = 2  # #address-cells and #size-cells of the generated /passthrough node
 
 
@@ -40,7 +41,7 @@ def guest_tree(domain: Domain, host: HostTree) -> bytes:
     gic.append(fdt.PropWords("#address-cells", 0))
     gic.append(fdt.PropWords("#interrupt-cells", 3))
     gic.append(fdt.Property("interrupt-controller"))
-    gic.append(fdt.PropWords("phandle", GUEST_GIC_PHANDLE))
+    gic.append(fdt.PropWords("phandle", PARTIAL_GIC_PHANDLE))
     root.append(gic)
     bus = fdt.Node("passthrough")
     bus.append(fdt.PropStrings("compatible", "simple-bus"))
@@ -86,7 +87,7 @@ def _device_node(host: HostTree, facts: HostDevice, domain: Domain, clocks: dict
         fdt.PropWords("reg", *(c for r in facts.regions for c in _cells(r.address + delta, r.size)))
     )
     if facts.spis:
-        node.append(fdt.PropWords("interrupt-parent", GUEST_GIC_PHANDLE))
+        node.append(fdt.PropWords("interrupt-parent", PARTIAL_GIC_PHANDLE))
         triples = host.words(facts.path, "interrupts") or []
         node.append(fdt.PropWords("interrupts", *triples))
     node.append(
