@@ -1,33 +1,124 @@
-"""One exception type for user mistakes, kept apart from bugs.
+"""User mistakes as records, kept apart from bugs.
 
-The CLI prints a UserError as plain lines and exits 1; anything else is a
-bug and gets a traceback with exit 2.
+A problem is a :class:`Problem`: the file it is in, the key, node or variable,
+the line when known, and a sentence saying what is wrong and how to fix it.
+Every reader of input collects its problems (:class:`Problems`) so the user
+sees them all at once, and raises them as one :class:`UserError` of the kind
+that says whose fault it is: the description, an input file, an external tool
+(with its exit status) or the build's surroundings. :func:`report` prints one
+line per problem, the same for the ``dom0less`` command and the Yocto layer's
+tasks; the command then exits 1. Anything else is a bug: traceback, exit 2.
 """
 
-from __future__ import annotations
+# NamedTuple: annotations evaluated, not `from __future__` strings (see generator/model.py).
+import sys
+from collections.abc import Iterable
+from typing import NamedTuple, Optional, TextIO, Union
+
+#: The exit status of a command stopped by a user mistake.
+EXIT_USER = 1
+
+
+class Problem(NamedTuple):
+    """One thing wrong: where it is (as far as known) and what to do about it."""
+
+    message: str
+    #: the file it is in (a description, an ImageBuilder config, a DTB); "" if none
+    source: str = ""
+    #: the key (domains[0].memory), device-tree node or variable (DOMU_KERNEL[0]); "" if none
+    where: str = ""
+    #: 1-based line and column in ``source``, when known
+    line: Optional[int] = None
+    column: Optional[int] = None
+
+    def __str__(self) -> str:
+        """``file:line:column: where: message``, leaving out the parts not known."""
+        place = self.source
+        if self.line is not None:
+            place += f":{self.line}" + (f":{self.column}" if self.column is not None else "")
+        return ": ".join(part for part in (place, self.where, self.message) if part)
 
 
 class UserError(Exception):
     """Bad input: one or more problems, each a sentence naming where and how to fix."""
 
-    def __init__(self, problems: list[str] | str):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("\n".join(self.problems))
+    def __init__(self, problems: Union[str, Problem, Iterable[Union[str, Problem]]]):
+        if isinstance(problems, (str, Problem)):
+            problems = [problems]
+        self.problems: tuple[Problem, ...] = tuple(
+            p if isinstance(p, Problem) else Problem(p) for p in problems
+        )
+        super().__init__()
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines)
+
+    @property
+    def lines(self) -> list[str]:
+        """Each problem as the text printed for it."""
+        return [str(p) for p in self.problems]
+
+
+class DescriptionError(UserError):
+    """The system description is wrong: its YAML, its schema or a rule over what it asks."""
+
+
+class InputFileError(UserError):
+    """A file given as input cannot be used: missing, unreadable, or not what it should be
+    (a DTB that is none, an ImageBuilder config import cannot read)."""
+
+
+class ToolError(UserError):
+    """An external program (make, dtc, mkimage...) failed or could not be run."""
+
+    def __init__(
+        self,
+        problems: Union[str, Problem, Iterable[Union[str, Problem]]],
+        tool: str,
+        status: Optional[int],
+    ):
+        super().__init__(problems)
+        self.tool = tool
+        #: its exit status; None if it did not start or was killed for hanging
+        self.status = status
+
+
+class BuildError(UserError):
+    """What a build works in is wrong: the output directory, Xen's source tree, the cache."""
 
 
 class Problems:
-    """Collects every problem so the user sees them all at once."""
+    """Collects every problem of one source so the user sees them all at once."""
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, kind: type[UserError] = DescriptionError):
         self.source = source
-        self.items: list[str] = []
+        self.kind = kind
+        self.items: list[Problem] = []
 
-    def add(self, where: str, message: str) -> None:
-        self.items.append(f"{self.source}: {where}: {message}")
+    def add(
+        self, where: str, message: str, line: Optional[int] = None, column: Optional[int] = None
+    ) -> None:
+        self.items.append(Problem(message, self.source, where, line, column))
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise UserError(self.items)
+            raise self.kind(self.items)
+
+
+def report(error: UserError, stream: Optional[TextIO] = None) -> int:
+    """Print ``error``'s problems one line each (``error: ...``); the exit status to return."""
+    for line in error.lines:
+        print(f"error: {one_line(line)}", file=stream or sys.stderr)
+    return EXIT_USER
+
+
+def one_line(text: str) -> str:
+    """``text`` with newlines, other control characters and undecodable bytes escaped.
+
+    A problem is one line even when the file name or value it quotes holds a
+    newline, and printing it cannot fail on a name that is not UTF-8.
+    """
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 def article(word: str) -> str:

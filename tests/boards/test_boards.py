@@ -42,7 +42,7 @@ def built(board: str, environ: dict, tmp_path: Path, change=None):
 def refused(board: str, environ: dict, tmp_path: Path, change) -> list[str]:
     with pytest.raises(UserError) as caught:
         built(board, environ, tmp_path, change)
-    return caught.value.problems
+    return caught.value.lines
 
 
 def excluded(plan, reason: str) -> list[Region]:

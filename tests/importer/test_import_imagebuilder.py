@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from xen_dom0less.cli import main
-from xen_dom0less.errors import UserError
+from xen_dom0less.errors import InputFileError, UserError
 from xen_dom0less.generator.pipeline import check
 from xen_dom0less.importer import shell_config
 
@@ -193,7 +193,7 @@ def test_config_is_parsed_never_run(tmp_path, text, expected):
     path.write_text(f"# header\n{text}\n")
     with pytest.raises(UserError) as caught:
         shell_config.read(path)
-    message = caught.value.problems[0]
+    message = caught.value.lines[0]
     assert message.startswith(f"{path}:2: ") and expected in message, message
 
 
@@ -226,10 +226,10 @@ def test_only_a_regular_file_is_read(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(UserError) as caught:
         shell_config.read(fifo)
-    assert "is a FIFO (named pipe)" in caught.value.problems[0]
+    assert "is a FIFO (named pipe)" in caught.value.lines[0]
     with pytest.raises(UserError) as caught:
         shell_config.read(tmp_path)
-    assert "is a directory" in caught.value.problems[0]
+    assert "is a directory" in caught.value.lines[0]
 
 
 def test_bytes_not_utf8_are_named_by_line(tmp_path):
@@ -237,9 +237,7 @@ def test_bytes_not_utf8_are_named_by_line(tmp_path):
     path.write_bytes(b"XEN=xen\nDEVICE_TREE=caf\xe9.dtb\n")
     with pytest.raises(UserError) as caught:
         shell_config.read(path)
-    assert caught.value.problems[0] == (
-        f"{path}:2: byte 0xe9 is not UTF-8: save the config as UTF-8"
-    )
+    assert caught.value.lines[0] == (f"{path}:2: byte 0xe9 is not UTF-8: save the config as UTF-8")
 
 
 @pytest.mark.parametrize(
@@ -334,3 +332,42 @@ def test_dom0_options_leave_xen_cmd_without_a_dom0(capsys, tmp_path, inputs):
     document, notes = import_config(capsys, config, tmp_path / "system.yaml")
     assert document["xen"]["bootargs"] == "console=dtuart bootscrub=0"
     assert any("XEN_CMD: dom0_mem=1G dom0_max_vcpus=1 left out" in line for line in notes), notes
+
+
+def test_every_line_the_config_reader_refuses_is_named_at_once(tmp_path):
+    """It stopped at the first: fixing a config took one run per bad line. A refused line's
+    variable stands in, so a later line naming it is not blamed for it."""
+    path = tmp_path / "config"
+    path.write_bytes(b"XEN=`which xen`\nA=ok\nsource other.cfg\nB=$XEN/y\nC=caf\xe9\n")
+    with pytest.raises(InputFileError) as caught:
+        shell_config.read(path)
+    assert caught.value.lines == [
+        f"{path}:1: '`' in an unquoted value is shell syntax: quote it",
+        f"{path}:3: 'source other.cfg' is not a plain assignment: import reads NAME=value "
+        "and NAME[n]=value lines only (it never runs the file); write the value literally",
+        f"{path}:5: byte 0xe9 is not UTF-8: save the config as UTF-8",
+    ]
+    assert [(p.source, p.line) for p in caught.value.problems] == [
+        (str(path), 1),
+        (str(path), 3),
+        (str(path), 5),
+    ]
+
+
+def test_every_problem_of_the_conversion_is_named_at_once(capsys, tmp_path, inputs):
+    """The converter stopped at the first problem; a NUM_DOMUS that is no number is named
+    once, not again as 'no domU is created at boot'."""
+    text = "NUM_DOMUS=two\nNUM_CPUPOOLS=1\nMEMORY_START=0x40000000\n"
+    config = write_config(tmp_path, text, inputs)
+    code = main(["import", "imagebuilder", str(config), "-o", str(tmp_path / "system.yaml")])
+    assert code == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {config}: XEN is not set: name the Xen binary (a config for Linux without "
+        "Xen is not a dom0less system)",
+        f"error: {config}: DEVICE_TREE is not set: name the board's DTB",
+        f"error: {config}:2: NUM_CPUPOOLS is 1 but CPUPOOL[0] is not set",
+        f"error: {config}:1: NUM_DOMUS: 'two' is not a number: write it in decimal or 0x hex",
+        f"error: {config}:3: MEMORY_START is set but MEMORY_END is not: ImageBuilder needs "
+        "both (the start and end of RAM); set both or neither",
+    ]
+    assert not (tmp_path / "system.yaml").exists()

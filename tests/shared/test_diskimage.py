@@ -156,7 +156,7 @@ def test_names_fat_cannot_hold_as_given_are_refused(tmp_path, names, expected):
         files[name] = source
     with pytest.raises(UserError) as caught:
         build(files, tmp_path / "disk.img")
-    [line] = caught.value.problems
+    [line] = caught.value.lines
     assert expected in line and line.endswith("rename that input" if len(names) == 1 else "inputs")
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"input{i}" for i in range(len(names))]
 

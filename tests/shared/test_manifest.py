@@ -71,7 +71,7 @@ def test_a_manifest_of_another_shape_is_refused_as_one_line(tmp_path, change, ex
     (tmp_path / "manifest.json").write_text(json.dumps(document))
     with pytest.raises(UserError) as caught:
         manifest.read(tmp_path)
-    assert len(caught.value.problems) == 1 and expected in caught.value.problems[0]
+    assert len(caught.value.lines) == 1 and expected in caught.value.lines[0]
 
 
 def test_a_directory_without_a_manifest_is_refused_saying_how_to_make_one(tmp_path):

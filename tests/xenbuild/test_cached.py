@@ -23,7 +23,7 @@ def test_a_failed_build_leaves_its_log_and_nothing_in_the_cache(
         cached.build_release(found, progress=lambda line: None)
     builds = tmp_path / "cache" / "xen-builds"
     (log,) = builds.glob("4.17-*.failed.log")
-    assert raised.value.problems == [
+    assert raised.value.lines == [
         "make defconfig failed (exit 2): make: *** No rule to make target 'defconfig'.  Stop.; "
         f"the full log is {log}"
     ]

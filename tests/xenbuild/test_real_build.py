@@ -68,7 +68,7 @@ def test_the_scheduler_needs_expert_and_the_message_says_so(
             "CONFIG_SCHED_NULL=y (asked for by cpupool 'rt' scheduler null) was not kept"
         )
         and "CONFIG_EXPERT=y" in problem
-        for problem in raised.value.problems
+        for problem in raised.value.lines
     )
 
 
@@ -79,7 +79,7 @@ def test_a_dropped_option_names_the_dependency(xen_source: Path, tmp_path: Path)
         build_hypervisor(
             xen_source, tmp_path / "out", fragments=[fragment], progress=lambda line: None
         )
-    assert raised.value.problems == [
+    assert raised.value.lines == [
         f"CONFIG_STATIC_SHM=y (asked for by {fragment}:1) was not kept: Kconfig made it n "
         "because its dependencies are not met: add CONFIG_UNSUPPORTED=y, "
         "CONFIG_STATIC_MEMORY=y to a config fragment"

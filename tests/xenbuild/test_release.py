@@ -69,7 +69,7 @@ def test_a_damaged_shared_tarball_is_one_line_with_both_sums(tmp_path: Path) -> 
     found = hashlib.sha256(damaged.read_bytes()).hexdigest()
     with pytest.raises(UserError) as raised:
         release.locate("4.22", folder, environ={})
-    assert raised.value.problems == [
+    assert raised.value.lines == [
         f"{damaged}: SHA-256 {found} but {folder / 'SHA256SUMS'} says {expected}: "
         "the tarball is damaged or another file; copy it again"
     ]
@@ -87,7 +87,7 @@ def test_a_tree_of_another_release_is_refused_with_both_versions(tmp_path: Path)
     (folder / "xen-4.20.4.tar.gz").rename(wrong)
     with pytest.raises(UserError) as raised:
         release.locate("4.22", folder, environ={"DOM0LESS_XEN_SOURCE_4_22": str(wrong)})
-    assert raised.value.problems == [
+    assert raised.value.lines == [
         f"{wrong}: the source is Xen 4.20 (xen/Makefile) but Xen 4.22 is wanted: "
         "give a Xen 4.22 release tree"
     ]
@@ -108,7 +108,7 @@ def test_the_variable_names_a_tree_or_tarball_when_the_folder_lists_none(tmp_pat
     assert by_tree.root == tree and by_tree.digest == release.tree_digest(tree)
     with pytest.raises(UserError) as raised:
         release.locate("4.22", None, environ={release.variable("4.22"): str(tmp_path / "no")})
-    assert raised.value.problems == [
+    assert raised.value.lines == [
         f"DOM0LESS_XEN_SOURCE_4_22={tmp_path / 'no'} does not exist: name a Xen 4.22 "
         "source tree or tarball"
     ]
@@ -144,7 +144,7 @@ def test_without_a_local_source_the_release_tarball_is_downloaded_once(
     with pytest.raises(UserError) as raised:
         release.locate("4.20", None, environ={}, download_url=pattern)
     url = pattern.format(release="4.20.4")
-    assert raised.value.problems == [
+    assert raised.value.lines == [
         f"downloading {url} failed (HTTP 404 File not found): set "
         "DOM0LESS_XEN_SOURCE_4_20 to a Xen 4.20 source tree or tarball"
     ]

@@ -32,8 +32,8 @@ def test_missing_tools_name_their_packages(tmp_path: Path) -> None:
         toolchain.check_tools(
             toolchain.target("arm64"), "aarch64-linux-gnu-", {"PATH": str(tmp_path)}
         )
-    assert "'bison' is not installed: install the Debian package bison" in raised.value.problems
-    assert raised.value.problems[-1] == (
+    assert "'bison' is not installed: install the Debian package bison" in raised.value.lines
+    assert raised.value.lines[-1] == (
         "cross compiler 'aarch64-linux-gnu-gcc' is not on "
         "PATH: install the Debian package "
         "gcc-aarch64-linux-gnu"
@@ -86,7 +86,7 @@ def test_a_failure_is_one_line_ending_the_failed_run(tmp_path: Path) -> None:
     make, _ = fake_make(tmp_path, 2)
     with pytest.raises(UserError) as raised:
         make()
-    assert raised.value.problems == [
+    assert raised.value.lines == [
         f"make the hypervisor failed (exit 2): noise 40; the full log is {make.log}"
     ]
 

@@ -4,8 +4,8 @@ Only the chosen subcommand's module is imported, so ``dom0less build`` does
 not pay for Xen-build code. Other distributions add subcommands through the
 ``xen_dom0less.commands`` entry points (the QEMU harness adds ``run-qemu`` and
 ``setup``); they are looked up only when the command is not one of ours. User
-mistakes (UserError) print one line per problem and exit 1; anything else is a
-bug: traceback and exit 2.
+mistakes (UserError) print one line per problem (errors.report, which the Yocto
+layer's tasks use too) and exit 1; anything else is a bug: traceback and exit 2.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn, Optional
 
-from ..errors import UserError
+from ..errors import UserError, report
 
 #: Subcommand -> one-line summary, in --help order; the module is cli/<name with _>.py.
 COMMANDS = {
@@ -37,7 +37,7 @@ EPILOG = (
     "pip install ./lib/harness from the source tree (scripts/demo installs it)."
 )
 
-EXIT_OK, EXIT_USER, EXIT_BUG = 0, 1, 2
+EXIT_OK, EXIT_BUG = 0, 2
 #: Status of a command whose reader went away (``dom0less plan | head``), as if SIGPIPE ended it.
 EXIT_PIPE = 128 + 13
 
@@ -94,24 +94,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         return args.run(args) or EXIT_OK
     except UserError as error:
-        for line in error.problems:
-            print(f"error: {one_line(line)}", file=sys.stderr)
-        return EXIT_USER
+        return report(error)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return EXIT_PIPE if _stdout_reader_left() else _internal_error()
     except Exception:
         return _internal_error()
-
-
-def one_line(text: str) -> str:
-    """``text`` with newlines, other control characters and undecodable bytes escaped.
-
-    A problem is one line even when the file name or value it quotes holds a
-    newline, and printing it cannot fail on a name that is not UTF-8.
-    """
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 def _stdout_reader_left() -> bool:

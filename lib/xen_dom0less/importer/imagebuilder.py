@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from ..errors import UserError
+from ..errors import InputFileError, Problems
 from .shell_config import ShellConfig
 
 #: A number as the config may write it: decimal without a leading zero (bash would read that
@@ -90,6 +90,8 @@ class _Converter:
         self.out_dir = out_dir
         self.used: set[str] = set()
         self.dropped: list[str] = []
+        self.problems = Problems(str(config.path), InputFileError)
+        self.not_numbers: set[str] = set()  # keys refused as numbers: read on as 0
 
     # -- reading ---------------------------------------------------------------
 
@@ -109,16 +111,22 @@ class _Converter:
         return self.parse_number(name if index is None else f"{name}[{index}]", text)
 
     def parse_number(self, key: str, text: str) -> int:
-        """``text`` (all or one word of ``key``'s value) as decimal or 0x hex; else UserError."""
+        """``text`` (all or one word of ``key``'s value) as decimal or 0x hex; else a problem
+        (and 0, which no description is written with)."""
         if _NUMBER.fullmatch(text) is None:
-            raise UserError(
-                f"{self.where(key)}: {key}: {text!r} is not a number: write it in decimal or 0x hex"
+            self.not_numbers.add(key)
+            self.problems.add(
+                key,
+                f"{text!r} is not a number: write it in decimal or 0x hex",
+                line=self.config.lines.get(key),
             )
+            return 0
         return int(text, 0)
 
-    def where(self, key: str) -> str:
-        line = self.config.lines.get(key)
-        return f"{self.config.path}:{line}" if line else str(self.config.path)
+    def refuse(self, key: Optional[str], message: str) -> None:
+        """A problem at ``key``'s line (the file's, if no key or it is not set); the
+        conversion reads on to find the others, and run() raises them all."""
+        self.problems.add("", message, line=self.config.lines.get(key) if key else None)
 
     def path(self, text: str) -> str:
         """A config path (relative to ImageBuilder's -d) as the description names it."""
@@ -134,8 +142,9 @@ class _Converter:
         document: dict[str, Any] = {"version": 1, "xen": self.xen(xen_version)}
         dtb = self.value("DEVICE_TREE")
         if dtb is None:
-            raise UserError(f"{self.config.path}: DEVICE_TREE is not set: name the board's DTB")
-        document["host"] = {"dtb": self.path(dtb)}
+            self.refuse(None, "DEVICE_TREE is not set: name the board's DTB")
+        else:
+            document["host"] = {"dtb": self.path(dtb)}
         dom0 = self.dom0()
         if dom0:
             document["dom0"] = dom0
@@ -147,17 +156,19 @@ class _Converter:
         if pools:
             document["cpupools"] = list(pools.values())
         document["boot"] = self.boot()
+        self.problems.raise_if_any()
         self.unknown()
         return Conversion(document, self.dropped)
 
     def xen(self, version: str) -> dict[str, Any]:
         image = self.value("XEN")
         if image is None:
-            raise UserError(
-                f"{self.config.path}: XEN is not set: name the Xen binary (a config for "
-                "Linux without Xen is not a dom0less system)"
+            self.refuse(
+                None,
+                "XEN is not set: name the Xen binary (a config for Linux without Xen is not a "
+                "dom0less system)",
             )
-        xen: dict[str, Any] = {"image": self.path(image), "version": version}
+        xen: dict[str, Any] = {"image": self.path(image or ""), "version": version}
         command = self.value("XEN_CMD")
         if command is not None and self.config.get("DOM0_KERNEL") is None:
             words = command.split()  # ImageBuilder: params=($XEN_CMD); "${params[@]/dom0*/}"
@@ -221,10 +232,10 @@ class _Converter:
         for index in range(count):
             text = self.value("CPUPOOL", index)
             if text is None:
-                raise UserError(
-                    f"{self.where('NUM_CPUPOOLS')}: NUM_CPUPOOLS is {count} but "
-                    f"CPUPOOL[{index}] is not set"
+                self.refuse(
+                    "NUM_CPUPOOLS", f"NUM_CPUPOOLS is {count} but CPUPOOL[{index}] is not set"
                 )
+                continue
             cpus, _, scheduler = text.partition(" ")
             pool: dict[str, Any] = {
                 "name": f"pool{index}",
@@ -248,10 +259,11 @@ class _Converter:
                     break
             else:
                 domains.append(self.domain(index, has_dom0, pools, shared))
-        if not domains:
-            raise UserError(
-                f"{self.config.path}: no domU is created at boot (NUM_DOMUS={count}): "
-                "a dom0less description needs at least one"
+        if not domains and "NUM_DOMUS" not in self.not_numbers:
+            self.refuse(
+                None,
+                f"no domU is created at boot (NUM_DOMUS={count}): a dom0less description "
+                "needs at least one",
             )
         return domains, list(shared.values())
 
@@ -264,12 +276,13 @@ class _Converter:
     ) -> dict[str, Any]:
         kernel = self.value("DOMU_KERNEL", i)
         if kernel is None:
-            raise UserError(
-                f"{self.where('NUM_DOMUS')}: NUM_DOMUS counts domU {i} but DOMU_KERNEL[{i}] is "
-                "not set: name its kernel or lower NUM_DOMUS"
+            self.refuse(
+                "NUM_DOMUS",
+                f"NUM_DOMUS counts domU {i} but DOMU_KERNEL[{i}] is not set: name its kernel "
+                "or lower NUM_DOMUS",
             )
         vpl011 = self.value("DOMU_VPL011", i) != "0"
-        domain: dict[str, Any] = {"name": f"domU{i}", "kernel": self.path(kernel)}
+        domain: dict[str, Any] = {"name": f"domU{i}", "kernel": self.path(kernel or "")}
         for variable, key in (("DOMU_RAMDISK", "ramdisk"), ("DOMU_PASSTHROUGH_DTB", "device_tree")):
             text = self.value(variable, i)
             if text is not None:
@@ -299,21 +312,24 @@ class _Converter:
             domain["llc_colors"] = colors
         enhanced = self.value("DOMU_ENHANCED", i) or ("1" if has_dom0 else "0")
         if enhanced not in ("0", "1", "2"):
-            raise UserError(
-                f"{self.where(f'DOMU_ENHANCED[{i}]')}: DOMU_ENHANCED[{i}]={enhanced!r}: write 0 "
-                "(no PV interfaces), 1 (xen,enhanced enabled) or 2 (no-xenstore)"
+            self.refuse(
+                f"DOMU_ENHANCED[{i}]",
+                f"DOMU_ENHANCED[{i}]={enhanced!r}: write 0 (no PV interfaces), 1 (xen,enhanced "
+                "enabled) or 2 (no-xenstore)",
             )
         xenstore = {"1": "enabled", "2": "no-xenstore"}.get(enhanced)
         if xenstore:
             domain["xenstore"] = xenstore
         pool = self.number("DOMU_CPUPOOL", i)
         if pool is not None:
-            if pool not in pools:
-                raise UserError(
-                    f"{self.where(f'DOMU_CPUPOOL[{i}]')}: DOMU_CPUPOOL[{i}]={pool} but there "
-                    f"is no CPUPOOL[{pool}] (NUM_CPUPOOLS counts them from 0)"
+            if pool in pools:
+                domain["cpupool"] = pools[pool]["name"]
+            else:
+                self.refuse(
+                    f"DOMU_CPUPOOL[{i}]",
+                    f"DOMU_CPUPOOL[{i}]={pool} but there is no CPUPOOL[{pool}] (NUM_CPUPOOLS "
+                    "counts them from 0)",
                 )
-            domain["cpupool"] = pools[pool]["name"]
         grant = {
             key: value
             for key, value in (
@@ -336,12 +352,10 @@ class _Converter:
         if text is None:
             return []
         words = text.split()
-        if len(words) % 2:
-            raise UserError(
-                f"{self.where(f'DOMU_STATIC_MEM[{i}]')}: DOMU_STATIC_MEM[{i}] needs pairs "
-                "of address and size"
-            )
         key = f"DOMU_STATIC_MEM[{i}]"
+        if len(words) % 2:
+            self.refuse(key, f"{key} needs pairs of address and size")
+            return []
         return [
             {"address": hex(self.parse_number(key, a)), "size": hex(self.parse_number(key, s))}
             for a, s in zip(words[::2], words[1::2])
@@ -350,13 +364,13 @@ class _Converter:
     def shared_memory(self, i: int, text: str, shared: dict[str, dict[str, Any]]) -> dict:
         """DOMU_SHARED_MEM[i] = "ID HOST GUEST SIZE", or "ID GUEST SIZE" (host from Xen's heap)."""
         words = text.split()
-        if len(words) not in (3, 4):
-            raise UserError(
-                f"{self.where(f'DOMU_SHARED_MEM[{i}]')}: DOMU_SHARED_MEM[{i}] is "
-                '"ID HOST-ADDRESS GUEST-ADDRESS SIZE" or "ID GUEST-ADDRESS SIZE"'
-            )
-        ident, *addresses, size = words
         key = f"DOMU_SHARED_MEM[{i}]"
+        if len(words) not in (3, 4):
+            self.refuse(
+                key, f'{key} is "ID HOST-ADDRESS GUEST-ADDRESS SIZE" or "ID GUEST-ADDRESS SIZE"'
+            )
+            return {}
+        ident, *addresses, size = words
         region: dict[str, Any] = {"id": ident, "size": hex(self.parse_number(key, size))}
         if len(addresses) == 2:
             region["host_address"] = hex(self.parse_number(key, addresses[0]))
@@ -386,16 +400,19 @@ class _Converter:
             given, missing = (
                 ("MEMORY_START", "MEMORY_END") if end is None else ("MEMORY_END", "MEMORY_START")
             )
-            raise UserError(
-                f"{self.where(given)}: {given} is set but {missing} is not: ImageBuilder needs "
-                "both (the start and end of RAM); set both or neither"
+            self.refuse(
+                given,
+                f"{given} is set but {missing} is not: ImageBuilder needs both (the start and "
+                "end of RAM); set both or neither",
             )
-        if end <= start:
-            raise UserError(
-                f"{self.where('MEMORY_END')}: MEMORY_END {hex(end)} is not above MEMORY_START "
-                f"{hex(start)}: write the end of RAM"
+        elif end <= start:
+            self.refuse(
+                "MEMORY_END",
+                f"MEMORY_END {hex(end)} is not above MEMORY_START {hex(start)}: write the end "
+                "of RAM",
             )
-        boot["load_region"] = {"address": hex(start), "size": hex(end - start)}
+        else:
+            boot["load_region"] = {"address": hex(start), "size": hex(end - start)}
         return boot
 
     def unknown(self) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import files
-from ..errors import UserError
+from ..errors import InputFileError, Problems
 
 #: Largest config read: ImageBuilder's are a few KiB; anything near this is the wrong file.
 MAX_CONFIG = 1 << 20
@@ -42,55 +42,65 @@ class ShellConfig:
         return list(self.lines)
 
 
+class _Refused(Exception):
+    """One line's value cannot be read: the message says why and what to write instead."""
+
+
 def read(path: Path) -> ShellConfig:
+    """Every assignment in ``path``; InputFileError listing every line refused."""
     config = ShellConfig(path)
-    for number, line in enumerate(_lines(path), start=1):
-        stripped = line.strip()
+    problems = Problems(str(path), InputFileError)
+    for number, raw in enumerate(_lines(path), start=1):
+        try:
+            stripped = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as error:
+            problems.add(
+                "", f"byte {raw[error.start]:#04x} is not UTF-8: save the config as UTF-8", number
+            )
+            continue
         if not stripped or stripped.startswith("#"):
             continue
         match = _ASSIGNMENT.match(stripped)
-        if match is None:
-            raise UserError(
-                f"{path}:{number}: '{_shorten(stripped)}' is not a plain assignment: "
-                "import reads NAME=value and NAME[n]=value lines only (it never runs the "
-                "file); write the value literally"
-            )
-        name, index = match.group(1), match.group(2)
-        if index is None and stripped[match.end() :].startswith("("):
-            raise UserError(
-                f"{path}:{number}: {name}=(...) is a bash array literal, which import does not "
-                f"read: write one {name}[0]=..., {name}[1]=... line per element"
-            )
-        value = _value(stripped[match.end() :], config, f"{path}:{number}")
+        try:
+            if match is None:
+                raise _Refused(
+                    f"'{_shorten(stripped)}' is not a plain assignment: import reads NAME=value "
+                    "and NAME[n]=value lines only (it never runs the file); write the value "
+                    "literally"
+                )
+            name, index = match.group(1), match.group(2)
+            if index is None and stripped[match.end() :].startswith("("):
+                raise _Refused(
+                    f"{name}=(...) is a bash array literal, which import does not read: write "
+                    f"one {name}[0]=..., {name}[1]=... line per element"
+                )
+            value = _value(stripped[match.end() :], config)
+        except _Refused as refused:
+            problems.add("", str(refused), line=number)
+            if match is not None:  # stands in, so lines naming it are read on; never used
+                config.scalars.setdefault(match.group(1), "")
+            continue
         key = name if index is None else f"{name}[{int(index)}]"
         config.lines[key] = number
         if index is None:
             config.scalars[name] = value
         else:
             config.arrays.setdefault(name, {})[int(index)] = value
+    problems.raise_if_any()
     return config
 
 
-def _lines(path: Path) -> list[str]:
+def _lines(path: Path) -> list[bytes]:
     """The file's lines, split at newlines only as bash splits them; only a regular file is read
     (a FIFO would block the import forever)."""
     try:
         data = files.read(path, MAX_CONFIG, "an ImageBuilder config")
     except files.UnusableFile as error:
-        raise UserError(f"{error}: name the config file itself") from None
-    lines = data.split(b"\n")
-    for number, line in enumerate(lines, start=1):
-        try:
-            line.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise UserError(
-                f"{path}:{number}: byte {line[error.start]:#04x} is not UTF-8: save the config "
-                "as UTF-8"
-            ) from None
-    return [line.decode("utf-8") for line in lines]
+        raise InputFileError(f"{error}: name the config file itself") from None
+    return data.split(b"\n")
 
 
-def _value(rest: str, config: ShellConfig, where: str) -> str:
+def _value(rest: str, config: ShellConfig) -> str:
     """The assigned word: quotes removed, earlier variables expanded, then only a comment."""
     out: list[str] = []
     i = 0
@@ -99,25 +109,25 @@ def _value(rest: str, config: ShellConfig, where: str) -> str:
         if char == "'":
             end = rest.find("'", i + 1)
             if end < 0:
-                raise UserError(f"{where}: unterminated ' quote: close it on the same line")
+                raise _Refused("unterminated ' quote: close it on the same line")
             out.append(rest[i + 1 : end])
             i = end + 1
         elif char == '"':
-            i, text = _double_quoted(rest, i + 1, config, where)
+            i, text = _double_quoted(rest, i + 1, config)
             out.append(text)
         else:
-            i, text = _plain(rest, i, config, where)
+            i, text = _plain(rest, i, config)
             out.append(text)
     trailing = rest[i:].strip()
     if trailing and not trailing.startswith("#"):
-        raise UserError(
-            f"{where}: '{_shorten(trailing)}' after the value: quote a value with spaces "
+        raise _Refused(
+            f"'{_shorten(trailing)}' after the value: quote a value with spaces "
             "and put one assignment per line"
         )
     return "".join(out)
 
 
-def _double_quoted(rest: str, i: int, config: ShellConfig, where: str) -> tuple[int, str]:
+def _double_quoted(rest: str, i: int, config: ShellConfig) -> tuple[int, str]:
     out: list[str] = []
     while i < len(rest):
         char = rest[i]
@@ -127,28 +137,28 @@ def _double_quoted(rest: str, i: int, config: ShellConfig, where: str) -> tuple[
             out.append(rest[i + 1])
             i += 2
         elif char == "$":
-            i, text = _reference(rest, i, config, where)
+            i, text = _reference(rest, i, config)
             out.append(text)
         elif char == "`":
-            raise UserError(f"{where}: command substitution (`...`) is not read: write the value")
+            raise _Refused("command substitution (`...`) is not read: write the value")
         else:
             out.append(char)
             i += 1
-    raise UserError(f'{where}: unterminated " quote: close it on the same line')
+    raise _Refused('unterminated " quote: close it on the same line')
 
 
-def _plain(rest: str, i: int, config: ShellConfig, where: str) -> tuple[int, str]:
+def _plain(rest: str, i: int, config: ShellConfig) -> tuple[int, str]:
     out: list[str] = []
     while i < len(rest) and not rest[i].isspace() and rest[i] not in "'\"":
         char = rest[i]
         if char == "$":
-            i, text = _reference(rest, i, config, where)
+            i, text = _reference(rest, i, config)
             out.append(text)
         elif char in "`;&|<>()":
-            raise UserError(f"{where}: '{char}' in an unquoted value is shell syntax: quote it")
+            raise _Refused(f"'{char}' in an unquoted value is shell syntax: quote it")
         elif char == "\\" and i + 1 == len(rest):
-            raise UserError(
-                f"{where}: a backslash at the end of the line continues it in bash, which "
+            raise _Refused(
+                "a backslash at the end of the line continues it in bash, which "
                 "import does not follow: write the assignment on one line"
             )
         elif char == "\\":
@@ -160,18 +170,17 @@ def _plain(rest: str, i: int, config: ShellConfig, where: str) -> tuple[int, str
     return i, "".join(out)
 
 
-def _reference(rest: str, i: int, config: ShellConfig, where: str) -> tuple[int, str]:
+def _reference(rest: str, i: int, config: ShellConfig) -> tuple[int, str]:
     """``$NAME`` or ``${NAME}``: a variable this file set earlier; anything else is refused."""
     match = _REFERENCE.match(rest, i)
     if match is None:
-        raise UserError(
-            f"{where}: '{_shorten(rest[i:])}' is a shell expansion import does not run: "
-            "write the value"
+        raise _Refused(
+            f"'{_shorten(rest[i:])}' is a shell expansion import does not run: write the value"
         )
     name = match.group(1) or match.group(2)
     if name not in config.scalars:
-        raise UserError(
-            f"{where}: ${name} is not set earlier in the file: write its value (the "
+        raise _Refused(
+            f"${name} is not set earlier in the file: write its value (the "
             "environment is not read, so the result does not depend on who imports)"
         )
     return match.end(), config.scalars[name]

@@ -101,7 +101,10 @@ def _keep(
             raise
         os.replace(log, kept)
         shutil.rmtree(staging)
-        raise UserError([p.replace(str(log), str(kept)) for p in error.problems]) from None
+        error.problems = tuple(
+            p._replace(message=p.message.replace(str(log), str(kept))) for p in error.problems
+        )
+        raise error from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -83,7 +83,7 @@ signing = xen_dom0less.generator.pipeline.SigningOverride(key=key, uboot_dtb=ubo
 try:
     xen_dom0less.generator.pipeline.build(sys.argv[1], sys.argv[2], os.environ, signing)
 except xen_dom0less.errors.UserError as error:
-    sys.exit("\n".join(error.problems))
+    sys.exit(xen_dom0less.errors.report(error))
 EOF
 }
 

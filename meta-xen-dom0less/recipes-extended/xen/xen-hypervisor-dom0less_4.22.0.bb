@@ -94,7 +94,7 @@ try:
         source, config, arch="${XEN_DOM0LESS_XEN_ARCH}", description=description or None,
         fragments=fragments)
 except xen_dom0less.errors.UserError as error:
-    sys.exit("\n".join(error.problems))
+    sys.exit(xen_dom0less.errors.report(error))
 EOF
 }
 

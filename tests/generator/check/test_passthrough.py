@@ -63,7 +63,7 @@ def test_host_address_is_the_default_and_the_host_node_is_marked(tmp_path, descr
 def refused(describe, change) -> list[str]:
     with pytest.raises(UserError) as caught:
         check(describe(change))
-    return caught.value.problems
+    return caught.value.lines
 
 
 def test_guest_address_must_be_page_aligned(describe):

@@ -340,7 +340,7 @@ def test_rule_refuses_with_exactly_its_problems(describe, inputs, change, expect
     with pytest.raises(UserError) as caught:
         check(path)
     here = str(Path(__file__))
-    assert caught.value.problems == [
+    assert caught.value.lines == [
         f"{path}: " + line.replace("{inputs}", str(inputs)).replace("{here}", here)
         for line in expected
     ]
@@ -368,7 +368,7 @@ def test_every_problem_reported_at_once(describe):
 
     with pytest.raises(UserError) as caught:
         check(describe(many))
-    assert len(caught.value.problems) == 3, caught.value.problems
+    assert len(caught.value.lines) == 3, caught.value.lines
 
 
 def test_invalid_yaml_names_line(tmp_path):
@@ -376,7 +376,7 @@ def test_invalid_yaml_names_line(tmp_path):
     path.write_text("version: 1\nxen: [unclosed\n")
     with pytest.raises(UserError) as caught:
         description.load(path)
-    assert caught.value.problems[0].startswith(f"{path}:3:")
+    assert caught.value.lines[0].startswith(f"{path}:3:")
 
 
 def test_unusable_file_is_reported_under_every_key_that_names_it(describe):
@@ -388,7 +388,7 @@ def test_unusable_file_is_reported_under_every_key_that_names_it(describe):
 
     with pytest.raises(UserError) as caught:
         check(describe(share_missing))
-    missing = [m for m in caught.value.problems if "shared.bin does not exist" in m]
+    missing = [m for m in caught.value.lines if "shared.bin does not exist" in m]
     assert [m.split(": ")[1] for m in missing] == [
         "domains[0] (rtos).kernel",
         "domains[1] (linux).kernel",

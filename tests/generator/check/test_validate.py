@@ -822,7 +822,7 @@ def problems_of(describe, change) -> list[str]:
     system = description.load(path)
     problems = Problems("FILE")
     rules.check(system, load_host(system), problems)
-    return [item.removeprefix("FILE: ") for item in problems.items]
+    return [str(item).removeprefix("FILE: ") for item in problems.items]
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ def plan_of(path: Path):
 def problems_of(path: Path) -> list[str]:
     with pytest.raises(UserError) as caught:
         plan_of(path)
-    return caught.value.problems
+    return caught.value.lines
 
 
 def edited_board(directory: Path, edit, name: str = "board.dtb") -> str:

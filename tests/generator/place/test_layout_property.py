@@ -93,7 +93,7 @@ def test_plans_without_overlap_or_fails_cleanly(pool, tmp_path, case):
         plan = check(path)
     except UserError as error:
         event("refused")
-        assert error.problems and all(p.startswith(str(path)) for p in error.problems)
+        assert error.lines and all(p.startswith(str(path)) for p in error.lines)
         return
     event("planned")
     banks = plan.host.memory_banks

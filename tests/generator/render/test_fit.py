@@ -195,8 +195,8 @@ def test_bad_release_input_is_one_line_and_writes_nothing(describe, tmp_path, ma
     out = tmp_path / "out"
     with pytest.raises(UserError) as caught:
         build(path, out)
-    lines = [line for line in caught.value.problems if expected in line]
-    assert len(lines) == 1, caught.value.problems
+    lines = [line for line in caught.value.lines if expected in line]
+    assert len(lines) == 1, caught.value.lines
     assert "\n" not in lines[0] and lines[0].startswith(str(path))
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]

@@ -83,7 +83,7 @@ def test_xen_without_an_efi_binary_is_one_line_and_writes_nothing(describe, tmp_
     path = describe(as_uefi(given))
     with pytest.raises(UserError) as caught:
         build(path, tmp_path / "out")
-    [line] = caught.value.problems
+    [line] = caught.value.lines
     assert line.startswith(f"{path}: xen.efi: ")
     assert EXPECTED[efi] in line
     assert not (tmp_path / "out").exists()
@@ -100,7 +100,7 @@ def test_a_comment_sign_in_xens_options_is_refused(describe, tmp_path, xen_efi, 
     path = describe(change)
     with pytest.raises(UserError) as caught:
         build(path, tmp_path / "out")
-    lines = [line for line in caught.value.problems if "starts a comment" in line]
+    lines = [line for line in caught.value.lines if "starts a comment" in line]
     assert lines == [
         f"{path}: xen.{key}: Xen's EFI loader reads its options from BOOTAA64.cfg, where '#' "
         "starts a comment and would cut them there: leave it out"

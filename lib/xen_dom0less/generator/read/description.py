@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ... import files
-from ...errors import Problems, UserError
+from ...errors import DescriptionError, InputFileError, Problem, Problems
 from ...units import MiB, parse_int, parse_size
 from .. import model
 from . import schema_check, schema_defaults, yaml_reader
@@ -42,13 +42,16 @@ def _read_yaml(path: Path) -> Any:
     try:
         data = files.read(path, MAX_DESCRIPTION, "a system description")
     except files.UnusableFile as error:
-        raise UserError(f"cannot read the description: {error}") from None
+        raise InputFileError(f"cannot read the description: {error}") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise UserError(
-            f"{path}: byte {error.start + 1} ({data[error.start]:#04x}) is not UTF-8: "
-            "save the description as UTF-8 text"
+        raise DescriptionError(
+            Problem(
+                f"byte {error.start + 1} ({data[error.start]:#04x}) is not UTF-8: "
+                "save the description as UTF-8 text",
+                str(path),
+            )
         ) from None
     return yaml_reader.load(text, path)
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from ...errors import UserError
+from ...errors import DescriptionError, Problem
 
 #: Values a description may expand to, aliases included (one is a few hundred).
 MAX_VALUES = 100_000
@@ -41,18 +41,21 @@ def load(text: str, path: Path) -> Any:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error)
-        raise UserError(f"{path}{_place(mark)}: not valid YAML: {problem}") from None
+        raise DescriptionError(_problem(path, mark, f"not valid YAML: {problem}")) from None
     if node is None:
         return None
     builder = _Builder(path)
     value = builder.value(node, 0)
     if builder.problems:
-        raise UserError(builder.problems)
+        raise DescriptionError(builder.problems)
     return value
 
 
-def _place(mark: Any) -> str:
-    return f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+def _problem(path: Path, mark: Any, message: str) -> Problem:
+    """``message`` placed at ``mark`` (PyYAML's 0-based line and column), if known."""
+    if mark is None:
+        return Problem(message, str(path))
+    return Problem(message, str(path), line=mark.line + 1, column=mark.column + 1)
 
 
 class _Builder:
@@ -60,13 +63,14 @@ class _Builder:
         self.path = path
         self.count = 0
         self.open: set[int] = set()  # nodes being built: meeting one again is a cycle
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
 
-    def fail(self, node: yaml.Node, message: str) -> UserError:
-        return UserError(f"{self.path}{_place(node.start_mark)}: {message}")
+    def fail(self, node: yaml.Node, message: str) -> DescriptionError:
+        """A problem that stops the reading: with it, the ones found so far."""
+        return DescriptionError([*self.problems, _problem(self.path, node.start_mark, message)])
 
     def add(self, node: yaml.Node, message: str) -> None:
-        self.problems.append(f"{self.path}{_place(node.start_mark)}: {message}")
+        self.problems.append(_problem(self.path, node.start_mark, message))
 
     def value(self, node: yaml.Node, depth: int) -> Any:
         self.count += 1

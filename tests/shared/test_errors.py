@@ -1,0 +1,79 @@
+"""One error model: problems are records, user errors say whose fault, one place prints them."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from xen_dom0less.cli import main
+from xen_dom0less.errors import (
+    DescriptionError,
+    InputFileError,
+    Problem,
+    Problems,
+    UserError,
+    report,
+)
+from xen_dom0less.generator.read import description
+
+
+@pytest.mark.parametrize(
+    ("problem", "text"),
+    [
+        (Problem("m", "f.yaml", "domains[0].memory", 3, 7), "f.yaml:3:7: domains[0].memory: m"),
+        (Problem("m", "f.yaml", "xen.image"), "f.yaml: xen.image: m"),
+        (Problem("m", "config", line=2), "config:2: m"),
+        (Problem("m"), "m"),
+    ],
+)
+def test_a_problem_reads_file_line_column_key_then_message(problem, text):
+    assert str(problem) == text
+    assert UserError([problem, "plain"]).lines == [text, "plain"]
+
+
+def test_problems_collected_are_raised_together_as_their_kind():
+    problems = Problems("sys.yaml")
+    problems.add("xen.image", "missing")
+    problems.add("boot.load", "unknown", line=9)
+    with pytest.raises(DescriptionError) as caught:
+        problems.raise_if_any()
+    assert caught.value.problems == (
+        Problem("missing", "sys.yaml", "xen.image"),
+        Problem("unknown", "sys.yaml", "boot.load", 9),
+    )
+    Problems("other", InputFileError).raise_if_any()  # none: nothing raised
+
+
+def test_yaml_problems_carry_their_line_and_column_as_fields(describe):
+    """The line was only baked into the text; now a reader can place it without parsing."""
+    path = describe()
+    before = len(path.read_text().splitlines())
+    path.write_text(path.read_text() + "version: 1\nextra: 1_0\n")
+    with pytest.raises(DescriptionError) as caught:
+        description.load(path)
+    duplicate, number = caught.value.problems
+    assert (duplicate.source, duplicate.line, duplicate.column) == (str(path), before + 1, 1)
+    assert (number.line, number.column) == (before + 2, 8)
+    assert number.message.startswith("'1_0' is not a number dom0less reads")
+    assert caught.value.lines[1].startswith(f"{path}:{before + 2}:8: '1_0' is not a number")
+
+
+def test_a_description_that_cannot_be_read_is_an_input_file_error(tmp_path):
+    with pytest.raises(InputFileError):
+        description.load(tmp_path / "absent.yaml")
+
+
+def test_the_command_prints_what_report_prints(capsys, describe):
+    """One place prints problems: the command's lines are report()'s, which the layer's
+    tasks call too."""
+    path = describe()
+    path.write_text(path.read_text() + "version: 1\nextra: 1_0\n")
+    assert main(["check", str(path)]) == 1
+    printed = capsys.readouterr().err
+    with pytest.raises(DescriptionError) as caught:
+        description.load(path)
+    stream = io.StringIO()
+    assert report(caught.value, stream) == 1
+    assert printed == stream.getvalue() and printed.count("\n") == 2
+    assert all(line.startswith(f"error: {path}:") for line in printed.splitlines())
