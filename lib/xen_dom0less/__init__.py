@@ -3,8 +3,10 @@
 Packages, lowest layer first (an import only ever goes down this list; tests/project/
 test_import_layers checks it):
 
-- ``errors``, ``units``, ``hosttools``, ``cache``, ``atomic``: what every layer shares;
-  ``outputs``: the names and manifest format of what the generator writes, for its readers;
+- ``errors`` (problems as records, the kinds of user error, the one place they are printed),
+  ``units``, ``hosttools``, ``cache``, ``atomic``: what every layer shares;
+  ``outputs``: the names of what the generator writes, for its readers; ``manifest``:
+  manifest.json as one typed record, written by the generator and read by the harness;
   ``files``: the one place input files are resolved and read (regular files only, streamed).
   ``diskimage``: a partitioned disk image of a build (``dom0less image``, the harness's disks).
 - ``generator``: the product: description -> model -> checks -> plan -> renderers -> outputs,

@@ -1,7 +1,7 @@
 """Write outputs whole or not at all, and say in one sentence why a write failed.
 
 A reader never sees half a file, a failure leaves none; a file system error
-(full, read-only, no permission, a directory in the way) is a UserError naming
+(full, read-only, no permission, a directory in the way) is a BuildError naming
 the output, never a traceback. The build's output directory (generator's
 output_dir) reports its errors with the same words.
 """
@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import UserError
+from .errors import BuildError
 
 #: What a write error means for the user, by errno.
 WRITE_REASONS = {
@@ -31,21 +31,21 @@ WRITE_REASONS = {
 }
 
 
-def write_problem(path: Path, error: OSError) -> UserError:
-    """The UserError for ``error`` writing ``path``."""
+def write_problem(path: Path, error: OSError) -> BuildError:
+    """The BuildError for ``error`` writing ``path``."""
     why = WRITE_REASONS.get(error.errno) or error.strerror or str(error)
-    return UserError(f"cannot write {path}: {why}")
+    return BuildError(f"cannot write {path}: {why}")
 
 
 def refuse_input(path: Path, source: Path, option: str) -> None:
-    """UserError if ``path`` (given as ``option``) is the input ``source``: writing would
+    """BuildError if ``path`` (given as ``option``) is the input ``source``: writing would
     replace the user's own file with the output made from it."""
     try:
         same = path.exists() and source.exists() and os.path.samefile(path, source)
     except (OSError, ValueError):  # unreadable or a NUL in the name: writing reports it
         same = False
     if same:
-        raise UserError(f"{option} {path} is the input {source}: name another file")
+        raise BuildError(f"{option} {path} is the input {source}: name another file")
 
 
 def write_text(path: Path, text: str) -> None:

@@ -13,10 +13,12 @@ tasks; the command then exits 1. Anything else is a bug: traceback, exit 2.
 # NamedTuple: annotations evaluated, not `from __future__` strings (see generator/model.py).
 import sys
 from collections.abc import Iterable
-from typing import NamedTuple, Optional, TextIO, Union
+from typing import Callable, NamedTuple, Optional, TextIO, TypeVar, Union
 
 #: The exit status of a command stopped by a user mistake.
 EXIT_USER = 1
+
+T = TypeVar("T")
 
 
 class Problem(NamedTuple):
@@ -103,6 +105,29 @@ class Problems:
     def raise_if_any(self) -> None:
         if self.items:
             raise self.kind(self.items)
+
+
+class Checks:
+    """Independent checks run one after another, every one's problems kept, so a build names
+    all that is wrong with its inputs before it starts instead of one thing per attempt."""
+
+    def __init__(self) -> None:
+        self.errors: list[UserError] = []
+
+    def run(self, check: Callable[..., T], *args: object) -> Optional[T]:
+        """``check(*args)``; None if it raised a UserError (kept for raise_if_any)."""
+        try:
+            return check(*args)
+        except UserError as error:
+            self.errors.append(error)
+            return None
+
+    def raise_if_any(self) -> None:
+        """Raise the one error as it is (a ToolError keeps its status), or all their problems."""
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise UserError([p for error in self.errors for p in error.problems])
 
 
 def report(error: UserError, stream: Optional[TextIO] = None) -> int:

@@ -1,7 +1,8 @@
 """Host programs the library runs: found, run, and named in one sentence when they fail.
 
-A missing program or a failed one becomes a UserError saying what to install
-or what went wrong, never a traceback from deep in subprocess.
+A missing program or a failed one becomes a ToolError saying what to install
+or what went wrong (and keeping the program's exit status), never a traceback
+from deep in subprocess.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Optional
 
-from .errors import UserError
+from .errors import ToolError, UserError
 
 #: Lines of a failed program's output quoted in the message.
 QUOTED_LINES = 3
@@ -58,10 +59,10 @@ def which(name: str) -> Optional[str]:
 
 
 def require(name: str, install: str) -> str:
-    """Absolute path of ``name``, or a UserError ending with ``install`` (how to get it)."""
+    """Absolute path of ``name``, or a ToolError ending with ``install`` (how to get it)."""
     found = which(name)
     if found is None:
-        raise UserError(f"'{name}' is not installed: {install}")
+        raise ToolError(f"'{name}' is not installed: {install}", name, None)
     return found
 
 
@@ -85,12 +86,13 @@ def run(
     env: Optional[Mapping[str, str]] = None,
     timeout: float = RUN_TIMEOUT_S,
 ) -> str:
-    """Run a program and return its output; a failure is a UserError quoting its last lines.
+    """Run a program and return its output; a failure is a ToolError quoting its last lines.
 
     A program still running after ``timeout`` seconds (times timeout_scale()) is killed
     and named as hung, rather than hanging its caller.
     """
     limit = timeout * timeout_scale()
+    tool = Path(argv[0]).name
     try:
         result = subprocess.run(
             argv,
@@ -103,17 +105,21 @@ def run(
             timeout=limit,
         )
     except FileNotFoundError:
-        raise UserError(f"{what} failed: '{argv[0]}' is not installed") from None
+        raise ToolError(f"{what} failed: '{argv[0]}' is not installed", tool, None) from None
     except subprocess.TimeoutExpired:
-        raise UserError(
-            f"{what} did not finish within {limit:g} s ({Path(argv[0]).name} killed): "
-            f"a slow machine may set {TIMEOUT_SCALE}" + (f"; {hint}" if hint else "")
+        raise ToolError(
+            f"{what} did not finish within {limit:g} s ({tool} killed): "
+            f"a slow machine may set {TIMEOUT_SCALE}" + (f"; {hint}" if hint else ""),
+            tool,
+            None,
         ) from None
     if result.returncode != 0:
         lines = (result.stderr or result.stdout).strip().splitlines()[-QUOTED_LINES:]
         detail = " ".join(lines) or f"exit status {result.returncode}"
-        raise UserError(
-            f"{what} failed ({Path(argv[0]).name}: {detail})" + (f": {hint}" if hint else "")
+        raise ToolError(
+            f"{what} failed ({tool}: {detail})" + (f": {hint}" if hint else ""),
+            tool,
+            result.returncode,
         )
     return result.stdout
 

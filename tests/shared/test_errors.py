@@ -6,12 +6,14 @@ import io
 
 import pytest
 
+from xen_dom0less import hosttools
 from xen_dom0less.cli import main
 from xen_dom0less.errors import (
     DescriptionError,
     InputFileError,
     Problem,
     Problems,
+    ToolError,
     UserError,
     report,
 )
@@ -77,3 +79,13 @@ def test_the_command_prints_what_report_prints(capsys, describe):
     assert report(caught.value, stream) == 1
     assert printed == stream.getvalue() and printed.count("\n") == 2
     assert all(line.startswith(f"error: {path}:") for line in printed.splitlines())
+
+
+def test_a_failed_program_keeps_its_exit_status():
+    with pytest.raises(ToolError) as caught:
+        hosttools.run(["sh", "-c", "echo broken >&2; exit 3"], "testing")
+    assert (caught.value.tool, caught.value.status) == ("sh", 3)
+    assert caught.value.lines == ["testing failed (sh: broken)"]
+    with pytest.raises(ToolError) as caught:
+        hosttools.run(["/nonexistent/tool"], "testing")
+    assert (caught.value.tool, caught.value.status) == ("tool", None)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from xen_dom0less.errors import UserError
+from xen_dom0less.errors import ToolError, UserError
 from xen_dom0less.xenbuild import toolchain
+from xen_dom0less.xenbuild.hypervisor import build_hypervisor
 from xen_dom0less.xenbuild.make import Make, cause
 
 FAKE_MAKE = """#!/bin/sh
@@ -84,11 +85,35 @@ def test_progress_shows_status_lines_and_the_log_keeps_everything(tmp_path: Path
 
 def test_a_failure_is_one_line_ending_the_failed_run(tmp_path: Path) -> None:
     make, _ = fake_make(tmp_path, 2)
-    with pytest.raises(UserError) as raised:
+    with pytest.raises(ToolError) as raised:
         make()
     assert raised.value.lines == [
         f"make the hypervisor failed (exit 2): noise 40; the full log is {make.log}"
     ]
+    assert (raised.value.tool, raised.value.status) == ("make", 2)  # kept, not only in text
+
+
+def test_every_problem_before_building_is_named_at_once(tmp_path: Path) -> None:
+    """Missing tools, a source that is none and a fragment line that is no setting were
+    found one per attempt: the build stopped at the first."""
+    fragment = tmp_path / "extra.cfg"
+    fragment.write_text("CONFIG_DEBUG=y\nDEBUG=y\n")
+    with pytest.raises(UserError) as raised:
+        build_hypervisor(
+            tmp_path / "absent",
+            tmp_path / "out",
+            cross_compile="my-",
+            fragments=[fragment],
+            environ={"PATH": str(tmp_path)},
+        )
+    lines = raised.value.lines
+    assert lines[0] == "'make' is not installed: install the Debian package make"
+    assert lines[-2:] == [
+        f"Xen source {tmp_path / 'absent'} does not exist: give a source tree or tarball",
+        f"{fragment}:2: 'DEBUG=y' is not a Kconfig setting: write CONFIG_NAME=value or "
+        "'# CONFIG_NAME is not set'",
+    ]
+    assert not (tmp_path / "out").exists()
 
 
 def test_the_cause_is_the_first_error_of_the_last_run(tmp_path: Path) -> None:

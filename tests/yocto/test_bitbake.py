@@ -17,6 +17,7 @@ import pytest
 pytest.importorskip("bb")
 import bb.build
 import bb.data
+import bb.process
 import bb.utils
 from layer_parse import (
     LAYER,
@@ -386,3 +387,24 @@ def test_task_modules_import_only_what_native_python_has(
                 if name.split(".")[0] not in sys.stdlib_module_names | NATIVE_PACKAGES
             }
     assert foreign == set()
+
+
+def test_a_failing_boot_files_task_prints_the_commands_lines(
+    stubs: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The task printed the problems bare; it prints what `dom0less check` prints."""
+    from xen_dom0less.cli import main
+
+    system = tmp_path / "broken.yaml"
+    system.write_text("version: 1\nversion: 1\nxen: {version: '4.17', image: 1_0}\n")
+    d = boot_files(stubs, tmp_path)
+    _fill_deploy_dirs(d)
+    d.setVar("XEN_DOM0LESS_SYSTEM", str(system))  # after parsing, which reads it too
+    with pytest.raises(bb.process.ExecutionError):
+        bb.build.exec_func("do_compile", d)
+    task = capfd.readouterr()
+    assert main(["check", str(system)]) == 1
+    command = capfd.readouterr().err.splitlines()
+    assert len(command) == 2 and all(line.startswith("error: ") for line in command)
+    printed = (task.out + task.err).splitlines()
+    assert [line for line in printed if line.startswith("error: ")] == command

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..atomic import write_problem
-from ..errors import UserError
+from ..errors import BuildError
 from ..files import resolve
 from .plan import Plan
 
@@ -40,12 +40,12 @@ def write_atomically(outdir: Path, plan: Plan, files: dict[str, bytes], epoch: i
 
     Builds into one parent directory take turns (a lock on that directory), so
     two into the same ``outdir`` serialise. Files are 0644 and the directory
-    0755 whatever the umask; a file system error is a UserError naming it.
+    0755 whatever the umask; a file system error is a BuildError naming it.
     """
     outdir = resolve(Path.cwd(), str(outdir))
     _refuse_overwriting_inputs(outdir, plan)
     if outdir.exists() and not outdir.is_dir():
-        raise UserError(
+        raise BuildError(
             f"output directory {outdir} is an existing file: choose another -o "
             "(build replaces a directory as a whole)"
         )
@@ -126,7 +126,7 @@ def _fresh_sibling(outdir: Path, role: str) -> Path:
             return candidate
         except FileExistsError:
             continue
-    raise UserError(
+    raise BuildError(
         f"{outdir.parent}: cannot create a new .{outdir.name}.{role}.* directory "
         "there (100 names taken): remove the ones no build is using"
     )
@@ -180,7 +180,7 @@ def _refuse_overwriting_inputs(outdir: Path, plan: Plan) -> None:
     inputs += [b.source for b in plan.blobs if b.source]
     for path in inputs:
         if outdir == path or outdir in path.parents:
-            raise UserError(
+            raise BuildError(
                 f"output directory {outdir} contains the input {path}: "
                 "choose another -o (it is replaced as a whole)"
             )

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Optional
 
 from .. import cache, hosttools
-from ..errors import UserError
+from ..errors import Checks, UserError
 from . import hypervisor, toolchain, wishes
 from .make import Progress
 from .release import ReleaseSource
@@ -44,8 +44,11 @@ def build_release(
     environ = dict(os.environ if environ is None else environ)
     target = toolchain.target(arch)
     cross = target.cross_compile if cross_compile is None else cross_compile
-    toolchain.check_tools(target, cross, environ)
-    wanted = hypervisor.settings(release.version, description, fragments, environ)
+    checks = Checks()  # missing tools and bad settings named together
+    checks.run(toolchain.check_tools, target, cross, environ)
+    wanted = checks.run(hypervisor.settings, release.version, description, fragments, environ)
+    checks.raise_if_any()
+    assert wanted is not None  # raised otherwise
     root = cache.cache_dir("xen-builds")
     final = root / f"{release.version}-{key(release, wanted, arch, cross, environ)[:16]}"
 

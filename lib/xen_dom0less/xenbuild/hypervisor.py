@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from ..errors import UserError
+from ..errors import BuildError, Checks, DescriptionError, Problem
 from ..generator.facts import kconfig, xen_versions
 from ..generator.read import description as description_loader
 from . import repro, source, toolchain, wishes
@@ -72,15 +72,15 @@ def build_hypervisor(
     environ = dict(os.environ if environ is None else environ)
     target = toolchain.target(arch)
     cross = target.cross_compile if cross_compile is None else cross_compile
-    toolchain.check_tools(target, cross, environ)
-    root = source.resolve(Path(source_path))
-    version = source.version(root)
-    if (root / "xen" / ".config").exists():
-        raise UserError(
-            f"{root}/xen has been configured in place (xen/.config exists): run "
-            f"'make -C {root}/xen distclean' or give a clean copy of the source"
-        )
-    wanted = settings(version, description, fragments, environ)
+    checks = Checks()  # every problem of the tools, the source and the settings at once
+    checks.run(toolchain.check_tools, target, cross, environ)
+    root = checks.run(source.resolve, Path(source_path))
+    version = checks.run(source.version, root) if root is not None else None
+    if root is not None:
+        checks.run(_not_configured_in_place, root)
+    wanted = checks.run(settings, version, description, fragments, environ)
+    checks.raise_if_any()
+    assert root is not None and version is not None and wanted is not None  # raised otherwise
     outdir = Path(outdir).resolve()
     outdir.mkdir(parents=True, exist_ok=True)
     build = Path(build_dir or outdir / "build").resolve()
@@ -148,6 +148,15 @@ def check_config(
     check(root / "xen", Path(config), wanted, toolchain.target(arch).srcarch, version)
 
 
+def _not_configured_in_place(root: Path) -> None:
+    """An out-of-tree build refuses a source tree that has its own configuration."""
+    if (root / "xen" / ".config").exists():
+        raise BuildError(
+            f"{root}/xen has been configured in place (xen/.config exists): run "
+            f"'make -C {root}/xen distclean' or give a clean copy of the source"
+        )
+
+
 def default_jobs() -> int:
     """One job per CPU this process may run on."""
     affinity = getattr(os, "sched_getaffinity", None)
@@ -155,26 +164,33 @@ def default_jobs() -> int:
 
 
 def settings(
-    version: str,
+    version: Optional[str],
     description: Optional[Path],
     fragments: Sequence[Path],
     environ: Mapping[str, str],
 ) -> dict[str, wishes.Wish]:
-    """The Kconfig settings a build of Xen ``version`` asks for, each with its reason."""
+    """The Kconfig settings a build of Xen ``version`` asks for, each with its reason.
+
+    ``version`` None (the source was refused) still checks the description and fragments,
+    all but the description's xen.version against the source's."""
     return wishes.collect(_needed(description, version, environ), fragments)
 
 
 def _needed(
-    description: Optional[Path], version: str, environ: Mapping[str, str]
+    description: Optional[Path], version: Optional[str], environ: Mapping[str, str]
 ) -> dict[str, str]:
     """Options the description's features need, after checking it targets this Xen."""
     if description is None:
         return {}
     system = description_loader.load(Path(description), environ)
-    if xen_versions.parse_version(system.xen.version) != xen_versions.parse_version(version):
-        raise UserError(
-            f"{description}: xen.version is {system.xen.version} but the source is "
-            f"Xen {version}: build the matching source or fix xen.version"
+    wanted = xen_versions.parse_version(system.xen.version)
+    if version is not None and wanted != xen_versions.parse_version(version):
+        raise DescriptionError(
+            Problem(
+                f"xen.version is {system.xen.version} but the source is Xen {version}: build "
+                "the matching source or fix xen.version",
+                str(description),
+            )
         )
     return kconfig.required(system)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..errors import UserError
+from ..errors import ToolError
 
 Progress = Callable[[str], None]
 
@@ -66,8 +66,10 @@ class Make:
             code = run.returncode
         if code != 0:
             what = " ".join(targets) or "the hypervisor"
-            raise UserError(
-                f"make {what} failed (exit {code}): {cause(self.log)}; the full log is {self.log}"
+            raise ToolError(
+                f"make {what} failed (exit {code}): {cause(self.log)}; the full log is {self.log}",
+                "make",
+                code,
             )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .. import hosttools
-from ..errors import UserError
+from ..errors import BuildError, UserError
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def target(arch: str) -> Target:
 
 
 def check_tools(chosen: Target, cross_compile: str, environ: Mapping[str, str]) -> None:
-    """Raise UserError naming every missing program and the package that provides it."""
+    """Raise a BuildError naming every missing program and the package that provides it."""
     path: Optional[str] = environ.get("PATH")
     problems = [
         f"'{tool}' is not installed: install the Debian package {hosttools.PACKAGES[tool]}"
@@ -61,4 +61,4 @@ def check_tools(chosen: Target, cross_compile: str, environ: Mapping[str, str]) 
         )
         problems.append(f"cross compiler '{compiler}' is not on PATH: {hint}")
     if problems:
-        raise UserError(problems)
+        raise BuildError(problems)

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import UserError
+from ..errors import InputFileError, Problem
 from ..generator.facts import kconfig
 
 
@@ -25,26 +25,33 @@ class Wish:
 def collect(needed: Mapping[str, str], fragments: Sequence[Path]) -> dict[str, Wish]:
     """``needed`` (option -> why, all ``y``) merged with fragments; later fragments win."""
     wishes = {option: Wish("y", why) for option, why in needed.items()}
-    problems: list[str] = []
+    problems: list[Problem] = []
     for path in fragments:
         for number, option, value in _settings(Path(path), problems):
             if option in needed and value != "y":
                 problems.append(
-                    f"{path}:{number}: sets CONFIG_{option}={value} but "
-                    f"{needed[option]} needs it: remove that line"
+                    Problem(
+                        f"sets CONFIG_{option}={value} but {needed[option]} needs it: remove "
+                        "that line",
+                        str(path),
+                        line=number,
+                    )
                 )
             elif option not in needed:
                 wishes[option] = Wish(value, f"{path}:{number}")
     if problems:
-        raise UserError(problems)
+        raise InputFileError(problems)
     return wishes
 
 
-def _settings(path: Path, problems: list[str]) -> list[tuple[int, str, str]]:
+def _settings(path: Path, problems: list[Problem]) -> list[tuple[int, str, str]]:
+    """The fragment's settings with their lines; what cannot be read goes to ``problems``."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise UserError(f"cannot read the config fragment {path}: {error.strerror}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not UTF-8 text"
+        problems.append(Problem(f"cannot read the config fragment {path}: {reason}"))
+        return []
     found = []
     for number, line in enumerate(lines, 1):
         parsed = kconfig.parse(line)
@@ -52,8 +59,12 @@ def _settings(path: Path, problems: list[str]) -> list[tuple[int, str, str]]:
             found += [(number, option, value) for option, value in parsed.items()]
         elif line.strip() and not line.lstrip().startswith("#"):
             problems.append(
-                f"{path}:{number}: '{line.strip()}' is not a Kconfig setting: "
-                "write CONFIG_NAME=value or '# CONFIG_NAME is not set'"
+                Problem(
+                    f"'{line.strip()}' is not a Kconfig setting: write CONFIG_NAME=value or "
+                    "'# CONFIG_NAME is not set'",
+                    str(path),
+                    line=number,
+                )
             )
     return found
 

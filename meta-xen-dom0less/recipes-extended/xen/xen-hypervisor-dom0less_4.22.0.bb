@@ -76,7 +76,7 @@ source, description, fragment = sys.argv[1:4]
 try:
     text = xen_dom0less.xenbuild.description_fragment(source, description) if description else ""
 except xen_dom0less.errors.UserError as error:
-    sys.exit("\n".join(error.problems))
+    sys.exit(xen_dom0less.errors.report(error))
 Path(fragment).write_text(text)
 EOF
     ${S}/xen/tools/kconfig/merge_config.sh -m -O ${B} ${B}/.config \
@@ -115,7 +115,7 @@ try:
         description=description or None, jobs=${@oe.utils.parallel_make(d) or None},
         progress=lambda line: print(line, file=sys.stderr))
 except xen_dom0less.errors.UserError as error:
-    sys.exit("\n".join(error.problems))
+    sys.exit(xen_dom0less.errors.report(error))
 EOF
 }
 
