@@ -26,6 +26,12 @@ EFI_CONFIG = "BOOTAA64.cfg"
 ESP_DIR = "EFI/BOOT"
 #: Every artefact with its address, size and checksum (its shape: the manifest module).
 MANIFEST = "manifest.json"
+#: What the backend domain (dom0, or the hardware domain) runs once it is up: the dom0less
+#: domains' xenstore entries and their PV devices; the systemd unit runs the script from
+#: SERVICES_INSTALL_PATH. Only for systems whose domUs use xenstore or PV devices.
+SERVICES_SCRIPT = "dom0less-services.sh"
+SERVICES_UNIT = "dom0less-services.service"
+SERVICES_INSTALL_PATH = "/usr/libexec/dom0less/dom0less-services.sh"
 
 #: The fixed names the generator writes, which no input may take in the output directory.
 GENERATED = (
@@ -37,6 +43,8 @@ GENERATED = (
     EFI_CONFIG,
     KCONFIG_FRAGMENT,
     MANIFEST,
+    SERVICES_SCRIPT,
+    SERVICES_UNIT,
 )
 #: Files U-Boot reads from the partition's root; in a UEFI output all others sit in ESP_DIR.
 ROOT_FILES = (BOOT_CMD, BOOT_SCR)

@@ -78,6 +78,38 @@ class SharedMemoryUse(NamedTuple):
     role: Optional[str] = None
 
 
+class PvNetwork(NamedTuple):
+    """A PV network interface on ``bridge`` in the backend domain."""
+
+    bridge: str
+    backend: Optional[str] = None
+    mac: Optional[str] = None
+
+
+class PvBlock(NamedTuple):
+    """A PV disk ``vdev`` backed by ``target`` in the backend domain."""
+
+    target: str
+    vdev: str
+    backend: Optional[str] = None
+    readonly: bool = False
+
+
+class Pv(NamedTuple):
+    """The PV devices a backend domain attaches to a domain once both are up."""
+
+    network: tuple[PvNetwork, ...] = ()
+    block: tuple[PvBlock, ...] = ()
+
+    @property
+    def devices(self) -> tuple[tuple[str, Union[PvNetwork, PvBlock]], ...]:
+        """(YAML key below pv, device) for every network interface and disk."""
+        return (
+            *((f"network[{i}]", n) for i, n in enumerate(self.network)),
+            *((f"block[{i}]", b) for i, b in enumerate(self.block)),
+        )
+
+
 class SharedMemory(NamedTuple):
     id: str
     size: int
@@ -129,6 +161,7 @@ class Domain(NamedTuple):
     v8r_el1_msa: Optional[str] = None
     event_channels: tuple[EventChannel, ...] = ()
     shared_memory: tuple[SharedMemoryUse, ...] = ()
+    pv: Pv = Pv()
 
     @property
     def key(self) -> str:

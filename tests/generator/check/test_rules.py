@@ -115,7 +115,7 @@ RULES = [
             "device_tree, cmdline, memory, vcpus, vpl011, passthrough, iommu, direct_map, "
             "static_memory, llc_colors, cpupool, xenstore, nr_spis, p2m_mem_mb, grant, sve, "
             "capabilities, vcpu_affinity, trap_unmapped_accesses, sci_type, v8r_el1_msa, "
-            "event_channels, shared_memory)",
+            "event_channels, shared_memory, pv)",
         ],
     ),
     (

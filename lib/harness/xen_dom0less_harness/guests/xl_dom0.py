@@ -42,12 +42,13 @@ PACKAGES = (
     "zlib1g",
 )
 TOOLS = "usr/lib/xen-4.17/bin"
-PROGRAMS = ("xl", "xenstored", "xenconsoled", "xenconsole", "xen-init-dom0")
+PROGRAMS = ("xl", "xenstored", "xenconsoled", "xenconsole", "xen-init-dom0", "init-dom0less")
 #: The kernel's Xen drivers dom0's tools need, in load order (xenfs uses the others).
 MODULES = ("xen-evtchn", "xen-privcmd", "xen-gntdev", "xenfs")
 GUEST = "guest"
 
-INIT = """#!/bin/busybox sh
+#: dom0's start: busybox, the kernel's Xen drivers, xenfs; then one of the two scenarios.
+START = """#!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -57,7 +58,12 @@ mount -t devpts devpts /dev/pts
 for m in {modules}; do insmod /modules/$m.ko; done
 mount -t xenfs xenfs /proc/xen
 T=/{tools}
-$T/xenstored --pid-file /run/xenstored.pid || echo 'dom0less: ERROR xenstored failed'
+export PATH="$PATH:$T"
+"""
+#: The xl way dom0less replaces: dom0 starts the services by hand and creates the guest.
+INIT = (
+    START
+    + """$T/xenstored --pid-file /run/xenstored.pid || echo 'dom0less: ERROR xenstored failed'
 $T/xen-init-dom0 || echo 'dom0less: ERROR xen-init-dom0 failed'
 $T/xenconsoled --pid-file /run/xenconsoled.pid || echo 'dom0less: ERROR xenconsoled failed'
 echo '{marker}'
@@ -65,6 +71,20 @@ $T/xl create /etc/xen/{guest}.cfg || echo 'dom0less: ERROR xl create failed'
 $T/xl console -t vuart {guest}
 while :; do sleep 3600; done
 """
+)
+#: A dom0 managing dom0less domains: the generated services, then monitor, stop and start.
+MANAGE = (
+    START
+    + """sh /dom0less-services.sh; echo "dom0less: services exited $?"
+echo '{marker}'
+xl list
+xl destroy {destroy} && echo 'dom0less: destroyed {destroy}'
+xl create /etc/xen/{guest}.cfg || echo 'dom0less: ERROR xl create failed'
+xl list
+xl console -t vuart {guest}
+while :; do sleep 3600; done
+"""
+)
 CONFIG = """name = "{guest}"
 kernel = "/{guest}.bin"
 memory = {memory_mib}
@@ -76,6 +96,35 @@ vuart = "sbsa_uart"
 def write(guest: Path, memory_mib: int, marker: str, kernel: Path, dest: Path) -> Path:
     """An initramfs whose /init prints ``marker``, then creates ``guest`` with xl; ``kernel``
     is dom0's (its modules are taken from the same package)."""
+    script = INIT.format(modules=" ".join(MODULES), tools=TOOLS, marker=marker, guest=GUEST)
+    return _write(script, {}, guest, memory_mib, kernel, dest)
+
+
+def write_managing(
+    services: Path,
+    destroy: str,
+    guest: Path,
+    memory_mib: int,
+    marker: str,
+    kernel: Path,
+    dest: Path,
+) -> Path:
+    """An initramfs whose /init runs the generated ``services`` script, prints ``marker`` and
+    ``xl list``, destroys the dom0less domain ``destroy``, creates ``guest`` with xl and lists
+    the domains again: a dom0 monitoring, stopping and starting domains."""
+    script = MANAGE.format(
+        modules=" ".join(MODULES), tools=TOOLS, marker=marker, guest=GUEST, destroy=destroy
+    )
+    return _write(
+        script, {"dom0less-services.sh": services.read_bytes()}, guest, memory_mib, kernel, dest
+    )
+
+
+def _write(
+    init: str, extra: dict[str, bytes], guest: Path, memory_mib: int, kernel: Path, dest: Path
+) -> Path:
+    """dom0's initramfs: Xen's tools and their libraries, the kernel's Xen drivers, busybox,
+    the xl guest and its configuration, ``extra`` files and ``init``."""
     members: dict[str, Entry] = {}
 
     def directory(name: str) -> None:
@@ -104,8 +153,11 @@ def write(guest: Path, memory_mib: int, marker: str, kernel: Path, dest: Path) -
                 "lib",
                 "aarch64-linux-gnu",
             )
-            if (library and ".so" in path.name and "gconv" not in relative) or (
-                relative[:4] == tuple(TOOLS.split("/")) and path.name in PROGRAMS
+            xenstore_tool = relative[:2] == ("usr", "bin") and path.name.startswith("xenstore")
+            if (
+                (library and ".so" in path.name and "gconv" not in relative)
+                or xenstore_tool
+                or (relative[:4] == tuple(TOOLS.split("/")) and path.name in PROGRAMS)
             ):
                 copy(tree, path)
     for module in MODULES:
@@ -121,7 +173,8 @@ def write(guest: Path, memory_mib: int, marker: str, kernel: Path, dest: Path) -
     add("etc/xen/xl.conf", stat.S_IFREG | 0o644)
     config = CONFIG.format(guest=GUEST, memory_mib=memory_mib)
     add(f"etc/xen/{GUEST}.cfg", stat.S_IFREG | 0o644, config.encode())
-    script = INIT.format(modules=" ".join(MODULES), tools=TOOLS, marker=marker, guest=GUEST)
-    add("init", stat.S_IFREG | 0o755, script.encode())
+    for name, data in extra.items():
+        add(name, stat.S_IFREG | 0o755, data)
+    add("init", stat.S_IFREG | 0o755, init.encode())
     dest.write_bytes(newc(list(members.values())))
     return dest

@@ -16,7 +16,7 @@ from typing import Callable
 from ...errors import Problems
 from ..hostdt import HostTree
 from ..model import System
-from . import board_rules, domain_rules, host_rules, sharing_rules
+from . import board_rules, cooperation, domain_rules, host_rules, sharing_rules
 from .rule_context import RuleContext
 
 #: The rules over the whole system, in the order their problems are reported.
@@ -39,6 +39,7 @@ RULES: Sequence[Callable[[RuleContext], None]] = (
     sharing_rules.event_channels,
     sharing_rules.shared_memory,
     sharing_rules.static_regions_disjoint,
+    cooperation.pv_devices,
 )
 
 

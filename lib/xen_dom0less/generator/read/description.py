@@ -212,6 +212,7 @@ class _Converter:
                 )
                 for s in doc.get("shared_memory", ())
             ),
+            pv=_pv(doc.get("pv", {})),
         )
 
     def device(self, doc) -> model.Device:
@@ -242,3 +243,16 @@ class _Converter:
             uboot_dtb=self.path(doc.get("uboot_dtb")),
             key_file=Path(doc["key"]).name,
         )
+
+
+def _pv(doc: dict) -> model.Pv:
+    return model.Pv(
+        network=tuple(
+            model.PvNetwork(n["bridge"], n.get("backend"), n.get("mac"))
+            for n in doc.get("network", ())
+        ),
+        block=tuple(
+            model.PvBlock(b["target"], b["vdev"], b.get("backend"), b.get("readonly", False))
+            for b in doc.get("block", ())
+        ),
+    )

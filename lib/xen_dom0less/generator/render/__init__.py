@@ -23,6 +23,7 @@ from . import (
     kconfig_fragment,
     manifest,
     script_image,
+    services,
     uboot_script,
     uefi_config,
 )
@@ -45,6 +46,7 @@ RENDERERS: tuple[Renderer, ...] = (
     Renderer("uboot_script", False, uboot_script.render),
     Renderer("script_image", True, script_image.render),
     Renderer("kconfig_fragment", False, kconfig_fragment.render),
+    Renderer("services", False, services.render),
     Renderer("manifest", False, manifest.render),
 )
 

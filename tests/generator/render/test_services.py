@@ -1,0 +1,68 @@
+"""dom0less-services.sh and its unit: written only when domains cooperate, and as described."""
+
+from __future__ import annotations
+
+import subprocess
+
+from xen_dom0less import outputs
+from xen_dom0less.generator.pipeline import build
+
+from ..check.test_cooperation import DISK, NET, pv, with_dom0
+from ..check.test_rules import both
+
+
+def test_a_true_dom0less_system_gets_no_services(describe, tmp_path):
+    build(describe(), tmp_path / "out")
+    assert not (tmp_path / "out" / outputs.SERVICES_SCRIPT).exists()
+    assert not (tmp_path / "out" / outputs.SERVICES_UNIT).exists()
+
+
+def test_the_script_names_the_domains_and_attaches_each_device(describe, tmp_path):
+    mac = {**NET, "mac": "00:16:3e:00:00:01"}
+    build(describe(both(with_dom0, pv(network=[mac], block=[DISK]))), tmp_path / "out")
+    script = (tmp_path / "out" / outputs.SERVICES_SCRIPT).read_text()
+    subprocess.run(["sh", "-n", tmp_path / "out" / outputs.SERVICES_SCRIPT], check=True)
+    body = script.split("\nname 1 ", 1)[1]
+    assert body.splitlines()[:4] == [
+        "rtos",
+        "name 2 linux",
+        "bridge xenbr0",
+        "xl network-attach linux bridge=xenbr0,mac=00:16:3e:00:00:01 \\",
+    ]
+    assert "xl block-attach linux format=raw,vdev=xvda,access=rw,target=/srv/linux.img" in body
+    assert script.index("init-dom0less") < script.index("\nname 1 rtos")
+    unit = (tmp_path / "out" / outputs.SERVICES_UNIT).read_text()
+    assert f"ExecStart={outputs.SERVICES_INSTALL_PATH}" in unit
+
+
+def test_a_failing_step_names_its_device_and_the_script_goes_on(describe, tmp_path):
+    """Run for real with stand-ins for Xen's tools: the failing attach is named, exit 1."""
+    build(describe(both(with_dom0, pv(network=[NET], block=[DISK]))), tmp_path / "out")
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for name, status in (("xl", "case $1 in network-attach) exit 1;; esac"), ("pidof", "")):
+        (tools / name).write_text(f"#!/bin/sh\n{status}\nexit 0\n")
+    for name in (
+        "xenstored",
+        "xen-init-dom0",
+        "xenconsoled",
+        "init-dom0less",
+        "xenstore-write",
+        "ip",
+        "brctl",
+    ):
+        (tools / name).write_text("#!/bin/sh\nexit 0\n")
+    for tool in tools.iterdir():
+        tool.chmod(0o755)
+    run = subprocess.run(
+        ["sh", tmp_path / "out" / outputs.SERVICES_SCRIPT],
+        env={"PATH": f"{tools}:/usr/bin:/bin", "XEN_BIN": str(tools)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 1
+    assert run.stderr.splitlines() == [
+        "dom0less-services: ERROR linux: network on bridge xenbr0: xl network-attach failed"
+    ]
+    assert "ready" not in run.stdout
