@@ -170,7 +170,7 @@ def xen_faults(data: bytes, version: str) -> list[str]:
     if gic is None:
         return [*faults, "intc_dt_preinit: no interrupt controller (panic)"]
     faults += gic_faults(view, gic)
-    faults += timer_faults(view, gic)
+    faults += timer_faults(view, gic, version)
     faults += cpu_faults(view)
     faults += console_faults(view, gic, version)
     return faults
@@ -248,8 +248,9 @@ def gic_faults(view: XenView, gic: str) -> list[str]:
     return faults
 
 
-def timer_faults(view: XenView, gic: str) -> list[str]:
-    """preinit_dt_xen_time / init_dt_xen_time."""
+def timer_faults(view: XenView, gic: str, version: str) -> list[str]:
+    """preinit_dt_xen_time / init_dt_xen_time: from 4.20 the interrupts by interrupt-names;
+    4.17 takes the first four by position, so names in another order mean wrong PPIs."""
     timer = view.first(("arm,armv7-timer", "arm,armv8-timer"))
     if timer is None:
         return ["unable to find a compatible timer (panic)"]
@@ -259,7 +260,12 @@ def timer_faults(view: XenView, gic: str) -> list[str]:
         faults.append("timer frequency is less than 1 KHz (panic)")
     has_names = view.prop(timer, "interrupt-names") is not None
     names = view.strings(timer, "interrupt-names")
-    for index, name in enumerate(("sec-phys", "phys", "virt", "hyp-phys")):
+    roles = ("sec-phys", "phys", "virt", "hyp-phys")
+    if version == "4.17":
+        if has_names and names[:4] != list(roles):
+            faults.append("timer: interrupts taken by position are not the named ones (hang)")
+        has_names = False
+    for index, name in enumerate(roles):
         where = (names.index(name) if name in names else -1) if has_names else index
         if where < 0 or not view.irq(timer, where, gic):
             faults.append(f"timer: unable to retrieve IRQ {index} (panic)")
@@ -551,7 +557,9 @@ def cpu_edit(draw: Draw, tree: fdt.FDT) -> str:
 
 
 def timer_edit(draw: Draw, tree: fdt.FDT) -> str:
-    how = draw.pick(kinds("remove compatible frequency three names names-missing parent"))
+    how = draw.pick(
+        kinds("remove compatible frequency three names names-missing names-permuted parent")
+    )
     if how == "remove":
         tree.remove_node("timer", "/")
     elif how == "compatible":
@@ -567,6 +575,9 @@ def timer_edit(draw: Draw, tree: fdt.FDT) -> str:
         _set(tree, TIMER, "interrupts", [1, 13, 4, 1, 14, 4, 1, 11, 4])
     elif how == "names":
         _set(tree, TIMER, "interrupt-names", ["sec-phys", "phys", "virt", "hyp-phys"])
+    elif how == "names-permuted":  # right on 4.20+, wrong PPIs where names are ignored
+        _set(tree, TIMER, "interrupts", [1, 10, 4, 1, 11, 4, 1, 14, 4, 1, 13, 4])
+        _set(tree, TIMER, "interrupt-names", ["hyp-phys", "virt", "phys", "sec-phys"])
     elif how == "names-missing":
         _set(tree, TIMER, "interrupt-names", ["sec-phys", "phys", "hyp-virt", "hyp-phys"])
     elif how == "parent":

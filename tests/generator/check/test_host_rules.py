@@ -324,8 +324,13 @@ CASES = [
         ],
     ),
     (
-        "timer-interrupt-names-without-virt",  # platform_get_irq_byname looks names up
-        board(set_prop("/timer", "interrupt-names", ["sec-phys", "phys", "hyp-virt", "hyp-phys"])),
+        "timer-interrupt-names-without-virt",  # 4.20+: platform_get_irq_byname looks names up
+        both(
+            set_key("xen.version", "4.20"),
+            board(
+                set_prop("/timer", "interrupt-names", ["sec-phys", "phys", "hyp-virt", "hyp-phys"])
+            ),
+        ),
         [
             "host.dtb: /timer has no virt interrupt Xen's GIC can read and Xen panics "
             "'Timer: Unable to retrieve IRQ': give its four PPIs (secure, non-secure "
@@ -342,6 +347,18 @@ def test_host_rule_gives_exactly(describe, change, expected):
     assert problems_of(describe, change) == expected
 
 
+CASES.append(
+    (
+        "timer-interrupt-names-out-of-order-on-4.17",  # 4.17 reads them by position
+        board(set_prop("/timer", "interrupt-names", ["phys", "sec-phys", "virt", "hyp-phys"])),
+        [
+            "host.dtb: /timer interrupt-names (phys, sec-phys, virt, hyp-phys) are not in the "
+            "order sec-phys, phys, virt, hyp-phys, and Xen 4.17 takes the timer's interrupts "
+            "by position, so it would wait on the wrong PPIs: put them in that order"
+        ],
+    )
+)
+
 ACCEPTED = [
     # trees Xen boots on that the rules must not refuse
     ("gicv2", on_a_gicv2_board),
@@ -357,11 +374,18 @@ ACCEPTED = [
     ("psci-0.1-with-cpu-on", board(set_prop("/psci", "compatible", "arm,psci"))),
     ("armv7-timer", board(set_prop("/timer", "compatible", "arm,armv7-timer"))),
     (
-        "timer-interrupts-by-name",
-        board(
-            set_prop("/timer", "interrupts", [1, 10, 4, 1, 11, 4, 1, 14, 4, 1, 13, 4]),
-            set_prop("/timer", "interrupt-names", ["hyp-phys", "virt", "phys", "sec-phys"]),
+        "timer-interrupts-by-name-on-4.20",
+        both(
+            set_key("xen.version", "4.20"),
+            board(
+                set_prop("/timer", "interrupts", [1, 10, 4, 1, 11, 4, 1, 14, 4, 1, 13, 4]),
+                set_prop("/timer", "interrupt-names", ["hyp-phys", "virt", "phys", "sec-phys"]),
+            ),
         ),
+    ),
+    (
+        "timer-interrupt-names-in-order-on-4.17",
+        board(set_prop("/timer", "interrupt-names", ["sec-phys", "phys", "virt", "hyp-phys"])),
     ),
     ("console-status-ok", board(set_prop(UART, "status", "ok"))),
     ("adjacent-banks", board(banks((GIB, GIB), (2 * GIB, GIB)))),

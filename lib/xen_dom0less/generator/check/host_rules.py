@@ -13,7 +13,7 @@ from typing import Optional
 
 from ... import files
 from ...units import hexaddr
-from ..facts import kconfig
+from ..facts import kconfig, xen_versions
 from ..hostdt import GIC_COMPATIBLES, TIMER_COMPATIBLES, HostTree, prop_bytes
 from ..model import Region
 from . import consoles
@@ -299,6 +299,16 @@ def timer(ctx: RuleContext) -> None:
     if host.gic_path is None:
         return  # reported by interrupt_controller
     names = host.strings(path, "interrupt-names")
+    by_name = xen_versions.applies(ctx.version, "timer_interrupt_names")
+    if names and not by_name and names[: len(TIMER_IRQS)] != list(TIMER_IRQS):
+        ctx.add(
+            WHERE,
+            f"{path} interrupt-names ({', '.join(names)}) are not in the order "
+            f"{', '.join(TIMER_IRQS)}, and Xen {ctx.version} takes the timer's interrupts "
+            "by position, so it would wait on the wrong PPIs: put them in that order",
+        )
+        return
+    names = names if by_name else []
     missing = [
         name
         for index, name in enumerate(TIMER_IRQS)

@@ -71,6 +71,9 @@ RULES_SINCE: dict[str, Version] = {
     # and "legacy"), which a static-memory domain (no spare page: its pages are all
     # given at boot) or a direct-mapped one (the magic page's gfn is not its own) fails
     "xenstore_page_from_xen": (4, 21),
+    # time.c init_dt_xen_time looks the timer's interrupts up by interrupt-names
+    # (read in 4.20.4 and 4.22.0; 4.17 takes them by position and ignores the names)
+    "timer_interrupt_names": (4, 20),
 }
 
 #: SPIs a vGIC has without GICv3.1 extended SPIs: Xen rounds nr_spis up to 32 and
