@@ -12,7 +12,7 @@ under QEMU), yocto (BitBake and kas), packaging (the wheels in fresh venvs) and 
 
 Tiers of a run: ``-m fast`` is the inner loop (under 30 s on 2 cores): every test but the
 e2e, yocto and packaging folders, the Xen builds and what is marked ``slow`` (a browser, a
-subprocess pytest, a 100 MB file). Hypothesis runs the ``dev`` profile (few examples)
+child pytest, 1 GiB hashed, a real timeout). Hypothesis runs the ``dev`` profile (few examples)
 unless CI=true or HYPOTHESIS_PROFILE=ci, as .ci/run sets.
 """
 

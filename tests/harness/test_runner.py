@@ -17,6 +17,7 @@ def shell(script: str) -> list[str]:
     return ["/bin/sh", "-c", script]
 
 
+@pytest.mark.slow  # waits out a real timeout or the kill's grace period
 def test_stops_as_soon_as_every_marker_appeared_and_kills_its_process_group(tmp_path):
     pid_file = tmp_path / "child"
     result = watch(
@@ -33,6 +34,7 @@ def test_stops_as_soon_as_every_marker_appeared_and_kills_its_process_group(tmp_
     assert not os.path.exists(f"/proc/{child}")
 
 
+@pytest.mark.slow  # waits out a real timeout or the kill's grace period
 def test_fatal_line_fails_without_waiting_for_the_timeout():
     result = watch(
         shell("echo '## Error: \"bootcmd\" not defined'; sleep 600"), Console(["never"]), timeout=60
@@ -41,6 +43,7 @@ def test_fatal_line_fails_without_waiting_for_the_timeout():
     assert result.reason.startswith("## Error")
 
 
+@pytest.mark.slow  # waits out a real timeout or the kill's grace period
 def test_timeout_names_the_missing_markers():
     result = watch(shell("echo seen; sleep 600"), Console(["seen", "absent"]), timeout=1)
     assert not result.ok
@@ -68,6 +71,7 @@ def test_keys_are_typed_once_their_text_appeared_and_in_order():
     assert result.ok, result.reason
 
 
+@pytest.mark.slow  # waits out a real timeout or the kill's grace period
 def test_timeouts_scale_with_the_environment(monkeypatch):
     """DOM0LESS_TIMEOUT_SCALE multiplies a boot's timeout (slow runners), and is checked."""
     monkeypatch.setenv("DOM0LESS_TIMEOUT_SCALE", "2")
