@@ -11,8 +11,9 @@ tasks; the command then exits 1. Anything else is a bug: traceback, exit 2.
 """
 
 # NamedTuple: annotations evaluated, not `from __future__` strings (see generator/model.py).
+import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Callable, NamedTuple, Optional, TextIO, TypeVar, Union
 
 #: The exit status of a command stopped by a user mistake.
@@ -89,18 +90,43 @@ class BuildError(UserError):
     """What a build works in is wrong: the output directory, Xen's source tree, the cache."""
 
 
-class Problems:
-    """Collects every problem of one source so the user sees them all at once."""
+#: A domain's name after its index in a key (``domains[0] (rtos).memory``), for people only.
+_NAMED = re.compile(r" \([^)]*\)")
 
-    def __init__(self, source: str, kind: type[UserError] = DescriptionError):
+
+class Problems:
+    """Collects every problem of one source so the user sees them all at once.
+
+    ``lines`` (key path -> line, from the YAML reader) places a problem given by key on
+    the line of that key, or of the nearest enclosing one the file has.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        kind: type[UserError] = DescriptionError,
+        lines: Optional[Mapping[str, int]] = None,
+    ):
         self.source = source
         self.kind = kind
+        self.lines = lines or {}
         self.items: list[Problem] = []
 
     def add(
         self, where: str, message: str, line: Optional[int] = None, column: Optional[int] = None
     ) -> None:
+        if line is None:
+            line = self.line_of(where)
         self.items.append(Problem(message, self.source, where, line, column))
+
+    def line_of(self, where: str) -> Optional[int]:
+        """The line of key path ``where`` or of its nearest enclosing key; None if unknown."""
+        path = _NAMED.sub("", where)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[: max(path.rfind("."), path.rfind("["), 0)]
+        return None
 
     def raise_if_any(self) -> None:
         if self.items:

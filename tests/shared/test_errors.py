@@ -89,3 +89,42 @@ def test_a_failed_program_keeps_its_exit_status():
     with pytest.raises(ToolError) as caught:
         hosttools.run(["/nonexistent/tool"], "testing")
     assert (caught.value.tool, caught.value.status) == ("tool", None)
+
+
+def test_a_problem_given_by_key_names_the_line_of_that_key(tmp_path):
+    """Schema and environment problems named the key only; the reader's line map places them
+    (a missing key on the line of the mapping that lacks it)."""
+    path = tmp_path / "system.yaml"
+    path.write_text(
+        "version: 1\n"
+        "xen:\n"
+        "  image: ${NOT_SET_ANYWHERE}\n"
+        "  version: '4.17'\n"
+        "host: {dtb: virt.dtb}\n"
+        "domains:\n"
+        "  - name: rtos\n"
+        "    memory: 16Q\n"
+        "boot: {}\n"
+    )
+    with pytest.raises(DescriptionError) as caught:
+        description.load(path, {})
+    assert caught.value.lines == [
+        f"{path}:3: xen.image: ${{NOT_SET_ANYWHERE}} is not set in the environment: export it "
+        "or write the value"
+    ]
+    path.write_text(path.read_text().replace("${NOT_SET_ANYWHERE}", "xen"))
+    with pytest.raises(DescriptionError) as caught:
+        description.load(path, {})
+    assert [(p.where, p.line) for p in caught.value.problems] == [
+        ("domains[0]", 7),
+        ("domains[0].memory", 8),
+    ]
+    assert caught.value.lines[1].startswith(f"{path}:8: domains[0].memory: '16Q' is not valid")
+
+
+def test_a_key_annotated_with_the_domain_name_finds_its_line():
+    problems = Problems("s.yaml", lines={"domains": 6, "domains[1]": 9, "domains[1].memory": 11})
+    assert problems.line_of("domains[1] (linux).memory") == 11
+    assert problems.line_of("domains[1] (linux).vcpus") == 9  # absent: its domain's line
+    assert problems.line_of("domains[2]") == 6
+    assert problems.line_of("boot.load") is None

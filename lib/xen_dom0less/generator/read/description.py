@@ -28,8 +28,8 @@ def load(path: Path, environ: Optional[Mapping[str, str]] = None) -> model.Syste
     """Parse and schema-check ``path``; raise UserError listing every problem."""
     path = Path(path)
     environ = os.environ if environ is None else environ
-    problems = Problems(str(path))
-    document = _read_yaml(path)
+    document, lines = _read_yaml(path)
+    problems = Problems(str(path), lines=lines)
     document = _expand(document, "", environ, problems)
     problems.raise_if_any()
     for where, message in schema_check.check(document):
@@ -38,7 +38,7 @@ def load(path: Path, environ: Optional[Mapping[str, str]] = None) -> model.Syste
     return _Converter(path).system(schema_defaults.fill(document))
 
 
-def _read_yaml(path: Path) -> Any:
+def _read_yaml(path: Path) -> tuple[Any, dict[str, int]]:
     try:
         data = files.read(path, MAX_DESCRIPTION, "a system description")
     except files.UnusableFile as error:

@@ -11,13 +11,16 @@ YAML only composes the node graph; values are built from it by these rules:
 - a key given twice in one mapping is refused, naming both lines;
 - aliases expand to at most MAX_VALUES values and MAX_DEPTH levels, and one
   that refers to a node holding itself is refused.
+
+Besides the document, it gives the line of every value by its key path
+(``domains[0].memory``), so later problems about a key can name its line.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 
@@ -33,8 +36,9 @@ _TAG = "tag:yaml.org,2002:"
 _TRUE = ("true", "yes", "on")
 
 
-def load(text: str, path: Path) -> Any:
-    """The document in ``text`` (read from ``path``, for messages); UserError if refused."""
+def load(text: str, path: Path) -> tuple[Any, dict[str, int]]:
+    """The document in ``text`` (read from ``path``, for messages) and the line of each value
+    by key path; DescriptionError if refused."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         node = yaml.compose(text, Loader=loader)
@@ -43,12 +47,12 @@ def load(text: str, path: Path) -> Any:
         problem = getattr(error, "problem", None) or str(error)
         raise DescriptionError(_problem(path, mark, f"not valid YAML: {problem}")) from None
     if node is None:
-        return None
+        return None, {}
     builder = _Builder(path)
-    value = builder.value(node, 0)
+    value = builder.value(node, 0, "")
     if builder.problems:
         raise DescriptionError(builder.problems)
-    return value
+    return value, builder.lines
 
 
 def _problem(path: Path, mark: Any, message: str) -> Problem:
@@ -64,6 +68,7 @@ class _Builder:
         self.count = 0
         self.open: set[int] = set()  # nodes being built: meeting one again is a cycle
         self.problems: list[Problem] = []
+        self.lines: dict[str, int] = {}  # key path -> line of its value (of its key in a map)
 
     def fail(self, node: yaml.Node, message: str) -> DescriptionError:
         """A problem that stops the reading: with it, the ones found so far."""
@@ -72,7 +77,10 @@ class _Builder:
     def add(self, node: yaml.Node, message: str) -> None:
         self.problems.append(_problem(self.path, node.start_mark, message))
 
-    def value(self, node: yaml.Node, depth: int) -> Any:
+    def value(self, node: yaml.Node, depth: int, where: Optional[str]) -> Any:
+        """``node`` built, found at key path ``where`` (None for a mapping's key)."""
+        if where is not None:
+            self.lines.setdefault(where, node.start_mark.line + 1)
         self.count += 1
         if self.count > MAX_VALUES:
             raise self.fail(
@@ -89,9 +97,12 @@ class _Builder:
         self.open.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode) and node.tag == _TAG + "seq":
-                return [self.value(item, depth + 1) for item in node.value]
+                return [
+                    self.value(item, depth + 1, f"{where}[{i}]")
+                    for i, item in enumerate(node.value)
+                ]
             if isinstance(node, yaml.MappingNode) and node.tag == _TAG + "map":
-                return self.mapping(node, depth)
+                return self.mapping(node, depth, where)
         finally:
             self.open.discard(id(node))
         raise self.fail(node, f"the tag {node.tag} is not supported here: remove it")
@@ -124,15 +135,15 @@ class _Builder:
                 return text
         raise self.fail(node, f"the tag {tag} is not supported: remove it or quote the value")
 
-    def mapping(self, node: yaml.MappingNode, depth: int) -> dict:
+    def mapping(self, node: yaml.MappingNode, depth: int, where: str) -> dict:
         result: dict = {}
         lines: dict = {}
         merged: dict = {}
         for key_node, value_node in node.value:
             if key_node.tag == _TAG + "merge":
-                merged.update(self.merge(value_node, depth))
+                merged.update(self.merge(value_node, depth, where))
                 continue
-            key = self.value(key_node, depth + 1)
+            key = self.value(key_node, depth + 1, None)
             if isinstance(key, (list, dict)):
                 raise self.fail(key_node, "a key must be a single value, not a list or mapping")
             line = key_node.start_mark.line + 1
@@ -143,15 +154,17 @@ class _Builder:
                 )
                 continue
             lines[key] = line
-            result[key] = self.value(value_node, depth + 1)
+            inner = f"{where}.{key}" if where else str(key)
+            self.lines.setdefault(inner, line)  # the key's line: a block value starts below it
+            result[key] = self.value(value_node, depth + 1, inner)
         return {**merged, **result}
 
-    def merge(self, node: yaml.Node, depth: int) -> dict:
+    def merge(self, node: yaml.Node, depth: int, where: str) -> dict:
         """What ``<<: *base`` (or ``<<: [*a, *b]``) merges in; explicit keys win over it."""
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
         found: dict = {}
         for source in reversed(sources):  # the first mapping listed wins
-            value = self.value(source, depth + 1)
+            value = self.value(source, depth + 1, where)
             if not isinstance(value, dict):
                 raise self.fail(source, "<< merges mappings only: give it *name of a mapping")
             found.update(value)
