@@ -65,7 +65,7 @@ def uboot(
             "-device",
             "virtio-net-pci,netdev=n0",
         ]
-    return [*argv, *_disk(manifest, work, disk)]
+    return [*argv, *_disk(manifest, machine, work, disk)]
 
 
 def edk2(manifest: BootManifest, machine: Machine, work: Path, disk: Optional[Path] = None):
@@ -77,19 +77,21 @@ def edk2(manifest: BootManifest, machine: Machine, work: Path, disk: Optional[Pa
             f"{manifest.format!r}: build it with boot.format: uefi"
         )
     firmware = tools.host_file(tools.EDK2_BIN)
-    return [*machine.args(), "-bios", str(firmware), *_disk(manifest, work, disk)]
+    return [*machine.args(), "-bios", str(firmware), *_disk(manifest, machine, work, disk)]
 
 
-def _disk(manifest: BootManifest, work: Path, disk: Optional[Path]) -> list[str]:
-    """The boot disk: ``disk``, or one made from the output as ``dom0less image`` makes it."""
+def _disk(manifest: BootManifest, machine: Machine, work: Path, disk: Optional[Path]) -> list[str]:
+    """The boot disk: ``disk``, or one made from the output as ``dom0less image`` makes it;
+    throttled to the machine's disk rate (QEMU counts it on the host's clock)."""
     image = disk or diskimage.build(
         diskimage.layout(manifest.outdir, manifest.format), work / "disk.img"
     )
+    throttle = f",throttling.bps-total={machine.disk_rate}" if machine.disk_rate else ""
     return [
         "-nic",
         "none",
         "-drive",
-        f"if=none,id=boot,format=raw,file={image}",
+        f"if=none,id=boot,format=raw,file={image}{throttle}",
         "-device",
         "virtio-blk-device,drive=boot",
     ]

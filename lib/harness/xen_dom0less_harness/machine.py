@@ -44,6 +44,9 @@ class Machine:
     #: QEMU's CPU model; "max" adds SVE (and the rest QEMU implements) for SVE guests.
     cpu: str = CPU
     board: str = "virt"
+    #: Bytes per second the boot disk gives (QEMU's block throttling), as a board's SD card,
+    #: eMMC or flash would; None: as fast as the host.
+    disk_rate: Optional[int] = None
 
     def __post_init__(self) -> None:
         if self.board == "zcu102":
