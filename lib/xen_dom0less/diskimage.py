@@ -45,7 +45,7 @@ def layout(outdir: Path, format: str) -> dict[str, Path]:
 
 def _tool(name: str) -> str:
     package = hosttools.PACKAGES[name]
-    return hosttools.require(name, f"run `sudo dom0less setup` (or apt-get install {package})")
+    return hosttools.require(name, f"run `dom0less setup` (or apt-get install {package})")
 
 
 def build(files: Mapping[str, Path], image: Path, partitions: Sequence[Path] = ()) -> Path:

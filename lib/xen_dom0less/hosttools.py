@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Optional
 
@@ -85,25 +86,33 @@ def run(
     hint: str = "",
     env: Optional[Mapping[str, str]] = None,
     timeout: float = RUN_TIMEOUT_S,
+    on_line: Optional[Callable[[str], None]] = None,
 ) -> str:
     """Run a program and return its output; a failure is a ToolError quoting its last lines.
 
     A program still running after ``timeout`` seconds (times timeout_scale()) is killed
-    and named as hung, rather than hanging its caller.
+    and named as hung, rather than hanging its caller. ``on_line`` is handed each line of
+    the output (stderr merged) as it comes, for a program that reports its progress.
     """
     limit = timeout * timeout_scale()
     tool = Path(argv[0]).name
     try:
-        result = subprocess.run(
-            argv,
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=False,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            timeout=limit,
-        )
+        if on_line is None:
+            done = subprocess.run(
+                argv,
+                cwd=cwd,
+                capture_output=True,
+                text=True,
+                check=False,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                timeout=limit,
+            )
+            code, output = done.returncode, done.stdout
+            quoted = done.stderr or done.stdout
+        else:
+            code, output = _streamed(argv, cwd, env, limit, on_line)
+            quoted = output
     except FileNotFoundError:
         raise ToolError(f"{what} failed: '{argv[0]}' is not installed", tool, None) from None
     except subprocess.TimeoutExpired:
@@ -113,15 +122,52 @@ def run(
             tool,
             None,
         ) from None
-    if result.returncode != 0:
-        lines = (result.stderr or result.stdout).strip().splitlines()[-QUOTED_LINES:]
-        detail = " ".join(lines) or f"exit status {result.returncode}"
+    if code != 0:
+        lines = quoted.strip().splitlines()[-QUOTED_LINES:]
+        detail = " ".join(lines) or f"exit status {code}"
         raise ToolError(
-            f"{what} failed ({tool}: {detail})" + (f": {hint}" if hint else ""),
-            tool,
-            result.returncode,
+            f"{what} failed ({tool}: {detail})" + (f": {hint}" if hint else ""), tool, code
         )
-    return result.stdout
+    return output
+
+
+def _streamed(
+    argv: list[str],
+    cwd: Optional[Path],
+    env: Optional[Mapping[str, str]],
+    limit: float,
+    on_line: Callable[[str], None],
+) -> tuple[int, str]:
+    """Exit status and output of ``argv``, each output line handed to ``on_line`` as it comes."""
+    lines: list[str] = []
+    with subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    ) as program:
+        killed = threading.Event()
+
+        def kill() -> None:
+            killed.set()
+            program.kill()
+
+        watchdog = threading.Timer(limit, kill)
+        watchdog.start()
+        try:
+            assert program.stdout is not None
+            for line in program.stdout:
+                lines.append(line)
+                on_line(line.rstrip("\n"))
+        finally:
+            watchdog.cancel()
+    if killed.is_set():
+        raise subprocess.TimeoutExpired(argv, limit)
+    return program.returncode, "".join(lines)
 
 
 def missing_packages(

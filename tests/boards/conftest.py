@@ -9,19 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from xen_dom0less_harness import debian_inputs
 
-from xen_dom0less.cache import cache_dir
+from xen_dom0less.errors import UserError
 
 
 def kernel_dtbs() -> Path:
     """The dtbs directory of the unpacked linux-image-*-arm64 package."""
-    found = sorted(cache_dir("arm64").glob("linux-image-*-arm64/usr/lib/linux-image-*"))
-    if not found:
-        pytest.fail(
-            "Debian's arm64 kernel package is not unpacked: run `dom0less setup` "
-            "(its device trees are the real boards' trees these tests read)"
-        )
-    return found[-1]
+    try:
+        return debian_inputs.kernel_dtbs(debian_inputs.installed())
+    except UserError as error:
+        pytest.fail(f"{error} (its device trees are the real boards' trees these tests read)")
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ def guest_inputs() -> debian_inputs.GuestInputs:
         pytest.skip("boot tests need a Linux x86_64 or aarch64 host")
     missing = tools.missing_packages()
     if missing:
-        pytest.fail(f"host packages missing: {' '.join(missing)}: run `sudo dom0less setup`")
+        pytest.fail(f"host packages missing: {' '.join(missing)}: run `dom0less setup`")
     try:
         return debian_inputs.fetch()
     except UserError as error:

@@ -224,7 +224,7 @@ def test_boot_files_task_writes_the_artefacts(stubs: Path, tmp_path: Path) -> No
 
 @pytest.mark.skipif(
     shutil.which("mkimage") is None or shutil.which("openssl") is None,
-    reason="signing needs mkimage (u-boot-tools) and openssl: run `sudo dom0less setup`",
+    reason="signing needs mkimage (u-boot-tools) and openssl: run `dom0less setup`",
 )
 def test_boot_files_task_signs_a_fit_with_oe_core_variables(stubs: Path, tmp_path: Path) -> None:
     """UBOOT_SIGN_ENABLE/KEYDIR/KEYNAME as uboot-sign.bbclass reads them sign boot.itb; the

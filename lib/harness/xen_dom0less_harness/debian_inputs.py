@@ -2,22 +2,24 @@
 
 They are downloaded as packages and unpacked into the cache, never installed,
 so the host stays an x86 machine and the versions are whatever Debian ships:
-Xen 4.17 from the host's bookworm, Xen 4.20 from trixie through a private apt
-configuration (the host's sources untouched).
+Xen 4.17, Linux and busybox from Debian 12, Xen 4.20 from Debian 13, each through a
+private apt configuration. The host's sources and architectures stay untouched (no
+root needed), and a Debian 13 or Ubuntu host gets the same guests as a Debian 12 one.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from xen_dom0less import hosttools
 from xen_dom0less.cache import cache_dir
 from xen_dom0less.errors import UserError
 from xen_dom0less.xenbuild import debian
+
+from . import progress
 
 XEN_PACKAGE = "xen-hypervisor-4.17-arm64"
 #: The newer Xen the core boots also run on, from Debian 13.
@@ -58,15 +60,15 @@ def installed() -> GuestInputs:
 
 
 def fetch() -> GuestInputs:
-    """Download and unpack the arm64 packages (once); needs the arm64 apt architecture."""
+    """Download and unpack the arm64 packages (once)."""
     try:
         return installed()
     except UserError:
         pass
     root = cache_dir("arm64")
     kernel_package = _kernel_package()
-    trees = {name: _unpack(name, root) for name in (XEN_PACKAGE, kernel_package, BUSYBOX_PACKAGE)}
-    trees[XEN_TRIXIE_PACKAGE] = _unpack(XEN_TRIXIE_PACKAGE, root, debian.TRIXIE)
+    trees = {name: unpacked(name) for name in (XEN_PACKAGE, kernel_package, BUSYBOX_PACKAGE)}
+    trees[XEN_TRIXIE_PACKAGE] = unpacked(XEN_TRIXIE_PACKAGE, debian.TRIXIE)
     inputs = GuestInputs(
         xen=_one(trees[XEN_PACKAGE], "boot/xen-*-arm64"),
         kernel=_one(trees[kernel_package], "boot/vmlinuz-*"),
@@ -77,58 +79,47 @@ def fetch() -> GuestInputs:
     return inputs
 
 
+def kernel_dtbs(inputs: GuestInputs) -> Path:
+    """The real boards' device trees the kernel's package ships (the examples' KERNEL_DTBS)."""
+    version = inputs.kernel.name.removeprefix("vmlinuz-")
+    return inputs.kernel.parent.parent / "usr" / "lib" / f"linux-image-{version}"
+
+
 def _kernel_package() -> str:
-    """The versioned kernel package linux-image-arm64 currently points at (its ABI moves)."""
-    out = hosttools.run(
-        ["apt-cache", "depends", f"{KERNEL_META}:arm64"], f"looking up {KERNEL_META}:arm64"
-    )
-    for line in out.splitlines():
-        key, _, value = line.strip().partition(": ")
-        if key == "Depends" and value.startswith("linux-image-"):
-            return value.split(":")[0]
+    """The versioned kernel package linux-image-arm64 currently points at (its ABI moves):
+    the first linux-image-* its Depends names."""
+    with tempfile.TemporaryDirectory(prefix="dom0less-kernel-") as work:
+        debian.download(KERNEL_META, debian.BOOKWORM, Path(work))
+        (meta,) = Path(work).glob("*.deb")
+        depends = hosttools.run(["dpkg-deb", "-f", str(meta), "Depends"], f"reading {meta.name}")
+    for alternative in depends.replace("|", ",").split(","):
+        name = alternative.split("(")[0].strip()
+        if name.startswith("linux-image-"):
+            return name
     raise UserError(
-        f"apt-cache does not know which kernel {KERNEL_META}:arm64 depends on: "
-        "run `dpkg --add-architecture arm64 && apt-get update` as root"
+        f"{KERNEL_META} of {debian.BOOKWORM.suite} depends on no linux-image-*: "
+        f"{depends.strip()!r}; check the Debian mirror"
     )
 
 
-def unpacked(package: str) -> Path:
-    """``package:arm64`` from the host's sources, downloaded and extracted once into the cache."""
-    return _unpack(package, cache_dir("arm64"))
-
-
-def _unpack(package: str, root: Path, archive: Optional[debian.Archive] = None) -> Path:
-    """Download ``package:arm64`` (from ``archive``, else the host's sources) into the
-    cache and extract it with dpkg-deb -x."""
-    target = root / package
+def unpacked(package: str, archive: debian.Archive = debian.BOOKWORM) -> Path:
+    """``package`` for arm64 from ``archive``, downloaded and extracted once into the cache."""
+    target = cache_dir("arm64") / package
     if (target / ".unpacked").is_file():
         return target
     debs = cache_dir("debs")
     existing = sorted(debs.glob(f"{package}_*_arm64.deb"))
     if not existing:
-        if archive is None:
-            _download(package, debs)
-        else:
-            debian.download(package, archive, debs)
+        progress.step(f"downloading {package} (arm64) from Debian {archive.suite}")
+        with progress.percent_bar(package) as percent:
+            debian.download(package, archive, debs, percent=percent)
         existing = sorted(debs.glob(f"{package}_*_arm64.deb"))
     if not existing:
         raise UserError(f"apt-get download {package}:arm64 produced no .deb in {debs}")
+    progress.step(f"unpacking {existing[-1].name} ({existing[-1].stat().st_size / 1e6:.1f} MB)")
     hosttools.run(["dpkg-deb", "-x", str(existing[-1]), str(target)], f"unpacking {existing[-1]}")
     (target / ".unpacked").write_text(existing[-1].name + "\n")
     return target
-
-
-def _download(package: str, into: Path) -> None:
-    # apt-get download drops privileges to _apt; a root-owned cache needs the sandbox off.
-    argv = ["apt-get", "download", "-q", f"{package}:arm64"]
-    if os.geteuid() == 0:
-        argv[1:1] = ["-o", "APT::Sandbox::User=root"]
-    hosttools.run(
-        argv,
-        f"downloading {package}:arm64 (it needs the network and "
-        "`dpkg --add-architecture arm64 && apt-get update`)",
-        cwd=into,
-    )
 
 
 def _one(tree: Path, pattern: str) -> Path:

@@ -1,9 +1,10 @@
 """Make a fresh Debian or Ubuntu machine ready to boot generated artefacts (``dom0less setup``).
 
 Installs the harness's host packages (and, if asked, what building Xen needs)
-with apt-get, then fetches Debian's arm64 guests and Xen 4.17 and 4.20; run
-again, it only checks. The Xen release sources the feature boots build are the
-tests' business (tests/conftest.py), not setup's.
+with apt-get, as root or through sudo for a user (nothing else runs as root), then
+fetches Debian's arm64 guests and Xen 4.17 and 4.20; run again, it only checks. The
+Xen release sources the feature boots build are the tests' business
+(tests/conftest.py), not setup's.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from xen_dom0less import hosttools
 from xen_dom0less.errors import UserError
 from xen_dom0less.xenbuild import debian, toolchain
 
-from . import debian_inputs, example_inputs, tools
+from . import debian_inputs, example_inputs, progress, tools
 
 #: Seconds one apt-get or dpkg run may take (an install of QEMU and a cross toolchain).
 APT_TIMEOUT_S = 3600.0
 
 
 def provision(xen_build: bool = False) -> Path:
-    """Install what is missing (as root), fetch the guests' inputs; the inputs' directory."""
+    """Install what is missing, fetch the guests' inputs; the inputs' directory."""
     if shutil.which("dpkg") is None or shutil.which("apt-get") is None:
         raise UserError(
             "dom0less setup needs a Debian or Ubuntu host (dpkg and apt-get): "
@@ -33,17 +34,24 @@ def provision(xen_build: bool = False) -> Path:
     missing = tools.missing_packages()
     if xen_build:
         missing = sorted({*missing, *xen_build_packages()})
-    arm64_ready = _has_arm64()
-    if missing or not arm64_ready:
-        _require_root(missing, arm64_ready)
-    if not arm64_ready:
-        _apt(["dpkg", "--add-architecture", "arm64"])
-    if missing or not arm64_ready:
-        _apt(["apt-get", "update", "-q"])
     if missing:
-        print(f"installing {' '.join(missing)}", flush=True)
-        _apt(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing])
-    return example_inputs.write_inputs(debian_inputs.fetch())
+        apt = as_root(["apt-get", "-q"], f"packages {' '.join(missing)}")
+        sudo = " through sudo" if apt[0] == "sudo" else ""
+        progress.step(f"installing {' '.join(missing)} with apt-get{sudo}")
+        _apt([*apt, "update"])
+        _apt([*apt, "install", "-y", "--no-install-recommends", *missing])
+    found = debian_inputs.fetch()
+    progress.step("writing the examples' inputs (Xen, Linux, a busybox initramfs, our guests)")
+    return example_inputs.write_inputs(found)
+
+
+def as_root(argv: list[str], what: str) -> list[str]:
+    """``argv`` as root: itself for root, through sudo for a user (apt's environment kept)."""
+    if os.geteuid() == 0:
+        return argv
+    if shutil.which("sudo") is None:
+        raise UserError(f"setup must install {what} as root: run it as root, or install sudo")
+    return ["sudo", "env", "DEBIAN_FRONTEND=noninteractive", *argv]
 
 
 def xen_build_packages() -> list[str]:
@@ -51,24 +59,6 @@ def xen_build_packages() -> list[str]:
     programs = (*toolchain.HOST_TOOLS, *debian.FETCH_TOOLS)
     compiler = f"{toolchain.TARGETS['arm64'].cross_compile}gcc"
     return hosttools.missing_packages((*programs, compiler))
-
-
-def _has_arm64() -> bool:
-    """Whether apt can fetch arm64 packages: the native or an added architecture."""
-    architectures = [
-        hosttools.run(["dpkg", option], "asking dpkg for its architectures")
-        for option in ("--print-architecture", "--print-foreign-architectures")
-    ]
-    return "arm64" in " ".join(architectures).split()
-
-
-def _require_root(missing: list[str], arm64_ready: bool) -> None:
-    if os.geteuid() == 0:
-        return
-    needs = [f"packages {' '.join(missing)}"] if missing else []
-    if not arm64_ready:
-        needs.append("the arm64 apt architecture")
-    raise UserError(f"setup must install {' and '.join(needs)}: run `sudo dom0less setup`")
 
 
 def _apt(argv: list[str]) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from xen_dom0less import hosttools
 from xen_dom0less.errors import UserError
+from xen_dom0less.xenbuild import debian
 
 #: Programs the harness runs (their packages: hosttools.PACKAGES).
 HOST_TOOLS = (
@@ -33,14 +34,16 @@ IPXE_ROM = Path("/usr/lib/ipxe/qemu/efi-virtio.rom")
 #: EDK2 for QEMU's virt machine: the UEFI firmware UEFI outputs are also booted with.
 EDK2_BIN = Path("/usr/share/qemu-efi-aarch64/QEMU_EFI.fd")
 
-#: Files (not programs) the harness needs, and their packages.
+#: Files (not programs) the harness needs, and their packages (the keyring checks the
+#: Debian archive the guests come from, on Ubuntu too).
 HOST_FILES = {
     UBOOT_BIN: "u-boot-qemu",
     IPXE_ROM: "ipxe-qemu",
     EDK2_BIN: "qemu-efi-aarch64",
+    debian.KEYRING: "debian-archive-keyring",
 }
 
-SETUP_HINT = "run `sudo dom0less setup` (or apt-get install {package})"
+SETUP_HINT = "run `dom0less setup` (or apt-get install {package})"
 
 
 def tool(name: str) -> str:

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from .. import cache, hosttools
 from ..errors import UserError
@@ -37,11 +37,15 @@ class Archive:
         return f"{kind} {bracket}{self.uri} {self.suite} main\n"
 
 
+#: Debian's archive keyring (the debian-archive-keyring package), which checks both suites.
+KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
+
 #: Debian 13, whose xen packages are Xen 4.20 (bookworm's are 4.17); reached through
 #: Debian's own mirror and keyring whatever the host runs.
-TRIXIE = Archive(
-    "http://deb.debian.org/debian", "trixie", "/usr/share/keyrings/debian-archive-keyring.gpg"
-)
+TRIXIE = Archive("http://deb.debian.org/debian", "trixie", str(KEYRING))
+
+#: Debian 12: the boot harness's Xen 4.17, Linux and busybox, the same whatever the host runs.
+BOOKWORM = Archive("http://deb.debian.org/debian", "bookworm", str(KEYRING))
 
 
 #: Programs fetching a source package runs.
@@ -77,12 +81,35 @@ def fetch(package: str = "xen", archive: Optional[Archive] = None) -> Path:
     return target
 
 
-def download(package: str, archive: Archive, into: Path, architecture: str = "arm64") -> None:
-    """``apt-get download`` one binary package of ``archive`` into ``into``."""
+def download(
+    package: str,
+    archive: Archive,
+    into: Path,
+    architecture: str = "arm64",
+    percent: Optional[Callable[[float], None]] = None,
+) -> None:
+    """``apt-get download`` one binary package of ``archive`` into ``into``; ``percent`` is
+    told how much of it apt has fetched, from apt's own status lines, as they come."""
     hosttools.require("apt-get", f"install the Debian package {hosttools.PACKAGES['apt-get']}")
     state = cache.cache_dir("xen-src") / _state_name(f"apt-{architecture}", archive)
     apt = _updated_apt(state, archive.entry("deb", architecture), archive, architecture)
-    hosttools.run([*apt, "download", package], f"apt-get download {package}", into, MIRROR_HINT)
+    if percent is None:
+        on_line = None
+    else:
+        apt.append("-oAPT::Status-Fd=1")  # 'dlstatus:ITEM:PERCENT:TEXT' lines on stdout
+
+        def on_line(line: str) -> None:
+            kind, _, rest = line.partition(":")
+            if kind == "dlstatus":
+                percent(float(rest.split(":")[1]))
+
+    hosttools.run(
+        [*apt, "download", package],
+        f"apt-get download {package}",
+        into,
+        MIRROR_HINT,
+        on_line=on_line,
+    )
 
 
 def _state_name(prefix: str, archive: Archive) -> str:

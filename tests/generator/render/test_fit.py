@@ -23,7 +23,7 @@ from ...conftest import QEMU_DTB
 
 needs_signing_tools = pytest.mark.skipif(
     shutil.which("mkimage") is None or shutil.which("openssl") is None,
-    reason="signing needs mkimage (u-boot-tools) and openssl: run `sudo dom0less setup`",
+    reason="signing needs mkimage (u-boot-tools) and openssl: run `dom0less setup`",
 )
 
 

@@ -10,6 +10,7 @@ import argparse
 
 from xen_dom0less.cli import add_command
 
+from .. import debian_inputs
 from ..provision import provision
 
 #: The one-line help ``dom0less --help`` shows.
@@ -36,5 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     directory = provision(xen_build=args.xen_build)
-    print(f"inputs ready in {directory}; for the examples:\n  export DOM0LESS_INPUTS={directory}")
+    dtbs = debian_inputs.kernel_dtbs(debian_inputs.installed())
+    print(
+        f"inputs ready in {directory}; the examples' variables:\n"
+        f"  export DOM0LESS_INPUTS={directory}\n  export KERNEL_DTBS={dtbs}"
+    )
     return 0
