@@ -15,8 +15,12 @@ import subprocess
 import sys
 import venv
 from pathlib import Path
+from types import ModuleType
 
+import fdt
 import pytest
+import tqdm
+import yaml
 
 from xen_dom0less.generator.facts.images import ARM64_IMAGE, classify
 
@@ -39,11 +43,10 @@ def build_wheel(source: Path, work: Path, env: dict[str, str], pattern: str) -> 
     return wheel
 
 
-def venv_with(
-    prefix: Path, wheels: list[Path], env: dict[str, str], system_site_packages: bool = True
-) -> Path:
-    """A venv with ``wheels`` installed, not their dependencies (this interpreter's serve)."""
-    venv.EnvBuilder(system_site_packages=system_site_packages, with_pip=False).create(prefix)
+def venv_with(prefix: Path, wheels: list[Path], env: dict[str, str]) -> Path:
+    """A venv with ``wheels`` installed, not their dependencies (this interpreter's serve,
+    through dependencies())."""
+    venv.EnvBuilder(with_pip=False).create(prefix)
     python = prefix / "bin" / "python"
     pip = [sys.executable, "-m", "pip", "--python", str(python)]
     run([*pip, "install", "--no-deps", *map(str, wheels)], prefix.parent, env)
@@ -67,29 +70,34 @@ def wheels(tmp_path_factory) -> tuple[Path, Path, dict[str, str]]:
     return product, harness, env
 
 
+def dependencies(work: Path, *modules: ModuleType) -> Path:
+    """A directory holding only these modules of this interpreter's, for PYTHONPATH: a venv
+    made from a venv (the project's .venv) would see the base interpreter's site-packages,
+    which on Debian has none of them."""
+    deps = work / "deps"
+    deps.mkdir()
+    for module in modules:
+        (deps / module.__name__).symlink_to(Path(module.__file__).parent)
+    return deps
+
+
 @pytest.fixture(scope="module")
 def product_only(wheels, tmp_path_factory) -> tuple[Path, dict[str, str]]:
     """What a Yocto task or a user's CI installs: the generator's wheel alone, in a venv that
     sees only its two dependencies of this interpreter's (not the harness installed here)."""
-    import fdt
-    import yaml
-
     product, _, env = wheels
     work = tmp_path_factory.mktemp("product")
-    deps = work / "deps"
-    deps.mkdir()
-    for module in (yaml, fdt):
-        (deps / module.__name__).symlink_to(Path(module.__file__).parent)
-    prefix = venv_with(work / "venv", [product], env, system_site_packages=False)
-    return prefix, {**env, "PYTHONPATH": str(deps)}
+    prefix = venv_with(work / "venv", [product], env)
+    return prefix, {**env, "PYTHONPATH": str(dependencies(work, yaml, fdt))}
 
 
 @pytest.fixture(scope="module")
 def installed(wheels, tmp_path_factory) -> tuple[Path, dict[str, str]]:
     """A developer's or CI's install: the product and the QEMU harness."""
     product, harness, env = wheels
-    prefix = tmp_path_factory.mktemp("both") / "venv"
-    return venv_with(prefix, [product, harness], env), env
+    work = tmp_path_factory.mktemp("both")
+    prefix = venv_with(work / "venv", [product, harness], env)
+    return prefix, {**env, "PYTHONPATH": str(dependencies(work, yaml, fdt, tqdm))}
 
 
 def test_the_product_wheel_holds_no_harness(wheels):
