@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from xen_dom0less_harness import example_inputs, runner, tools
 
 from xen_dom0less.generator.pipeline import build
+
+from ..boards.conftest import kernel_dtbs
+from ..conftest import ROOT
+from ..project.documented import PAGES, dom0less_spans
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -93,3 +99,31 @@ def test_partitioned_example_on_a_purpose_built_xen(
     assert re.search(r"Scheduler: null Scheduler", pool), pool
     assert re.search(r"CPU\[03\] sibling=.*, unit=d1v0", pool), pool
     assert "allocate static shared memory BANK" in result.console
+
+
+def test_zcu102_board_example_with_the_documented_command(demo_inputs, tmp_path):
+    """examples/boards/zcu102.yaml as written, booted by the run-qemu command the docs give
+    for the ZCU102 model: Xen on all four A53s, and each domU's first line."""
+    (documented,) = {c.text for p in PAGES for c in dom0less_spans(p) if "--board zcu102" in c.text}
+    environ = {
+        **os.environ,
+        "DOM0LESS_INPUTS": str(demo_inputs),
+        "KERNEL_DTBS": str(kernel_dtbs()),
+    }
+    out = tmp_path / "out"
+    build(EXAMPLES / "boards" / "zcu102.yaml", out, environ)
+    argv = [word if word != "DIR" else str(out) for word in documented.split()[1:]]
+    markers = [
+        "(XEN) Brought up 4 CPUs",
+        f"DOM1: {example_inputs.RTOS_MARKER}",
+        f"DOM2: {example_inputs.LINUX_MARKER}",
+    ]
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "dom0less"), *argv, "--timeout", "180"]
+        + [item for marker in markers for item in ("--expect", marker)],
+        capture_output=True,
+        text=True,
+        env=environ,
+        check=False,
+    )
+    assert result.returncode == 0, f"{documented}\n{result.stdout[-6000:]}\n{result.stderr}"

@@ -102,6 +102,11 @@ def on_a_gicv2_board(doc: dict) -> None:
     doc["host"]["dtb"] = str(path)
 
 
+def with_dom0(doc: dict) -> None:
+    """A Linux dom0 beside the domUs, on the PV console its backend serves."""
+    doc["dom0"] = {"kernel": domain(doc, 1)["kernel"], "memory": "512M", "cmdline": "console=hvc0"}
+
+
 STATIC = [{"address": 0x60000000, "size": "16M"}]
 POOLS = [{"name": "rt", "cpus": [2, 3], "scheduler": "null"}]
 
@@ -322,6 +327,45 @@ RULES = [
         ],
     ),
     (
+        "guest-console-hvc-without-backend",
+        set_key("domains.1.cmdline", "console=hvc0"),
+        [
+            "domains[1] (linux).cmdline: console=hvc0 names a device the domain will not have, "
+            "so it would boot silently: hvc0 is Xen's PV console, which needs xenstore and a "
+            "backend, and no domain runs them (no dom0, no domain with capabilities: "
+            "[xenstore]): use console=ttyAMA0 (Xen's emulated PL011, vpl011, on by default)",
+        ],
+    ),
+    (
+        "guest-console-hvc-without-xenstore",
+        both(with_dom0, set_key("domains.1.cmdline", "console=hvc0")),
+        [
+            "domains[1] (linux).cmdline: console=hvc0 names a device the domain will not have, "
+            "so it would boot silently: hvc0 is Xen's PV console, which needs xenstore and a "
+            "backend, and the domain has no xenstore (xenstore: not set): use console=ttyAMA0 "
+            "(Xen's emulated PL011, vpl011, on by default)",
+        ],
+    ),
+    (
+        "guest-console-pl011-without-vpl011",
+        set_key("domains.1.vpl011", False),
+        [
+            "domains[1] (linux).cmdline: console=ttyAMA0 names a device the domain will not "
+            "have, so it would boot silently: ttyAMA0 needs a PL011, but vpl011 is off and none "
+            "is passed through: set vpl011: true or pass a PL011 through",
+        ],
+    ),
+    (
+        "guest-console-uart-not-passed-through",
+        set_key("domains.1.cmdline", "console=ttyPS0,115200n8"),
+        [
+            "domains[1] (linux).cmdline: console=ttyPS0,115200n8 names a device the domain will "
+            "not have, so it would boot silently: ttyPS0 needs a Cadence UART and none is passed "
+            "through to the domain: pass one, or use console=ttyAMA0 (Xen's emulated PL011, "
+            "vpl011, on by default)",
+        ],
+    ),
+    (
         "env-unset",
         set_key("domains.0.kernel", "${NOT_SET_ANYWHERE}/rtos.bin"),
         [
@@ -394,3 +438,20 @@ def test_unusable_file_is_reported_under_every_key_that_names_it(describe):
         "domains[0] (rtos).kernel",
         "domains[1] (linux).kernel",
     ], missing
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        both(
+            with_dom0,
+            set_key("domains.1.cmdline", "console=hvc0"),
+            set_key("domains.1.xenstore", "enabled"),
+        ),
+        set_key("domains.1.cmdline", "console=tty0 console=ttyAMA0,115200 earlycon"),
+        set_key("domains.1.cmdline", "quiet"),
+    ],
+    ids=["hvc-served-by-dom0", "vpl011-and-a-vt", "no-console"],
+)
+def test_guest_consoles_the_domain_has_are_accepted(describe, change):
+    assert check(describe(change)).system.domains[1].name == "linux"

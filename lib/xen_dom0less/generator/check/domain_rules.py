@@ -11,7 +11,7 @@ from typing import Callable
 from ...units import KiB, format_size
 from ..facts import xen_versions
 from ..model import Domain
-from . import consoles, passthrough
+from . import consoles, guest_console, passthrough
 from .rule_context import PAGE, RuleContext
 
 
@@ -206,6 +206,7 @@ DOMAIN_RULES: Sequence[Callable[[RuleContext, Domain], None]] = (
     memory,
     vcpus,
     cmdline,
+    guest_console.check,
     static_memory,
     llc_colours,
     spis,
