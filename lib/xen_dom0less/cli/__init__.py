@@ -14,6 +14,7 @@ import argparse
 import importlib
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NoReturn, Optional
 
@@ -86,6 +87,12 @@ def plugins() -> dict[str, str]:
     else:  # 3.9: a dict of groups
         group = found.get(PLUGIN_GROUP, ())
     return {entry.name: entry.value for entry in group}
+
+
+def warn(lines: Iterable[str]) -> None:
+    """Print the plan's warnings (check.advice) on stderr, one per line."""
+    for line in lines:
+        print(f"warning: {one_line(line)}", file=sys.stderr)
 
 
 def main(argv: Optional[list[str]] = None) -> int:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..generator import pipeline
-from . import add_command
+from . import add_command, warn
 
 
 def register(subparsers) -> None:
@@ -42,6 +42,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     signing = pipeline.SigningOverride(key=args.sign_key, uboot_dtb=args.uboot_dtb)
     plan = pipeline.build(args.description, args.output, signing=signing)
+    warn(plan.warnings)
     print(
         f"{args.output}: {len(plan.blobs)} artefacts for Xen {plan.version}, "
         f"{len(plan.system.domains)} domU(s); boot with {plan.script.file} at "

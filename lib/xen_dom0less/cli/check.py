@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..generator import pipeline
-from . import add_command
+from . import add_command, warn
 
 
 def register(subparsers) -> None:
@@ -23,6 +23,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     plan = pipeline.check(args.description)
+    warn(plan.warnings)
     print(
         f"{args.description}: OK: Xen {plan.version}, {len(plan.system.domains)} domU(s)"
         f"{', dom0' if plan.system.dom0 else ''}"

@@ -11,7 +11,7 @@ from ..errors import UserError
 from ..generator import pipeline
 from ..generator.facts import storage
 from ..generator.render import load_time, memory_map, plan_picture
-from . import add_command, add_svg_option
+from . import add_command, add_svg_option, warn
 
 
 def register(subparsers) -> None:
@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
         atomic.refuse_input(args.svg, args.description, "--svg")
     medium = _storage(args.storage) if args.storage is not None else None
     plan, files = pipeline.check_and_render(args.description)
+    warn(plan.warnings)
     print(memory_map.tables(plan), end="")
     if medium is not None:
         print("\n" + load_time.table(plan, files, medium), end="")

@@ -28,6 +28,8 @@ GIC_COMPATIBLES = {
 TIMER_COMPATIBLES = ("arm,armv7-timer", "arm,armv8-timer")
 #: First interrupt id of the SPIs (GIC binding: type 0 numbers count from here)
 SPI_BASE = 32
+#: GICV3_GICR_SIZE in Xen's gic_v3_defs.h: the frames of one redistributor (RD and SGI).
+GICV3_REDISTRIBUTOR_SIZE = 2 * 64 * 1024
 
 
 class Cpu(NamedTuple):
@@ -313,6 +315,17 @@ class HostTree:
     @property
     def gic_path(self) -> Optional[str]:
         return self._gic[0]
+
+    @property
+    def gicv3_redistributors(self) -> int:
+        """GICv3 redistributors in the GIC's reg, as Xen counts them for a domain on the host
+        layout: the #redistributor-regions regions after the distributor's, 128 KiB each."""
+        path = self._gic[0]
+        if path is None:
+            return 0
+        count = (self.words(path, "#redistributor-regions") or [1])[0]
+        regions = self.regs(path, _parent(path))[1 : 1 + count]
+        return sum(r.size for r in regions) // GICV3_REDISTRIBUTOR_SIZE
 
     @cached_property
     def phandles(self) -> dict[int, str]:

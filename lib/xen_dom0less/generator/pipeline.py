@@ -31,7 +31,7 @@ from .. import outputs
 from ..errors import Problems, UserError
 from ..units import KiB, parse_epoch
 from . import render
-from .check import consoles, fit, passthrough, rules, uefi
+from .check import advice, consoles, fit, passthrough, rules, uefi
 from .check.xen_checks import (
     check_boot_command,
     check_boot_modules,
@@ -219,6 +219,7 @@ def place(checked: Checked, room: Mapping[str, int]) -> Plan:
         xen_bootargs=xen_bootargs(system, host),
         kconfig=checked.kconfig,
         fit=packed,
+        warnings=advice.warnings(system),
     )
 
 

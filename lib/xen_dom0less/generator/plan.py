@@ -108,6 +108,8 @@ class Plan(NamedTuple):
     kconfig: dict[str, str]
     #: boot.itb in the FIT format, which carries every other blob but the script
     fit: Optional[Blob] = None
+    #: choices Xen takes that cost safety or a running domain (check.advice), one per line
+    warnings: tuple[str, ...] = ()
 
     def packed(self, blob: Blob) -> bool:
         """Whether ``blob`` reaches RAM inside the FIT rather than as a file of its own."""

@@ -801,6 +801,79 @@ CASES = [
         ],
     ),
     (
+        "arinc653-without-a-control-domain",
+        both(
+            set_key("cpupools", [{"name": "rt", "cpus": [3], "scheduler": "arinc653"}]),
+            set_key("domains.0.cpupool", "rt"),
+        ),
+        [
+            "domains[0] (rtos): runs under the arinc653 scheduler, but there is no control "
+            "domain: Xen's arinc653 puts only the control domain's vCPUs in its boot "
+            "schedule and only the control domain can install another, so this domain would "
+            "never run: choose another scheduler for its pool, or add a dom0 to install the "
+            "schedule",
+        ],
+    ),
+    (
+        "arinc653-default-without-a-control-domain-on-4.21",
+        on_421(set_key("xen.extra_bootargs", "sched=arinc653")),
+        [
+            f"{name}: runs under the arinc653 scheduler, but there is no control domain: "
+            "Xen's arinc653 puts only the control domain's vCPUs in its boot schedule and "
+            "only the control domain can install another, so this domain would never run: "
+            "choose another scheduler for its pool, or add a dom0 (or give a domU "
+            "capabilities: [control]) to install the schedule"
+            for name in (RTOS, LINUX)
+        ],
+    ),
+    (
+        "xenstore-on-static-memory-before-4.21",
+        both(
+            set_key("domains.0.static_memory", STATIC),
+            lambda d: d["domains"][0].pop("memory"),
+            set_key("domains.0.xenstore", "no-xenstore"),
+            set_key("domains.1.xenstore", "enabled"),
+            set_key("domains.1.static_memory", [{"address": 0x70000000, "size": "256M"}]),
+            set_key("domains.1.direct_map", True),
+            set_key("dom0", {"kernel": "${DOM0LESS_INPUTS}/Image", "memory": "512M"}),
+        ),
+        [
+            "domains[1] (linux).xenstore: Xen 4.17 cannot give a direct-mapped domain its "
+            "xenstore page (init-dom0less asks for one more page after boot, and such a "
+            "domain has none to give): use 'no-xenstore' or 'disabled', or target Xen "
+            "4.21+, which allocates it at boot",
+        ],
+    ),
+    (
+        "xenstore-legacy-on-static-memory-from-4.21",
+        on_421(
+            set_key("domains.1.xenstore", "legacy"),
+            set_key("domains.1.static_memory", [{"address": 0x70000000, "size": "256M"}]),
+            set_key("domains.0.capabilities", ["xenstore"]),
+        ),
+        [
+            "domains[1] (linux).xenstore: 'legacy' leaves the xenstore page to init-dom0less "
+            "after boot, which a static-memory domain cannot give (booting.txt: not "
+            "compatible with static-mem guests): use 'enabled', with which Xen allocates "
+            "the page at boot",
+        ],
+    ),
+    (
+        "vcpus-beyond-the-host-redistributors",
+        both(
+            set_key("xen.version", "4.22"),
+            set_key("domains.0.static_memory", STATIC),
+            lambda d: d["domains"][0].pop("memory"),
+            set_key("domains.0.direct_map", True),
+            set_key("domains.0.vcpus", 124),
+        ),
+        [
+            "domains[0] (rtos).vcpus: 124 vCPUs but direct-mapped, it uses the host's GICv3 "
+            "layout, whose redistributor regions (/intc@8000000) hold 123: Xen fails "
+            "'Could not set up domain' for a vCPU without one; give it at most 123",
+        ],
+    ),
+    (
         "static-memory-overlap",
         both(
             set_key("domains.0.static_memory", STATIC),
@@ -834,3 +907,31 @@ def test_rule_gives_exactly(describe, change, expected):
 
 def test_the_base_description_breaks_no_rule(describe):
     assert problems_of(describe, None) == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        both(
+            set_key("xen.version", "4.22"),
+            set_key("domains.0.static_memory", STATIC),
+            lambda d: d["domains"][0].pop("memory"),
+            set_key("domains.0.direct_map", True),
+            set_key("domains.0.vcpus", 123),
+        ),
+        on_421(
+            set_key("domains.1.xenstore", "enabled"),
+            set_key("domains.1.static_memory", [{"address": 0x70000000, "size": "256M"}]),
+            set_key("domains.1.direct_map", True),
+            set_key("domains.0.capabilities", ["xenstore"]),
+        ),
+        both(
+            set_key("cpupools", [{"name": "rt", "cpus": [3], "scheduler": "arinc653"}]),
+            set_key("domains.0.cpupool", "rt"),
+            set_key("dom0", {"kernel": "${DOM0LESS_INPUTS}/Image", "memory": "512M"}),
+        ),
+    ],
+    ids=["123-vcpus-direct-mapped", "xenstore-enabled-direct-mapped-4.21", "arinc653-with-dom0"],
+)
+def test_what_xen_takes_at_the_edge_of_the_new_rules(describe, change):
+    assert problems_of(describe, change) == []

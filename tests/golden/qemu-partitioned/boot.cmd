@@ -8,7 +8,7 @@ if load virtio 0:1 0x40a00000 Image; then echo "dom0less: loaded Image (kernel, 
 if load virtio 0:1 0x40e00000 initrd.cpio.gz; then echo "dom0less: loaded initrd.cpio.gz (ramdisk, 2K) at 0x40e00000"; else echo "dom0less: ERROR: cannot load initrd.cpio.gz with "'virtio 0:1'": stopping before boot"; setenv dom0less_error 1; exit; fi
 fdt addr 0x40000000
 fdt resize 65536
-fdt set /chosen xen,xen-bootargs 'console=dtuart dtuart=/pl011@9000000 bootscrub=0'
+fdt set /chosen xen,xen-bootargs 'console=dtuart dtuart=/pl011@9000000'
 fdt mknod /chosen linux
 fdt set /chosen/linux compatible xen,domain
 fdt set /chosen/linux '#address-cells' <0x2>

@@ -61,6 +61,24 @@ def vcpus(ctx: RuleContext, domain: Domain) -> None:
             f"{domain.vcpus} vCPUs is more than Xen's virtual GIC supports "
             f"({ctx.max_vcpus}): lower it",
         )
+    elif ctx.host.gic_version == 3 and (domain.direct_map or "hardware" in domain.capabilities):
+        host_layout_vcpus(ctx, domain)
+
+
+def host_layout_vcpus(ctx: RuleContext, domain: Domain) -> None:
+    """A domain on the host's memory layout (direct-mapped, or the hardware domain) gets
+    the host's GICv3 redistributors, one per vCPU (vgic-v3.c); a vCPU without one fails
+    'Could not set up domain' (rc -12). Only 4.22's guest-tree sizing lets a domU have
+    enough vCPUs to reach it (QEMU virt: 123 redistributors; 124 vCPUs failed)."""
+    available = ctx.host.gicv3_redistributors
+    if domain.vcpus > available:
+        layout = "direct-mapped" if domain.direct_map else "the hardware domain"
+        ctx.add(
+            f"{domain.key}.vcpus",
+            f"{domain.vcpus} vCPUs but {layout}, it uses the host's GICv3 layout, whose "
+            f"redistributor regions ({ctx.host.gic_path}) hold {available}: Xen fails "
+            f"'Could not set up domain' for a vCPU without one; give it at most {available}",
+        )
 
 
 def cmdline(ctx: RuleContext, domain: Domain) -> None:
@@ -162,6 +180,8 @@ def spis(ctx: RuleContext, domain: Domain) -> None:
 def xenstore(ctx: RuleContext, domain: Domain) -> None:
     key = domain.key
     wants_xenstore = domain.xenstore not in (None, "no-xenstore", "disabled")
+    if wants_xenstore and domain.static_memory:
+        xenstore_page(ctx, domain)
     if wants_xenstore and ctx.system.dom0 is None:
         if not ctx.has("xenstore_without_dom0"):
             ctx.add(
@@ -175,6 +195,28 @@ def xenstore(ctx: RuleContext, domain: Domain) -> None:
                 f"{key}.xenstore",
                 "no domain runs xenstore: add a dom0 or give one domU capabilities: [xenstore]",
             )
+
+
+def xenstore_page(ctx: RuleContext, domain: Domain) -> None:
+    """The xenstore page of a static-memory domain: init-dom0less asks Xen for one more
+    page after boot (populate_physmap), which fails for it (its static pages are all
+    given at boot; a direct-mapped one does not own the magic page's address). From 4.21
+    Xen allocates the page at boot ("enabled"); "legacy" keeps the late way."""
+    layout = "direct-mapped" if domain.direct_map else "static-memory"
+    if not xen_versions.applies(ctx.version, "xenstore_page_from_xen"):
+        ctx.add(
+            f"{domain.key}.xenstore",
+            f"Xen {ctx.version} cannot give a {layout} domain its xenstore page (init-dom0less "
+            "asks for one more page after boot, and such a domain has none to give): use "
+            "'no-xenstore' or 'disabled', or target Xen 4.21+, which allocates it at boot",
+        )
+    elif domain.xenstore == "legacy":
+        ctx.add(
+            f"{domain.key}.xenstore",
+            f"'legacy' leaves the xenstore page to init-dom0less after boot, which a {layout} "
+            "domain cannot give (booting.txt: not compatible with static-mem guests): use "
+            "'enabled', with which Xen allocates the page at boot",
+        )
 
 
 def affinity(ctx: RuleContext, domain: Domain) -> None:

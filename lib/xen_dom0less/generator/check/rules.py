@@ -34,6 +34,7 @@ RULES: Sequence[Callable[[RuleContext], None]] = (
     domain_rules.dom0,
     domain_rules.domains,
     sharing_rules.cpupools,
+    sharing_rules.arinc653,
     sharing_rules.passthrough_owners,
     sharing_rules.capabilities,
     sharing_rules.event_channels,

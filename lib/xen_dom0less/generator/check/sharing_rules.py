@@ -8,6 +8,7 @@ from ...units import hexaddr
 from ..facts import xen_versions
 from ..model import Domain, Region, SharedMemory
 from ..plan import static_regions
+from . import scheduling
 from .rule_context import PAGE, RuleContext
 
 #: Highest event-channel port of a plain domU (Xen's max_evtchn_port for domUs)
@@ -30,6 +31,23 @@ def cpupools(ctx: RuleContext) -> None:
                     "to one pool only",
                 )
             owner[index] = pool.name
+
+
+def arinc653(ctx: RuleContext) -> None:
+    """Xen's arinc653 scheduler runs only what the control domain schedules: with no
+    control domain, the domains it schedules never run (advice warns when there is one)."""
+    if scheduling.has_control_domain(ctx.system):
+        return
+    for domain in scheduling.without_boot_slot(ctx.system):
+        way = " (or give a domU capabilities: [control])" if ctx.has("capabilities") else ""
+        ctx.add(
+            domain.key,
+            "runs under the arinc653 scheduler, but there is no control domain: Xen's "
+            "arinc653 puts only the control domain's vCPUs in its boot schedule and only "
+            "the control domain can install another, so this domain would never run: "
+            f"choose another scheduler for its pool, or add a dom0{way} to install "
+            "the schedule",
+        )
 
 
 def passthrough_owners(ctx: RuleContext) -> None:

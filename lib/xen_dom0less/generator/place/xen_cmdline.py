@@ -15,7 +15,8 @@ def xen_bootargs(system: System, host: HostTree) -> str:
     if xen.bootargs is not None:
         parts = [xen.bootargs]
     else:
-        parts = [consoles.bootargs(system, host), "bootscrub=0"]
+        # No bootscrub: Xen's default (idle) is the only one that scrubs domUs' RAM.
+        parts = [consoles.bootargs(system, host)]
         if system.dom0 is not None:
             parts.append(
                 f"dom0_mem={format_size(system.dom0.memory)} dom0_max_vcpus={system.dom0.vcpus}"

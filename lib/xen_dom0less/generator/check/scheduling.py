@@ -1,0 +1,47 @@
+"""Which Xen scheduler runs each domain, and who may change the schedule.
+
+Xen's arinc653 scheduler builds its boot-time schedule from the control
+domain's vCPUs only (sched/arinc653.c: dom0's before 4.21, any control domain
+from 4.21); every other domain under it waits, unscheduled, until the control
+domain installs a schedule through the toolstack.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ..model import Domain, System
+
+ARINC653 = "arinc653"
+
+
+def default_scheduler(system: System) -> Optional[str]:
+    """Pool-0's scheduler: xen.scheduler, else the last sched= on Xen's command line
+    (None: Xen's built-in default)."""
+    if system.xen.scheduler:
+        return system.xen.scheduler
+    words = f"{system.xen.bootargs or ''} {system.xen.extra_bootargs}".split()
+    chosen = [w.partition("=")[2] for w in words if w.startswith("sched=")]
+    return chosen[-1] if chosen else None
+
+
+def scheduler_of(system: System, domain: Domain) -> Optional[str]:
+    """The scheduler of ``domain``'s cpupool (a pool without one takes the default)."""
+    pool = next((p for p in system.cpupools if p.name == domain.cpupool), None)
+    if pool is not None and pool.scheduler:
+        return pool.scheduler
+    return default_scheduler(system)
+
+
+def has_control_domain(system: System) -> bool:
+    """dom0, or a domU with the control capability (Xen 4.21+)."""
+    return system.dom0 is not None or any("control" in d.capabilities for d in system.domains)
+
+
+def without_boot_slot(system: System) -> list[Domain]:
+    """The domUs arinc653 schedules that are not the control domain: none runs at boot."""
+    return [
+        d
+        for d in system.domains
+        if scheduler_of(system, d) == ARINC653 and "control" not in d.capabilities
+    ]
