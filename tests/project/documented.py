@@ -61,10 +61,16 @@ def run_here(page: Path) -> list[Command]:
     return [c for c in shell_lines(page) if not_run_because(c) is None]
 
 
-def dom0less_spans(page: Path) -> list[Command]:
-    """Every ```dom0less ...``` code span, brackets around optional parts dropped."""
+def spans(page: Path, pattern: str = r"[^`\n]+") -> list[Command]:
+    """Every code span of the page matching ``pattern`` (whole), brackets around optional
+    parts dropped."""
     text = page.read_text()
     return [
         Command(page, text.count("\n", 0, m.start()) + 1, re.sub(r"[\[\]]", "", m.group(1)))
-        for m in re.finditer(r"`(dom0less [^`]+)`", text)
+        for m in re.finditer(rf"`({pattern})`", text)
     ]
+
+
+def dom0less_spans(page: Path) -> list[Command]:
+    """Every ```dom0less ...``` code span."""
+    return spans(page, r"dom0less [^`]+")
