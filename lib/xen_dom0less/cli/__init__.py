@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NoReturn, Optional
 
-from ..errors import UserError, report
+from ..errors import UserError, one_line, report
 
 #: Subcommand -> one-line summary, in --help order; the module is cli/<name with _>.py.
 COMMANDS = {
