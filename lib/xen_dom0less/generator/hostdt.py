@@ -403,11 +403,15 @@ class HostTree:
 
     def gic_irq(self, path: str, index: int) -> bool:
         """Whether Xen's GIC translates interrupt ``index`` of ``path`` (gic_irq_xlate:
-        wired to that GIC, in at least 3 cells)."""
+        wired to that GIC, in at least 3 cells). Through an interrupt-map (a nexus such
+        as the Versatile Express motherboard bus) Xen maps it on; not followed here, so
+        taken as translated."""
         irqs = self.irqs(path)
         if index >= len(irqs):
             return False
         controller, specifier = irqs[index]
+        if controller is not None and self.words(controller, "interrupt-map") is not None:
+            return True
         return controller is not None and controller == self.gic_path and len(specifier) >= 3
 
     def first_compatible(self, compatibles: tuple[str, ...]) -> Optional[str]:

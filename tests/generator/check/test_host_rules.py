@@ -75,6 +75,7 @@ NO_GIC = (
 )
 PANIC = "Xen panics 'Unable to find compatible interrupt controller'"
 SILENT = "so Xen's driver skips it and Xen boots printing nothing"
+FIRMWARE = "; if the firmware adds it at boot, give the DTB it passes on (/sys/firmware/fdt)"
 TWICE = (
     "Xen would take it as more RAM than the board has and hand the same pages out "
     "twice: list each bank once"
@@ -237,7 +238,7 @@ CASES = [
         [
             "host.dtb: /cpus/cpu@1, /cpus/cpu@2, /cpus/cpu@3: no enable-method, so Xen "
             'leaves it off: add enable-method = "psci" (or "spin-table" with '
-            "cpu-release-addr)"
+            "cpu-release-addr)" + FIRMWARE
         ],
     ),
     (
@@ -262,6 +263,7 @@ CASES = [
         [
             "host.dtb: /cpus/cpu@1, /cpus/cpu@2, /cpus/cpu@3: started with PSCI, but /psci "
             "has method 'hvc', and Xen calls PSCI only with smc, so Xen leaves it off: fix it"
+            + FIRMWARE
         ],
     ),
     (
@@ -270,6 +272,7 @@ CASES = [
         [
             "host.dtb: /cpus/cpu@1, /cpus/cpu@2, /cpus/cpu@3: started with PSCI, but the "
             "tree has no PSCI node (compatible arm,psci-1.0), so Xen leaves it off: fix it"
+            + FIRMWARE
         ],
     ),
     (
@@ -388,6 +391,18 @@ ACCEPTED = [
         board(set_prop("/timer", "interrupt-names", ["sec-phys", "phys", "virt", "hyp-phys"])),
     ),
     ("console-status-ok", board(set_prop(UART, "status", "ok"))),
+    (
+        "console-interrupt-through-a-nexus",  # dt_irq_map_raw follows interrupt-map to the GIC
+        board(
+            lambda tree: tree.add_item(fdt.Node("nexus"), "/"),
+            set_prop("/nexus", "phandle", 0x9000),
+            set_prop("/nexus", "#address-cells", 0),
+            set_prop("/nexus", "#interrupt-cells", 1),
+            set_prop("/nexus", "interrupt-map", [0, 0x8005, 0, 0, 0, 1, 4]),
+            set_prop(UART, "interrupt-parent", 0x9000),
+            set_prop(UART, "interrupts", 0),
+        ),
+    ),
     ("adjacent-banks", board(banks((GIB, GIB), (2 * GIB, GIB)))),
 ]
 

@@ -26,6 +26,9 @@ MPIDR_HWID_MASK = 0xFF00FFFFFF
 TIMER_IRQS = ("sec-phys", "phys", "virt", "hyp-phys")
 #: Lowest clock-frequency Xen accepts: cpu_khz = DIV_ROUND(rate, 1000) must not be 0
 TIMER_MIN_HZ = 500
+#: What to do when the board's firmware completes the tree at boot (Layerscape's U-Boot adds
+#: enable-method and the PSCI method): give the tree as the firmware hands it on
+FIRMWARE = "; if the firmware adds it at boot, give the DTB it passes on (/sys/firmware/fdt)"
 _GIC_NAMES = " or ".join(c.decode() for c in GIC_COMPATIBLES)
 
 
@@ -167,6 +170,8 @@ def console(ctx: RuleContext) -> None:
     path = chosen.path
     if path is None or not host.has_node(path):
         return
+    if xen_versions.uart_driver(ctx.version, host.strings(path, "compatible")) is None:
+        return
     if not host.available(path):
         problem, fix = "is disabled", 'set its status to "okay"'
     elif host.node(path).get_property("xen,passthrough") is not None:
@@ -237,7 +242,7 @@ def _start_problem(host: HostTree, path: str) -> Optional[str]:
     if method is None:
         return (
             f'no enable-method, {stays_off}: add enable-method = "psci" '
-            '(or "spin-table" with cpu-release-addr)'
+            f'(or "spin-table" with cpu-release-addr){FIRMWARE}'
         )
     if method == "spin-table":
         release = host.node(path).get_property("cpu-release-addr")
@@ -250,7 +255,9 @@ def _start_problem(host: HostTree, path: str) -> Optional[str]:
         return None
     if method == "psci":
         problem = psci_problem(host)
-        return f"started with PSCI, but {problem}, {stays_off}: fix it" if problem else None
+        return (
+            f"started with PSCI, but {problem}, {stays_off}: fix it{FIRMWARE}" if problem else None
+        )
     return (
         f'enable-method "{method}", which Xen does not know (only psci and spin-table), '
         f"{stays_off}: use one of those"
