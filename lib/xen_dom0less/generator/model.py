@@ -220,6 +220,9 @@ class System(NamedTuple):
     host: Host
     domains: tuple[Domain, ...]
     boot: Boot
+    #: (key path, line in ``source``) of every value read, so a problem found later names
+    #: its line (errors.Problems); pairs rather than a dict keep the record hashable
+    lines: tuple[tuple[str, int], ...] = ()
     dom0: Optional[Dom0] = None
     cpupools: tuple[Cpupool, ...] = ()
     shared_memory: tuple[SharedMemory, ...] = ()

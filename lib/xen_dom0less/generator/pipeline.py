@@ -156,7 +156,7 @@ def plan_and_render(system: System, epoch: int) -> tuple[Plan, dict[str, bytes]]
 
 def check_inputs(system: System) -> Checked:
     """Stages 2-4: the rules, the input files, Xen's .config and boot command."""
-    problems = Problems(str(system.source))
+    problems = Problems(str(system.source), lines=dict(system.lines))
     host = load_host(system)
     rules.check(system, host, problems)
     dtb_file = _dtb_file(system)
@@ -184,7 +184,7 @@ def place(checked: Checked, room: Mapping[str, int]) -> Plan:
     earlier pass, which this pass replaces."""
     system, host, inputs = checked.system, checked.host, checked.inputs
     assert inputs.xen is not None  # collect_inputs reported it otherwise
-    problems = Problems(str(system.source))
+    problems = Problems(str(system.source), lines=dict(system.lines))
     dtb = Blob(
         role="dtb", file=checked.dtb_file, source=None, size=0, span=room["dtb"], users=["xen"]
     )

@@ -71,6 +71,13 @@ EXPECTED = {
 }
 
 
+def line_of(path, start: str) -> int:
+    """The line of ``path`` that starts with ``start`` (a key of the description)."""
+    return next(
+        i for i, text in enumerate(path.read_text().splitlines(), 1) if text.startswith(start)
+    )
+
+
 @pytest.mark.parametrize("efi", sorted(EXPECTED))
 def test_xen_without_an_efi_binary_is_one_line_and_writes_nothing(describe, tmp_path, efi):
     given = tmp_path / "xen-plain.efi"
@@ -84,7 +91,7 @@ def test_xen_without_an_efi_binary_is_one_line_and_writes_nothing(describe, tmp_
     with pytest.raises(UserError) as caught:
         build(path, tmp_path / "out")
     [line] = caught.value.lines
-    assert line.startswith(f"{path}: xen.efi: ")
+    assert line.startswith(f"{path}:{line_of(path, '  efi:')}: xen.efi: ")
     assert EXPECTED[efi] in line
     assert not (tmp_path / "out").exists()
 
@@ -102,7 +109,7 @@ def test_a_comment_sign_in_xens_options_is_refused(describe, tmp_path, xen_efi, 
         build(path, tmp_path / "out")
     lines = [line for line in caught.value.lines if "starts a comment" in line]
     assert lines == [
-        f"{path}: xen.{key}: Xen's EFI loader reads its options from BOOTAA64.cfg, where '#' "
-        "starts a comment and would cut them there: leave it out"
+        f"{path}:{line_of(path, f'  {key}:')}: xen.{key}: Xen's EFI loader reads its options "
+        "from BOOTAA64.cfg, where '#' starts a comment and would cut them there: leave it out"
     ]
     assert not (tmp_path / "out").exists()

@@ -35,7 +35,9 @@ def load(path: Path, environ: Optional[Mapping[str, str]] = None) -> model.Syste
     for where, message in schema_check.check(document):
         problems.add(where, message)
     problems.raise_if_any()
-    return _Converter(path).system(schema_defaults.fill(document))
+    return (
+        _Converter(path).system(schema_defaults.fill(document))._replace(lines=tuple(lines.items()))
+    )
 
 
 def _read_yaml(path: Path) -> tuple[Any, dict[str, int]]:
