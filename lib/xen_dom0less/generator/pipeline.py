@@ -31,7 +31,7 @@ from .. import outputs
 from ..errors import Problems, UserError
 from ..units import KiB, parse_epoch
 from . import render
-from .check import advice, consoles, fit, passthrough, rules, uefi
+from .check import advice, consoles, fit, isolation, passthrough, rules, uefi
 from .check.xen_checks import (
     check_boot_command,
     check_boot_modules,
@@ -48,7 +48,7 @@ from .place.fit_room import fit_blob
 from .place.placement import excluded_regions, place_all
 from .place.sizing import dtb_estimate, script_estimate
 from .place.xen_cmdline import xen_bootargs
-from .plan import Blob, Plan
+from .plan import Blob, Isolation, Plan
 from .read import description
 from .read.collect import Inputs, collect_inputs
 from .read.host_input import load_host
@@ -69,6 +69,8 @@ class Checked(NamedTuple):
     #: Kconfig option -> the description feature that needs it
     kconfig: dict[str, str]
     dtb_file: str
+    #: what each domain and Xen can reach (check.isolation), Xen's load areas not yet known
+    isolation: Isolation
 
 
 def check(description_path: Path, environ: Optional[Mapping[str, str]] = None) -> Plan:
@@ -158,7 +160,7 @@ def check_inputs(system: System) -> Checked:
     """Stages 2-4: the rules, the input files, Xen's .config and boot command."""
     problems = Problems(str(system.source), lines=dict(system.lines))
     host = load_host(system)
-    rules.check(system, host, problems)
+    reach = rules.check(system, host, problems)
     dtb_file = _dtb_file(system)
     generated = partial_tree.guest_trees(system, host) if not problems.items else {}
     inputs = collect_inputs(system, {dtb_file, *outputs.GENERATED}, problems, generated)
@@ -175,7 +177,7 @@ def check_inputs(system: System) -> Checked:
     fit.check(system, problems)
     uefi.check(system, problems)
     problems.raise_if_any()
-    return Checked(system, host, inputs, needed, dtb_file)
+    return Checked(system, host, inputs, needed, dtb_file, reach)
 
 
 def place(checked: Checked, room: Mapping[str, int]) -> Plan:
@@ -219,7 +221,9 @@ def place(checked: Checked, room: Mapping[str, int]) -> Plan:
         xen_bootargs=xen_bootargs(system, host),
         kconfig=checked.kconfig,
         fit=packed,
-        warnings=advice.warnings(system),
+        warnings=advice.warnings(system)
+        + tuple(f"{system.source}: {line}" for line in checked.isolation.warnings),
+        isolation=isolation.with_loads(checked.isolation, blobs),
     )
 
 

@@ -90,6 +90,33 @@ class Excluded(NamedTuple):
     reason: str
 
 
+class Reach(NamedTuple):
+    """One physical range a domain (or Xen) can touch, how, and who else can."""
+
+    region: model.Region
+    #: static memory, shared memory, device, DMA (all of RAM), or one of Xen's: heap,
+    #: load area, console, GIC, SMMU, timer
+    how: str
+    #: what it is: the host node, the shared-memory id, the YAML key of static memory
+    source: str
+    #: the YAML key that gives it to the domain; empty for what no key gives (Xen's, dom0's)
+    key: str = ""
+    #: the other domains that reach it too (shared memory)
+    shared_with: tuple[str, ...] = ()
+
+
+#: The name Xen goes by in an :class:`Isolation`'s reach.
+XEN = "xen"
+
+
+class Isolation(NamedTuple):
+    """What each party can reach by physical address: Xen (:data:`XEN`), dom0, each domU."""
+
+    reach: dict[str, tuple[Reach, ...]]
+    #: risks a rule does not refuse by default (DMA without an IOMMU), one line each
+    warnings: tuple[str, ...] = ()
+
+
 class Plan(NamedTuple):
     """Everything validated and placed; the only input of the renderers."""
 
@@ -110,6 +137,8 @@ class Plan(NamedTuple):
     fit: Optional[Blob] = None
     #: choices Xen takes that cost safety or a running domain (check.advice), one per line
     warnings: tuple[str, ...] = ()
+    #: what each domain and Xen can reach; empty before placement
+    isolation: Isolation = Isolation({})
 
     def packed(self, blob: Blob) -> bool:
         """Whether ``blob`` reaches RAM inside the FIT rather than as a file of its own."""

@@ -16,6 +16,8 @@ from ...units import KiB, hexaddr
 from ..facts import xen_versions
 from ..hostdt import Cpu, HostTree
 from ..model import Region, System
+from ..plan import Isolation
+from . import isolation
 
 #: Xen maps memory in pages of this size.
 PAGE = 4 * KiB
@@ -44,6 +46,15 @@ class RuleContext:
     system: System
     host: HostTree
     problems: Problems
+
+    @cached_property
+    def host_nodes(self) -> tuple[isolation.HostNode, ...]:
+        return isolation.host_nodes(self.host)
+
+    @cached_property
+    def isolation(self) -> Isolation:
+        """What each domain and Xen can reach (check.isolation), built once for every rule."""
+        return isolation.build(self.system, self.host, self.host_nodes)
 
     @property
     def version(self) -> str:

@@ -16,6 +16,7 @@ from typing import Callable
 from ...errors import Problems
 from ..hostdt import HostTree
 from ..model import System
+from ..plan import Isolation
 from . import board_rules, cooperation, domain_rules, host_rules, sharing_rules
 from .rule_context import RuleContext
 
@@ -44,8 +45,10 @@ RULES: Sequence[Callable[[RuleContext], None]] = (
 )
 
 
-def check(system: System, host: HostTree, problems: Problems) -> None:
-    """Add every rule violation of ``system`` on ``host`` to ``problems``."""
+def check(system: System, host: HostTree, problems: Problems) -> Isolation:
+    """Add every rule violation of ``system`` on ``host`` to ``problems``; what each domain
+    can reach, as the rules saw it."""
     context = RuleContext(system, host, problems)
     for rule in RULES:
         rule(context)
+    return context.isolation
