@@ -88,7 +88,7 @@ def test_zcu102_xen_console_cannot_be_passed_through(environ, tmp_path):
         doc["domains"][0]["passthrough"][0]["path"] = "/axi/serial@ff000000"
 
     problems = refused("zcu102", environ, tmp_path, console)
-    assert any("is Xen's own console" in p for p in problems), problems
+    assert any("overlaps Xen's console UART /axi/serial@ff000000" in p for p in problems), problems
 
 
 def test_imx8mp_evk(environ, tmp_path):
@@ -149,15 +149,32 @@ def test_rpi4_without_its_banks_is_told_the_firmware_fills_them(environ, tmp_pat
 
 
 def test_rpi4_disabled_uart_is_refused_unless_accepted(environ, tmp_path):
+    """UART2 shares UART0's page (the example's PL011), so it goes to the same domain."""
+
     def disabled(accept):
         def change(doc):
-            doc["domains"][0]["passthrough"] = [{"path": "/soc/serial@7e201400", "accept": accept}]
+            doc["domains"][0]["passthrough"].append(
+                {"path": "/soc/serial@7e201400", "accept": accept}
+            )
 
         return change
 
     problems = refused("rpi4", environ, tmp_path, disabled(["clocks"]))
     assert any("/soc/serial@7e201400 is disabled" in p for p in problems), problems
     built("rpi4", environ, tmp_path, disabled(["clocks", "disabled"]))
+
+
+def test_rpi4_uart_sharing_a_page_with_one_nobody_has_is_refused(environ, tmp_path):
+    def alone(doc):
+        doc["domains"][0]["passthrough"] = [
+            {"path": "/soc/serial@7e201400", "accept": ["clocks", "disabled"]}
+        ]
+
+    problems = refused("rpi4", environ, tmp_path, alone)
+    assert any(
+        "also holds /soc/serial@7e201000 (given to no domain) at 0xfe201000-0xfe201200" in p
+        for p in problems
+    ), problems
 
 
 def test_rzg2m_hihope(environ, tmp_path):

@@ -214,6 +214,13 @@ class Boot(NamedTuple):
     signing: Optional[Signing] = None
 
 
+class IsolationPolicy(NamedTuple):
+    """What the checks of each domain's reach refuse beyond what they always refuse."""
+
+    #: warn: a DMA-capable device no IOMMU protects is named in a warning; refuse: an error
+    dma_without_iommu: str = "warn"
+
+
 class System(NamedTuple):
     source: Path
     xen: Xen
@@ -226,3 +233,4 @@ class System(NamedTuple):
     dom0: Optional[Dom0] = None
     cpupools: tuple[Cpupool, ...] = ()
     shared_memory: tuple[SharedMemory, ...] = ()
+    isolation: IsolationPolicy = IsolationPolicy()

@@ -522,8 +522,10 @@ CASES = [
         "passthrough-console",
         both(with_partial_dt(0), set_key("domains.0.passthrough", ["/pl011@9000000"])),
         [
-            "domains[0] (rtos).passthrough[0]: /pl011@9000000 is Xen's own console: pass "
-            "through another UART",
+            "domains[0] (rtos).passthrough[0]: /pl011@9000000 gives 'rtos' 0x09000000-"
+            "0x09001000, which overlaps Xen's console UART /pl011@9000000 0x09000000-0x09001000 "
+            "at 0x09000000-0x09001000: the guest would drive Xen's own hardware; pass through "
+            "another device",
         ],
     ),
     (

@@ -11,7 +11,7 @@ from typing import Callable
 from ...units import KiB, format_size
 from ..facts import xen_versions
 from ..model import Domain
-from . import consoles, guest_console, passthrough
+from . import guest_console, passthrough
 from .rule_context import PAGE, RuleContext
 
 
@@ -128,7 +128,8 @@ def cpupool(ctx: RuleContext, domain: Domain) -> None:
 
 
 def devices(ctx: RuleContext, domain: Domain) -> None:
-    """Each passed-through node exists, is not Xen's, can go to a guest, and its SPIs fit."""
+    """Each passed-through node exists, can go to a guest, and its SPIs fit (that it is not
+    Xen's, by address, is isolation_rules')."""
     for index, path in enumerate(domain.passthrough):
         passthrough_path(ctx, f"{domain.key}.passthrough[{index}]", path)
     passthrough.check_devices(domain, ctx.host, ctx.problems)
@@ -238,9 +239,6 @@ def passthrough_path(ctx: RuleContext, where: str, path: str) -> None:
             f"no node {path} in the host device tree: check the path "
             "(dtc -I dtb -O dts shows them)",
         )
-        return
-    if consoles.choose(ctx.system, ctx.host).path == path:
-        ctx.add(where, f"{path} is Xen's own console: pass through another UART")
 
 
 #: The rules every domU is checked by, in the order their problems are reported.

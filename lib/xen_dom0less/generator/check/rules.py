@@ -17,7 +17,7 @@ from ...errors import Problems
 from ..hostdt import HostTree
 from ..model import System
 from ..plan import Isolation
-from . import board_rules, cooperation, domain_rules, host_rules, sharing_rules
+from . import board_rules, cooperation, domain_rules, host_rules, isolation_rules, sharing_rules
 from .rule_context import RuleContext
 
 #: The rules over the whole system, in the order their problems are reported.
@@ -42,6 +42,10 @@ RULES: Sequence[Callable[[RuleContext], None]] = (
     sharing_rules.shared_memory,
     sharing_rules.static_regions_disjoint,
     cooperation.pv_devices,
+    isolation_rules.devices_outside_memory,
+    isolation_rules.reach_disjoint,
+    isolation_rules.pages_not_shared,
+    isolation_rules.dma_without_iommu,
 )
 
 

@@ -126,6 +126,7 @@ class _Converter:
                 for s in doc.get("shared_memory", ())
             ),
             boot=self.boot(doc["boot"]),
+            isolation=model.IsolationPolicy(**doc["isolation"]),
         )
 
     def xen(self, doc: dict) -> model.Xen:

@@ -14,7 +14,7 @@ import pytest
 from xen_dom0less.errors import UserError
 from xen_dom0less.generator.pipeline import check
 
-from ..conftest import PARTITIONED, QEMU_DTB
+from ...conftest import PARTITIONED, QEMU_DTB
 
 #: QEMU virt's RAM bank and Xen's console UART
 RAM = "/memory@40000000"
@@ -67,7 +67,7 @@ def given(tmp_path: Path, nodes=(), passthrough=None, **more):
 def refused(describe, change) -> list[str]:
     with pytest.raises(UserError) as caught:
         check(describe(change))
-    return caught.value.problems
+    return caught.value.lines
 
 
 def only(problems: list[str], *words: str) -> str:
@@ -107,9 +107,85 @@ def test_dom0_reaches_every_enabled_device_nobody_else_has(tmp_path, describe):
     assert [r.source for r in reach["rtos"]] == ["/spare@9100000"]
 
 
+# -- devices on memory ---------------------------------------------------------------------
+
+
+def test_a_memory_node_passed_through_is_refused(tmp_path, describe):
+    problem = only(refused(describe, given(tmp_path, (), {0: [RAM]})), "overlaps RAM")
+    assert problem.startswith(f"{describe()}: domains[0] (rtos).passthrough[0]: {RAM} gives")
+    assert f"RAM ({RAM}) 0x40000000-0xc0000000 at 0x40000000-0xc0000000" in problem
+
+
+def test_a_device_whose_reg_is_in_ram_is_refused(tmp_path, describe):
+    change = given(tmp_path, [device("dev", 0x50000000)], {1: ["/dev@50000000"]})
+    problem = only(refused(describe, change), "overlaps RAM")
+    assert "'linux' 0x50000000-0x50001000" in problem
+    assert "at 0x50000000-0x50001000" in problem
+
+
+@pytest.mark.parametrize(
+    ("more", "words"),
+    [
+        ({"reserved": [(0x20000000, 0x10000)]}, "reserved /reserved-memory/area@20000000"),
+        ({"memreserve": [(0x20000000, 0x10000)]}, "a /memreserve/ area"),
+    ],
+    ids=["reserved-memory", "memreserve"],
+)
+def test_a_device_on_reserved_memory_is_refused(tmp_path, describe, more, words):
+    change = given(tmp_path, [device("dev", 0x20008000)], {0: ["/dev@20008000"]}, **more)
+    problem = only(refused(describe, change), words)
+    assert "0x20000000-0x20010000 at 0x20008000-0x20009000" in problem
+
+
+# -- Xen's own devices, by address -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "words"),
+    [
+        (0x9000000, f"Xen's console UART {UART} 0x09000000-0x09001000"),
+        (0x8000000, "Xen's GIC /intc@8000000 0x08000000-0x08010000"),
+        (0x8081000, "Xen's GIC /intc@8000000/its@8080000"),
+    ],
+    ids=["console", "gicd", "its"],
+)
+def test_xens_device_under_another_name_is_refused(tmp_path, describe, address, words):
+    path = f"/other@{address:x}"
+    problem = only(
+        refused(describe, given(tmp_path, [device("other", address)], {0: [path]})), words
+    )
+    assert problem.startswith(f"{describe()}: domains[0] (rtos).passthrough[0]: {path} gives")
+
+
 # -- other domains ---------------------------------------------------------------------------
 
 TWO = [device("a", 0x9100000, 0x100), device("b", 0x9100800, 0x100)]
+
+
+def test_two_domains_devices_on_one_page_are_refused(tmp_path, describe):
+    change = given(tmp_path, TWO, {0: ["/a@9100000"], 1: ["/b@9100800"]})
+    problem = only(refused(describe, change), "the device /b@9100800 of 'linux'")
+    assert "domains[0] (rtos).passthrough[0]: /a@9100000 gives 'rtos'" in problem
+    assert "at 0x09100000-0x09101000" in problem
+
+
+def test_one_domain_may_have_both_devices_of_a_page(tmp_path, describe):
+    check(describe(given(tmp_path, TWO, {0: ["/a@9100000", "/b@9100800"]})))
+
+
+def test_a_page_shared_with_dom0s_device_is_refused(tmp_path, describe):
+    def with_dom0(doc):
+        given(tmp_path, TWO, {0: ["/a@9100000"]})(doc)
+        doc["dom0"] = {"kernel": doc["domains"][1]["kernel"], "memory": "256M"}
+
+    problem = only(refused(describe, with_dom0), "the device /b@9100800 of 'dom0'")
+    assert "0x09100800-0x09100900 at 0x09100800-0x09100900" in problem
+
+
+def test_a_page_shared_with_a_device_nobody_has_is_refused(tmp_path, describe):
+    problem = only(refused(describe, given(tmp_path, TWO, {0: ["/a@9100000"]})), "given to no")
+    assert "also holds /b@9100800 (given to no domain) at 0x09100800-0x09100900" in problem
+    assert problem.endswith("pass /b@9100800 to 'rtos' too, or neither")
 
 
 def test_a_page_shared_with_a_disabled_device_is_a_warning(tmp_path, describe):
@@ -120,6 +196,27 @@ def test_a_page_shared_with_a_disabled_device_is_a_warning(tmp_path, describe):
         "holds /b@9100800 (disabled, given to no domain) at 0x09100800-0x09100900: Xen maps "
         "whole 4 KiB pages, so 'rtos' reaches both",
     )
+
+
+def test_a_device_in_another_domains_static_memory_is_refused(tmp_path, describe):
+    def change(doc):
+        given(tmp_path, [device("dev", 0x60000000)], {1: ["/dev@60000000"]})(doc)
+        doc["domains"][0]["static_memory"] = [{"address": 0x60000000, "size": "16M"}]
+        del doc["domains"][0]["memory"]
+
+    problem = only(refused(describe, change), "domains[0] (rtos).static_memory[0]")
+    assert "/dev@60000000 gives 'linux'" in problem
+
+
+def test_a_device_in_shared_memory_of_others_is_refused(tmp_path, describe):
+    def change(doc):
+        given(tmp_path, [device("dev", 0x7FE00000)], {1: ["/dev@7fe00000"]})(doc)
+        doc["shared_memory"] = [{"id": "ring", "host_address": 0x7FE00000, "size": "2M"}]
+        doc["domains"][0]["shared_memory"] = [{"id": "ring", "guest_address": 0x7FE00000}]
+        doc["xen"]["version"] = "4.19"
+
+    problem = only(refused(describe, change), "shared_memory (ring) of 'rtos'")
+    assert "at 0x7fe00000-0x7fe01000" in problem
 
 
 # -- DMA without an IOMMU ----------------------------------------------------------------------
@@ -135,6 +232,15 @@ def test_dma_without_an_iommu_is_a_warning(describe):
     assert {r.region for r in plan.isolation.reach["rtos"] if r.how == "DMA"} == {
         (0x40000000, 0x80000000)
     }
+
+
+def test_dma_without_an_iommu_is_refused_when_strict(describe):
+    def strict(doc):
+        doc["domains"][0]["passthrough"] = [FW_CFG]
+        doc["isolation"] = {"dma_without_iommu": "refuse"}
+
+    problem = only(refused(describe, strict), "can do DMA (it has dma-coherent)")
+    assert problem.endswith("or set isolation.dma_without_iommu: warn to accept the risk")
 
 
 def test_check_prints_the_warning_and_succeeds(describe, capsys):
