@@ -15,8 +15,8 @@ from typing import Any, NamedTuple, Optional
 from .errors import UserError, article
 from .outputs import MANIFEST
 
-#: manifest.json's "format": a reader refuses any other.
-VERSION = 1
+#: manifest.json's "format": a reader refuses any other. 2: the isolation section.
+VERSION = 2
 
 
 class Artefact(NamedTuple):
@@ -69,6 +69,28 @@ class Fit(NamedTuple):
     uboot_dtb: Optional[str]
 
 
+class Reachable(NamedTuple):
+    """One physical range a party (xen, dom0 or a domU) can reach, how, and who else can:
+    the plan's isolation model, for audits."""
+
+    party: str
+    address: int
+    size: int
+    #: static memory, shared memory, device, DMA; Xen's: heap, image, load area, console
+    #: UART, GIC, SMMU, timer
+    how: str
+    #: the host node, shared-memory id or YAML key that gives it
+    source: str
+    shared_with: tuple[str, ...] = ()
+
+
+class Isolation(NamedTuple):
+    """Every range each party can reach, and the risks named as warnings."""
+
+    reach: tuple[Reachable, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
 class Manifest(NamedTuple):
     """Every artefact with its address, size and checksum, and how the board boots them."""
 
@@ -83,6 +105,7 @@ class Manifest(NamedTuple):
     fit: Optional[Fit]
     kconfig: tuple[str, ...]
     artefacts: tuple[Artefact, ...]
+    isolation: Isolation = Isolation()
 
     def dumps(self) -> bytes:
         """The JSON text, keys in this record's order and addresses in hex."""
@@ -98,6 +121,10 @@ class Manifest(NamedTuple):
             "fit": self.fit._asdict() if self.fit is not None else None,
             "kconfig": list(self.kconfig),
             "artefacts": [_artefact_json(a) for a in self.artefacts],
+            "isolation": {
+                "reach": [_reachable_json(r) for r in self.isolation.reach],
+                "warnings": list(self.isolation.warnings),
+            },
         }
         return (json.dumps(document, indent=2) + "\n").encode()
 
@@ -116,6 +143,14 @@ def _artefact_json(artefact: Artefact) -> dict[str, Any]:
     fields["address"] = _hex(artefact.address)
     fields["users"] = list(artefact.users)
     return {**fields, **({"in": packed_in} if packed_in is not None else {})}
+
+
+def _reachable_json(reach: Reachable) -> dict[str, Any]:
+    return {
+        **reach._asdict(),
+        "address": _hex(reach.address),
+        "shared_with": list(reach.shared_with),
+    }
 
 
 def read(outdir: Path) -> Manifest:
@@ -184,6 +219,20 @@ def loads(data: dict[str, Any]) -> Manifest:
                 _typed(a.get("in"), str, optional=True),
             )
             for a in data["artefacts"]
+        ),
+        isolation=Isolation(
+            tuple(
+                Reachable(
+                    _typed(r["party"], str),
+                    _address(r["address"]),
+                    _typed(r["size"], int),
+                    _typed(r["how"], str),
+                    _typed(r["source"], str),
+                    _strings(r["shared_with"]),
+                )
+                for r in data["isolation"]["reach"]
+            ),
+            _strings(data["isolation"]["warnings"]),
         ),
     )
 

@@ -8,7 +8,16 @@ import pytest
 
 from xen_dom0less import manifest
 from xen_dom0less.errors import UserError
-from xen_dom0less.manifest import Artefact, Boot, Fit, Host, Manifest, Script
+from xen_dom0less.manifest import (
+    Artefact,
+    Boot,
+    Fit,
+    Host,
+    Isolation,
+    Manifest,
+    Reachable,
+    Script,
+)
 
 from ..conftest import ROOT
 
@@ -27,6 +36,13 @@ FIT_BUILD = Manifest(
     artefacts=(
         Artefact("boot.itb", "fit", 0x41000000, 4096, "ab" * 32, ("u-boot",)),
         Artefact("Image", "kernel", 0x42000000, 2048, "cd" * 32, ("linux",), packed_in="boot.itb"),
+    ),
+    isolation=Isolation(
+        (
+            Reachable("xen", 0x9000000, 0x1000, "console UART", "/pl011@9000000"),
+            Reachable("linux", 0x7FE00000, 0x200000, "shared memory", "ring", ("rtos",)),
+        ),
+        ("domains[0] (linux).passthrough[0]: /fw-cfg@9020000 can do DMA",),
     ),
 )
 
@@ -47,12 +63,20 @@ def test_a_fit_build_with_packed_artefacts_reads_back_equal(tmp_path):
     assert written["format"] == manifest.VERSION
     assert written["artefacts"][1]["in"] == "boot.itb" and "in" not in written["artefacts"][0]
     assert written["artefacts"][1]["address"] == "0x42000000"
+    assert written["isolation"]["reach"][1] == {
+        "party": "linux",
+        "address": "0x7fe00000",
+        "size": 0x200000,
+        "how": "shared memory",
+        "source": "ring",
+        "shared_with": ["rtos"],
+    }
 
 
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda d: d.update(format=2), "has format 2, this dom0less reads format 1"),
+        (lambda d: d.update(format=1), "has format 1, this dom0less reads format 2"),
         (lambda d: d.pop("boot"), "is not a manifest dom0less build wrote ('boot')"),
         (
             lambda d: d["artefacts"][0].update(address=0x40000000),

@@ -250,3 +250,32 @@ def test_check_prints_the_warning_and_succeeds(describe, capsys):
     assert main(["check", str(path)]) == 0
     err = capsys.readouterr().err
     assert err.startswith(f"warning: {path}: domains[0] (rtos).passthrough[0]: {FW_CFG} can do")
+
+
+# -- shown -------------------------------------------------------------------------------------
+
+
+def test_plan_prints_what_each_domain_reaches_and_with_whom(inputs, capsys):
+    from xen_dom0less.cli import main
+
+    assert main(["plan", str(PARTITIONED)]) == 0
+    table = capsys.readouterr().out.split("\n\nreached by")[1].splitlines()
+    rows = [line.split() for line in table[1:]]
+    assert ["xen", "0x09000000", "0x09001000", "console", "UART", UART] in rows
+    ring = ["0x7fe00000", "0x80000000", "shared", "memory", "shared_memory", "(ring)"]
+    assert ["rtos", *ring, "linux"] in rows
+    assert ["linux", *ring, "rtos"] in rows
+
+
+def test_the_picture_marks_shared_and_dma_exposed_ranges(describe):
+    from xen_dom0less.generator.render import plan_picture
+
+    shared = plan_picture.svg(check(PARTITIONED))
+    assert "shared_memory (ring), shared by rtos, linux" in shared
+    assert "data-dma" not in shared
+    dma = plan_picture.svg(
+        check(describe(lambda doc: doc["domains"][0].update(passthrough=[FW_CFG])))
+    )
+    assert 'data-dma="rtos"' in dma
+    assert f"DMA-exposed: {FW_CFG} of 'rtos' (no IOMMU) can read and write this bank" in dma
+    assert f"{FW_CFG} (DMA, no IOMMU: reaches all of RAM)" in dma

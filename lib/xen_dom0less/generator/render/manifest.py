@@ -12,7 +12,7 @@ import hashlib
 from typing import Optional
 
 from ... import outputs
-from ...manifest import Artefact, Boot, Fit, Host, Manifest, Script
+from ...manifest import Artefact, Boot, Fit, Host, Isolation, Manifest, Reachable, Script
 from ..plan import Blob, Plan
 from .context import Context
 from .fit_image import CONFIGURATION
@@ -45,6 +45,14 @@ def render(context: Context) -> dict[str, bytes]:
         fit=_fit(plan, context.outputs),
         kconfig=tuple(sorted(plan.kconfig)),
         artefacts=tuple(_artefact(context, blob) for blob in plan.blobs),
+        isolation=Isolation(
+            tuple(
+                Reachable(party, r.region.address, r.region.size, r.how, r.source, r.shared_with)
+                for party, reaches in plan.isolation.reach.items()
+                for r in reaches
+            ),
+            plan.isolation.warnings,
+        ),
     )
     return {FILE: manifest.dumps()}
 

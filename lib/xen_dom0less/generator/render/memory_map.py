@@ -1,9 +1,10 @@
-"""The plan as text (``dom0less plan``): every load, RAM kept free and why, each domain's CPUs."""
+"""The plan as text (``dom0less plan``): every load, RAM kept free and why, each domain's CPUs,
+and what each domain and Xen can reach."""
 
 from __future__ import annotations
 
 from ...units import format_size, hexaddr, human_size
-from ..plan import Plan
+from ..plan import XEN, Plan
 
 
 def tables(plan: Plan) -> str:
@@ -61,7 +62,41 @@ def tables(plan: Plan) -> str:
         + memory
         + "\n"
         + _table(("domain", "id", "vcpus", "memory", "cpupool", "physical CPUs"), domains)
+        + "\n"
+        + reach(plan)
     )
+
+
+def reach(plan: Plan) -> str:
+    """What each party can reach by physical address, and with whom it shares it. Xen's
+    loaded files are the first table's; dom0's devices are counted (the manifest lists them)."""
+    rows = []
+    for party, reaches in plan.isolation.reach.items():
+        dom0_devices = 0
+        for item in reaches:
+            if party == XEN and item.how in ("image", "load area"):
+                continue
+            if party == "dom0" and item.how == "device":
+                dom0_devices += 1
+                continue
+            region = item.region
+            rows.append(
+                (
+                    party,
+                    hexaddr(region.address),
+                    hexaddr(region.end),
+                    item.how,
+                    item.source,
+                    ", ".join(item.shared_with),
+                )
+            )
+        if dom0_devices:
+            rows.append(
+                (party, "", "", "device", f"{dom0_devices} ranges of every enabled device", "")
+            )
+        if not reaches:
+            rows.append((party, "", "", "nothing fixed", "its RAM comes from Xen's heap", ""))
+    return _table(("reached by", "start", "end", "as", "what", "shared with"), rows)
 
 
 def _table(header: tuple[str, ...], rows: list) -> str:

@@ -2,7 +2,8 @@
 
 A partitioned system is easiest to reason about drawn: physical CPUs and the
 cpupools holding the domains, each RAM bank to scale with what is loaded or
-kept free in it, and the devices passed through. Plain SVG with no script,
+kept free in it (shared memory with its sharers; a bank a DMA master without an IOMMU
+can reach outlined in red), and the devices passed through. Plain SVG with no script,
 font or stylesheet from outside, the same bytes for the same plan.
 """
 
@@ -13,7 +14,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ...units import MiB, hexaddr, human_size
 from ..model import Region
-from ..plan import Plan
+from ..plan import Plan, Reach
 
 WIDTH = 960
 MARGIN = 20
@@ -36,6 +37,8 @@ COLOURS = {
     "reserved": "#7f7f7f",
     "free": "#eeeeee",
 }
+#: Outline of a RAM bank a DMA master without an IOMMU can reach.
+DMA_COLOUR = "#d62728"
 POOL_COLOURS = ("#c6dbef", "#fdd0a2", "#c7e9c0", "#dadaeb", "#fcbba1", "#d9d9d9")
 FONT = "font-family='DejaVu Sans, Arial, sans-serif'"
 
@@ -187,8 +190,29 @@ def _segments(plan: Plan) -> list[Segment]:
             if reason.startswith("U-Boot")
             else "reserved"
         )
-        found.append(Segment(item.region, kind, reason))
+        sharers = _sharers(plan, item.region) if kind == "shared memory" else ""
+        found.append(Segment(item.region, kind, reason + sharers))
     return sorted(found, key=lambda s: (s.region.address, s.region.end))
+
+
+def _sharers(plan: Plan, region: Region) -> str:
+    """', shared by a, b': the domains whose reach holds ``region`` as shared memory."""
+    names = [
+        party
+        for party, reaches in plan.isolation.reach.items()
+        if any(r.how == "shared memory" and r.region == region for r in reaches)
+    ]
+    return f", shared by {', '.join(names)}" if names else ""
+
+
+def _dma(plan: Plan) -> list[tuple[str, Reach]]:
+    """(domain, reach) of every DMA master no IOMMU protects, one per bank it reaches."""
+    return [
+        (party, r)
+        for party, reaches in plan.isolation.reach.items()
+        for r in reaches
+        if r.how == "DMA"
+    ]
 
 
 def _free(bank: Region, taken: list[Segment]) -> list[Segment]:
@@ -218,7 +242,11 @@ def _memory(out: list[str], plan: Plan, y: float) -> float:
             size=14,
             bold=True,
         )
-        y = _bar(out, shown, bank, y + 8)
+        top = y + 8
+        y = _bar(out, shown, bank, top)
+        for party, reach in _dma(plan):
+            if reach.region.overlaps(bank):
+                y = _dma_exposed(out, party, reach, top, y)
         loaded = [s.region for s in inside if s.kind in ("xen", "boot", "module")]
         if loaded:
             low = min(r.address for r in loaded) // MiB * MiB
@@ -241,6 +269,19 @@ def _memory(out: list[str], plan: Plan, y: float) -> float:
             _text(out, MARGIN + 290, y, segment.kind)
             if segment.kind != "free":
                 _text(out, MARGIN + 400, y, segment.label)
+    return y
+
+
+def _dma_exposed(out: list[str], party: str, reach: Reach, top: float, y: float) -> float:
+    """The bank's bar outlined in red, and a line saying who can reach it by DMA."""
+    text = f"DMA-exposed: {reach.source} of '{party}' (no IOMMU) can read and write this bank"
+    out.append(
+        f"<rect x='{MARGIN}' y='{top}' width='{BAR}' height='36' fill='none' "
+        f"stroke='{DMA_COLOUR}' stroke-width='3' stroke-dasharray='8 4' "
+        f"data-dma={quoteattr(party)}><title>{escape(text)}</title></rect>\n"
+    )
+    y += ROW
+    _text(out, MARGIN, y, text, attrs=f" fill='{DMA_COLOUR}'")
     return y
 
 
@@ -267,7 +308,12 @@ def _bar(out: list[str], shown: list[Segment], window: Region, top: float) -> fl
 def _devices(out: list[str], plan: Plan, y: float) -> float:
     y += ROW + 10
     _text(out, MARGIN, y, "Devices passed through", size=14, bold=True)
-    rows = [(d.name, path) for d in plan.system.domains for path in d.passthrough]
+    dma = {(party, r.source) for party, r in _dma(plan)}
+    rows = [
+        (d.name, path + (" (DMA, no IOMMU: reaches all of RAM)" if (d.name, path) in dma else ""))
+        for d in plan.system.domains
+        for path in d.passthrough
+    ]
     if not rows:
         rows = [
             ("", "none: every device stays with Xen" + (" and dom0" if plan.system.dom0 else ""))
