@@ -3,7 +3,9 @@
  * optionally the physical counter read on entry (time since reset, for boot
  * benchmarks), its own load address, a write, a few MMIO words, a polled
  * word, an event sent on a static event channel and an event awaited on
- * one, then idles in wfi.
+ * one, then idles in wfi. An exception (the data abort Xen injects for an
+ * access to an address the domain was not given) prints "fault esr ... far
+ * ..." and idles.
  *
  * Everything it does is driven by the parameter block at `params`, which
  * guests/baremetal.py finds by its magic and patches, so one assembled
@@ -62,6 +64,9 @@ start:
         msr     daifset, #0xf
         adr     x0, stack_top
         mov     sp, x0
+        adr     x0, vectors
+        msr     vbar_el1, x0
+        isb
         adr     x20, params
         ldr     x19, [x20, #P_UART]
 
@@ -173,6 +178,17 @@ idle:
         wfi
         b       idle
 
+/* Any exception: its syndrome and fault address on one line, then idle. */
+fault:
+        adr     x0, msg_fault
+        mrs     x1, esr_el1
+        bl      put_labelled
+        adr     x0, msg_far
+        mrs     x1, far_el1
+        bl      put_labelled
+        bl      newline
+        b       idle
+
 /* puts(x0 = NUL-terminated string); clobbers x0-x2. */
 puts:
         mov     x2, x30
@@ -252,6 +268,16 @@ msg_send:       .asciz  "event send on port "
 msg_watch:      .asciz  "event watch on port "
 msg_result:     .asciz  "hypercall result "
 msg_pending:    .asciz  "event pending on port "
+msg_fault:      .asciz  "fault esr "
+msg_far:        .asciz  " far "
+
+        /* VBAR_EL1: 16 entries of 128 bytes, 2 KiB aligned; every one reports the fault. */
+        .balign 2048
+vectors:
+        .rept   16
+        b       fault
+        .balign 128
+        .endr
 
         /* struct xen_add_to_physmap: domid, size, space (shared_info = 0), idx, gpfn. */
         .balign 8
