@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import hosttools, outputs
 from .errors import UserError
-from .units import MiB
+from .units import GiB, MiB, human_size
 
 SECTOR = 512
 #: First partition sector: 1 MiB, the usual alignment; every partition starts on a MiB.
@@ -34,6 +34,9 @@ MAX_PARTITIONS = 4
 #: Fixed FAT volume id and MBR disk signature, in place of random ones.
 VOLUME_ID = "d0e1e55b"
 DISK_SIGNATURE = 0xD0E1E55B
+#: Largest image written unless the caller says otherwise: SD cards and virtual disks
+#: beyond it are rare, and a sparse --partition file must not silently fill a disk.
+DEFAULT_MAX_SIZE = 64 * GiB
 #: Characters FAT long file names cannot hold (besides control characters).
 FAT_FORBIDDEN = frozenset('"*/:<>?\\|')
 
@@ -48,9 +51,15 @@ def _tool(name: str) -> str:
     return hosttools.require(name, f"run `dom0less setup` (or apt-get install {package})")
 
 
-def build(files: Mapping[str, Path], image: Path, partitions: Sequence[Path] = ()) -> Path:
+def build(
+    files: Mapping[str, Path],
+    image: Path,
+    partitions: Sequence[Path] = (),
+    max_size: int = DEFAULT_MAX_SIZE,
+) -> Path:
     """Write ``image``: an MBR, a FAT partition holding ``files`` (path in it -> file), then
-    ``partitions``.
+    ``partitions``; refused before anything is written when it would be larger than
+    ``max_size`` or than the free space beside it.
 
     Written next to ``image`` and renamed into place, so a failure leaves nothing.
     """
@@ -63,17 +72,17 @@ def build(files: Mapping[str, Path], image: Path, partitions: Sequence[Path] = (
         if not extra.is_file():
             raise UserError(f"--partition {extra}: no such file: give a partition image")
     check_fat_names(files, image)
+    check_size(files, image, partitions, max_size)
     partial = image.with_name(f".{image.name}.{os.getpid()}.new")
     fat = image.with_name(f".{image.name}.{os.getpid()}.fat")
     try:
         _fat(files, fat)
         contents = [fat, *partitions]
-        entries, start = [], START_SECTOR
-        for index, part in enumerate(contents):
-            sectors = -(-part.stat().st_size // SECTOR)
-            kind = _fat_type(fat) if index == 0 else LINUX
-            entries.append((start, sectors, kind))
-            start += -(-sectors // ALIGN_SECTORS) * ALIGN_SECTORS
+        spans, start = _spans([p.stat().st_size for p in contents])
+        entries = [
+            (first, sectors, _fat_type(fat) if index == 0 else LINUX)
+            for index, (first, sectors) in enumerate(spans)
+        ]
         with partial.open("wb") as out:
             out.write(mbr(entries))
             for (first, _sectors, _kind), part in zip(entries, contents):
@@ -86,6 +95,40 @@ def build(files: Mapping[str, Path], image: Path, partitions: Sequence[Path] = (
         partial.unlink(missing_ok=True)
         fat.unlink(missing_ok=True)
     return image
+
+
+def _spans(sizes: Sequence[int]) -> tuple[list[tuple[int, int]], int]:
+    """(first sector, sectors) of partitions of ``sizes`` bytes, each on a MiB; the sector
+    count of the whole image."""
+    spans, start = [], START_SECTOR
+    for size in sizes:
+        sectors = -(-size // SECTOR)
+        spans.append((start, sectors))
+        start += -(-sectors // ALIGN_SECTORS) * ALIGN_SECTORS
+    return spans, start
+
+
+def check_size(
+    files: Mapping[str, Path], image: Path, partitions: Sequence[Path], max_size: int
+) -> None:
+    """UserError when the image would be larger than ``max_size``, or than the free space
+    of its directory (the FAT partition is made in a file of its own there first)."""
+    fat = _fat_mib(files) * MiB
+    size = _spans([fat, *(p.stat().st_size for p in partitions)])[1] * SECTOR
+    largest = max(partitions, key=lambda p: p.stat().st_size, default=None)
+    why = f" (--partition {largest}: {human_size(largest.stat().st_size)})" if largest else ""
+    if size > max_size:
+        raise UserError(
+            f"{image}: the image would be {human_size(size)}{why}, more than the limit of "
+            f"{human_size(max_size)}: give a smaller partition image, or raise --max-size"
+        )
+    free = shutil.disk_usage(image.parent).free
+    if size + fat > free:
+        raise UserError(
+            f"{image}: the image would take {human_size(size + fat)} while it is written"
+            f"{why}, but {image.parent} has {human_size(free)} free: free space or write "
+            "it elsewhere"
+        )
 
 
 def check_fat_names(files: Mapping[str, Path], image: Path) -> None:
@@ -108,9 +151,14 @@ def check_fat_names(files: Mapping[str, Path], image: Path) -> None:
             )
 
 
-def _fat(files: Mapping[str, Path], partition: Path) -> None:
+def _fat_mib(files: Mapping[str, Path]) -> int:
+    """The boot partition's size in MiB: the files, FAT tables, directories and slack."""
     payload = sum(f.stat().st_size for f in files.values())
-    size_mib = 8 + (payload + payload // 8) // MiB  # FAT tables, directories, slack
+    return 8 + (payload + payload // 8) // MiB
+
+
+def _fat(files: Mapping[str, Path], partition: Path) -> None:
+    size_mib = _fat_mib(files)
     hosttools.run(
         [
             _tool("mkfs.vfat"),

@@ -184,3 +184,35 @@ def test_image_command_refuses_an_output_it_cannot_write_as_one_line(
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "out"]
     assert not list((tmp_path / "elsewhere").iterdir())
+
+
+def image_of_partition(tmp_path, size: int, *more: str) -> int:
+    """``dom0less image`` of the qemu-dom0 manifest and a sparse ``size``-byte partition."""
+    out = tmp_path / "out"
+    out.mkdir()
+    shutil.copy(ROOT / "tests" / "golden" / "qemu-dom0" / "manifest.json", out)
+    rootfs = tmp_path / "rootfs.img"
+    with rootfs.open("wb") as sparse:
+        sparse.truncate(size)
+    card = str(tmp_path / "card.img")
+    return main(["image", str(out), "-o", card, "--partition", str(rootfs), *more])
+
+
+@pytest.mark.parametrize(
+    ("size", "more", "expected"),
+    [
+        (20 << 20, ["--max-size", "16M"], "more than the limit of 16M"),
+        (100 << 30, [], "more than the limit of 64G"),
+        (None, ["--max-size", "1T"], "free: free space or write it elsewhere"),
+    ],
+    ids=["stated-limit", "default-limit", "free-space"],
+)
+def test_an_image_too_large_is_refused_before_writing(tmp_path, capsys, size, more, expected):
+    """A sparse 100 GB root file system was copied into the image byte by byte."""
+    if size is None:  # more than this file system has free
+        size = shutil.disk_usage(tmp_path).free + (1 << 30)
+    code = image_of_partition(tmp_path, size, *more)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and expected in err[0], err
+    assert f"--partition {tmp_path / 'rootfs.img'}" in err[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "rootfs.img"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .. import diskimage, manifest, outputs
 from ..errors import UserError
+from ..units import parse_size
 from . import add_command
 
 
@@ -30,6 +31,14 @@ def register(subparsers) -> None:
         metavar="FILE",
         help="a further partition's content (e.g. a root file system image; repeatable, 3 at most)",
     )
+    parser.add_argument(
+        "--max-size",
+        type=parse_size,
+        default=diskimage.DEFAULT_MAX_SIZE,
+        metavar="SIZE",
+        help="refuse, before writing, an image larger than this (default 64G), e.g. 128G; "
+        "an image larger than the free space is refused too",
+    )
     parser.set_defaults(run=run)
 
 
@@ -42,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         )
     _check_output(args.output, outdir)
     files = diskimage.layout(outdir, manifest.read(outdir).boot.format)
-    image = diskimage.build(files, args.output, args.partition)
+    image = diskimage.build(files, args.output, args.partition, args.max_size)
     print(f"{image}: {image.stat().st_size // (1 << 20)} MiB, {len(files)} boot files")
     return 0
 
