@@ -129,3 +129,26 @@ def test_dom0_first_line_is_the_first_unprefixed_line_after_xen_is_done():
 
 def test_a_guests_hypercall_console_prefix_counts_as_its_output():
     assert names(read.read("(XEN) Xen version\n(d3) zephyr up\n")) == ["Xen", "d3 first line"]
+
+
+#: Xen 4.20 with no dom0 (lines of a real -smp 4 boot of the bench's three domUs): the console
+#: goes to d1, whose output then carries no "DOM1: ".
+XEN_420_NO_DOM0 = """\
+(XEN) [    0.000000] Xen version 4.20.4 (root@) (gcc (Debian 12.2.0-14+deb12u1) 12.2.0)
+(XEN) [    1.877087] *** LOADING DOMU cpus=1 memory=0x4000KB ***
+(XEN) [    1.880000] Loading d1 kernel from boot module @ 0000000040600000
+(XEN) [    3.299074] *** Serial input to DOM1 (type 'CTRL-a' three times to switch input)
+(XEN) [    3.310000] Freed 348kB init memory.
+(XEN) [    3.600000] d2v0: vGICD: unhandled word write 0x000000ffffffff to ICACTIVER4
+(XEN) [    3.827059] bench-rtos: up
+(XEN) [    3.827517] counter 0x000000001563b131 frequency 0x0000000003b9aca0
+(XEN) [    3.910531] DOM3: bench-second: up
+(XEN) [    3.918654] DOM3: counter 0x000000001598cbc0 frequency 0x0000000003b9aca0
+"""
+
+
+def test_the_console_owning_domu_speaks_unprefixed_from_xen_4_20():
+    timeline = read.read(XEN_420_NO_DOM0)
+    assert timeline.event("d1 first line").line.text.endswith("bench-rtos: up")
+    assert timeline.entered == {1: 0x1563B131 / 0x3B9ACA0, 3: 0x1598CBC0 / 0x3B9ACA0}
+    assert timeline.xen_zero == pytest.approx(0x1563B131 / 0x3B9ACA0 - 3.827517)

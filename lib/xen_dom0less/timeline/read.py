@@ -57,6 +57,11 @@ CREATED = re.compile(r"^\(XEN\) (?:\[[^]]*\] )?Loading d(\d+) kernel")
 XEN_DONE = re.compile(r"^\(XEN\) (?:\[[^]]*\] )?Freed \d+kB init memory")
 #: A domain's own output: through Xen's vpl011 ("DOMn: ") or its console hypercall ("(dn) ").
 DOMAIN_LINE = re.compile(r"^(?:\(XEN\) (?:\[[^]]*\] )?DOM(\d+): |\(d(\d+)\) )")
+#: The domain Xen gives its console input to. From Xen 4.20 that can be a domU (the first,
+#: with no dom0), and then Xen prints that domU's vpl011 output without "DOMn: ".
+FOCUS = re.compile(r"^\(XEN\) (?:\[[^]]*\] )?\*\*\* Serial input to DOM(\d+)")
+#: Xen's own lines after boot: about a vCPU ("d2v0: vGICD: ...") or its banners ("*** ...").
+XEN_REMARK = re.compile(r"^\(XEN\) (?:\[[^]]*\] )?(?:d\d+v\d+|\*\*\*|$)")
 
 
 @dataclass(frozen=True)
@@ -172,7 +177,7 @@ def _milestones(lines: list[Line]) -> list[tuple[str, Line]]:
     """(name, line) of each milestone in console order, each named once."""
     found: dict[str, Line] = {}
     in_xen = False
-    for line in lines:
+    for line, speaker in zip(lines, _speakers(lines)):
         text = line.text
         if not in_xen:
             banner = UBOOT.search(text)
@@ -183,38 +188,65 @@ def _milestones(lines: list[Line]) -> list[tuple[str, Line]]:
         if XEN.match(text):
             in_xen = True
             found.setdefault("Xen", line)
-        created, done, own = CREATED.match(text), XEN_DONE.match(text), DOMAIN_LINE.match(text)
+        created, done = CREATED.match(text), XEN_DONE.match(text)
         if created:
             found.setdefault(f"d{created.group(1)} created", line)
         if done:
             found.setdefault("Xen starts the domains", line)
-        if own:
-            found.setdefault(f"d{own.group(1) or own.group(2)} first line", line)
-        elif dom0_speaks(found, text):
-            found.setdefault("d0 first line", line)
+        if speaker is not None:
+            found.setdefault(f"d{speaker} first line", line)
     return sorted(found.items(), key=lambda item: item[1].number)
 
 
-def dom0_speaks(found: dict[str, Line], text: str) -> bool:
-    """Whether ``text`` is dom0's: it owns the console once Xen is done, and has no prefix."""
-    started = "d0 created" in found and "Xen starts the domains" in found
-    return started and bool(text.strip()) and not XEN.match(text)
+def _speakers(lines: list[Line]) -> list[Optional[int]]:
+    """For each line, the domain whose output it is, or None for U-Boot's and Xen's own.
+
+    Prefixed lines name their domain. Once Xen has started the domains, unprefixed
+    output is the console's owner's: a domU's inside Xen's lines (Xen 4.20 and later),
+    dom0's as its own lines.
+    """
+    speakers: list[Optional[int]] = []
+    focus, done, dom0 = 0, False, False
+    for line in lines:
+        text = line.text
+        own, switched, created = DOMAIN_LINE.match(text), FOCUS.match(text), CREATED.match(text)
+        focus = int(switched.group(1)) if switched else focus
+        dom0 = dom0 or bool(created and created.group(1) == "0")
+        if own:
+            speakers.append(int(own.group(1) or own.group(2)))
+        elif not done or not text.strip():
+            speakers.append(None)
+        elif XEN.match(text):
+            speakers.append(focus if focus and not XEN_REMARK.match(text) else None)
+        else:
+            speakers.append(0 if dom0 and focus == 0 else None)
+        done = done or bool(XEN_DONE.match(text))
+    return speakers
+
+
+def _counters(lines: list[Line]) -> list[tuple[int, float, Line]]:
+    """(domain, seconds since reset, line) of each guest entry counter printed."""
+    found = []
+    for line, speaker in zip(lines, _speakers(lines)):
+        counter = COUNTER.search(line.text)
+        if counter:
+            domid = int(counter.group(1)) if counter.group(1) else (speaker or 0)
+            found.append((domid, int(counter.group(2), 16) / int(counter.group(3), 16), line))
+    return found
 
 
 def _entered(lines: list[Line]) -> dict[int, float]:
     entered: dict[int, float] = {}
-    for line in lines:
-        for domid, count, hertz in COUNTER.findall(line.text):
-            entered.setdefault(int(domid or 0), int(count, 16) / int(hertz, 16))
+    for domid, seconds, _ in _counters(lines):
+        entered.setdefault(domid, seconds)
     return entered
 
 
 def _xen_zero(lines: list[Line]) -> Optional[float]:
     """Seconds from reset to Xen's clock's zero, from a Xen-stamped entry counter line."""
-    for line in lines:
-        counter = COUNTER.search(line.text)
-        if counter and counter.group(1) and line.xen is not None:
-            return int(counter.group(2), 16) / int(counter.group(3), 16) - line.xen
+    for _, seconds, line in _counters(lines):
+        if line.xen is not None:
+            return seconds - line.xen
     return None
 
 
