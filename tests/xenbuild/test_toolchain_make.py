@@ -9,7 +9,7 @@ import pytest
 
 from xen_dom0less.errors import ToolError, UserError
 from xen_dom0less.xenbuild import toolchain
-from xen_dom0less.xenbuild.hypervisor import build_hypervisor
+from xen_dom0less.xenbuild.hypervisor import build_hypervisor, check_config, description_fragment
 from xen_dom0less.xenbuild.make import Make, cause
 
 FAKE_MAKE = """#!/bin/sh
@@ -126,3 +126,20 @@ def test_the_cause_is_the_first_error_of_the_last_run(tmp_path: Path) -> None:
     assert cause(log) == "common/x.c:3:1: error: expected ';'"
     log.write_text("$ make\n")
     assert cause(log) == "no output"
+
+
+def test_the_layer_s_config_steps_name_every_problem_at_once(tmp_path: Path) -> None:
+    """description_fragment and check_config (Yocto's do_configure and do_compile) stopped
+    at a missing source before reading the description."""
+    system = tmp_path / "system.yaml"
+    system.write_text("version: 1\nversion: 1\n")
+    expected = [
+        f"Xen source {tmp_path / 'absent'} does not exist: give a source tree or tarball",
+        f"{system}:2:1: the key 'version' is given twice, on lines 1 and 2: keep one",
+    ]
+    with pytest.raises(UserError) as raised:
+        description_fragment(tmp_path / "absent", system, environ={})
+    assert raised.value.lines == expected
+    with pytest.raises(UserError) as raised:
+        check_config(tmp_path / "absent", tmp_path / ".config", description=system, environ={})
+    assert raised.value.lines == expected

@@ -74,13 +74,9 @@ def build_hypervisor(
     cross = target.cross_compile if cross_compile is None else cross_compile
     checks = Checks()  # every problem of the tools, the source and the settings at once
     checks.run(toolchain.check_tools, target, cross, environ)
-    root = checks.run(source.resolve, Path(source_path))
-    version = checks.run(source.version, root) if root is not None else None
-    if root is not None:
-        checks.run(_not_configured_in_place, root)
-    wanted = checks.run(settings, version, description, fragments, environ)
+    root, version, wanted = _asked(source_path, description, fragments, environ, checks)
+    checks.run(_not_configured_in_place, root)
     checks.raise_if_any()
-    assert root is not None and version is not None and wanted is not None  # raised otherwise
     outdir = Path(outdir).resolve()
     outdir.mkdir(parents=True, exist_ok=True)
     build = Path(build_dir or outdir / "build").resolve()
@@ -126,10 +122,12 @@ def description_fragment(
 
     For Kconfig's merge_config.sh, with the fragments of a Yocto recipe and its BSP.
     """
-    version = source.version(source.resolve(Path(source_path)))
-    return wishes.fragment(
-        settings(version, description, (), os.environ if environ is None else environ)
+    checks = Checks()
+    _, _, wanted = _asked(
+        source_path, description, (), os.environ if environ is None else environ, checks
     )
+    checks.raise_if_any()
+    return wishes.fragment(wanted)
 
 
 def check_config(
@@ -142,14 +140,32 @@ def check_config(
     environ: Optional[Mapping[str, str]] = None,
 ) -> None:
     """Refuse a resolved ``config`` without a setting the description or a fragment asks for."""
-    root = source.resolve(Path(source_path))
-    version = source.version(root)
-    wanted = settings(version, description, fragments, os.environ if environ is None else environ)
+    checks = Checks()
+    root, version, wanted = _asked(
+        source_path, description, fragments, os.environ if environ is None else environ, checks
+    )
+    checks.raise_if_any()
     check(root / "xen", Path(config), wanted, toolchain.target(arch).srcarch, version)
 
 
+def _asked(
+    source_path: Path,
+    description: Optional[Path],
+    fragments: Sequence[Path],
+    environ: Mapping[str, str],
+    checks: Checks,
+) -> tuple[Path, str, dict[str, wishes.Wish]]:
+    """The source's root and version and the settings asked of it; what is wrong with any of
+    them goes to ``checks`` (the values are placeholders then: raise_if_any before use)."""
+    root = checks.run(source.resolve, Path(source_path))
+    version = checks.run(source.version, root) if root is not None else None
+    wanted = checks.run(settings, version, description, fragments, environ)
+    return root or Path(source_path), version or "", wanted or {}
+
+
 def _not_configured_in_place(root: Path) -> None:
-    """An out-of-tree build refuses a source tree that has its own configuration."""
+    """An out-of-tree build refuses a source tree that has its own configuration (a ``root``
+    that is no source tree has none: that problem is named already)."""
     if (root / "xen" / ".config").exists():
         raise BuildError(
             f"{root}/xen has been configured in place (xen/.config exists): run "
