@@ -29,6 +29,7 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 if ! command -v mmdebstrap >/dev/null; then
+    apt-get update -q >/dev/null
     apt-get install -y -q --no-install-recommends mmdebstrap >/dev/null
 fi
 
