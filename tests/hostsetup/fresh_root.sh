@@ -77,18 +77,16 @@ unshare --mount --pid --fork --propagation private bash -c '
 stage "$command exited $status after $(($(date +%s) - started)) s"
 
 # What the command cost: the root's growth by place; the network as what apt reported
-# fetching, plus the .deb files the inputs came from and pip's downloads (both cached).
+# fetching plus the .deb files the inputs came from (PyPI's few MB are not counted).
 kib() { du -sk "$1" 2>/dev/null | cut -f1 || echo 0; }
 grew=$(($(kib "$root") - base_kib))
 venv=$(kib "$root$home/meta-xen-dom0less/.venv")
 cache=$(kib "$root$home/.cache/xen-dom0less")
 echo "disk: $((grew / 1024)) MiB in all: .venv $((venv / 1024)) MiB," \
-    "~/.cache/xen-dom0less $((cache / 1024)) MiB, the rest (apt's packages, pip's cache)" \
+    "~/.cache/xen-dom0less $((cache / 1024)) MiB, the rest (apt's packages)" \
     "$(((grew - venv - cache) / 1024)) MiB"
 apt_mb=$(awk '$1 == "Fetched" {n = $2; u = $3; s += n * (u == "kB" ? 1e3 : u == "MB" ? 1e6 : 1e9)}
     END {printf "%d", s / 1e6}' "$work/run.log")
 debs=$(($(kib "$root$home/.cache/xen-dom0less/debs") * 1024 / 1000000))
-pip=$(($(kib "$root$home/.cache/pip") * 1024 / 1000000))
-echo "network: about $((apt_mb + debs + pip)) MB: apt $apt_mb MB, the inputs' .deb files" \
-    "$debs MB, pip $pip MB"
+echo "network: about $((apt_mb + debs)) MB: apt $apt_mb MB, the inputs' .deb files $debs MB"
 exit "$status"
