@@ -1,4 +1,5 @@
-"""Release images boot for real: a FIT through bootm, a signed FIT that U-Boot verifies.
+"""Release images boot for real: a FIT through bootm, a signed FIT and signed FIT script
+that U-Boot verifies.
 
 U-Boot for QEMU's virt machine takes its control DTB from QEMU, so the DTB holding the
 public key goes in with -dtb; from then on U-Boot refuses any FIT whose configuration is
@@ -18,6 +19,7 @@ from xen_dom0less_harness.guests.baremetal import Program
 
 from xen_dom0less.cli import main
 from xen_dom0less.generator.pipeline import build
+from xen_dom0less.generator.render.script_image import script_image
 
 from .conftest import Workspace
 
@@ -66,39 +68,63 @@ def test_fit_boots_a_baremetal_and_a_linux_domu(each_xen):
 
 
 def test_signed_fit_boots_and_u_boot_refuses_a_tampered_or_unsigned_one(workspace, tmp_path):
+    """The chain from U-Boot on: boot.scr is a signed FIT script that ``source`` verifies
+    (U-Boot 2023.01 checks the script image's signature against the required image key),
+    then bootm verifies boot.itb's configuration and every image in it."""
     ws = workspace
     key = tmp_path / "keys" / "dev.key"
     key.parent.mkdir()
     subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
     signing = {"key": str(key), "uboot_dtb": str(ws.dtb)}
     signed = build_into(ws, fit_system(ws, linux=False, signing=signing), "signed")
+    assert (signed / "boot.scr").read_bytes()[:4] == b"\xd0\x0d\xfe\xed"  # a FIT, not legacy
 
     good = boot(ws, signed, [RTOS])
     assert good.ok, f"{good.reason}\n{good.console[-4000:]}"
+    script_run = good.console.split("## Executing script at", 1)[1].splitlines()[1]
+    assert script_run.startswith("sha256,rsa2048:dev-image+ sha256+"), script_run
     assert "sha256,rsa2048:dev+ OK" in good.console
 
-    tampered = tmp_path / "tampered"
-    shutil.copytree(signed, tampered)
-    image = bytearray((tampered / "boot.itb").read_bytes())
-    kernel = (tmp_path / "rtos.bin").read_bytes()
-    at = image.find(kernel)
-    assert at > 0 and image.find(kernel, at + 1) < 0
-    image[at + len(kernel) // 2] ^= 0x01  # one byte of the domU kernel
-    (tampered / "boot.itb").write_bytes(bytes(image))
-    refused = boot(ws, tampered, [RTOS])
-    assert not refused.ok
-    assert "Bad hash value for 'hash-1' hash node" in refused.console
-    assert "(XEN)" not in refused.console and RTOS not in refused.console
+    def tampered(name: str, original: bytes, file: str) -> runner.BootResult:
+        """The signed output with one byte of ``original`` (found once in ``file``) changed."""
+        copy = tmp_path / name
+        shutil.copytree(signed, copy)
+        image = bytearray((copy / file).read_bytes())
+        at = image.find(original)
+        assert at > 0 and image.find(original, at + 1) < 0
+        image[at + len(original) // 2] ^= 0x01
+        (copy / file).write_bytes(bytes(image))
+        return boot(ws, copy, [RTOS])
+
+    kernel = tampered("kernel", (tmp_path / "rtos.bin").read_bytes(), "boot.itb")
+    assert not kernel.ok
+    assert "Failed to verify required signature 'key-dev-image'" in kernel.console
+    assert "(XEN)" not in kernel.console and RTOS not in kernel.console
+
+    script = tampered("script", b"dom0less: starting Xen", "boot.scr")
+    assert not script.ok
+    assert "Failed to verify required signature 'key-dev-image'" in script.console
+    assert "dom0less: loaded" not in script.console and "(XEN)" not in script.console
 
     unsigned = build_into(ws, fit_system(ws, linux=False), "unsigned")
     required = boot(ws, unsigned, [RTOS], uboot_dtb=signed / "u-boot.dtb")
     assert not required.ok
-    assert "Failed to verify required signature 'key-dev'" in required.console
+    assert "Failed to verify required signature 'key-dev" in required.console
     assert "(XEN)" not in required.console
 
     # The control DTB is what makes the key required: without it the unsigned FIT boots.
     plain = boot(ws, unsigned, [RTOS])
     assert plain.ok, f"{plain.reason}\n{plain.console[-4000:]}"
+
+    # What Debian's U-Boot allows: it is built with LEGACY_IMAGE_FORMAT, so a legacy script
+    # image (a CRC, no signature) still runs with the key required. Only a U-Boot built
+    # without it closes that gap (docs/signed-boot.md).
+    legacy = tmp_path / "legacy"
+    shutil.copytree(signed, legacy)
+    marker = "dom0less: an unsigned legacy script ran"
+    (legacy / "boot.scr").write_bytes(script_image(f"echo {marker}\n".encode(), 0))
+    ran = boot(ws, legacy, [marker])
+    assert marker in ran.console, ran.console[-3000:]
 
 
 def test_sd_card_image_boots_and_is_byte_reproducible(workspace, tmp_path):

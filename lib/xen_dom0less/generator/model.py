@@ -201,6 +201,12 @@ class Signing(NamedTuple):
         name = self.key_file or self.key.name
         return name[: -len(".key")] if name.endswith(".key") else Path(name).stem
 
+    @property
+    def image_key_name(self) -> str:
+        """The same key's name for image signatures: U-Boot's control DTB holds one node per
+        name, and a node is required for configurations or for images, not both."""
+        return f"{self.key_name}-image"
+
 
 class Boot(NamedTuple):
     load: str

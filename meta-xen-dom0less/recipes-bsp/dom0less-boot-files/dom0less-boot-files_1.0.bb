@@ -26,10 +26,12 @@ XEN_DOM0LESS_DEPENDS ?= ""
 XEN_DOM0LESS_DEPLOY_SUBDIR ?= "dom0less"
 
 # A signed FIT (the description says boot.format: fit), with oe-core's uboot-sign
-# conventions: UBOOT_SIGN_ENABLE = "1" signs boot.itb's configuration with
-# ${UBOOT_SIGN_KEYDIR}/${UBOOT_SIGN_KEYNAME}.key (2048 or 4096-bit RSA); the key stays
-# there. With XEN_DOM0LESS_UBOOT_DTB (U-Boot's control DTB, e.g. from u-boot's deploy),
-# the public key is added to a copy, deployed as u-boot.dtb with required = "conf".
+# conventions: UBOOT_SIGN_ENABLE = "1" signs boot.itb's configuration and images, and
+# boot.scr (then a FIT script), with ${UBOOT_SIGN_KEYDIR}/${UBOOT_SIGN_KEYNAME}.key (2048
+# or 4096-bit RSA); the key stays there. With XEN_DOM0LESS_UBOOT_DTB (U-Boot's control
+# DTB, e.g. from u-boot's deploy), the public key is added to a copy, deployed as
+# u-boot.dtb: key-NAME required = "conf", key-NAME-image required = "image". The U-Boot
+# options that close the chain are in docs/signed-boot.md.
 UBOOT_SIGN_ENABLE ?= "0"
 UBOOT_SIGN_KEYDIR ?= ""
 UBOOT_SIGN_KEYNAME ?= ""

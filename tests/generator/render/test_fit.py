@@ -109,9 +109,24 @@ def test_signed_fit_is_reproducible_and_the_key_stays_out(describe, tmp_path):
     node = control.get_node("/signature/key-dev")
     assert node.get_property("required").value == "conf"
     assert node.get_property("algo").value == "sha256,rsa2048"
+    image_key = control.get_node("/signature/key-dev-image")
+    assert image_key.get_property("required").value == "image"
     fit = fdt.parse_dtb((tmp_path / "a" / "boot.itb").read_bytes())
     signature = fit.get_node("/configurations/dom0less/signature-1")
     assert len(raw(signature.get_property("value"))) == 256
+    for image in fit.get_node("/images").nodes:
+        signed_image = image.get_subnode("signature-1")
+        assert signed_image.get_property("key-name-hint").value == "dev-image", image.name
+        assert len(raw(signed_image.get_property("value"))) == 256, image.name
+    # boot.scr is a signed FIT script: no legacy image U-Boot would run unchecked.
+    script = fdt.parse_dtb((tmp_path / "a" / "boot.scr").read_bytes())
+    node = script.get_node("/images/script")
+    assert node.get_property("type").value == "script"
+    assert raw(node.get_property("data")) == (tmp_path / "a" / "boot.cmd").read_bytes()
+    assert len(raw(node.get_subnode("signature-1").get_property("value"))) == 256
+    configuration = script.get_node("/configurations/dom0less")
+    assert configuration.get_property("script").value == "script"
+    assert raw(configuration.get_subnode("signature-1").get_property("value"))
     secret = key.read_bytes().splitlines()[1]  # a line of the private key's PEM body
     assert not any(secret in f.read_bytes() for f in (tmp_path / "a").iterdir())
 
@@ -217,7 +232,7 @@ def test_a_symlinked_key_is_named_after_the_link(describe, tmp_path, given):
     else:
         build(describe(as_fit()), out, signing=SigningOverride(key=link, uboot_dtb=QEMU_DTB))
     control = fdt.parse_dtb((out / "u-boot.dtb").read_bytes())
-    assert [n.name for n in control.get_node("/signature").nodes] == ["key-dev"]
+    assert [n.name for n in control.get_node("/signature").nodes] == ["key-dev", "key-dev-image"]
     fit = fdt.parse_dtb((out / "boot.itb").read_bytes())
     signature = fit.get_node("/configurations/dom0less/signature-1")
     assert signature.get_property("key-name-hint").value == "dev"

@@ -5,7 +5,7 @@ bytes on any host, and an unsigned FIT needs no u-boot-tools. Each binary is one
 node with its planned address as ``load`` and a sha256 hash; the configuration names Xen
 as the kernel, the DTB as fdt and the modules as loadables, which bootm copies to their
 addresses before it starts Xen. When signing, mkimage adds the configuration's signature
-(see generator.signing).
+and each image's (see render.signing).
 """
 
 from __future__ import annotations
@@ -66,8 +66,12 @@ def fit_tree(context) -> fdt.FDT:
     root.append(fdt.PropWords("timestamp", context.source_date_epoch & 0xFFFFFFFF))
     root.append(fdt.PropWords("#address-cells", 2 if wide else 1))
     images = fdt.Node("images")
+    sign = plan.system.boot.signing
     for blob in contents:
-        images.append(_image(names[id(blob)], blob, _data(context, blob), wide))
+        node = image(names[id(blob)], blob, _data(context, blob), wide)
+        if sign is not None:
+            node.append(signing.signature(key_bits_of(sign), sign.image_key_name))
+        images.append(node)
     root.append(images)
     configurations = fdt.Node("configurations")
     configurations.append(fdt.PropStrings("default", CONFIGURATION))
@@ -97,16 +101,25 @@ def _address(value: int, wide: bool) -> tuple[int, ...]:
     return (value >> 32, value & 0xFFFFFFFF) if wide else (value,)
 
 
-def _image(name: str, blob: Blob, data: bytes, wide: bool) -> fdt.Node:
+def key_bits_of(sign) -> int:
+    """The signing key's size, which check.fit made sure of before planning."""
+    bits = key_bits(sign.key)
+    assert isinstance(bits, int), bits  # checked by check.fit before planning
+    return bits
+
+
+def image(name: str, blob: Blob, data: bytes, wide: bool) -> fdt.Node:
+    """One image node: ``blob``'s ``data``, where it is loaded and its sha256."""
     node = fdt.Node(name)
     users = ", ".join(blob.users)
     node.append(fdt.PropStrings("description", printable(f"{blob.file} ({blob.role} of {users})")))
     node.append(fdt.PropBytes("data", data=data))
-    node.append(fdt.PropStrings("type", TYPES[blob.role]))
+    node.append(fdt.PropStrings("type", TYPES.get(blob.role, blob.role)))
     node.append(fdt.PropStrings("arch", "arm64"))
     node.append(fdt.PropStrings("os", "linux"))
     node.append(fdt.PropStrings("compression", "none"))
-    node.append(fdt.PropWords("load", *_address(blob.address, wide)))
+    if blob.role != "script":  # source runs a script where it lies
+        node.append(fdt.PropWords("load", *_address(blob.address, wide)))
     if blob.role == "xen":
         node.append(fdt.PropWords("entry", *_address(blob.address, wide)))
     digest = fdt.Node("hash-1")
@@ -129,12 +142,6 @@ def _configuration(context, contents: list[Blob], names: dict[int, str]) -> fdt.
         node.append(fdt.PropStrings("loadables", *loadables))
     sign = plan.system.boot.signing
     if sign is not None:
-        bits = key_bits(sign.key)
-        assert isinstance(bits, int), bits  # checked by check.fit before planning
-        signature = fdt.Node("signature-1")
-        signature.append(fdt.PropStrings("algo", signing.algorithm(bits)))
-        signature.append(fdt.PropStrings("key-name-hint", sign.key_name))
         images = ["kernel", "fdt", *(["loadables"] if loadables else [])]
-        signature.append(fdt.PropStrings("sign-images", *images))
-        node.append(signature)
+        node.append(signing.signature(key_bits_of(sign), sign.key_name, *images))
     return node

@@ -1,4 +1,10 @@
-"""Signing a FIT configuration for U-Boot's verified boot, with the host's mkimage.
+"""Signing FITs for U-Boot's verified boot, with the host's mkimage: boot.itb's
+configuration and every image in it, and the FIT script boot.scr.
+
+One RSA key goes by two names (Signing.key_name for configurations, image_key_name for
+images), so U-Boot's control DTB gets a key required for configurations (bootm checks
+boot.itb's) and one required for images (``source`` checks the script's, as U-Boot before
+2023.04 verifies no configuration when it runs a script).
 
 mkimage (Debian's u-boot-tools, as oe-core's uboot-sign.bbclass uses it) computes the
 regions U-Boot's verifier hashes and writes the public key the way U-Boot reads it; doing
@@ -14,6 +20,8 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import NamedTuple, Optional
+
+import fdt
 
 from ... import hosttools
 from ..check.signing_key import tool
@@ -31,14 +39,16 @@ def algorithm(bits: int) -> str:
     return f"sha256,rsa{bits}"
 
 
-def sign(fit: bytes, signing: Signing, epoch: int) -> Signed:
-    """``fit`` with its configuration signed, and U-Boot's DTB with the key required."""
+def sign(fit: bytes, signing: Signing, epoch: int, control: bool = True) -> Signed:
+    """``fit`` with its signature nodes filled in, and (``control``, when signing has a
+    uboot_dtb) U-Boot's DTB with the keys required."""
     with tempfile.TemporaryDirectory(prefix="dom0less-sign-") as tmp:
         work = Path(tmp)
         keydir = work / "keys"
         keydir.mkdir(mode=0o700)
         name = signing.key_name
         os.symlink(signing.key, keydir / f"{name}.key")
+        os.symlink(signing.key, keydir / f"{signing.image_key_name}.key")
         # mkimage reads the public key from a certificate next to the key.
         hosttools.run(
             [
@@ -58,15 +68,26 @@ def sign(fit: bytes, signing: Signing, epoch: int) -> Signed:
             ],
             f"making a certificate for {signing.key}",
         )
-        image = work / "boot.itb"
+        os.symlink(keydir / f"{name}.crt", keydir / f"{signing.image_key_name}.crt")
+        image = work / "image.itb"
         image.write_bytes(fit)
         argv = [tool("mkimage"), "-F", "-k", str(keydir)]
-        control = work / "u-boot.dtb"
-        if signing.uboot_dtb is not None:
-            shutil.copyfile(signing.uboot_dtb, control)
-            argv += ["-K", str(control), "-r"]
+        dtb = work / "u-boot.dtb"
+        with_dtb = control and signing.uboot_dtb is not None
+        if with_dtb:
+            shutil.copyfile(signing.uboot_dtb, dtb)
+            argv += ["-K", str(dtb), "-r"]
         env = {"PATH": os.environ.get("PATH", ""), "SOURCE_DATE_EPOCH": str(epoch)}
         hosttools.run([*argv, str(image)], "signing the FIT with mkimage", env=env)
-        return Signed(
-            image.read_bytes(), control.read_bytes() if signing.uboot_dtb is not None else None
-        )
+        return Signed(image.read_bytes(), dtb.read_bytes() if with_dtb else None)
+
+
+def signature(bits: int, key_name: str, *images: str) -> fdt.Node:
+    """A signature-1 node for mkimage to fill in: of an image's data, or of a
+    configuration and the ``images`` it names."""
+    node = fdt.Node("signature-1")
+    node.append(fdt.PropStrings("algo", algorithm(bits)))
+    node.append(fdt.PropStrings("key-name-hint", key_name))
+    if images:
+        node.append(fdt.PropStrings("sign-images", *images))
+    return node
