@@ -6,8 +6,11 @@ starts from an example description (every optional section appears in one of
 them) in either device-tree mode, then changes it as a hostile user would:
 values of the wrong kind or holding control characters, deleted keys, inputs
 that are FIFOs, directories, symlink loops or huge, corrupted host and
-partial DTBs, and edits of the YAML text itself. The only outcomes allowed
-are exit 0 or 1, with no traceback, within the time and memory limits.
+partial DTBs, host trees whose device nodes, reg, ranges and reserved memory are
+changed with random nodes passed through, and edits of the YAML text itself. The only
+outcomes allowed are exit 0 or 1, with no traceback, within the time and memory limits,
+and a case with a changed host tree that exits 0 must have no overlap the isolation
+oracle (isolation_oracle.py, written apart from the product) finds.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Protocol, TypeVar
 
+import fdt
 import yaml
 
 from ..conftest import EXAMPLES, QEMU_DTB, arm64_image, write_inputs
+from .isolation_oracle import cpu_spans, overlaps
 
 T = TypeVar("T")
 #: A case that runs longer than this (seconds) has hung; one allowed more memory has leaked.
@@ -259,6 +264,104 @@ def environment(draw: Draw, document: dict, work: Path, environ: dict) -> str:
     return f"env {name}={environ[name]!r}"
 
 
+#: Where a changed node's registers go: RAM, shared memory, Xen's console, GIC and ITS, the
+#: PL061's page (and inside it), a free page, below RAM, the platform bus's window.
+ADDRESSES = [
+    0x40000000,
+    0x7FE00000,
+    0x9000000,
+    0x8000000,
+    0x8081000,
+    0x9030000,
+    0x9030800,
+    0x9100000,
+    0x20000000,
+    0xC000000,
+]
+SIZES = [0x18, 0x200, 0x1000, 0x10000, 0x100000]
+#: Node names (up to the @) a passthrough is drawn among half the time.
+NOTABLE = ("dev", "sub", "area", "memory", "pl0", "intc", "its", "fw-cfg")
+#: Prefix of the step that changed the host tree: the oracle judges those cases.
+HOST_TREE = "host tree"
+
+
+def _reg(address: int, size: int) -> fdt.PropWords:
+    """A reg of the root's two address and two size cells."""
+    return fdt.PropWords("reg", address >> 32, address & 0xFFFFFFFF, size >> 32, size)
+
+
+def _replace(node: fdt.Node, prop: fdt.Property) -> None:
+    if node.exist_property(prop.name):
+        node.remove_property(prop.name)
+    node.append(prop)
+
+
+def mutate_host_tree(draw: Draw, document: dict, work: Path, environ: dict) -> str:
+    """QEMU's tree with device nodes added or moved, the platform bus's ranges, reserved
+    memory and /memreserve/ changed, then random nodes passed through to random domains."""
+    tree = fdt.parse_dtb(QEMU_DTB.read_bytes())
+    tree.entries = []  # fdt shares one list between trees
+    done = []
+    for number in range(draw.number(1, 4)):
+        what = draw.pick(["add", "add", "bus", "reg", "ranges", "reserved", "memreserve", "off"])
+        address, size = draw.pick(ADDRESSES) + draw.pick([0, 0x100, 0x800]), draw.pick(SIZES)
+        if what == "add":
+            node = fdt.Node(f"dev{number}@{address:x}", fdt.PropStrings("compatible", "t,dev"))
+            node.append(_reg(address, size))
+            tree.add_item(node, "/")
+        elif what == "bus":  # a child of the platform bus: one cell each, through ranges
+            offset = draw.pick([0, 0x1000, 0x1800, 0x1FFF000, 0x2000000])
+            node = fdt.Node(f"sub{number}@{offset:x}", fdt.PropStrings("compatible", "t,dev"))
+            node.append(fdt.PropWords("reg", offset, size))
+            tree.add_item(node, "/platform-bus@c000000")
+        elif what == "reg":
+            path = draw.pick(["/pl061@9030000", "/pl031@9010000", "/fw-cfg@9020000"])
+            _replace(tree.get_node(path), _reg(address, size))
+        elif what == "ranges":
+            ranges = draw.pick([[0, address, 0x2000000], [], [0, address, 0x1000, 0x1000]])
+            prop = fdt.PropWords("ranges", *ranges) if ranges else fdt.Property("ranges")
+            _replace(tree.get_node("/platform-bus@c000000"), prop)
+        elif what == "reserved":
+            if not tree.exist_node("/reserved-memory"):
+                parent = fdt.Node("reserved-memory", fdt.Property("ranges"))
+                parent.append(fdt.PropWords("#address-cells", 2))
+                parent.append(fdt.PropWords("#size-cells", 2))
+                tree.add_item(parent, "/")
+            node = fdt.Node(f"area@{address:x}", _reg(address, size))
+            tree.add_item(node, "/reserved-memory")
+        elif what == "memreserve":
+            tree.entries.append({"address": address, "size": size})
+        else:
+            path = draw.pick(["/pl061@9030000", "/pl031@9010000", "/platform-bus@c000000"])
+            _replace(tree.get_node(path), fdt.PropStrings("status", "disabled"))
+        done.append(what)
+    path = work / f"host-{len(list(work.iterdir()))}.dtb"
+    path.write_bytes(tree.to_dtb(version=17))
+    host = document.get("host")
+    if not isinstance(host, dict):
+        return f"{HOST_TREE} not used: host is {host!r:.40}"
+    host["dtb"] = str(path)
+    nodes = sorted(cpu_spans(tree)[0])
+    # Half the picks among the nodes changed and those on RAM or Xen's, not QEMU's 32 virtio
+    interesting = [n for n in nodes if n.split("/")[-1].startswith(NOTABLE)]
+    domains = [d for d in document.get("domains") or [] if isinstance(d, dict)]
+    given = []
+    for _ in range(draw.number(1, 3) if domains else 0):
+        domain, node_path = draw.pick(domains), draw.pick(draw.pick([interesting, nodes]))
+        if not isinstance(domain.get("passthrough", []), list):
+            continue
+        domain.setdefault("passthrough", []).append(node_path)
+        given.append(f"{node_path} to {domain.get('name')}")
+    return f"{HOST_TREE}: {', '.join(done)}; passthrough {', '.join(given) or 'none'}"
+
+
+def accepted_overlaps(case: Case, outcome: Outcome, work: Path) -> list[str]:
+    """What the oracle finds in a case with a changed host tree that dom0less accepted."""
+    if outcome.code != 0 or not any(step.startswith(HOST_TREE) for step in case.steps):
+        return []
+    return overlaps(work / "system.yaml")
+
+
 CHANGES: list[Callable[[Draw, dict, Path, dict], str]] = [
     set_value,
     set_value,
@@ -266,6 +369,8 @@ CHANGES: list[Callable[[Draw, dict, Path, dict], str]] = [
     odd_file,
     corrupt_dtb,
     environment,
+    mutate_host_tree,
+    mutate_host_tree,
 ]
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .fuzz_cases import make_case, run_case
+from .fuzz_cases import accepted_overlaps, make_case, run_case
 
 
 class HypothesisDraw:
@@ -36,5 +36,7 @@ def test_hostile_cases_end_in_exit_0_or_1(data):
         work = Path(tmp)
         case = make_case(HypothesisDraw(data), work)
         outcome = run_case(case, work)
+        accepted = accepted_overlaps(case, outcome, work)
     assert not outcome.hung, f"hung: {case.steps}"
+    assert not accepted, f"accepted overlaps {accepted}: {case.steps}"
     assert outcome.ok, f"exit {outcome.code}: {case.steps}\n{outcome.stderr[-3000:]}"
