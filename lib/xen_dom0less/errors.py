@@ -148,6 +148,10 @@ class Checks:
             self.errors.append(error)
             return None
 
+    def refuse(self, error: UserError) -> None:
+        """Keep ``error``, found without running a check."""
+        self.errors.append(error)
+
     def raise_if_any(self) -> None:
         """Raise the one error as it is (a ToolError keeps its status), or all their problems."""
         if len(self.errors) == 1:

@@ -371,3 +371,18 @@ def test_every_problem_of_the_conversion_is_named_at_once(capsys, tmp_path, inpu
         "both (the start and end of RAM); set both or neither",
     ]
     assert not (tmp_path / "system.yaml").exists()
+
+
+def test_bad_options_and_a_bad_config_are_named_together(capsys, tmp_path):
+    config = tmp_path / "config"
+    config.write_text("XEN=`which xen`\n")
+    output = tmp_path / "absent" / "system.yaml"
+    code = main(
+        ["import", "imagebuilder", str(config), "-o", str(output), "--root", "/nonexistent"]
+    )
+    assert code == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {config}:1: '`' in an unquoted value is shell syntax: quote it",
+        "error: --root /nonexistent: not a directory",
+        f"error: -o {output}: directory {output.parent} does not exist",
+    ]

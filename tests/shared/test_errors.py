@@ -9,6 +9,7 @@ import pytest
 from xen_dom0less import hosttools
 from xen_dom0less.cli import main
 from xen_dom0less.errors import (
+    Checks,
     DescriptionError,
     InputFileError,
     Problem,
@@ -128,3 +129,20 @@ def test_a_key_annotated_with_the_domain_name_finds_its_line():
     assert problems.line_of("domains[1] (linux).vcpus") == 9  # absent: its domain's line
     assert problems.line_of("domains[2]") == 6
     assert problems.line_of("boot.load") is None
+
+
+def test_checks_keep_every_error_and_a_lone_one_as_it_is():
+    def fails(error: UserError) -> None:
+        raise error
+
+    checks = Checks()
+    assert checks.run(lambda: 7) == 7
+    tool = ToolError("make failed", "make", 2)
+    assert checks.run(fails, tool) is None
+    with pytest.raises(ToolError) as caught:
+        checks.raise_if_any()
+    assert caught.value is tool and caught.value.status == 2
+    checks.refuse(InputFileError(Problem("bad line", "cfg", line=3)))
+    with pytest.raises(UserError) as caught:
+        checks.raise_if_any()
+    assert caught.value.lines == ["make failed", "cfg:3: bad line"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from .. import atomic
-from ..errors import UserError
+from ..errors import Checks, UserError
 from ..generator.read.schema_check import load_schema
 from ..importer import imagebuilder, shell_config
 from . import add_command
@@ -44,14 +44,17 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    atomic.refuse_input(args.output, args.config, "-o")
-    config = shell_config.read(args.config)
+    checks = Checks()  # the options and the config's every line, named together
+    checks.run(atomic.refuse_input, args.output, args.config, "-o")
+    config = checks.run(shell_config.read, args.config)
     root = args.root if args.root is not None else args.config.parent
     if not root.is_dir():
-        raise UserError(f"--root {root}: not a directory")
+        checks.refuse(UserError(f"--root {root}: not a directory"))
     out_dir = args.output.parent
     if not out_dir.is_dir():
-        raise UserError(f"-o {args.output}: directory {out_dir} does not exist")
+        checks.refuse(UserError(f"-o {args.output}: directory {out_dir} does not exist"))
+    checks.raise_if_any()
+    assert config is not None  # raised otherwise
     result = imagebuilder.convert(config, root, out_dir, args.xen_version)
     header = (
         f"# Imported from {args.config.name} (ImageBuilder) by `dom0less import`.\n"
