@@ -1,7 +1,7 @@
 """The system description as typed values: what the user asked for.
 
-Built by :mod:`xen_dom0less.generator.description` from YAML; sizes are bytes, paths are
-absolute. Nothing here is checked beyond the schema: see :mod:`validate`. Defaults are the
+Built by :mod:`xen_dom0less.generator.read.description` from YAML; sizes are bytes, paths
+are absolute. Nothing here is checked beyond the schema: see :mod:`check`. Defaults are the
 schema's (:mod:`schema_defaults`), none stated here.
 """
 

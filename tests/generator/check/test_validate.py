@@ -1,6 +1,6 @@
 """One case per rule of generator/check/rules.py, each asserting the exact problem list.
 
-The rules run on their own (validate.check on the loaded description and the
+The rules run on their own (rules.check on the loaded description and the
 board's tree), so a case shows what its rule adds and nothing else: an extra,
 missing or duplicated problem fails it. Each change breaks the valid base
 description (tests/conftest.py) in one way Xen would punish at boot.

@@ -27,7 +27,7 @@ def check_devices(domain: Domain, host: HostTree, problems: Problems) -> None:
     """Refuse, with the reason and the override, each device a guest cannot have."""
     for index, device in enumerate(domain.devices):
         if not host.has_node(device.path):
-            continue  # validate names the missing node
+            continue  # domain_rules.passthrough_path names the missing node
         where = f"{domain.key}.passthrough[{index}]"
         for reason in HostDevice(host, device).refusals():
             problems.add(where, f"{device.path} {reason}")
@@ -106,7 +106,7 @@ def check_partial(
             )
             continue
         if not host.has_node(host_path):
-            continue  # validate names the missing node
+            continue  # domain_rules.passthrough_path names the missing node
         facts = HostDevice(host, device)
         _check_xen_reg(partial, path, cells, facts, at, problems)
         _check_interrupts(partial, path, gic[0] if gic else None, facts, at, problems)

@@ -1,7 +1,7 @@
 """BOOTAA64.EFI and BOOTAA64.cfg: Xen's EFI binary and its configuration, for boot.format uefi.
 
 The binary is copied under the removable-media name UEFI firmware starts by itself; Xen
-reads the configuration file named after it from the same directory (generator.uefi).
+reads the configuration file named after it from the same directory (check.uefi).
 """
 
 from __future__ import annotations
