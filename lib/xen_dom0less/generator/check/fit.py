@@ -1,4 +1,4 @@
-"""The FIT boot format: what a description must say to use it, and the room it needs.
+"""The FIT boot format: what a description must say to use it (its room: place.fit_room).
 
 In this format U-Boot loads one file, boot.itb, and ``bootm`` copies Xen, the DTB and every
 module out of it to the addresses planned for them, checking each one's sha256 (and, when
@@ -13,14 +13,9 @@ from typing import Optional
 
 from ... import files
 from ...errors import Problems
-from ...units import KiB
 from ..model import System
 from ..read import dtb_check
 from . import signing_key
-
-#: FIT structure around the data: node names, types, addresses, hashes, a signature.
-OVERHEAD = 16 * KiB
-PER_IMAGE = 1 * KiB
 
 
 def check(system: System, problems: Problems) -> None:
