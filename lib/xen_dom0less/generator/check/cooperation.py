@@ -21,6 +21,11 @@ DOM0 = "dom0"
 XENSTORE_ON = ("enabled", "legacy")
 
 
+def xenstore_runs(system: System) -> bool:
+    """Whether some domain runs xenstore: dom0, or a domU with capabilities: [xenstore]."""
+    return system.dom0 is not None or any("xenstore" in d.capabilities for d in system.domains)
+
+
 def services_host(system: System) -> Optional[str]:
     """The domain that runs the generated services: dom0, else the hardware domain."""
     if system.dom0 is not None:

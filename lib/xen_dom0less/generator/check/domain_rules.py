@@ -12,6 +12,7 @@ from ...units import KiB, format_size
 from ..facts import xen_versions
 from ..model import Domain
 from . import guest_console, passthrough
+from .cooperation import XENSTORE_ON, xenstore_runs
 from .rule_context import PAGE, RuleContext
 
 
@@ -180,7 +181,7 @@ def spis(ctx: RuleContext, domain: Domain) -> None:
 
 def xenstore(ctx: RuleContext, domain: Domain) -> None:
     key = domain.key
-    wants_xenstore = domain.xenstore not in (None, "no-xenstore", "disabled")
+    wants_xenstore = domain.xenstore in XENSTORE_ON
     if wants_xenstore and domain.static_memory:
         xenstore_page(ctx, domain)
     if wants_xenstore and ctx.system.dom0 is None:
@@ -191,7 +192,7 @@ def xenstore(ctx: RuleContext, domain: Domain) -> None:
                 "dom0, and there is none: add a dom0 or use "
                 "'no-xenstore'",
             )
-        elif not any("xenstore" in d.capabilities for d in ctx.system.domains):
+        elif not xenstore_runs(ctx.system):
             ctx.add(
                 f"{key}.xenstore",
                 "no domain runs xenstore: add a dom0 or give one domU capabilities: [xenstore]",

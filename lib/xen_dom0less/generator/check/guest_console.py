@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ..model import Domain
+from .cooperation import XENSTORE_ON, xenstore_runs
 from .rule_context import RuleContext
 
 #: Linux's serial console names, by prefix: (what drives it, compatibles a passed-through
@@ -73,10 +74,8 @@ def _missing(ctx: RuleContext, domain: Domain, device: str) -> Optional[str]:
 def _no_pv_console(ctx: RuleContext, domain: Domain) -> Optional[str]:
     """Why the domain has no PV console; None if it has one (through xenstore and the
     backend in dom0 or the xenstore domain)."""
-    if ctx.system.dom0 is None and not any(
-        "xenstore" in d.capabilities for d in ctx.system.domains
-    ):
+    if not xenstore_runs(ctx.system):
         return "no domain runs them (no dom0, no domain with capabilities: [xenstore])"
-    if domain.xenstore not in ("enabled", "legacy"):
+    if domain.xenstore not in XENSTORE_ON:
         return f"the domain has no xenstore (xenstore: {domain.xenstore or 'not set'})"
     return None
