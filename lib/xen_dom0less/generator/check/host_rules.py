@@ -17,6 +17,7 @@ from ..facts import kconfig, xen_versions
 from ..hostdt import GIC_COMPATIBLES, TIMER_COMPATIBLES, HostTree, prop_bytes
 from ..model import Region
 from . import consoles
+from .isolation import span
 from .rule_context import PAGE, RuleContext
 
 WHERE = "host.dtb"
@@ -146,7 +147,7 @@ def _banks_counted_once(ctx: RuleContext, path: str, seen: list[tuple[str, Regio
         if earlier is not None:
             owner = "" if earlier[0] == path else f" of {earlier[0]}"
             verb = "repeats" if earlier[1] == bank else "overlaps"
-            clashes.append(f"{_span(bank)} {verb} {_span(earlier[1])}{owner}")
+            clashes.append(f"{span(bank)} {verb} {span(earlier[1])}{owner}")
         seen.append((path, bank))
     if clashes:
         ctx.add(
@@ -155,10 +156,6 @@ def _banks_counted_once(ctx: RuleContext, path: str, seen: list[tuple[str, Regio
             "more RAM than the board has and hand the same pages out twice: list each "
             "bank once",
         )
-
-
-def _span(region: Region) -> str:
-    return f"{hexaddr(region.address)}-{hexaddr(region.end)}"
 
 
 def console(ctx: RuleContext) -> None:
