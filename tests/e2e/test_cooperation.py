@@ -28,8 +28,9 @@ def listed(console: str, name: str, domid: int, memory: int, vcpus: int = 1) -> 
     return len(re.findall(line, console, re.MULTILINE))
 
 
-def test_dom0_runs_the_generated_services_and_manages_the_dom0less_domains(workspace):
-    ws = workspace
+def test_dom0_runs_the_generated_services_and_manages_the_dom0less_domains(each_xen):
+    """On each of Debian's Xen releases, with that release's tools in dom0."""
+    ws = each_xen
     markers = ["linux1: init running", "linux2: init running"]
     domains = [
         {
@@ -62,6 +63,7 @@ def test_dom0_runs_the_generated_services_and_manages_the_dom0less_domains(works
             "dom0: services done",
             ws.inputs.kernel,
             ws.root / "dom0-managing.cpio",
+            release=ws.xen_version,
         )
     )
     expect = [

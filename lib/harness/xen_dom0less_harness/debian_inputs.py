@@ -103,11 +103,13 @@ def _kernel_package() -> str:
 
 
 def unpacked(package: str, archive: debian.Archive = debian.BOOKWORM) -> Path:
-    """``package`` for arm64 from ``archive``, downloaded and extracted once into the cache."""
-    target = cache_dir("arm64") / package
+    """``package`` for arm64 from ``archive``, downloaded and extracted once into the cache;
+    another suite's libraries are kept apart from bookworm's, as they share names."""
+    suffix = "" if archive == debian.BOOKWORM else f"-{archive.suite}"
+    target = cache_dir(f"arm64{suffix}") / package
     if (target / ".unpacked").is_file():
         return target
-    debs = cache_dir("debs")
+    debs = cache_dir(f"debs{suffix}")
     existing = sorted(debs.glob(f"{package}_*_arm64.deb"))
     if not existing:
         progress.step(f"downloading {package} (arm64) from Debian {archive.suite}")

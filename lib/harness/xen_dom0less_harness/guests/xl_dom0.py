@@ -1,9 +1,10 @@
-"""A Linux dom0 initramfs that starts one guest with ``xl create``: the way dom0less replaces.
+"""A Linux dom0 initramfs with Debian's Xen tools: it creates a guest with ``xl create`` (the
+way dom0less replaces) or manages the dom0less domains through the generated services.
 
-Built from Debian's arm64 packages (the Xen 4.17 tools, their libraries,
-busybox, the kernel's Xen modules), never installed: /init loads the
-modules, starts xenstored and xenconsoled, runs ``xl create`` and attaches
-to the guest's emulated UART so its output reaches the serial console.
+Built from Debian's arm64 packages (the Xen tools of the hypervisor's release, their
+libraries, busybox, the kernel's Xen modules), never installed: /init loads the modules,
+starts Xen's services, runs ``xl`` and attaches to the created guest's emulated UART so
+its output reaches the serial console.
 """
 
 from __future__ import annotations
@@ -11,15 +12,32 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import NamedTuple
+
+from xen_dom0less.xenbuild import debian
 
 from .. import debian_inputs
 from .initramfs import CONSOLE_DEVICE, Entry, newc
 
-#: Debian packages holding xl, xenstored, xenconsoled and every library they load.
-PACKAGES = (
-    "xen-utils-4.17",
+
+class Toolstack(NamedTuple):
+    """Debian's Xen tools of one release: the packages holding xl, xenstored, xenconsoled,
+    init-dom0less and every library they load, and the archive they come from (the tools
+    must be the hypervisor's release)."""
+
+    release: str
+    packages: tuple[str, ...]
+    archive: debian.Archive
+
+    @property
+    def tools(self) -> str:
+        """Where Debian keeps Xen's programs, relative to the root."""
+        return f"usr/lib/xen-{self.release}/bin"
+
+
+#: Libraries both releases' tools load, under the same package names.
+LIBRARIES = (
     "xenstore-utils",
-    "libxenmisc4.17",
     "libxenstore4",
     "libxencall1",
     "libxenevtchn1",
@@ -34,14 +52,22 @@ PACKAGES = (
     "libgcc-s1",
     "libncurses6",
     "libtinfo6",
-    "libext2fs2",
     "libcom-err2",
     "libblkid1",
     "libfdt1",
     "libuuid1",
     "zlib1g",
 )
-TOOLS = "usr/lib/xen-4.17/bin"
+TOOLSTACKS = {
+    "4.17": Toolstack(
+        "4.17", ("xen-utils-4.17", "libxenmisc4.17", "libext2fs2", *LIBRARIES), debian.BOOKWORM
+    ),
+    "4.20": Toolstack(
+        "4.20", ("xen-utils-4.20", "libxenmisc4.20", "libext2fs2t64", *LIBRARIES), debian.TRIXIE
+    ),
+}
+#: The dynamic loader every program of the tools names as its interpreter.
+LOADER = "ld-linux-aarch64.so.1"
 PROGRAMS = ("xl", "xenstored", "xenconsoled", "xenconsole", "xen-init-dom0", "init-dom0less")
 #: The kernel's Xen drivers dom0's tools need, in load order (xenfs uses the others).
 MODULES = ("xen-evtchn", "xen-privcmd", "xen-gntdev", "xenfs")
@@ -93,11 +119,14 @@ vuart = "sbsa_uart"
 """
 
 
-def write(guest: Path, memory_mib: int, marker: str, kernel: Path, dest: Path) -> Path:
+def write(
+    guest: Path, memory_mib: int, marker: str, kernel: Path, dest: Path, release: str = "4.17"
+) -> Path:
     """An initramfs whose /init prints ``marker``, then creates ``guest`` with xl; ``kernel``
     is dom0's (its modules are taken from the same package)."""
-    script = INIT.format(modules=" ".join(MODULES), tools=TOOLS, marker=marker, guest=GUEST)
-    return _write(script, {}, guest, memory_mib, kernel, dest)
+    stack = TOOLSTACKS[release]
+    script = INIT.format(modules=" ".join(MODULES), tools=stack.tools, marker=marker, guest=GUEST)
+    return _write(stack, script, {}, guest, memory_mib, kernel, dest)
 
 
 def write_managing(
@@ -108,20 +137,27 @@ def write_managing(
     marker: str,
     kernel: Path,
     dest: Path,
+    release: str = "4.17",
 ) -> Path:
     """An initramfs whose /init runs the generated ``services`` script, prints ``marker`` and
     ``xl list``, destroys the dom0less domain ``destroy``, creates ``guest`` with xl and lists
     the domains again: a dom0 monitoring, stopping and starting domains."""
+    stack = TOOLSTACKS[release]
     script = MANAGE.format(
-        modules=" ".join(MODULES), tools=TOOLS, marker=marker, guest=GUEST, destroy=destroy
+        modules=" ".join(MODULES), tools=stack.tools, marker=marker, guest=GUEST, destroy=destroy
     )
-    return _write(
-        script, {"dom0less-services.sh": services.read_bytes()}, guest, memory_mib, kernel, dest
-    )
+    extra = {"dom0less-services.sh": services.read_bytes()}
+    return _write(stack, script, extra, guest, memory_mib, kernel, dest)
 
 
 def _write(
-    init: str, extra: dict[str, bytes], guest: Path, memory_mib: int, kernel: Path, dest: Path
+    stack: Toolstack,
+    init: str,
+    extra: dict[str, bytes],
+    guest: Path,
+    memory_mib: int,
+    kernel: Path,
+    dest: Path,
 ) -> Path:
     """dom0's initramfs: Xen's tools and their libraries, the kernel's Xen drivers, busybox,
     the xl guest and its configuration, ``extra`` files and ``init``."""
@@ -144,22 +180,24 @@ def _write(
         elif path.is_file():
             add(name, stat.S_IFREG | 0o755, path.read_bytes())
 
-    for package in PACKAGES:
-        tree = debian_inputs.unpacked(package)
+    for package in stack.packages:
+        tree = debian_inputs.unpacked(package, stack.archive)
         for path in sorted(tree.rglob("*")):
             relative = path.relative_to(tree).parts
-            library = relative[:1] == ("lib",) or relative[:3] == (
-                "usr",
-                "lib",
-                "aarch64-linux-gnu",
+            library = (
+                relative[:1] == ("lib",)
+                or relative[:3] == ("usr", "lib", "aarch64-linux-gnu")
+                or relative == ("usr", "lib", LOADER)  # merged /usr (trixie)
             )
             xenstore_tool = relative[:2] == ("usr", "bin") and path.name.startswith("xenstore")
             if (
                 (library and ".so" in path.name and "gconv" not in relative)
                 or xenstore_tool
-                or (relative[:4] == tuple(TOOLS.split("/")) and path.name in PROGRAMS)
+                or (relative[:4] == tuple(stack.tools.split("/")) and path.name in PROGRAMS)
             ):
                 copy(tree, path)
+    if f"lib/{LOADER}" not in members:  # programs name /lib's loader; merged /usr has /usr/lib's
+        add(f"lib/{LOADER}", stat.S_IFLNK | 0o777, f"../usr/lib/{LOADER}".encode())
     for module in MODULES:
         (found,) = kernel.parent.parent.glob(f"lib/modules/*/kernel/drivers/xen/**/{module}.ko")
         add(f"modules/{module}.ko", stat.S_IFREG | 0o644, found.read_bytes())
