@@ -82,6 +82,8 @@ class HostTree:
         #: RAM banks the user gave in place of the tree's (firmware-filled trees)
         self.memory_override = memory
         self._tree: Optional[fdt.FDT] = parse(data, origin)
+        #: path -> node of the tree now parsed, built on the first lookup
+        self._paths: Optional[dict[str, fdt.Node]] = None
 
     @property
     def tree(self) -> fdt.FDT:
@@ -91,10 +93,21 @@ class HostTree:
 
     def detach_tree(self) -> fdt.FDT:
         """The parsed tree, now the caller's to edit; later reads here parse the DTB again."""
-        tree, self._tree = self.tree, None
+        tree, self._tree, self._paths = self.tree, None, None
         return tree
 
     def node(self, path: str) -> Optional[fdt.Node]:
+        """The node at ``path``: from an index of every node's path (fdt's get_node walks
+        the tree from the root for each lookup, most of the time the checks of a real
+        board's tree took), or, for a path written otherwise, as fdt finds it."""
+        if self._paths is None:
+            self._paths = {"/": self.tree.root}
+            for parent, nodes, _props in self.tree.walk():
+                for child in nodes:
+                    self._paths[f"{parent.rstrip('/')}/{child.name}"] = child
+        found = self._paths.get(path)
+        if found is not None:
+            return found
         try:
             return self.tree.get_node(path)
         except ValueError:
