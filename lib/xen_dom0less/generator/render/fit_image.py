@@ -24,8 +24,6 @@ from .context import Context
 #: The configuration bootm starts.
 CONFIGURATION = "dom0less"
 
-#: The files this renderer writes: the FIT and, when signing for one, U-Boot's control DTB.
-FILES = (outputs.BOOT_ITB, outputs.UBOOT_DTB)
 #: FIT image types by blob role; bootm ignores a loadable's type but `iminfo` shows it.
 TYPES = {
     "xen": "kernel",

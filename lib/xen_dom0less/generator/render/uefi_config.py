@@ -12,9 +12,6 @@ from ..facts.text import printable
 from ..model import System
 from .context import Context
 
-#: The files this renderer writes.
-FILES = (outputs.EFI_BINARY, outputs.EFI_CONFIG)
-
 
 def render(context: Context) -> dict[str, bytes]:
     plan = context.plan
