@@ -215,6 +215,7 @@ def neighbour_risk(neighbour: Neighbour) -> str:
 
 
 def span(region: Region) -> str:
+    """``0x40000000-0x80000000``: where a region starts and ends, as messages print it."""
     return f"{hexaddr(region.address)}-{hexaddr(region.end)}"
 
 
@@ -225,7 +226,7 @@ def overlap(a: Region, b: Region) -> Region:
 
 def dma_risk(host: HostTree, name: str, reach: Reach) -> str:
     """Why a domain's DMA reaches all of RAM, in one sentence."""
-    banks = ", ".join(f"{hexaddr(b.address)}-{hexaddr(b.end)}" for b in ram(host))
+    banks = ", ".join(span(b) for b in ram(host))
     return (
         f"{reach.source} can do DMA (it has {dma_capable(host, reach.source)}) and no IOMMU "
         f"protects it (no iommus, its SMMU disabled, or iommu: false), so '{name}' can read "
