@@ -26,8 +26,6 @@ GIC_COMPATIBLES = {
 }
 #: Compatibles of the architected timer Xen takes (DT_MATCH_TIMER, asm/time.h)
 TIMER_COMPATIBLES = ("arm,armv7-timer", "arm,armv8-timer")
-#: First interrupt id of the SPIs (GIC binding: type 0 numbers count from here)
-SPI_BASE = 32
 #: GICV3_GICR_SIZE in Xen's gic_v3_defs.h: the frames of one redistributor (RD and SGI).
 GICV3_REDISTRIBUTOR_SIZE = 2 * 64 * 1024
 
