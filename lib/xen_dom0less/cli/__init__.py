@@ -90,7 +90,7 @@ def plugins() -> dict[str, str]:
 
 
 def warn(lines: Iterable[str]) -> None:
-    """Print the plan's warnings (check.advice) on stderr, one per line."""
+    """Print the plan's warnings (check.advice, the isolation risks) on stderr, one per line."""
     for line in lines:
         print(f"warning: {one_line(line)}", file=sys.stderr)
 

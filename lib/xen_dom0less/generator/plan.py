@@ -113,7 +113,8 @@ class Isolation(NamedTuple):
     """What each party can reach by physical address: Xen (:data:`XEN`), dom0, each domU."""
 
     reach: dict[str, tuple[Reach, ...]]
-    #: risks a rule does not refuse by default (DMA without an IOMMU), one line each
+    #: risks a rule does not refuse by default (DMA without an IOMMU, a passed-through page
+    #: that also holds a disabled device), one line each
     warnings: tuple[str, ...] = ()
 
 
@@ -135,7 +136,8 @@ class Plan(NamedTuple):
     kconfig: dict[str, str]
     #: boot.itb in the FIT format, which carries every other blob but the script
     fit: Optional[Blob] = None
-    #: choices Xen takes that cost safety or a running domain (check.advice), one per line
+    #: choices Xen takes that cost safety or a running domain (check.advice) and the
+    #: isolation risks (Isolation.warnings), one per line
     warnings: tuple[str, ...] = ()
     #: what each domain and Xen can reach; empty before placement
     isolation: Isolation = Isolation({})
