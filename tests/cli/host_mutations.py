@@ -427,8 +427,8 @@ def gic_edit(draw: Draw, tree: fdt.FDT) -> str:
         ]
         _set(tree, GIC_PATH, "reg", _pairs(*regions[: draw.pick([4, 4, 3, 2])]))
     elif how == "decoy-before":  # another interrupt controller earlier in the tree
-        decoy = fdt.Node("decoy-intc@1000")
-        tree.root.nodes.insert(0, decoy)
+        if not tree.exist_node("/decoy-intc@1000"):
+            tree.root.nodes.insert(0, fdt.Node("decoy-intc@1000"))
         _set(tree, "/decoy-intc@1000", "interrupt-controller", None)
         _set(tree, "/decoy-intc@1000", "#interrupt-cells", 2)
         _set(
