@@ -152,3 +152,18 @@ def test_the_console_owning_domu_speaks_unprefixed_from_xen_4_20():
     assert timeline.event("d1 first line").line.text.endswith("bench-rtos: up")
     assert timeline.entered == {1: 0x1563B131 / 0x3B9ACA0, 3: 0x1598CBC0 / 0x3B9ACA0}
     assert timeline.xen_zero == pytest.approx(0x1563B131 / 0x3B9ACA0 - 3.827517)
+
+
+def test_an_entry_counter_split_by_xens_own_prefix_is_read_whole():
+    """Xen 4.20 (a real boot): Xen began a line inside d1's, which went on after it."""
+    log = (
+        "(XEN) [    5.868498] *** Serial input to DOM1 (type 'CTRL-a' three times to switch)\n"
+        "(XEN) [    6.478272] Freed 408kB init memory.\n"
+        "(XEN) [    6.481742] counter 0x(XEN) [    6.518478] 000000001f38b2cf frequency "
+        "0x0000000003b9aca0\n"
+    )
+    assert read.read(log).entered == {1: 0x1F38B2CF / 0x3B9ACA0}
+
+
+def test_a_counter_with_no_frequency_is_ignored_not_a_crash():
+    assert read.read("(XEN) DOM1: counter 0x10 frequency 0x0\n").entered == {}

@@ -60,6 +60,8 @@ DOMAIN_LINE = re.compile(r"^(?:\(XEN\) (?:\[[^]]*\] )?DOM(\d+): |\(d(\d+)\) )")
 #: The domain Xen gives its console input to. From Xen 4.20 that can be a domU (the first,
 #: with no dom0), and then Xen prints that domU's vpl011 output without "DOMn: ".
 FOCUS = re.compile(r"^\(XEN\) (?:\[[^]]*\] )?\*\*\* Serial input to DOM(\d+)")
+#: Xen's prefix (and stamp) where Xen began a line of its own inside another's.
+INNER_PREFIX = re.compile(r"\(XEN\) (?:\[[^]]*\] )?")
 #: Xen's own lines after boot: about a vCPU ("d2v0: vGICD: ...") or its banners ("*** ...").
 XEN_REMARK = re.compile(r"^\(XEN\) (?:\[[^]]*\] )?(?:d\d+v\d+|\*\*\*|$)")
 
@@ -225,11 +227,15 @@ def _speakers(lines: list[Line]) -> list[Optional[int]]:
 
 
 def _counters(lines: list[Line]) -> list[tuple[int, float, Line]]:
-    """(domain, seconds since reset, line) of each guest entry counter printed."""
+    """(domain, seconds since reset, line) of each guest entry counter printed.
+
+    Xen 4.20 and later can start one of its own lines inside the console owner's
+    ("counter 0x(XEN) [    6.518478] 00000000...") and the text goes on after it.
+    """
     found = []
     for line, speaker in zip(lines, _speakers(lines)):
-        counter = COUNTER.search(line.text)
-        if counter:
+        counter = COUNTER.search(line.text[:6] + INNER_PREFIX.sub("", line.text[6:]))
+        if counter and int(counter.group(3), 16):
             domid = int(counter.group(1)) if counter.group(1) else (speaker or 0)
             found.append((domid, int(counter.group(2), 16) / int(counter.group(3), 16), line))
     return found
