@@ -17,8 +17,8 @@ apt_install() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
 }
 
-# Make .venv (once), install the product editable with the extras named (e.g. "[test]") and,
-# when the checkout has it, the QEMU harness; then put .venv/bin first on PATH.
+# Make .venv (once), install the product editable with the extras named (e.g. "[test]") and
+# the QEMU harness (lib/harness, a distribution of its own); then put .venv/bin first on PATH.
 project_venv() {
     local extras=${1:-}
     if ! .venv/bin/python -c '' 2>/dev/null; then
@@ -30,9 +30,8 @@ project_venv() {
             python3 -m venv .venv
         fi
     fi
-    local packages=(-e ".$extras")
-    if [ -f lib/harness/pyproject.toml ]; then packages+=(-e ./lib/harness); fi
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check "${packages[@]}"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+        -e ".$extras" -e ./lib/harness
     use_venv
 }
 
