@@ -12,7 +12,8 @@ test_import_layers checks it):
 - ``generator``: the product: description -> model -> checks -> plan -> renderers -> outputs,
   one package per stage (``read``, ``check``, ``place``, ``render``, over ``facts``);
   ``generator.pipeline`` runs it, every check in one fixed order. ``importer`` (beside it):
-  other tools' configurations (ImageBuilder's) turned into descriptions.
+  other tools' configurations (ImageBuilder's) turned into descriptions; ``timeline`` (beside
+  it too): a boot's serial capture read into milestones (``dom0less timeline``).
 - ``xenbuild``: the hypervisor build, configured from a description.
 - ``cli``: the ``dom0less`` command, one thin module per subcommand; other distributions add
   subcommands through the ``xen_dom0less.commands`` entry points.
