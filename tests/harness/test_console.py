@@ -51,3 +51,12 @@ def test_only_u_boots_and_xens_own_lines_are_fatal():
     assert booted.fatal is None
     booted.feed(b"(XEN) [    3.000000] Panic on CPU 0:\n(XEN) Could not set up domain b\n", 3.0)
     assert booted.fatal == "(XEN) [    3.000000] Panic on CPU 0: | (XEN) Could not set up domain b"
+
+
+def test_a_caret_marker_must_start_the_line():
+    """dom0 prints its line raw, a domU the same text behind '(XEN) DOMn: ': ^ tells them apart."""
+    console = Console(["^linux: up"])
+    console.feed(b"(XEN) DOM1: linux: up\n", 1.0)
+    assert not console.complete
+    console.feed(b"linux: up\n", 2.0)
+    assert console.hits["^linux: up"].line == "linux: up"

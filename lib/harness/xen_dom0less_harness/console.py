@@ -35,6 +35,18 @@ class Hit:
     line: str
 
 
+#: An expected text starting with this must start the line: dom0's own output is raw while a
+#: domU's the same text arrives as '(XEN) DOMn: ...', so only this tells dom0's line apart.
+LINE_START = "^"
+
+
+def matches(text: str, line: str) -> bool:
+    """Whether ``line`` shows the expected ``text`` (anywhere, or at its start for ^TEXT)."""
+    if text.startswith(LINE_START):
+        return line.startswith(text[len(LINE_START) :])
+    return text in line
+
+
 class Console:
     """Consumes console bytes; knows which markers were seen and the first fatal line."""
 
@@ -93,6 +105,6 @@ class Console:
 
     def _match(self, line: str, now: float) -> None:
         for text in self.missing:
-            if text in line:
+            if matches(text, line):
                 stamp = XEN_STAMP.match(line)
                 self.hits[text] = Hit(now, float(stamp.group(1)) if stamp else None, line)

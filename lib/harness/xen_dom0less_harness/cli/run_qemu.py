@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="TEXT",
-        help="text that must appear on the console (repeatable)",
+        help="text that must appear on the console (repeatable); ^TEXT must start a line",
     )
     p.add_argument(
         "--timeout",
