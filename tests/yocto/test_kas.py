@@ -31,7 +31,12 @@ def load(path: Path) -> dict:
 
 
 def test_there_are_kas_files() -> None:
-    assert {p.name for p in TOP_FILES} >= {"zcu102.yml", "qemuarm64.yml"}
+    assert {p.name for p in TOP_FILES} >= {
+        "zcu102.yml",
+        "qemuarm64.yml",
+        "raspberrypi4.yml",
+        "imx8mp-evk.yml",
+    }
 
 
 @pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: str(p.relative_to(KAS)))
