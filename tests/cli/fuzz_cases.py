@@ -327,7 +327,7 @@ def mutate_host_tree(draw: Draw, document: dict, work: Path, environ: dict) -> s
                 parent.append(fdt.PropWords("#address-cells", 2))
                 parent.append(fdt.PropWords("#size-cells", 2))
                 tree.add_item(parent, "/")
-            node = fdt.Node(f"area@{address:x}", _reg(address, size))
+            node = fdt.Node(f"area{number}@{address:x}", _reg(address, size))
             tree.add_item(node, "/reserved-memory")
         elif what == "memreserve":
             tree.entries.append({"address": address, "size": size})
