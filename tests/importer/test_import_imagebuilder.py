@@ -109,7 +109,7 @@ def test_readme_example_imports_and_checks(capsys, tmp_path, inputs):
 
     assert document["xen"] == {
         "image": "../ib/xen",
-        "version": "4.17",
+        "version": "4.20",  # the default: the oldest release under security support
         "bootargs": "console=dtuart dtuart=/pl011@9000000 dom0_mem=1G dom0_max_vcpus=1 bootscrub=0",
     }
     assert document["dom0"]["cmdline"].endswith("clk_ignore_unused root=/dev/ram0")
@@ -312,14 +312,21 @@ def test_missing_kernel_names_num_domus(capsys, tmp_path, inputs):
     )
 
 
-def test_enhanced_other_than_0_1_2_is_refused(capsys, tmp_path, inputs):
-    """DOMU_ENHANCED[0]=yes imported as a domain without xenstore and said nothing."""
-    text = "DEVICE_TREE=virt.dtb\nXEN=xen\nNUM_DOMUS=1\nDOMU_KERNEL[0]=rtos.bin\n"
-    text += "DOMU_ENHANCED[0]=yes\n"
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # imported as a domain without xenstore, and said nothing
+        ("DOMU_ENHANCED[0]=yes", "DOMU_ENHANCED[0]='yes': write 0"),
+        ("DOMU_CAPS[0]='control|root'", "DOMU_CAPS[0]: unknown capability 'root'"),
+    ],
+    ids=["enhanced-yes", "unknown-capability"],
+)
+def test_a_bad_domain_value_is_refused_naming_the_line(capsys, tmp_path, inputs, line, expected):
+    text = f"DEVICE_TREE=virt.dtb\nXEN=xen\nNUM_DOMUS=1\nDOMU_KERNEL[0]=rtos.bin\n{line}\n"
     config = write_config(tmp_path, text, inputs)
     code = main(["import", "imagebuilder", str(config), "-o", str(tmp_path / "system.yaml")])
     err = capsys.readouterr().err
-    assert code == 1 and f"error: {config}:5: DOMU_ENHANCED[0]='yes': write 0" in err, err
+    assert code == 1 and f"error: {config}:5: {expected}" in err, err
 
 
 def test_dom0_options_leave_xen_cmd_without_a_dom0(capsys, tmp_path, inputs):
@@ -386,3 +393,25 @@ def test_bad_options_and_a_bad_config_are_named_together(capsys, tmp_path):
         "error: --root /nonexistent: not a directory",
         f"error: -o {output}: directory {output.parent} does not exist",
     ]
+
+
+def test_static_heap_and_capabilities_import(capsys, tmp_path, inputs):
+    """ImageBuilder's XEN_STATIC_HEAP (address/size pairs) and DOMU_CAPS ('|'-joined words,
+    'dom0' for all three, or Xen's bit mask) were dropped as unknown variables."""
+    text = (
+        "DEVICE_TREE=virt.dtb\nXEN=xen\nNUM_DOMUS=3\nXEN_STATIC_HEAP='0x80000000 0x4000000'\n"
+        "DOMU_KERNEL[0]=rtos.bin\nDOMU_CAPS[0]='hardware|xenstore'\n"
+        "DOMU_KERNEL[1]=rtos.bin\nDOMU_CAPS[1]=1\n"
+        "DOMU_KERNEL[2]=rtos.bin\nDOMU_CAPS[2]=none\n"
+    )
+    config = write_config(tmp_path, text, inputs)
+    document, notes = import_config(
+        capsys, config, tmp_path / "system.yaml", "--xen-version", "4.21"
+    )
+    assert document["xen"]["static_heap"] == [{"address": "0x80000000", "size": "0x4000000"}]
+    assert [d.get("capabilities") for d in document["domains"]] == [
+        ["hardware", "xenstore"],
+        ["control"],
+        [],
+    ]
+    assert not any("XEN_STATIC_HEAP" in n or "DOMU_CAPS" in n for n in notes), notes

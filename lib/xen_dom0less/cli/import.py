@@ -37,8 +37,8 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--xen-version",
         choices=load_schema()["properties"]["xen"]["properties"]["version"]["enum"],
-        default="4.17",
-        help="the Xen release of the config's XEN binary (the config does not say; default 4.17)",
+        default="4.20",
+        help="the Xen release of the config's XEN binary (the config does not say; default 4.20)",
     )
     parser.set_defaults(run=run)
 

@@ -37,6 +37,8 @@ LOADS = {
     "usb": "usb 0:1",
 }
 LOAD_PREFIXES = ("load ", "fatload ")
+#: DOMU_CAPS words in the order of Xen's capability bits (public/bootfdt.h).
+CAPABILITIES = ["control", "hardware", "xenstore"]
 LOAD_DEVICES = ("mmc", "usb", "virtio", "scsi")
 #: Variables that have no counterpart, with what to do instead.
 NO_COUNTERPART = {
@@ -192,6 +194,9 @@ class _Converter:
         colors = self.value("XEN_COLORS")
         if colors is not None:
             xen["llc_coloring"] = {"xen_colors": colors}
+        heap = self.regions("XEN_STATIC_HEAP")
+        if heap:
+            xen["static_heap"] = heap
         return xen
 
     def dom0(self) -> Optional[dict[str, Any]]:
@@ -290,7 +295,7 @@ class _Converter:
         command = self.value("DOMU_CMD", i) or (DOMU_CMD if vpl011 else None)
         if command:
             domain["cmdline"] = command
-        static = self.static_memory(i)
+        static = self.regions("DOMU_STATIC_MEM", i)
         memory = self.number("DOMU_MEM", i)
         if memory is not None or not static:
             domain["memory"] = f"{memory or DOMU_MEM_MB}M"
@@ -320,6 +325,9 @@ class _Converter:
         xenstore = {"1": "enabled", "2": "no-xenstore"}.get(enhanced)
         if xenstore:
             domain["xenstore"] = xenstore
+        capabilities = self.capabilities(i)
+        if capabilities is not None:
+            domain["capabilities"] = capabilities
         pool = self.number("DOMU_CPUPOOL", i)
         if pool is not None:
             if pool in pools:
@@ -346,13 +354,40 @@ class _Converter:
             domain["shared_memory"] = [self.shared_memory(i, region, shared)]
         return domain
 
-    def static_memory(self, i: int) -> list[dict[str, str]]:
-        """DOMU_STATIC_MEM[i] = "base1 size1 ... baseN sizeN"."""
-        text = self.value("DOMU_STATIC_MEM", i)
+    def capabilities(self, i: int) -> Optional[list[str]]:
+        """DOMU_CAPS[i]: "control|hardware|xenstore" words ("dom0" all three, "none"), or
+        the bit mask Xen's capabilities property takes (1 control, 2 hardware, 4 xenstore)."""
+        text = self.value("DOMU_CAPS", i)
+        if text is None:
+            return None
+        key = f"DOMU_CAPS[{i}]"
+        if text.strip()[:1].isdigit():
+            mask = self.parse_number(key, text.strip())
+            if mask & ~0b111:
+                self.refuse(key, f"{key}={text!r}: the bits are 1 control, 2 hardware, 4 xenstore")
+            return [name for bit, name in enumerate(CAPABILITIES) if mask >> bit & 1]
+        found: list[str] = []
+        for word in text.split("|"):
+            word = word.strip()
+            if word == "dom0":
+                found += CAPABILITIES
+            elif word in CAPABILITIES:
+                found.append(word)
+            elif word != "none":
+                self.refuse(
+                    key,
+                    f"{key}: unknown capability {word!r}: write control, hardware, xenstore, "
+                    "dom0 or none, joined with |",
+                )
+        return [name for name in CAPABILITIES if name in found]
+
+    def regions(self, name: str, index: Optional[int] = None) -> list[dict[str, str]]:
+        """NAME[i] = "base1 size1 ... baseN sizeN" (DOMU_STATIC_MEM, XEN_STATIC_HEAP)."""
+        text = self.value(name, index)
         if text is None:
             return []
         words = text.split()
-        key = f"DOMU_STATIC_MEM[{i}]"
+        key = name if index is None else f"{name}[{index}]"
         if len(words) % 2:
             self.refuse(key, f"{key} needs pairs of address and size")
             return []
