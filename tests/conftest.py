@@ -22,7 +22,7 @@ import os
 import struct
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 import pytest
 import yaml
@@ -40,8 +40,6 @@ QEMU_DTB = EXAMPLES / "qemu-virt.dtb"
 #: Needs STATIC_MEMORY, BOOT_TIME_CPUPOOLS, STATIC_SHM and SCHED_NULL (all + UNSUPPORTED).
 PARTITIONED = EXAMPLES / "qemu-partitioned.yaml"
 EPOCH = "1700000000"
-#: Xen 4.17 shows the scheduler options only with EXPERT ('visible if EXPERT').
-EXPERT = "CONFIG_EXPERT=y\n"
 
 
 #: Property tests draw few examples in the inner loop and many in CI; deadlines are off
@@ -130,7 +128,15 @@ def describe(tmp_path: Path, inputs: Path):
 
 @pytest.fixture(scope="session")
 def xen_source() -> Path:
-    """Debian's Xen source for this machine's suite, fetched and extracted once."""
+    """The Xen 4.20 release tree the examples target (the shared tarball, extracted once)."""
+    from xen_dom0less.xenbuild import locate
+
+    return locate("4.20", SHARED_XEN_SOURCES).root
+
+
+@pytest.fixture(scope="session")
+def debian_xen_source() -> Path:
+    """Debian 12's Xen 4.17 source package, fetched and extracted once."""
     from xen_dom0less.xenbuild import debian
 
     return debian.fetch()
@@ -142,39 +148,25 @@ def build_environ(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return {**os.environ, "DOM0LESS_INPUTS": str(inputs), "SOURCE_DATE_EPOCH": EPOCH}
 
 
-@pytest.fixture(scope="session")
-def expert_fragment(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("fragments") / "expert.cfg"
-    path.write_text(EXPERT)
-    return path
-
-
-def build_partitioned(
-    source: Path, outdir: Path, environ: dict[str, str], fragment: Path
-) -> BuildResult:
-    """Xen's hypervisor with the options the partitioned example asks for."""
+def build_partitioned(source: Path, outdir: Path, environ: dict[str, str]) -> BuildResult:
+    """Xen's hypervisor with the options the partitioned example asks for (and those of
+    FEATURES_FRAGMENT: the same .config as ``xen_420_build``'s)."""
     from xen_dom0less.xenbuild import build_hypervisor
 
     return build_hypervisor(
         source,
         outdir,
         description=PARTITIONED,
-        fragments=[fragment],
+        fragments=[FEATURES_FRAGMENT],
         environ=environ,
         progress=lambda line: None,
     )
 
 
 @pytest.fixture(scope="session")
-def partitioned_build(
-    xen_source: Path,
-    build_environ: dict[str, str],
-    expert_fragment: Path,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> BuildResult:
-    return build_partitioned(
-        xen_source, tmp_path_factory.mktemp("partitioned"), build_environ, expert_fragment
-    )
+def partitioned_build(build_environ: dict[str, str]) -> BuildResult:
+    """The partitioned example's Xen 4.20, from the cache when built before."""
+    return release_build("4.20", build_environ, description=PARTITIONED)
 
 
 #: The options every boot of a newer feature needs, in one build per release.
@@ -184,7 +176,9 @@ FEATURES_FRAGMENT = ROOT / "tests" / "xen-features.cfg"
 SHARED_XEN_SOURCES = ROOT.parent / "shared" / "xen-src"
 
 
-def release_build(version: str, environ: dict[str, str]) -> BuildResult:
+def release_build(
+    version: str, environ: dict[str, str], description: Optional[Path] = None
+) -> BuildResult:
     """Xen ``version`` from its release source with FEATURES_FRAGMENT, built once and cached
     (by source checksum and Kconfig) for this and later sessions."""
     from xen_dom0less.xenbuild import build_release, locate
@@ -192,14 +186,32 @@ def release_build(version: str, environ: dict[str, str]) -> BuildResult:
     return build_release(
         locate(version, SHARED_XEN_SOURCES),
         [FEATURES_FRAGMENT],
+        description=description,
         environ=environ,
         progress=lambda line: None,
     )
 
 
+#: Xen 4.17's share of FEATURES_FRAGMENT (it has no LLC colouring; SVE came in 4.18).
+FEATURES_4_17 = ROOT / "tests" / "xen-4.17-features.cfg"
+
+
 @pytest.fixture(scope="session")
-def xen_420_build(build_environ: dict[str, str]) -> BuildResult:
-    return release_build("4.20", build_environ)
+def xen_417_build(debian_xen_source: Path, build_environ: dict[str, str]) -> BuildResult:
+    """Debian 12's Xen 4.17 source with FEATURES_4_17, built once and cached."""
+    from xen_dom0less.xenbuild import ReleaseSource, build_release, release
+
+    found = ReleaseSource(
+        "4.17", debian_xen_source, debian_xen_source, release.tree_digest(debian_xen_source)
+    )
+    return build_release(found, [FEATURES_4_17], environ=build_environ, progress=lambda line: None)
+
+
+@pytest.fixture(scope="session")
+def xen_420_build(partitioned_build: BuildResult) -> BuildResult:
+    """Xen 4.20 with FEATURES_FRAGMENT: the partitioned example's build, one build for both
+    (the example's options are all in the fragment)."""
+    return partitioned_build
 
 
 @pytest.fixture(scope="session")
@@ -207,9 +219,9 @@ def xen_422_build(build_environ: dict[str, str]) -> BuildResult:
     return release_build("4.22", build_environ)
 
 
-#: Fixtures that compile Xen's hypervisor: a test using one is a xenbuild test. (Fetching
-#: Debian's source, ``xen_source``, is not: the layer's stub test reads it under ``yocto``.)
-XEN_BUILDING = frozenset({"partitioned_build", "xen_420_build", "xen_422_build"})
+#: Fixtures that compile Xen's hypervisor: a test using one is a xenbuild test. (Finding a
+#: source, ``xen_source``, is not: the layer's stub test reads it under ``yocto``.)
+XEN_BUILDING = frozenset({"partitioned_build", "xen_417_build", "xen_420_build", "xen_422_build"})
 
 #: Folders whose tests are never in the fast tier (see the module docstring).
 SLOW_TIERS = frozenset({"e2e", "yocto", "packaging"})

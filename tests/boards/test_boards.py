@@ -109,7 +109,7 @@ def test_imx8mp_console_has_no_xen_driver(environ, tmp_path):
 
     problems = refused("imx8mp-evk", environ, tmp_path, default_console)
     assert any(
-        "Xen 4.17 has no driver for its console /soc@0/bus@30800000/serial@30890000 "
+        "Xen 4.20 has no driver for its console /soc@0/bus@30800000/serial@30890000 "
         "(fsl,imx8mp-uart, fsl,imx6q-uart)" in p
         for p in problems
     ), problems

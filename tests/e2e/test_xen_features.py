@@ -1,8 +1,8 @@
 """Static shared memory and static event channels between two domUs, shown by the guests.
 
 Debian's Xen lacks CONFIG_STATIC_SHM (it needs CONFIG_UNSUPPORTED), so these
-tests boot the session's purpose-built hypervisors (``xenbuild``): bookworm's 4.17
-from Debian's source, 4.20 and 4.22 from their release tarballs, whose .config the
+tests boot the session's purpose-built hypervisors (``xenbuild``): 4.17 from Debian 12's
+source, 4.20 and 4.22 from their release tarballs, whose .config the
 planner checks each description against.
 Cpupools and direct-mapped static memory are shown by the partitioned
 example's boot (test_examples.py).
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xenbuild]
 
 HOST_SHM = 0x7FE00000
 #: xen.version -> the session fixture building that release with the options needed.
-BUILDS = {"4.17": "partitioned_build", "4.20": "xen_420_build", "4.22": "xen_422_build"}
+BUILDS = {"4.17": "xen_417_build", "4.20": "xen_420_build", "4.22": "xen_422_build"}
 OWNER_VIEW = 0x50000000
 BORROWER_VIEW = 0x51000000
 WORD = 0x600DF00D

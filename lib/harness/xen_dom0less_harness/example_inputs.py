@@ -1,7 +1,7 @@
 """The inputs directory the shipped examples name as ``${DOM0LESS_INPUTS}``.
 
 The examples must build and boot on a fresh machine after one setup command,
-so setup assembles Debian's Xen and kernel and our own guests under the
+so setup assembles Debian's Xen 4.20 and kernel and our own guests under the
 file names the examples use.
 """
 
@@ -25,7 +25,8 @@ LINUX_MARKER = "linux: hello from a busybox initramfs"
 def write_inputs(found: GuestInputs) -> Path:
     """Fill the cache's ``inputs`` directory for the examples; returns it."""
     directory = cache_dir("inputs")
-    for source, name in ((found.xen, "xen"), (found.kernel, "Image")):
+    # Debian 13's Xen 4.20 (security-supported; bookworm's 4.17 is not), as the examples say.
+    for source, name in ((found.xen_4_20, "xen"), (found.kernel, "Image")):
         shutil.copyfile(source, directory / name)
     baremetal.write(baremetal.Program(RTOS_MARKER), directory / "rtos.bin")
     direct = baremetal.Program(RTOS_MARKER, uart=HOST_UART, print_load_address=True)
