@@ -122,6 +122,7 @@ def test_readme_example_imports_and_checks(capsys, tmp_path, inputs):
     assert document["boot"] == {
         "load": "tftp",
         "command": "booti",
+        "format": "fit",
         "load_region": {"address": "0x40000000", "size": "0x80000000"},
     }
     dropped = {line.split(":")[1].strip() for line in notes if line.startswith("not carried")}
@@ -134,7 +135,6 @@ def test_readme_example_imports_and_checks(capsys, tmp_path, inputs):
         "UBOOT_SOURCE",
         "UBOOT_SCRIPT",
         "APPEND_EXTRA_CMDS",
-        "FIT",
     }
     assert "# Not carried over: BITSTREAM" in output.read_text()
     # ImageBuilder builds domU0's partial device tree from a repository; build generates it
@@ -415,3 +415,45 @@ def test_static_heap_and_capabilities_import(capsys, tmp_path, inputs):
         [],
     ]
     assert not any("XEN_STATIC_HEAP" in n or "DOMU_CAPS" in n for n in notes), notes
+
+
+def test_a_signed_fit_imports_as_format_fit_and_signing(capsys, tmp_path, inputs):
+    """FIT, FIT_ENC_KEY_DIR (DIR/HINT: HINT.key in DIR) and FIT_ENC_UB_DTB were dropped as
+    'FIT images are not generated', which has not been true since boot.format: fit."""
+    text = (
+        "DEVICE_TREE=virt.dtb\nXEN=xen\nNUM_DOMUS=1\nDOMU_KERNEL[0]=rtos.bin\n"
+        'FIT="boot.fit"\nFIT_ENC_KEY_DIR="keys/dev"\nFIT_ENC_UB_DTB="u-boot.dtb"\n'
+    )
+    config = write_config(tmp_path / "ib", text, inputs)
+    document, notes = import_config(capsys, config, tmp_path / "system.yaml")
+    assert document["boot"] == {
+        "format": "fit",
+        "signing": {"key": "ib/keys/dev.key", "uboot_dtb": "ib/u-boot.dtb"},
+    }
+    assert not any("FIT" in note for note in notes), notes
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (
+            'FIT_ENC_UB_DTB="u-boot.dtb"\n',
+            "FIT_ENC_UB_DTB receives the public half of the signing key, but FIT_ENC_KEY_DIR "
+            "is not set: set it (DIR/HINT of HINT.key) or remove the line",
+        ),
+        (
+            'FIT_ENC_KEY_DIR="keys/dev"\n',
+            "FIT_ENC_KEY_DIR signs a FIT image, but FIT is not set: set FIT or remove the line",
+        ),
+    ],
+    ids=["dtb-without-key", "key-without-fit"],
+)
+def test_fit_signing_without_its_partner_is_refused_naming_the_line(
+    capsys, tmp_path, inputs, lines, expected
+):
+    text = "DEVICE_TREE=virt.dtb\nXEN=xen\nNUM_DOMUS=1\nDOMU_KERNEL[0]=rtos.bin\n" + lines
+    config = write_config(tmp_path, text, inputs)
+    code = main(["import", "imagebuilder", str(config), "-o", str(tmp_path / "system.yaml")])
+    assert code == 1
+    assert capsys.readouterr().err.splitlines() == [f"error: {config}:5: {expected}"]
+    assert not (tmp_path / "system.yaml").exists()

@@ -45,9 +45,6 @@ NO_COUNTERPART = {
     "UBOOT_SOURCE": "dom0less build names its outputs boot.cmd and boot.scr",
     "UBOOT_SCRIPT": "dom0less build names its outputs boot.cmd and boot.scr",
     "FDTEDIT": "dom0less build always writes the edited tree as xen.dtb",
-    "FIT": "FIT images are not generated: boot.scr loads each file",
-    "FIT_ENC_KEY_DIR": "FIT images are not generated, so not signed either",
-    "FIT_ENC_UB_DTB": "FIT images are not generated, so not signed either",
     "BITSTREAM": "no FPGA programming in the boot script: load the bitstream before it runs",
     "NUM_DT_OVERLAY": "host DT overlays are not applied at boot: apply them to host.dtb "
     "with fdtoverlay first",
@@ -428,6 +425,7 @@ class _Converter:
             boot["command"] = command
         elif command is not None:
             self.drop("BOOT_CMD", f"{command} is not generated; booti is used")
+        boot.update(self.fit())
         start, end = self.number("MEMORY_START"), self.number("MEMORY_END")
         if start is None and end is None:
             return boot
@@ -448,6 +446,31 @@ class _Converter:
             )
         else:
             boot["load_region"] = {"address": hex(start), "size": hex(end - start)}
+        return boot
+
+    def fit(self) -> dict[str, Any]:
+        """FIT (a FIT image, written as boot.itb), FIT_ENC_KEY_DIR (the signing key's directory
+        and hint: HINT.key in it) and FIT_ENC_UB_DTB (U-Boot's control DTB that receives the
+        public key) as boot.format and boot.signing."""
+        fit, key, uboot_dtb = (self.value(n) for n in ("FIT", "FIT_ENC_KEY_DIR", "FIT_ENC_UB_DTB"))
+        if uboot_dtb is not None and key is None:
+            self.refuse(
+                "FIT_ENC_UB_DTB",
+                "FIT_ENC_UB_DTB receives the public half of the signing key, but "
+                "FIT_ENC_KEY_DIR is not set: set it (DIR/HINT of HINT.key) or remove the line",
+            )
+        if key is not None and fit is None:
+            self.refuse(
+                "FIT_ENC_KEY_DIR",
+                "FIT_ENC_KEY_DIR signs a FIT image, but FIT is not set: set FIT or remove the line",
+            )
+        if fit is None:
+            return {}
+        boot: dict[str, Any] = {"format": "fit"}
+        if key is not None:
+            boot["signing"] = {"key": self.path(f"{key}.key")}
+            if uboot_dtb is not None:
+                boot["signing"]["uboot_dtb"] = self.path(uboot_dtb)
         return boot
 
     def unknown(self) -> None:
