@@ -200,6 +200,18 @@ def test_a_page_shared_with_a_disabled_device_is_a_warning(tmp_path, describe):
     )
 
 
+def test_strict_dma_leaves_a_page_shared_with_a_disabled_device_a_warning(tmp_path, describe):
+    """isolation.dma_without_iommu: refuse refuses DMA, not the other isolation warnings."""
+    disabled = device("b", 0x9100800, 0x100, fdt.PropStrings("status", "disabled"))
+
+    def strict(doc):
+        given(tmp_path, [TWO[0], disabled], {0: ["/a@9100000"]})(doc)
+        doc["isolation"] = {"dma_without_iommu": "refuse"}
+
+    (warning,) = check(describe(strict)).isolation.warnings
+    assert "also holds /b@9100800 (disabled, given to no domain)" in warning
+
+
 def test_a_device_in_another_domains_static_memory_is_refused(tmp_path, describe):
     def change(doc):
         given(tmp_path, [device("dev", 0x60000000)], {1: ["/dev@60000000"]})(doc)

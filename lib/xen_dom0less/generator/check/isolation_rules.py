@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..model import Region
 from ..plan import XEN, Reach
-from .isolation import XEN_DEVICES, neighbour_risk, neighbours, overlap, span
+from .isolation import XEN_DEVICES, dma_risk, neighbour_risk, neighbours, overlap, span
 from .rule_context import RuleContext
 
 #: The kinds of reach that must be one party's alone (Xen's heap and a DMA master's
@@ -95,14 +95,17 @@ def pages_not_shared(ctx: RuleContext) -> None:
 
 
 def dma_without_iommu(ctx: RuleContext) -> None:
-    """With isolation.dma_without_iommu: refuse, the DMA warning is an error."""
+    """With isolation.dma_without_iommu: refuse, the DMA warning is an error (only that one:
+    a page shared with a disabled device stays a warning)."""
     if ctx.system.isolation.dma_without_iommu != "refuse":
         return
-    for warning in ctx.isolation.warnings:
-        where, _, message = warning.partition(": ")
+    risks = dict.fromkeys(
+        (reach.key, dma_risk(ctx.host, name, reach)) for name, reach in _domu_reach(ctx, "DMA")
+    )
+    for where, risk in risks:
         ctx.add(
             where,
-            f"{message}: give it an IOMMU (iommus to an enabled SMMU, iommu not false), "
+            f"{risk}: give it an IOMMU (iommus to an enabled SMMU, iommu not false), "
             "or set isolation.dma_without_iommu: warn to accept the risk",
         )
 
