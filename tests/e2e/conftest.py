@@ -133,3 +133,9 @@ def each_xen(request, tmp_path, guest_inputs, virt_dtb) -> Workspace:
     """A workspace booting each release in turn (the core scenarios)."""
     built = request.getfixturevalue("xen_422_build") if request.param == "4.22" else None
     return Workspace(tmp_path, guest_inputs, virt_dtb, xen_version=request.param, built=built)
+
+
+@pytest.fixture
+def ws422(tmp_path, guest_inputs, virt_dtb, xen_422_build) -> Workspace:
+    """A workspace booting Xen 4.22 built from its release source (tests/xen-features.cfg)."""
+    return Workspace(tmp_path, guest_inputs, virt_dtb, xen_version="4.22", built=xen_422_build)
