@@ -9,6 +9,7 @@ test_import_layers checks it):
   manifest.json as one typed record, written by the generator and read by the harness;
   ``files``: the one place input files are resolved and read (regular files only, streamed).
   ``diskimage``: a partitioned disk image of a build (``dom0less image``, the harness's disks).
+  ``svg``: what the plan picture and the timeline picture share (font, page).
 - ``generator``: the product: description -> model -> checks -> plan -> renderers -> outputs,
   one package per stage (``read``, ``check``, ``place``, ``render``, over ``facts``);
   ``generator.pipeline`` runs it, every check in one fixed order. ``importer`` (beside it):

@@ -9,6 +9,8 @@ from .errors import UserError
 KiB = 1024
 MiB = 1024 * KiB
 GiB = 1024 * MiB
+#: Xen's unit of mapping and allocation on Arm (4 KiB granule).
+XEN_PAGE = 4 * KiB
 
 _SUFFIX = {"": 1, "K": KiB, "M": MiB, "G": GiB, "T": 1024 * GiB}
 _SIZE = re.compile(r"^ *(0x[0-9a-f]+|[0-9]+) *([KMGT]?)(i?B)? *$", re.IGNORECASE | re.ASCII)

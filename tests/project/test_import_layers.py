@@ -28,6 +28,7 @@ LAYERS = {
     "atomic": 0,
     "diskimage": 0,
     "files": 0,
+    "svg": 0,
     "generator": 1,
     "importer": 1,  # other tools' configurations turned into descriptions, beside the generator
     "timeline": 1,  # serial captures read into boot milestones, beside the generator

@@ -12,10 +12,10 @@ import re
 from typing import NamedTuple, Optional
 from xml.sax.saxutils import escape
 
+from ..svg import page
 from .read import Timeline
 
 WIDTH, MARGIN, LABEL, ROW, BAR = 960, 20, 110, 30, 16
-FONT = "font-family='DejaVu Sans, Arial, sans-serif'"
 COLOURS = {"U-Boot": "#bcbd22", "Xen": "#d62728", "domain": "#1f77b4"}
 DOMAIN = re.compile(r"d(\d+) (created|first line)")
 
@@ -60,9 +60,7 @@ def svg(timeline: Timeline, title: str) -> str:
 
     height = 60 + ROW * len(drawn) + 30
     out = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{WIDTH}' height='{height}' "
-        f"viewBox='0 0 {WIDTH} {height}' {FONT} font-size='12'>",
-        f"<rect width='{WIDTH}' height='{height}' fill='white'/>",
+        *page(WIDTH, height),
         f"<text x='{MARGIN}' y='24' font-size='13' font-weight='bold'>{escape(title)}</text>",
         f"<text x='{MARGIN}' y='42' fill='#555'>{escape(timeline.clock)}</text>",
     ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from .. import outputs
 from ..errors import BuildError, Checks, DescriptionError, Problem
 from ..generator.facts import kconfig, xen_versions
 from ..generator.read import description as description_loader
@@ -27,7 +28,7 @@ _log = logging.getLogger(__name__)
 #: Build products copied to the output directory; the first two must exist.
 PRODUCTS = ("xen", "xen-syms", "xen.efi")
 CONFIG_NAME = ".config"
-FRAGMENT_NAME = "xen-kconfig.cfg"
+FRAGMENT_NAME = outputs.KCONFIG_FRAGMENT  # the name the generator gives it too
 LOG_NAME = "build.log"
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ...units import KiB, format_size, hexaddr
+from ...units import XEN_PAGE, KiB, format_size, hexaddr
 from ..facts import features, text
 from ..model import LOAD_DEVICES
-from .rule_context import PAGE, RuleContext
+from .rule_context import RuleContext
 
 STATIC_HEAP_ALIGN = 64 * KiB
 
@@ -39,7 +39,7 @@ def host_facts(ctx: RuleContext) -> None:
             "give the board's full DTB or the banks in host.memory",
         )
     for index, bank in enumerate(ctx.system.host.memory):
-        if bank.address % PAGE or bank.size % PAGE or not bank.size:
+        if bank.address % XEN_PAGE or bank.size % XEN_PAGE or not bank.size:
             ctx.add(f"host.memory[{index}]", "address and size must be non-zero multiples of 4 KiB")
         for other in ctx.system.host.memory[index + 1 :]:
             if bank.overlaps(other):
@@ -123,11 +123,11 @@ def boot(ctx: RuleContext) -> None:
         )
     elif words[0] in LOAD_DEVICES and len(words) != 2:
         ctx.add("boot.load", f"'{boot.load}' needs a device and partition, e.g. '{words[0]} 0:1'")
-    if boot.align < PAGE or boot.align & (boot.align - 1):
+    if boot.align < XEN_PAGE or boot.align & (boot.align - 1):
         ctx.add("boot.align", f"{boot.align} must be a power of two of at least 4K")
     if boot.load_region is not None:
         ctx.inside_ram("boot.load_region", boot.load_region)
-    if boot.script_address is not None and boot.script_address % PAGE:
+    if boot.script_address is not None and boot.script_address % XEN_PAGE:
         ctx.add("boot.script_address", "must be 4 KiB aligned")
     if boot.device_tree == "fdt-commands":
         fdt_set_strings(ctx)

@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Callable
 
-from ...units import KiB, format_size
+from ...units import XEN_PAGE, KiB, format_size
 from ..facts import xen_versions
 from ..model import Domain
 from . import guest_console, passthrough
 from .cooperation import XENSTORE_ON, xenstore_runs
-from .rule_context import PAGE, RuleContext
+from .rule_context import RuleContext
 
 
 def dom0(ctx: RuleContext) -> None:
@@ -42,7 +42,7 @@ def memory(ctx: RuleContext, domain: Domain) -> None:
     static_total = sum(r.size for r in domain.static_memory)
     if domain.memory is None and not static_total:
         ctx.add(key, "missing 'memory': give the guest's RAM, e.g. memory: 256M")
-    elif domain.memory is not None and domain.memory < PAGE:
+    elif domain.memory is not None and domain.memory < XEN_PAGE:
         ctx.add(f"{key}.memory", "must be at least 4K: Xen cannot build a domain without RAM")
     elif domain.memory is not None and domain.memory % KiB:
         ctx.add(f"{key}.memory", "must be a whole number of KiB (Xen's unit)")
@@ -96,7 +96,7 @@ def static_memory(ctx: RuleContext, domain: Domain) -> None:
         )
     for index, region in enumerate(domain.static_memory):
         where = f"{key}.static_memory[{index}]"
-        if region.address % PAGE or region.size % PAGE or not region.size:
+        if region.address % XEN_PAGE or region.size % XEN_PAGE or not region.size:
             ctx.add(where, "address and size must be non-zero multiples of 4 KiB")
         ctx.inside_ram(where, region)
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import Optional
 
 from ... import files
-from ...units import hexaddr
+from ...units import XEN_PAGE, hexaddr
 from ..facts import kconfig, xen_versions
 from ..hostdt import GIC_COMPATIBLES, TIMER_COMPATIBLES, HostTree, prop_bytes
 from ..model import Region
 from . import consoles
 from .isolation import span
-from .rule_context import PAGE, RuleContext
+from .rule_context import RuleContext
 
 WHERE = "host.dtb"
 #: Bits of a CPU node's reg that can be set: MPIDR's affinity fields (MPIDR_HWID_MASK, arm64)
@@ -64,7 +64,7 @@ def interrupt_controller(ctx: RuleContext) -> None:
         )
     else:
         aligned = regions[:4] if version == 2 else regions[:1]
-        odd = [r for r in aligned if r.address % PAGE]
+        odd = [r for r in aligned if r.address % XEN_PAGE]
         if odd:
             ctx.add(
                 WHERE,

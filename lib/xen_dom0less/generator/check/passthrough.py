@@ -12,12 +12,12 @@ from typing import Optional
 
 from ... import files
 from ...errors import Problems
-from ...units import KiB, combine_cells, hexaddr
+from ...units import XEN_PAGE, KiB, combine_cells, hexaddr
 from ..facts import xen_versions
 from ..hostdt import HostTree
 from ..model import Domain, Region, System
 from ..plan import Modules
-from ..read.devices import GUEST_GIC_PHANDLE, PAGE, PARTIAL_GIC_PHANDLE, HostDevice, pages
+from ..read.devices import GUEST_GIC_PHANDLE, PARTIAL_GIC_PHANDLE, HostDevice, pages
 
 #: Largest partial tree read back for checking (Xen's MAX_FDT_SIZE)
 MAX_PARTIAL = 2 * 1024 * KiB
@@ -31,7 +31,7 @@ def check_devices(domain: Domain, host: HostTree, problems: Problems) -> None:
         where = f"{domain.key}.passthrough[{index}]"
         for reason in HostDevice(host, device).refusals():
             problems.add(where, f"{device.path} {reason}")
-        if device.guest_address is not None and device.guest_address % PAGE:
+        if device.guest_address is not None and device.guest_address % XEN_PAGE:
             problems.add(f"{where}.guest_address", "must be 4 KiB aligned (Xen maps pages)")
 
 
@@ -157,7 +157,7 @@ def _check_xen_reg(
         host_start = combine_cells(entry[:address_cells])
         size = combine_cells(entry[address_cells : address_cells + size_cells])
         guest = combine_cells(entry[address_cells + size_cells :])
-        if (host_start | size | guest) % PAGE:
+        if (host_start | size | guest) % XEN_PAGE:
             problems.add(
                 at,
                 "xen,reg addresses and sizes must be 4 KiB aligned (Xen refuses them and "

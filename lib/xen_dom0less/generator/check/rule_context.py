@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Optional, Union
 
 from ...errors import Problems
-from ...units import KiB, hexaddr
+from ...units import hexaddr
 from ..facts import xen_versions
 from ..hostdt import Cpu, HostTree
 from ..model import Region, System
@@ -20,7 +20,6 @@ from ..plan import Isolation
 from . import isolation
 
 #: Xen maps memory in pages of this size.
-PAGE = 4 * KiB
 #: Most numbers a CPU or colour list may expand to (the schema allows up to 9999 each).
 MAX_LISTED = 10000
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ...units import hexaddr
+from ...units import XEN_PAGE, hexaddr
 from ..facts import xen_versions
 from ..model import Domain, Region, SharedMemory
 from ..plan import static_regions
 from . import scheduling
-from .rule_context import PAGE, RuleContext
+from .rule_context import RuleContext
 
 #: Highest event-channel port of a plain domU (Xen's max_evtchn_port for domUs)
 MAX_DOMU_PORT = 1023
@@ -128,10 +128,10 @@ def shared_memory(ctx: RuleContext) -> None:
     regions = {s.id: s for s in ctx.system.shared_memory}
     for index, region in enumerate(ctx.system.shared_memory):
         where = f"shared_memory[{index}] ({region.id})"
-        if region.size % PAGE or not region.size:
+        if region.size % XEN_PAGE or not region.size:
             ctx.add(where, "size must be a non-zero multiple of 4 KiB")
         if region.host_address is not None:
-            if region.host_address % PAGE:
+            if region.host_address % XEN_PAGE:
                 ctx.add(f"{where}.host_address", "must be 4 KiB aligned")
             ctx.inside_ram(where, Region(region.host_address, region.size))
     owners: Counter = Counter()
@@ -141,7 +141,7 @@ def shared_memory(ctx: RuleContext) -> None:
             where = f"{domain.key}.shared_memory[{index}]"
             if use.id not in regions:
                 ctx.add(where, f"no shared_memory region with id '{use.id}'")
-            if use.guest_address % PAGE:
+            if use.guest_address % XEN_PAGE:
                 ctx.add(f"{where}.guest_address", "must be 4 KiB aligned")
             if use.role == "owner":
                 owners[use.id] += 1

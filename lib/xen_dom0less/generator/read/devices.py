@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional
 
-from ...units import KiB
+from ...units import XEN_PAGE
 from ..hostdt import HostTree
 from ..model import Device, Domain, Region
 
@@ -20,7 +20,6 @@ GUEST_GIC_PHANDLE = 65000
 #: Xen 4.22 has room to number its own nodes above it.
 PARTIAL_GIC_PHANDLE = 1
 #: Xen maps devices into guests in whole pages of this size.
-PAGE = 4 * KiB
 #: A guest's physical addresses are 64 bits wide.
 MAX_ADDRESS = 1 << 64
 #: What a guest cannot have, by the ``accept`` word that lets the device go without it:
@@ -73,12 +72,12 @@ class PageMapping(NamedTuple):
 
 def pages(regions: list[Region], guest_address: Optional[int]) -> tuple[list[PageMapping], int]:
     """The whole pages holding ``regions`` and the offset from host to guest addresses."""
-    base = regions[0].address - regions[0].address % PAGE
+    base = regions[0].address - regions[0].address % XEN_PAGE
     delta = 0 if guest_address is None else guest_address - base
     spans: list[list[int]] = []
     for region in sorted(regions, key=lambda r: r.address):
-        start = region.address - region.address % PAGE
-        end = -(-region.end // PAGE) * PAGE
+        start = region.address - region.address % XEN_PAGE
+        end = -(-region.end // XEN_PAGE) * XEN_PAGE
         if spans and start <= spans[-1][1]:
             spans[-1][1] = max(spans[-1][1], end)
         else:

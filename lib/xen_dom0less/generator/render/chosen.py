@@ -10,14 +10,13 @@ from __future__ import annotations
 from typing import Optional
 
 from ...errors import UserError
-from ...units import CELL_MAX, cells
+from ...units import CELL_MAX, XEN_PAGE, cells
 from ..model import Domain, Region
 from ..plan import Blob, Modules, Plan
 from .dtree import ChosenTree, HostEdit, Node, Prop, value_problems
 
 ADDRESS_CELLS = 2
 SIZE_CELLS = 2
-PAGE = 4096
 CAPABILITY_BITS = {"control": 1, "hardware": 2, "xenstore": 4}
 _MODULE_COMPATIBLE = {
     "kernel": "multiboot,kernel",
@@ -142,7 +141,7 @@ class _Builder:
         if not banks or not nodes:
             return []
         address_cells, size_cells = self.plan.host.cells("/")
-        largest = (1 << (32 * size_cells)) - PAGE  # a bank too big for the size cells is split
+        largest = (1 << (32 * size_cells)) - XEN_PAGE  # a bank too big for the size cells is split
         pieces = [
             Region(start, min(largest, r.end - start))
             for r in banks

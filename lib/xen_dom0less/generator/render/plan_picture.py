@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import NamedTuple
 from xml.sax.saxutils import escape, quoteattr
 
+from ...svg import page
 from ...units import MiB, hexaddr, human_size
 from ..model import Region
 from ..plan import Plan, Reach
@@ -40,7 +41,6 @@ COLOURS = {
 #: Outline of a RAM bank a DMA master without an IOMMU can reach.
 DMA_COLOUR = "#d62728"
 POOL_COLOURS = ("#c6dbef", "#fdd0a2", "#c7e9c0", "#dadaeb", "#fcbba1", "#d9d9d9")
-FONT = "font-family='DejaVu Sans, Arial, sans-serif'"
 
 
 class Segment(NamedTuple):
@@ -57,11 +57,7 @@ def svg(plan: Plan) -> str:
     y = _memory(out, plan, y + 10)
     y = _devices(out, plan, y + 10)
     height = y + MARGIN
-    head = (
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{WIDTH}' height='{height}' "
-        f"viewBox='0 0 {WIDTH} {height}' {FONT} font-size='12'>\n"
-        f"<rect width='{WIDTH}' height='{height}' fill='white'/>\n"
-    )
+    head = "".join(line + "\n" for line in page(WIDTH, height))
     return head + "".join(out) + "</svg>\n"
 
 
