@@ -3,7 +3,9 @@
 Every failure becomes a sentence (:class:`UnusableFile`) its caller reports
 under the key naming the file, never a traceback. Only regular files are
 read: a FIFO would block forever and a device never end. Large files are
-streamed, never read whole (a 5 GiB kernel is hashed, not loaded).
+streamed, never read whole (a 5 GiB kernel is hashed, not loaded), and a file
+is first only probed (its size and first bytes) so that a wrong or oversized
+one is refused before it is read at all.
 """
 
 from __future__ import annotations
@@ -44,11 +46,10 @@ class UnusableFile(Exception):
     """A file that cannot be read, with a sentence saying why (it names the file)."""
 
 
-class Scan(NamedTuple):
-    """What a streamed read learns: size, SHA-256 and the first bytes."""
+class Probe(NamedTuple):
+    """What a file's metadata and first bytes tell: enough to identify and size it."""
 
     size: int
-    sha256: str
     head: bytes
 
 
@@ -110,18 +111,22 @@ def read(path: Path, limit: int, what: str) -> bytes:
     return data
 
 
-def scan(path: Path, head: int) -> Scan:
-    """Size, SHA-256 and first ``head`` bytes of ``path``, read in chunks."""
+def probe(path: Path, head: int) -> Probe:
+    """Size and first ``head`` bytes of ``path``, the rest unread."""
+    with open_regular(path) as file:
+        try:
+            return Probe(os.fstat(file.fileno()).st_size, file.read(head))
+        except OSError as error:
+            raise UnusableFile(reason(path, error)) from None
+
+
+def sha256(path: Path) -> str:
+    """SHA-256 of ``path``, read in chunks."""
     digest = hashlib.sha256()
-    size = 0
-    first = b""
     with open_regular(path) as file:
         try:
             while chunk := file.read(CHUNK):
-                if size < head:
-                    first = (first + chunk)[:head]
                 digest.update(chunk)
-                size += len(chunk)
         except OSError as error:
             raise UnusableFile(reason(path, error)) from None
-    return Scan(size, digest.hexdigest(), first)
+    return digest.hexdigest()

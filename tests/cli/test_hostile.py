@@ -19,6 +19,7 @@ from typing import Optional
 import fdt
 import pytest
 
+from xen_dom0less import files
 from xen_dom0less.cli import main
 from xen_dom0less.generator.pipeline import build
 from xen_dom0less.generator.render import dtree, uboot_script
@@ -308,6 +309,66 @@ def test_huge_kernel_is_streamed_not_read_whole(describe, inputs):
         [sys.executable, "-c", program], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+class _Counted:
+    """A file whose reads are added up in ``counts`` under its path."""
+
+    def __init__(self, file, path: Path, counts: dict):
+        self.file, self.path, self.counts = file, path, counts
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.file.read(size)
+        self.counts[self.path] = self.counts.get(self.path, 0) + len(data)
+        return data
+
+    def __getattr__(self, name: str):
+        return getattr(self.file, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.file.close()
+
+
+@pytest.mark.parametrize(
+    "key, reason",
+    [
+        ("domains.1.ramdisk", "not a usable ramdisk"),  # its format, from its first bytes
+        ("domains.0.device_tree", "not a usable device-tree"),
+        ("xen.image", "the guests need"),  # its size, leaving no room for the guests
+    ],
+)
+def test_huge_input_is_refused_without_being_read(
+    capsys, describe, inputs, monkeypatch, key, reason
+):
+    """A 1 GiB input refused for its format or size is refused from its size and first
+    bytes: the fuzz campaign's hangs were such files hashed whole before the refusal."""
+    huge = inputs / "huge"
+    with huge.open("wb") as out:
+        out.write(arm64_image(64))
+        out.truncate(1 << 30)
+    counts: dict = {}
+    opened = files.open_regular
+    monkeypatch.setattr(files, "open_regular", lambda p: _Counted(opened(p), p, counts))
+    fails(capsys, "check", describe(set_key(key, str(huge))), reason)
+    assert counts.get(huge, 0) < files.CHUNK, counts
+
+
+def test_inputs_of_one_size_are_merged_only_when_equal(describe, inputs, tmp_path):
+    """Equal files are loaded once, a file of the same size but other bytes is not."""
+    twin, other = inputs / "twin.bin", inputs / "other.bin"
+    twin.write_bytes((inputs / "rtos.bin").read_bytes())
+    other.write_bytes(arm64_image(4096, 65536, b"\x09"))
+
+    def three(doc: dict) -> None:
+        doc["domains"].append(dict(doc["domains"][0], name="twin", kernel=str(twin)))
+        doc["domains"].append(dict(doc["domains"][0], name="other", kernel=str(other)))
+
+    plan = build(describe(three), tmp_path / "out")
+    kernels = {b.file: b.users for b in plan.blobs if b.role == "kernel"}
+    assert kernels["rtos.bin"] == ["rtos", "twin"] and kernels["other.bin"] == ["other"]
 
 
 # -- outputs: refused cleanly, serialised, fixed modes -----------------------------------

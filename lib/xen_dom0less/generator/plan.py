@@ -5,10 +5,12 @@ this, never the raw description.
 """
 
 # NamedTuples: annotations evaluated, not `from __future__` strings (see model.py).
+import hashlib
 from pathlib import Path
 from typing import NamedTuple, Optional
 
-from .. import outputs
+from .. import files, outputs
+from ..errors import InputFileError
 from ..units import KiB
 from . import model
 from .hostdt import HostTree
@@ -22,8 +24,9 @@ FDT_COMMANDS_RESIZE = 64 * KiB
 class Blob:
     """One file U-Boot loads into RAM, shared by every module that uses it.
 
-    The only mutable record: placement assigns ``address`` and collecting
-    inputs appends ``users``. A plain class because dataclasses cost start-up.
+    The only mutable record: placement assigns ``address``, collecting inputs
+    appends ``users`` and :meth:`digest` keeps the SHA-256 once read. A plain
+    class because dataclasses cost start-up.
     """
 
     __slots__ = (
@@ -57,7 +60,7 @@ class Blob:
         self.size = size  # bytes loaded
         self.span = span  # bytes kept free from ``address`` (image_size, room to grow)
         self.address = 0
-        self.sha256 = sha256
+        self.sha256 = sha256  # "" until digest() reads the file
         self.users = users if users is not None else []
         self.data = data  # generated content (a compiled .dts), written as is
         self.kind = kind  # the input's format (images.classify); empty for what we generate
@@ -66,6 +69,20 @@ class Blob:
         """Forget an earlier placement pass's address (as binman's ResetForPack), so every
         pass places from scratch instead of relying on overwriting each address."""
         self.address = 0
+
+    def digest(self) -> str:
+        """SHA-256 of the content, the file read the first time it is asked: a plan
+        refused for a file's size or format never reads that file whole."""
+        if not self.sha256:
+            if self.data is not None:
+                self.sha256 = hashlib.sha256(self.data).hexdigest()
+            else:
+                assert self.source is not None
+                try:
+                    self.sha256 = files.sha256(self.source)
+                except files.UnusableFile as error:
+                    raise InputFileError(str(error)) from None
+        return self.sha256
 
     def __repr__(self) -> str:
         return f"Blob({self.file!r}, {self.role}, 0x{self.address:x}+0x{self.span:x})"

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Optional, Union
 
 from ... import files
-from ...errors import Problems, article
-from ...files import Scan
+from ...errors import InputFileError, Problems, article
+from ...files import Probe
 from ..facts import images, text
 from ..plan import Blob
 from . import dtb_check
@@ -37,7 +37,8 @@ class BlobCollector:
     def __init__(self, problems: Problems, reserved: set[str]):
         self.problems = problems
         self.blobs: list[Blob] = []
-        self._by_digest: dict[str, Blob] = {}
+        #: (role, size) -> the blobs read from files: the only candidates for merging
+        self._by_size: dict[tuple[str, int], list[Blob]] = {}
         #: (path, role) -> its blob, or the problem that makes it unusable.
         self._by_path: dict[tuple[Path, str], Union[Blob, str]] = {}
         self._names: set[str] = set(reserved)
@@ -45,8 +46,9 @@ class BlobCollector:
     def add(self, where: str, role: str, path: Path, user: str) -> Optional[Blob]:
         """Blob for ``path`` used as ``role`` by ``user``; None (and a problem) if unusable.
 
-        Each path is read and hashed once, however many domains name it; an unusable
-        one is reported under every key that names it.
+        Each path is probed once, however many domains name it, and read whole only to
+        compare it with another of the same size; an unusable one is reported under
+        every key that names it.
         """
         key = (path, role)
         known = self._by_path.get(key)
@@ -84,9 +86,9 @@ class BlobCollector:
         self._names.add(name)
         return name
 
-    def _read(self, path: Path, role: str) -> Union[tuple[Scan, Optional[bytes], str], str]:
-        """What was read of the file (and its bytes if generated here) and its format, or
-        why it cannot be used."""
+    def _read(self, path: Path, role: str) -> Union[tuple[Probe, Optional[bytes], str], str]:
+        """What the file's start and size tell (and its bytes if generated here) and its
+        format, or why it cannot be used: decided before the file is read whole."""
         problem = text.not_script_word(path.name)
         if problem:  # its name goes into the output directory and the boot script
             return f"the file name {text.printable(path.name)!r} {problem}: rename the file"
@@ -95,42 +97,53 @@ class BlobCollector:
                 compiled = compile_dts(path)
                 if isinstance(compiled, str):
                     return compiled
-                digest = hashlib.sha256(compiled).hexdigest()
-                return Scan(len(compiled), digest, compiled[:HEAD]), compiled, images.DTB
-            scan = files.scan(path, HEAD)
-            if role == "device-tree" and images.classify(scan.head) == images.DTB:
+                return Probe(len(compiled), compiled[:HEAD]), compiled, images.DTB
+            probe = files.probe(path, HEAD)
+            kind = images.classify(probe.head)
+            if kind not in _FORMATS[role]:
+                wanted = ", ".join(sorted(_FORMATS[role]))
+                return f"{path} is {article(kind)} file, not a usable {role} ({wanted})"
+            if kind == images.DTB:
                 data = files.read(path, dtb_check.MAX_DTB, "a partial device tree")
                 invalid = dtb_check.problem(data)
                 if invalid:
                     return f"{path} is not a valid device tree blob: {invalid}"
         except files.UnusableFile as error:
             return str(error)
-        kind = images.classify(scan.head)
-        if kind not in _FORMATS[role]:
-            wanted = ", ".join(sorted(_FORMATS[role]))
-            return f"{path} is {article(kind)} file, not a usable {role} ({wanted})"
-        return scan, None, kind
+        return probe, None, kind
 
     def _blob(
-        self, role: str, path: Path, scan: Scan, generated: Optional[bytes], kind: str, user: str
-    ) -> Blob:
-        known = self._by_digest.get(scan.sha256)
-        if known is not None and known.role == role:
-            known.users.append(user)
-            return known
-        name = path.name[:-4] + ".dtb" if path.suffix == ".dts" else path.name
+        self,
+        role: str,
+        path: Path,
+        probe: Probe,
+        generated: Optional[bytes],
+        kind: str,
+        user: str,
+    ) -> Union[Blob, str]:
+        """A new blob, or the earlier one with the same content; a sentence if the file
+        cannot be read after all."""
         blob = Blob(
             role=role,
-            file=self._claim(name, user),
+            file="",
             source=path,
-            size=scan.size,
-            span=images.memory_size(scan.head, scan.size, kind),
-            sha256=scan.sha256,
+            size=probe.size,
+            span=images.memory_size(probe.head, probe.size, kind),
             users=[user],
             data=generated,
             kind=kind,
         )
-        self._by_digest.setdefault(scan.sha256, blob)
+        same_size = self._by_size.setdefault((role, probe.size), [])
+        try:  # only files of one size can be equal: only they are read whole here
+            known = next((b for b in same_size if b.digest() == blob.digest()), None)
+        except InputFileError as error:
+            return error.lines[0]
+        if known is not None:
+            known.users.append(user)
+            return known
+        name = path.name[:-4] + ".dtb" if path.suffix == ".dts" else path.name
+        blob.file = self._claim(name, user)
+        same_size.append(blob)
         self.blobs.append(blob)
         return blob
 

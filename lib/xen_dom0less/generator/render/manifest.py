@@ -65,7 +65,7 @@ def _artefact(context: Context, blob: Blob) -> Artefact:
         role=blob.role,
         address=blob.address,
         size=context.size_of(blob),
-        sha256=hashlib.sha256(generated).hexdigest() if generated is not None else blob.sha256,
+        sha256=hashlib.sha256(generated).hexdigest() if generated is not None else blob.digest(),
         users=tuple(blob.users),
         packed_in=context.plan.container(blob),
     )
