@@ -7,6 +7,7 @@ the setup command to run, because CI is expected to have run it.
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
 from pathlib import Path
 from typing import Optional
 
@@ -101,10 +102,15 @@ class Workspace:
         timeout: float = 60,
         floor: bool = False,
         keys: runner.Keys = (),
+        edit: Optional[Callable[[Path], None]] = None,
     ) -> runner.BootResult:
-        """Build and boot ``document``; fails the test with the console unless all appeared."""
+        """Build and boot ``document``; fails the test with the console unless all appeared.
+        ``edit`` changes the output directory first: what checks refuse, shown on Xen."""
+        outdir = self.build(document)
+        if edit is not None:
+            edit(outdir)
         result = runner.boot(
-            self.build(document),
+            outdir,
             expect,
             timeout=timeout,
             floor=floor,

@@ -9,9 +9,16 @@ docs/xen-releases.md beside its golden.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import fdt
 import pytest
-from xen_dom0less_harness.guests.baremetal import Program
+from xen_dom0less_harness.guests.baremetal import (
+    HVM_PARAM_STORE_EVTCHN,
+    HVM_PARAM_STORE_PFN,
+    Program,
+    param_line,
+)
 
 from .conftest import Workspace
 
@@ -25,6 +32,20 @@ AFFINITY_BOOTS = 10
 #: An address nothing is mapped at in a domU's physical space (RAM starts at 0x40000000,
 #: the vGIC and vpl011 sit at 0x03001000 and 0x22000000).
 UNMAPPED = 0x10000000
+#: Where Xen maps the xenstore page it allocates (public/arch-arm.h's GUEST_MAGIC_BASE, one
+#: page in: dom0less-build.c's XENSTORE_PFN_OFFSET), and the 'connection' word of its
+#: struct xenstore_domain_interface (io/xs_wire.h: after the two 1 KiB rings, four ring
+#: indexes and server_features), which Xen sets to XENSTORE_RECONNECT (1).
+XENSTORE_PFN = 0x39001
+XENSTORE_CONNECTION = (XENSTORE_PFN << 12) + 2068
+
+
+def store_evtchn(console: str, domid: int) -> int:
+    """The xenstore event channel DOM``domid`` read (its port is Xen's choice)."""
+    line = re.escape(f"DOM{domid}: {param_line(HVM_PARAM_STORE_EVTCHN, 0)}")
+    found = re.search(line.replace("0000000000000000", "([0-9a-f]{16})", 1), console)
+    assert found, f"DOM{domid} printed no xenstore event channel"
+    return int(found.group(1), 16)
 
 
 def to_xen_then(domains: int, key: bytes, after: str = "") -> tuple[tuple[str, bytes], ...]:
@@ -137,11 +158,61 @@ def test_xen_allocates_the_xenstore_page_of_a_static_memory_domain(ws422: Worksp
             },
             {
                 "name": "client",
-                "kernel": str(ws.bare("client", Program("client: up"))),
+                "kernel": str(ws.bare("client", Program("client: up", print_xenstore=True))),
                 "static_memory": [{"address": 0x60000000, "size": "16M"}],
                 "xenstore": "enabled",
             },
         ]
     )
-    result = ws.boot(document, ["store: up", "client: up"], 30)
+    page = param_line(HVM_PARAM_STORE_PFN, XENSTORE_PFN)
+    result = ws.boot(document, ["store: up", "client: up", page], 30)
     assert "d2: STATIC BANK[0] 0x00000060000000-0x00000061000000" in result.console
+
+
+def legacy(domain: str):
+    """An edit of the output directory: ``domain``'s xen,enhanced made "legacy" in xen.dtb,
+    as check refuses it on 4.22 (the size of the tree is unchanged: both strings pad to 8)."""
+
+    def edit(outdir: Path) -> None:
+        dtb = outdir / "xen.dtb"
+        tree = fdt.parse_dtb(dtb.read_bytes())
+        tree.set_property("xen,enhanced", "legacy", path=f"/chosen/{domain}")
+        dtb.write_bytes(tree.to_dtb(version=17))
+
+    return edit
+
+
+def test_the_guest_reads_its_xenstore_page_enabled_legacy_or_none(ws422: Workspace):
+    """HVM_PARAM_STORE_PFN and _EVTCHN as each guest reads them (HVMOP_get_param).
+    "enabled": a page Xen allocated at boot in the magic area, already a xenstore interface
+    (connection = XENSTORE_RECONNECT), and an event channel. "legacy" should give the
+    late-allocation marker (~0) for init-dom0less and an event channel, but 4.22.0 gives
+    neither (its late branch asks for DOM0LESS_XENSTORE, which "legacy" never sets), the
+    same as no xen,enhanced at all, so check refuses it on 4.22 and this boot puts it into
+    xen.dtb by hand. DOM1 (console input's owner, raw output) is the xenstore domain, so
+    each line read is prefixed by the domain that printed it."""
+    ws = ws422
+    domains = [
+        {
+            "name": "store",
+            "kernel": str(ws.bare("store", Program("store: up"))),
+            "memory": "16M",
+            "capabilities": ["xenstore"],
+        }
+    ]
+    for name, xenstore, extra in (
+        ("enabled", "enabled", {"reads": (XENSTORE_CONNECTION,)}),
+        ("legacy", "enabled", {}),  # made "legacy" in xen.dtb
+        ("none", None, {}),
+    ):
+        program = Program(f"{name}: up", print_xenstore=True, **extra)
+        domain = {"name": name, "kernel": str(ws.bare(name, program)), "memory": "16M"}
+        domains.append({**domain, "xenstore": xenstore} if xenstore else domain)
+    pfn, evtchn = HVM_PARAM_STORE_PFN, HVM_PARAM_STORE_EVTCHN
+    seen = [
+        f"DOM2: {param_line(pfn, XENSTORE_PFN)}",
+        f"DOM2: read 0x{XENSTORE_CONNECTION:016x} = 0x0000000000000001",
+        *(f"DOM{domid}: {param_line(index, 0)}" for domid in (3, 4) for index in (pfn, evtchn)),
+    ]
+    result = ws.boot(ws.description(domains), ["store: up", *seen], 30, edit=legacy("legacy"))
+    assert store_evtchn(result.console, 2) != 0

@@ -861,6 +861,19 @@ CASES = [
         ],
     ),
     (
+        "xenstore-legacy-on-4.22",
+        both(
+            set_key("xen.version", "4.22"),
+            set_key("domains.1.xenstore", "legacy"),
+            set_key("domains.0.capabilities", ["xenstore"]),
+        ),
+        [
+            "domains[1] (linux).xenstore: Xen 4.22 gives a 'legacy' domain no xenstore at "
+            "all (no event channel, no page for init-dom0less to fill: its guest reads 0 for "
+            "both): use 'enabled', with which Xen allocates the page at boot, or 'no-xenstore'",
+        ],
+    ),
+    (
         "vcpus-beyond-the-host-redistributors",
         both(
             set_key("xen.version", "4.22"),

@@ -1,7 +1,8 @@
 /*
  * A tiny bare-metal arm64 domU: prints a marker through a PL011 UART, then
  * optionally the physical counter read on entry (time since reset, for boot
- * benchmarks), its own load address, a write, a few MMIO words, a polled
+ * benchmarks), its own load address, its xenstore HVM parameters (the page's
+ * frame and event channel, as Xen set them at boot), a write, a few MMIO words, a polled
  * word, an event sent on a static event channel and an event awaited on
  * one, then idles in wfi. An exception (the data abort Xen injects for an
  * access to an address the domain was not given) prints "fault esr ... far
@@ -34,11 +35,16 @@
         .equ    MARKER_SIZE, 128
         .equ    FLAG_LOAD_ADDRESS, 0
         .equ    FLAG_COUNTER, 1
+        .equ    FLAG_XENSTORE, 2
 
         /* Xen's hypercall ABI on arm64: hvc #0xEA1, number in x16, arguments in x0-x4. */
         .equ    XEN_HVC, 0xea1
         .equ    HYPERVISOR_memory_op, 12
         .equ    HYPERVISOR_event_channel_op, 32
+        .equ    HYPERVISOR_hvm_op, 34
+        .equ    HVMOP_get_param, 1
+        .equ    HVM_PARAM_STORE_PFN, 1
+        .equ    HVM_PARAM_STORE_EVTCHN, 2
         .equ    XENMEM_add_to_physmap, 7
         .equ    EVTCHNOP_send, 4
         .equ    DOMID_SELF, 0x7ff0
@@ -92,6 +98,13 @@ start:
         bl      puthex
         bl      newline
 1:
+        ldr     x0, [x20, #P_FLAGS]
+        tbz     x0, #FLAG_XENSTORE, 11f
+        mov     x0, #HVM_PARAM_STORE_PFN
+        bl      put_param
+        mov     x0, #HVM_PARAM_STORE_EVTCHN
+        bl      put_param
+11:
         ldr     x21, [x20, #P_WRITE_ADDR]
         cbz     x21, 2f
         adr     x0, msg_write
@@ -224,6 +237,32 @@ put_read:
         mov     x30, x6
         b       newline
 
+/* put_param(x0 = index): HVMOP_get_param for ourselves, then "hvm param 0x... =
+ * 0x... result 0x..." and a newline (the value stays 0 where the call fails);
+ * clobbers x0-x7, x16. */
+put_param:
+        mov     x6, x30
+        adr     x1, hvm_param
+        str     w0, [x1, #4]
+        str     xzr, [x1, #8]
+        mov     x16, #HYPERVISOR_hvm_op
+        mov     x0, #HVMOP_get_param
+        hvc     #XEN_HVC
+        mov     x7, x0
+        adr     x0, msg_param
+        adr     x1, hvm_param
+        ldr     w1, [x1, #4]
+        bl      put_labelled
+        adr     x0, msg_equals
+        adr     x1, hvm_param
+        ldr     x1, [x1, #8]
+        bl      put_labelled
+        adr     x0, msg_result_of
+        mov     x1, x7
+        bl      put_labelled
+        mov     x30, x6
+        b       newline
+
 /* puthex(x0): "0x" and 16 hex digits; clobbers x0-x3, x5. */
 puthex:
         mov     x5, x30
@@ -267,6 +306,8 @@ msg_equals:     .asciz  " = "
 msg_send:       .asciz  "event send on port "
 msg_watch:      .asciz  "event watch on port "
 msg_result:     .asciz  "hypercall result "
+msg_param:      .asciz  "hvm param "
+msg_result_of:  .asciz  " result "
 msg_pending:    .asciz  "event pending on port "
 msg_fault:      .asciz  "fault esr "
 msg_far:        .asciz  " far "
@@ -286,6 +327,13 @@ physmap:
         .long   0
         .quad   0
         .quad   0                       /* gpfn, filled in at run time */
+
+        /* struct xen_hvm_param: domid, pad, index (filled in), value (Xen's answer). */
+        .balign 8
+hvm_param:
+        .short  DOMID_SELF, 0
+        .long   0
+        .quad   0
 
         .balign 8
 params:

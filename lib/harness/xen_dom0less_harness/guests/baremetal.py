@@ -21,6 +21,10 @@ MARKER_SIZE = 128
 VPL011_BASE = 0x22000000
 FLAG_LOAD_ADDRESS = 1 << 0
 FLAG_COUNTER = 1 << 1
+FLAG_XENSTORE = 1 << 2
+#: The HVM parameters print_xenstore reads (Xen's public/hvm/params.h).
+HVM_PARAM_STORE_PFN = 1
+HVM_PARAM_STORE_EVTCHN = 2
 # magic, uart, flags, write address, write value, poll address, send port, watch port,
 # read count, reads, marker
 _LAYOUT = struct.Struct(f"<8s8Q{MAX_READS}Q{MARKER_SIZE}s")
@@ -28,12 +32,16 @@ _LAYOUT = struct.Struct(f"<8s8Q{MAX_READS}Q{MARKER_SIZE}s")
 
 @dataclass(frozen=True)
 class Program:
-    """What the guest does, in order: marker, counter, load address, write, reads, poll, events."""
+    """What the guest does, in order: marker, counter, load address, xenstore parameters,
+    write, reads, poll, events."""
 
     marker: str
     uart: int = VPL011_BASE
     print_counter: bool = False  # CNTPCT_EL0 on entry and CNTFRQ_EL0: time since reset
     print_load_address: bool = False
+    #: HVM_PARAM_STORE_PFN and _EVTCHN as the guest reads them (HVMOP_get_param): the frame
+    #: Xen gave the xenstore page, ~0 for the one init-dom0less is to give, 0 for none.
+    print_xenstore: bool = False
     write: Optional[tuple[int, int]] = None  # (address, 32-bit value)
     reads: tuple[int, ...] = ()  # addresses of 32-bit words to print
     poll: Optional[int] = None  # address to wait on until non-zero, then print
@@ -49,8 +57,10 @@ class Program:
         write_addr, write_value = self.write or (0, 0)
         if any(addr % 4 for addr in (*self.reads, self.poll or 0, write_addr)):
             raise ValueError("MMIO addresses must be 4-byte aligned (the MMU is off)")
-        flags = (FLAG_LOAD_ADDRESS if self.print_load_address else 0) | (
-            FLAG_COUNTER if self.print_counter else 0
+        flags = (
+            (FLAG_LOAD_ADDRESS if self.print_load_address else 0)
+            | (FLAG_COUNTER if self.print_counter else 0)
+            | (FLAG_XENSTORE if self.print_xenstore else 0)
         )
         reads = list(self.reads) + [0] * (MAX_READS - len(self.reads))
         return _LAYOUT.pack(
@@ -66,6 +76,11 @@ class Program:
             *reads,
             marker,
         )
+
+
+def param_line(index: int, value: int) -> str:
+    """The line print_xenstore prints for an HVM parameter Xen gave (the hypercall succeeded)."""
+    return f"hvm param 0x{index:016x} = 0x{value:016x} result 0x{0:016x}"
 
 
 def write(program: Program, dest: Path) -> Path:

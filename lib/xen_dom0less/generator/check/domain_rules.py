@@ -182,7 +182,14 @@ def spis(ctx: RuleContext, domain: Domain) -> None:
 def xenstore(ctx: RuleContext, domain: Domain) -> None:
     key = domain.key
     wants_xenstore = domain.xenstore in XENSTORE_ON
-    if wants_xenstore and domain.static_memory:
+    if domain.xenstore == "legacy" and xen_versions.applies(ctx.version, "xenstore_legacy_dead"):
+        ctx.add(
+            f"{key}.xenstore",
+            f"Xen {ctx.version} gives a 'legacy' domain no xenstore at all (no event channel, "
+            "no page for init-dom0less to fill: its guest reads 0 for both): use 'enabled', "
+            "with which Xen allocates the page at boot, or 'no-xenstore'",
+        )
+    elif wants_xenstore and domain.static_memory:
         xenstore_page(ctx, domain)
     if wants_xenstore and ctx.system.dom0 is None:
         if not ctx.has("xenstore_without_dom0"):

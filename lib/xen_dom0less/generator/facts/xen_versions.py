@@ -71,6 +71,12 @@ RULES_SINCE: dict[str, Version] = {
     # and "legacy"), which a static-memory domain (no spare page: its pages are all
     # given at boot) or a direct-mapped one (the magic page's gfn is not its own) fails
     "xenstore_page_from_xen": (4, 21),
+    # "legacy" sets no xenstore at all: dom0less-build.c's late-allocation branch asks for
+    # DOM0LESS_XENSTORE | DOM0LESS_XS_LEGACY, which "legacy" (DOM0LESS_ENHANCED_LEGACY =
+    # ENHANCED_NO_XS | XS_LEGACY) never has, so the guest's HVM_PARAM_STORE_PFN and
+    # _EVTCHN stay 0 and init-dom0less skips it ('no xen,enhanced; nothing to do'). Read
+    # in 4.22.0 and booted there (tests/e2e/test_xen_422.py); 4.21's source is not at hand
+    "xenstore_legacy_dead": (4, 22),
     # time.c init_dt_xen_time looks the timer's interrupts up by interrupt-names
     # (read in 4.20.4 and 4.22.0; 4.17 takes them by position and ignores the names)
     "timer_interrupt_names": (4, 20),
