@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..errors import InputFileError, Problems
+from . import colours
 from .shell_config import ShellConfig
 
 #: A number as the config may write it: decimal without a leading zero (bash would read that
@@ -91,6 +92,7 @@ class _Converter:
         self.dropped: list[str] = []
         self.problems = Problems(str(config.path), InputFileError)
         self.not_numbers: set[str] = set()  # keys refused as numbers: read on as 0
+        self.command_colours = colours.CommandColours("", {}, False, [])  # XEN_CMD's
 
     # -- reading ---------------------------------------------------------------
 
@@ -121,6 +123,19 @@ class _Converter:
             )
             return 0
         return int(text, 0)
+
+    def colours(self, name: str, index: Optional[int] = None) -> Optional[str]:
+        """A colour set (XEN_COLORS, DOM0_COLORS, DOMU_COLORS[i]) Xen 4.20+ reads; else a
+        problem at its line."""
+        text = self.value(name, index)
+        key = name if index is None else f"{name}[{index}]"
+        if text is not None and not colours.is_colour_list(text):
+            self.refuse(
+                key,
+                f"{key}={text!r} is not a colour set: write a range such as 0-3, or Xen's "
+                "list of numbers and ranges such as 0-3,8",
+            )
+        return text
 
     def refuse(self, key: Optional[str], message: str) -> None:
         """A problem at ``key``'s line (the file's, if no key or it is not set); the
@@ -155,6 +170,7 @@ class _Converter:
         if pools:
             document["cpupools"] = list(pools.values())
         document["boot"] = self.boot()
+        self.colouring_on(document)
         self.problems.raise_if_any()
         self.unknown()
         return Conversion(document, self.dropped)
@@ -180,6 +196,11 @@ class _Converter:
                 )
                 command = " ".join(word for word in words if not word.startswith("dom0"))
         if command is not None:
+            self.command_colours = colours.from_command(command)
+            for line in self.command_colours.unused:
+                self.drop("XEN_CMD", line)
+            if self.command_colours.colours or self.command_colours.turned_on:
+                command = self.command_colours.command  # the description writes them
             xen["bootargs"] = command
         else:
             self.drop(
@@ -188,7 +209,7 @@ class _Converter:
                 "sched=null) is replaced by dom0less's, computed from the board's "
                 "stdout-path and dom0; set xen.extra_bootargs to add options",
             )
-        colors = self.value("XEN_COLORS")
+        colors = self.colours("XEN_COLORS") or self.command_colours.colours.get("xen")
         if colors is not None:
             xen["llc_coloring"] = {"xen_colors": colors}
         heap = self.regions("XEN_STATIC_HEAP")
@@ -213,7 +234,7 @@ class _Converter:
         dom0["cmdline"] = command
         dom0["memory"] = f"{self.number('DOM0_MEM') or DOM0_MEM_MB}M"
         dom0["vcpus"] = self.number("DOM0_VCPUS") or 1
-        colors = self.value("DOM0_COLORS")
+        colors = self.colours("DOM0_COLORS") or self.command_colours.colours.get("dom0")
         if colors is not None:
             dom0["llc_colors"] = colors
         if self.value("XEN_CMD") is not None:
@@ -226,6 +247,13 @@ class _Converter:
                         "dom0_mem and dom0_max_vcpus",
                     )
         return dom0
+
+    def colouring_on(self, document: dict[str, Any]) -> None:
+        """xen.llc_coloring (llc-coloring=on, and LLC_COLORING in Xen's build) once anything
+        is coloured: Xen panics on a domain's llc-colors while colouring is off."""
+        coloured = [document.get("dom0") or {}, *document["domains"]]
+        if self.command_colours.turned_on or any("llc_colors" in d for d in coloured):
+            document["xen"].setdefault("llc_coloring", {})
 
     def cpupools(self) -> dict[int, dict[str, Any]]:
         """CPUPOOL[n] = "cpu@1,cpu@2 SCHEDULER" -> pool 'poolN' (DOMU_CPUPOOL names n)."""
@@ -309,7 +337,7 @@ class _Converter:
         paths = self.value("DOMU_PASSTHROUGH_PATHS", i)
         if paths is not None:  # without a DTB, build makes the partial tree from the host's
             domain["passthrough"] = paths.split()
-        colors = self.value("DOMU_COLORS", i)
+        colors = self.colours("DOMU_COLORS", i)
         if colors is not None:
             domain["llc_colors"] = colors
         enhanced = self.value("DOMU_ENHANCED", i) or ("1" if has_dom0 else "0")

@@ -411,6 +411,19 @@ def test_scheduler_goes_on_xen_command_line(describe):
     assert plan.xen_bootargs == "console=dtuart sched=credit"
 
 
+def test_colouring_goes_on_a_users_own_command_line_too(describe):
+    """xen.llc_coloring beside xen.bootargs was lost: Xen booted with colouring off and
+    panicked on the first domain's llc-colors."""
+    own = both(
+        set_key("xen.version", "4.20"),
+        set_key("xen.bootargs", "console=dtuart"),
+        set_key("xen.llc_coloring", {"xen_colors": "0-1"}),
+        set_key("domains.0.llc_colors", "2-5"),
+    )
+    plan = check(describe(own))
+    assert plan.xen_bootargs == "console=dtuart llc-coloring=on xen-llc-colors=0-1"
+
+
 def test_every_problem_reported_at_once(describe):
     def many(doc):
         domain(doc, 0)["memory"] = 0
