@@ -170,7 +170,7 @@ def check_inputs(system: System) -> Checked:
     check_fdt_size(system, dtb_estimate(system, host), problems)
     needed = kconfig.required(system)
     check_config(system, needed, problems)
-    uart = consoles.check(system, host, problems)
+    uart = consoles.driver(system, host)
     if uart is not None:
         needed = kconfig.with_dependencies({**needed, uart.option: "Xen's console UART"})
     check_boot_command(system, inputs.xen, problems)

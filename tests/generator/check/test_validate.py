@@ -270,6 +270,8 @@ CASES = [
             "character U+007F at character 14: only printable ASCII can go into the "
             "device tree and the boot script: fix the DTB or set xen.bootargs "
             "(console=dtuart dtuart=...)",
+            "host.dtb: Xen's console /pl011@900000\x7f is neither a node nor an alias of the "
+            "host device tree: give a UART's path or alias, or none",
         ],
     ),
     (

@@ -2,16 +2,14 @@
 
 Xen takes its console from ``dtuart=`` or, without one, /chosen's stdout-path.
 With no driver for that UART it boots without a console: no error, no output,
-so the choice is checked against the release's driver table here.
+so the rules (``host_rules.console``) check the choice against the release's driver table.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple, Optional
 
-from ... import files
-from ...errors import Problems
-from ..facts import kconfig, xen_versions
+from ..facts import xen_versions
 from ..hostdt import HostTree
 from ..model import System
 
@@ -55,43 +53,13 @@ def bootargs(system: System, host: HostTree) -> str:
     return f"console=dtuart dtuart={console.name}"
 
 
-def check(system: System, host: HostTree, problems: Problems) -> Optional[xen_versions.UartDriver]:
-    """Refuse a console Xen cannot drive; the driver it will use, if there is a console."""
+def driver(system: System, host: HostTree) -> Optional[xen_versions.UartDriver]:
+    """The driver the release has for Xen's console, if it has one (its Kconfig option is
+    then needed); the rules refuse a console without one (host_rules.console)."""
     console = choose(system, host)
-    if console.name is None:
-        return None
-    version = system.xen.version
     if console.path is None or not host.has_node(console.path):
-        problems.add(
-            console.where,
-            f"Xen's console {console.name} is neither a node nor an alias of the host "
-            "device tree: give a UART's path or alias, or none",
-        )
         return None
-    compatibles = host.strings(console.path, "compatible")
-    driver = xen_versions.uart_driver(version, compatibles)
-    if driver is None:
-        problems.add(
-            console.where,
-            f"Xen {version} has no driver for its console {console.path} "
-            f"({', '.join(compatibles) or 'no compatible'}) and would boot without one: "
-            "set xen.console to a UART it drives "
-            f"({', '.join(known_compatibles(version))}) or to none for no Xen console",
-        )
-        return None
-    try:  # an unreadable .config is reported by xen_checks
-        options = kconfig.read(system.xen.config) if system.xen.config else None
-    except files.UnusableFile:
-        options = None
-    if options is not None and options.get(driver.option) != "y":
-        problems.add(
-            "xen.config",
-            f"CONFIG_{driver.option} is not enabled in {system.xen.config.name} but "
-            f"Xen's console {console.path} needs its driver ({driver.source}): rebuild "
-            f"Xen with CONFIG_{driver.option}=y, or set xen.console to another UART "
-            "or to none",
-        )
-    return driver
+    return xen_versions.uart_driver(system.xen.version, host.strings(console.path, "compatible"))
 
 
 def known_compatibles(version: str) -> list[str]:

@@ -159,16 +159,33 @@ def _banks_counted_once(ctx: RuleContext, path: str, seen: list[tuple[str, Regio
 
 
 def console(ctx: RuleContext) -> None:
-    """Xen's console UART set up by its driver (device_init, *_uart_init): enabled, with
-    registers and an interrupt its GIC delivers. A missing node or driver is reported by
-    check.consoles; without any of these Xen boots printing nothing."""
-    host = ctx.host
+    """Xen's console UART: a node of the tree, with a driver in the release and in its
+    .config, set up by that driver (device_init, *_uart_init): enabled, with registers and an
+    interrupt its GIC delivers. Without any of these Xen boots printing nothing."""
+    host, version = ctx.host, ctx.version
     chosen = consoles.choose(ctx.system, host)
     path = chosen.path
+    if chosen.name is None:
+        return
     if path is None or not host.has_node(path):
+        ctx.add(
+            chosen.where,
+            f"Xen's console {chosen.name} is neither a node nor an alias of the host "
+            "device tree: give a UART's path or alias, or none",
+        )
         return
-    if xen_versions.uart_driver(ctx.version, host.strings(path, "compatible")) is None:
+    compatibles = host.strings(path, "compatible")
+    driver = xen_versions.uart_driver(version, compatibles)
+    if driver is None:
+        ctx.add(
+            chosen.where,
+            f"Xen {version} has no driver for its console {path} "
+            f"({', '.join(compatibles) or 'no compatible'}) and would boot without one: "
+            "set xen.console to a UART it drives "
+            f"({', '.join(consoles.known_compatibles(version))}) or to none for no Xen console",
+        )
         return
+    _console_driver_built(ctx, path, driver)
     if not host.available(path):
         problem, fix = "is disabled", 'set its status to "okay"'
     elif host.node(path).get_property("xen,passthrough") is not None:
@@ -184,6 +201,24 @@ def console(ctx: RuleContext) -> None:
         f"Xen's console {path} {problem}, so Xen's driver skips it and Xen boots "
         f"printing nothing: {fix} or choose another UART (xen.console)",
     )
+
+
+def _console_driver_built(ctx: RuleContext, path: str, driver: xen_versions.UartDriver) -> None:
+    """A given .config must build the console's driver (an unreadable one is reported by
+    the .config check)."""
+    config = ctx.system.xen.config
+    try:
+        options = kconfig.read(config) if config else None
+    except files.UnusableFile:
+        return
+    if options is not None and options.get(driver.option) != "y":
+        ctx.add(
+            "xen.config",
+            f"CONFIG_{driver.option} is not enabled in {config.name} but "
+            f"Xen's console {path} needs its driver ({driver.source}): rebuild "
+            f"Xen with CONFIG_{driver.option}=y, or set xen.console to another UART "
+            "or to none",
+        )
 
 
 def cpus(ctx: RuleContext) -> None:
