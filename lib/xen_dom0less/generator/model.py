@@ -10,6 +10,8 @@ schema's (:mod:`schema_defaults`), none stated here.
 from pathlib import Path
 from typing import NamedTuple, Optional, Union
 
+from ..units import hexaddr
+
 #: U-Boot block interfaces ``load IFACE DEV:PART ADDR FILE`` reads from; boot.load may
 #: also be tftp or a command of the user's own.
 LOAD_DEVICES = ("mmc", "usb", "virtio", "scsi", "sata", "nvme", "ide")
@@ -25,6 +27,10 @@ class Region(NamedTuple):
 
     def overlaps(self, other: "Region") -> bool:
         return self.address < other.end and other.address < self.end
+
+    def span(self) -> str:
+        """start-end as every message and picture writes it."""
+        return f"{hexaddr(self.address)}-{hexaddr(self.end)}"
 
 
 class LlcColoring(NamedTuple):

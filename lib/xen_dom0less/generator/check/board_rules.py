@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ...units import XEN_PAGE, KiB, format_size, hexaddr
+from ...units import XEN_PAGE, KiB, format_size
 from ..facts import features, text
 from ..model import LOAD_DEVICES
 from .rule_context import RuleContext
@@ -45,7 +45,7 @@ def host_facts(ctx: RuleContext) -> None:
             if bank.overlaps(other):
                 ctx.add(
                     f"host.memory[{index}]",
-                    f"overlaps {hexaddr(other.address)}-{hexaddr(other.end)}: banks are disjoint",
+                    f"overlaps {other.span()}: banks are disjoint",
                 )
     if not ctx.cpus:
         ctx.add("host.dtb", "the device tree has no /cpus/cpu@N nodes: give the board's full DTB")

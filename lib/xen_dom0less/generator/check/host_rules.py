@@ -17,7 +17,6 @@ from ..facts import kconfig, xen_versions
 from ..hostdt import GIC_COMPATIBLES, TIMER_COMPATIBLES, HostTree, prop_bytes
 from ..model import Region
 from . import consoles
-from .isolation import span
 from .rule_context import RuleContext
 
 WHERE = "host.dtb"
@@ -147,7 +146,7 @@ def _banks_counted_once(ctx: RuleContext, path: str, seen: list[tuple[str, Regio
         if earlier is not None:
             owner = "" if earlier[0] == path else f" of {earlier[0]}"
             verb = "repeats" if earlier[1] == bank else "overlaps"
-            clashes.append(f"{span(bank)} {verb} {span(earlier[1])}{owner}")
+            clashes.append(f"{bank.span()} {verb} {earlier[1].span()}{owner}")
         seen.append((path, bank))
     if clashes:
         ctx.add(

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from typing import NamedTuple, Optional
 
 from ...errors import UserError
-from ...units import hexaddr
 from ..hostdt import HostTree
 from ..model import Domain, Region, System
 from ..plan import XEN, Blob, Isolation, Reach
@@ -208,15 +207,10 @@ def neighbour_risk(neighbour: Neighbour) -> str:
     mine, node = neighbour.reach, neighbour.node
     state = "" if node.enabled else "disabled, "
     return (
-        f"the page {span(mine.region)} of {mine.source} also holds {node.path} ({state}given "
-        f"to no domain) at {span(overlap(mine.region, neighbour.region))}: Xen maps whole "
+        f"the page {mine.region.span()} of {mine.source} also holds {node.path} ({state}given "
+        f"to no domain) at {overlap(mine.region, neighbour.region).span()}: Xen maps whole "
         f"4 KiB pages, so '{neighbour.domain}' reaches both"
     )
-
-
-def span(region: Region) -> str:
-    """``0x40000000-0x80000000``: where a region starts and ends, as messages print it."""
-    return f"{hexaddr(region.address)}-{hexaddr(region.end)}"
 
 
 def overlap(a: Region, b: Region) -> Region:
@@ -226,7 +220,7 @@ def overlap(a: Region, b: Region) -> Region:
 
 def dma_risk(host: HostTree, name: str, reach: Reach) -> str:
     """Why a domain's DMA reaches all of RAM, in one sentence."""
-    banks = ", ".join(span(b) for b in ram(host))
+    banks = ", ".join(b.span() for b in ram(host))
     return (
         f"{reach.source} can do DMA (it has {dma_capable(host, reach.source)}) and no IOMMU "
         f"protects it (no iommus, its SMMU disabled, or iommu: false), so '{name}' can read "

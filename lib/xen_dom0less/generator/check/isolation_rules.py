@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..model import Region
 from ..plan import XEN, Reach
-from .isolation import XEN_DEVICES, dma_risk, neighbour_risk, neighbours, overlap, span
+from .isolation import XEN_DEVICES, dma_risk, neighbour_risk, neighbours, overlap
 from .rule_context import RuleContext
 
 #: The kinds of reach that must be one party's alone (Xen's heap and a DMA master's
@@ -18,7 +18,7 @@ EXCLUSIVE = {"device", "static memory", "shared memory", *XEN_DEVICES}
 
 
 def shared(a: Region, b: Region) -> str:
-    return span(overlap(a, b))
+    return overlap(a, b).span()
 
 
 def named_memory(ctx: RuleContext) -> list[tuple[Region, str]]:
@@ -44,8 +44,8 @@ def devices_outside_memory(ctx: RuleContext) -> None:
             if reach.region.overlaps(region):
                 ctx.add(
                     reach.key,
-                    f"{reach.source} gives '{name}' {span(reach.region)}, which overlaps "
-                    f"{what} {span(region)} at {shared(reach.region, region)}: the guest "
+                    f"{reach.source} gives '{name}' {reach.region.span()}, which overlaps "
+                    f"{what} {region.span()} at {shared(reach.region, region)}: the guest "
                     "would read and write memory Xen and other domains own; pass through "
                     "device registers only",
                 )
@@ -76,8 +76,8 @@ def reach_disjoint(ctx: RuleContext) -> None:
             seen.add((me.key, their, them.source))
             ctx.add(
                 me.key,
-                f"{me.source} gives '{mine}' {span(me.region)}, which overlaps "
-                f"{_described(their, them)} {span(them.region)} at "
+                f"{me.source} gives '{mine}' {me.region.span()}, which overlaps "
+                f"{_described(their, them)} {them.region.span()} at "
                 f"{shared(me.region, them.region)}: {_fix(their, them)}",
             )
 

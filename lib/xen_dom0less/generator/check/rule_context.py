@@ -12,7 +12,6 @@ from functools import cached_property
 from typing import Optional, Union
 
 from ...errors import Problems
-from ...units import hexaddr
 from ..facts import xen_versions
 from ..hostdt import Cpu, HostTree
 from ..model import Region, System
@@ -145,9 +144,8 @@ class RuleContext:
 
     def inside_ram(self, where: str, region: Region) -> None:
         if not any(b.address <= region.address and region.end <= b.end for b in self.banks):
-            banks = ", ".join(f"{hexaddr(b.address)}-{hexaddr(b.end)}" for b in self.banks)
+            banks = ", ".join(b.span() for b in self.banks)
             self.add(
                 where,
-                f"{hexaddr(region.address)}-{hexaddr(region.end)} is not inside "
-                f"one RAM bank of the board ({banks})",
+                f"{region.span()} is not inside one RAM bank of the board ({banks})",
             )

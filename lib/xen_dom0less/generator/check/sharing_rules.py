@@ -191,7 +191,7 @@ def static_regions_disjoint(ctx: RuleContext) -> None:
             if region.overlaps(other_region):
                 ctx.add(
                     where,
-                    f"{hexaddr(region.address)}-{hexaddr(region.end)} "
+                    f"{region.span()} "
                     f"overlaps {other} ({hexaddr(other_region.address)}-"
                     f"{hexaddr(other_region.end)}): move one of them",
                 )

@@ -233,8 +233,7 @@ def _memory(out: list[str], plan: Plan, y: float) -> float:
             out,
             MARGIN,
             y,
-            f"RAM bank {number}: {hexaddr(bank.address)}-{hexaddr(bank.end)} "
-            f"({human_size(bank.size)}), to scale",
+            f"RAM bank {number}: {bank.span()} ({human_size(bank.size)}), to scale",
             size=14,
             bold=True,
         )
@@ -260,7 +259,7 @@ def _memory(out: list[str], plan: Plan, y: float) -> float:
                 f"fill='{COLOURS[segment.kind]}' stroke='#555'/>\n"
             )
             region = segment.region
-            _text(out, MARGIN + 18, y, f"{hexaddr(region.address)}-{hexaddr(region.end)}")
+            _text(out, MARGIN + 18, y, region.span())
             _text(out, MARGIN + 210, y, human_size(region.size))
             _text(out, MARGIN + 290, y, segment.kind)
             if segment.kind != "free":
