@@ -127,6 +127,22 @@ def _override(system: System, given: Optional[SigningOverride]) -> System:
     return system._replace(boot=system.boot._replace(signing=signing))
 
 
+def services(
+    description_path: Path, environ: Optional[Mapping[str, str]] = None
+) -> dict[str, bytes]:
+    """The backend domain's services alone (render.services), from the description only.
+
+    For the image the backend boots from: built in the same build as the boot files, which
+    wait for it, it cannot wait for them (nor for any image the description names). The rules
+    that decide the services run here; the rest when the boot files are built.
+    """
+    system = description.load(Path(description_path), environ)
+    problems = Problems(str(system.source), lines=dict(system.lines))
+    rules.check_services(system, problems)
+    problems.raise_if_any()
+    return render.services.files(system)
+
+
 def source_date_epoch(environ: Mapping[str, str]) -> int:
     """Time stamp for generated headers: SOURCE_DATE_EPOCH, or 0 for reproducibility."""
     return parse_epoch(environ.get("SOURCE_DATE_EPOCH", "0"))

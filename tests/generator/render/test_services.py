@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 
+import pytest
+
 from xen_dom0less import outputs
-from xen_dom0less.generator.pipeline import build
+from xen_dom0less.errors import UserError
+from xen_dom0less.generator.pipeline import build, services
 
 from ..check.test_cooperation import DISK, NET, pv, with_dom0
 from ..check.test_rules import both
@@ -66,3 +70,33 @@ def test_a_failing_step_names_its_device_and_the_script_goes_on(describe, tmp_pa
         "dom0less-services: ERROR linux: network on bridge xenbr0: xl network-attach failed"
     ]
     assert "ready" not in run.stdout
+
+
+def test_services_alone_are_what_the_build_writes_with_no_other_file_at_hand(describe, tmp_path):
+    """An image holding them is built before the boot files (which wait for it): they may
+    read neither an image nor the board's tree."""
+    system = describe(both(with_dom0, pv(network=[NET], block=[DISK])))
+    build(system, tmp_path / "out")
+    names = (outputs.SERVICES_SCRIPT, outputs.SERVICES_UNIT)
+    built = {name: (tmp_path / "out" / name).read_bytes() for name in names}
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    shutil.copy(system, moved / system.name)  # its inputs and host.dtb no longer beside it
+    text = (moved / system.name).read_text()
+    (moved / system.name).write_text(text.replace(str(tmp_path), "/nowhere"))
+    alone = services(moved / system.name)
+    assert alone == built
+
+
+def test_services_alone_are_none_for_a_true_dom0less_system(describe):
+    assert services(describe()) == {}
+
+
+def test_services_alone_refuse_what_the_services_cannot_serve(describe):
+    no_xenstore = both(with_dom0, pv(network=[NET]), lambda d: d["domains"][1].pop("xenstore"))
+    with pytest.raises(UserError) as error:
+        services(describe(no_xenstore))
+    assert [line.split(": ", 1)[1] for line in error.value.lines] == [
+        "domains[1] (linux).pv: PV devices are set up through xenstore, which this domain "
+        "does not have: set xenstore: enabled"
+    ]

@@ -48,6 +48,14 @@ RULES: Sequence[Callable[[RuleContext], None]] = (
     isolation_rules.dma_without_iommu,
 )
 
+#: The rules deciding the backend's services (render.services) that read the description
+#: alone: what check_services runs where the services are made without the board's tree.
+SERVICES_RULES: Sequence[Callable[[RuleContext], None]] = (
+    board_rules.names_unique,
+    sharing_rules.capabilities,
+    cooperation.pv_devices,
+)
+
 
 def check(system: System, host: HostTree, problems: Problems) -> Isolation:
     """Add every rule violation of ``system`` on ``host`` to ``problems``; what each domain
@@ -56,3 +64,13 @@ def check(system: System, host: HostTree, problems: Problems) -> Isolation:
     for rule in RULES:
         rule(context)
     return context.isolation
+
+
+def check_services(system: System, problems: Problems) -> None:
+    """Add the problems SERVICES_RULES find: no board tree is read (the rules never look).
+
+    Everything else is checked where the boot files are built, from the same description.
+    """
+    context = RuleContext(system, None, problems)  # type: ignore[arg-type]
+    for rule in SERVICES_RULES:
+        rule(context)

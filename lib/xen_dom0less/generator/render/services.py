@@ -76,7 +76,15 @@ WantedBy=multi-user.target
 
 
 def render(context: Context) -> dict[str, bytes]:
-    system = context.plan.system
+    return files(context.plan.system)
+
+
+def files(system: System) -> dict[str, bytes]:
+    """The script and its unit for ``system``; none for a system that needs no services.
+
+    They read the description alone (no placed address, no image), so an image holding them
+    can be built before the boot files that boot it (pipeline.services).
+    """
     host = services_host(system)
     if host is None or not needs_services(system):
         return {}
