@@ -164,7 +164,8 @@ def test_multiconfig_tmpdir_is_where_the_boot_files_look(
     d.setVar("TCLIBCAPPEND", "-glibc")
     d.appendVar("TMPDIR", "${TCLIBCAPPEND}")  # scarthgap's TMPDIR .= "${TCLIBCAPPEND}"
     d.setVar("DEPLOY_DIR", d.getVar("DEPLOY_DIR", False) or "${TMPDIR}/deploy")  # its ?=
-    multiconfigs = bb.utils._context["xen_dom0less_multiconfigs"](boot_files(stubs, tmp_path))
+    recipe = boot_files(stubs, tmp_path)  # parsed first: that defines the class's functions
+    multiconfigs = bb.utils._context["xen_dom0less_multiconfigs"](recipe)
     deploy = {found[0]: found[3] for found in multiconfigs}[name]
     assert deploy.startswith(d.getVar("DEPLOY_DIR") + "/images/")
 
