@@ -40,6 +40,8 @@ STUB_CLASSES = {
     '            found.append(os.path.join(d.getVar("WORKDIR"), location[len("file://"):]))\n'
     "    return found\n",
     "nopackages": "",
+    "systemd": "",
+    "packagegroup": "",
     "core-image": "",
     # oe-core's python3native puts the native python3 in PYTHON; the tests' own
     # interpreter (which has the library's dependencies) stands in for it.

@@ -120,9 +120,7 @@ def boot_files(
         stubs,
         topdir,
         next(LAYER.glob("recipes-bsp/dom0less-boot-files/*.bb")),
-        BBMULTICONFIG=enabled,
-        XEN_DOM0LESS_MULTICONFIGS=MULTICONFIGS,
-        **variables,
+        **{"BBMULTICONFIG": enabled, "XEN_DOM0LESS_MULTICONFIGS": MULTICONFIGS, **variables},
     )
 
 
@@ -260,6 +258,115 @@ def test_boot_files_task_signs_a_fit_with_oe_core_variables(stubs: Path, tmp_pat
     assert b"sha256,rsa2048" in (out / "boot.itb").read_bytes()
     secret = key.read_bytes().splitlines()[1]
     assert not any(secret in (out / name).read_bytes() for name in names)
+
+
+SERVICES = LAYER / "recipes-core/dom0less-services/dom0less-services_1.0.bb"
+#: The description of kas/qemuarm64-dom0.yml: a dom0 booting from the image's root partition.
+DOM0_SYSTEM = LAYER / "systems/qemuarm64-dom0.yml"
+
+
+def services_recipe(stubs: Path, topdir: Path, **variables: str):
+    given = {
+        "XEN_DOM0LESS_SYSTEM": str(DOM0_SYSTEM),
+        "D": "${WORKDIR}/image",
+        "libexecdir": "/usr/libexec",
+        "systemd_system_unitdir": "/usr/lib/systemd/system",
+    }
+    return parse_recipe(stubs, topdir, SERVICES, **{**given, **variables})
+
+
+def test_services_wait_for_no_image_and_no_boot_file(stubs: Path, tmp_path: Path) -> None:
+    """dom0's root file system holds them and the boot files wait for that image: a task of
+    theirs waiting for an image, a deploy or another multiconfig could close a cycle."""
+    d = services_recipe(stubs, tmp_path)
+    assert not d.getVar("__SKIPPED")
+    for task in d.getVar("__BBTASKS", False):
+        assert not d.getVarFlag(task, "depends"), task
+        assert not d.getVarFlag(task, "mcdepends"), task
+    assert all(name.endswith("-native") for name in d.getVar("DEPENDS").split())
+
+
+def test_services_task_installs_what_the_unit_runs(stubs: Path, tmp_path: Path) -> None:
+    """Made from the description alone (no image exists yet), installed where the unit looks."""
+    from xen_dom0less import outputs
+    from xen_dom0less.generator.pipeline import services
+
+    d = services_recipe(stubs, tmp_path)
+    for task in ("do_compile", "do_install"):
+        bb.build.exec_func(task, d)
+    image = Path(d.getVar("D"))
+    script = image / outputs.SERVICES_INSTALL_PATH.lstrip("/")
+    unit = image / "usr/lib/systemd/system" / d.getVar("SYSTEMD_SERVICE:dom0less-services")
+    paths = {"DEPLOY_DIR_IMAGE": "/d", "MACHINE": MACHINE}
+    expected = services(DOM0_SYSTEM, paths)  # the images' places do not enter the services
+    assert script.read_bytes() == expected[outputs.SERVICES_SCRIPT]
+    assert script.stat().st_mode & 0o777 == 0o755
+    assert unit.read_bytes() == expected[outputs.SERVICES_UNIT]
+    assert "xl network-attach linux bridge=xenbr0" in script.read_text()
+
+
+def test_services_task_refuses_a_system_without_services(
+    stubs: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    d = services_recipe(
+        stubs,
+        tmp_path,
+        XEN_DOM0LESS_SYSTEM=str(LAYER / "systems/qemuarm64.yml"),
+        BBMULTICONFIG="domu-linux domu-baremetal",
+        XEN_DOM0LESS_MULTICONFIGS=MULTICONFIGS,
+    )
+    with pytest.raises(bb.process.ExecutionError):
+        bb.build.exec_func("do_compile", d)
+    printed = capfd.readouterr()
+    assert "qemuarm64.yml: no domain uses xenstore or PV devices" in printed.out + printed.err
+
+
+def test_dom0_packagegroup_only_with_meta_virtualization(stubs: Path, tmp_path: Path) -> None:
+    """Xen's tools come from meta-virtualization: the packagegroup naming them is parsed only
+    where that layer is (BBFILES_DYNAMIC), and installs the services recipe."""
+    import fnmatch
+
+    d = configuration(stubs, tmp_path)
+    dynamic = dict(entry.split(":", 1) for entry in d.getVar("BBFILES_DYNAMIC").split())
+    group = next(LAYER.glob("dynamic-layers/virtualization-layer/*/*/packagegroup-*.bb"))
+    assert fnmatch.fnmatch(str(group), dynamic["virtualization-layer"])
+    assert not any(fnmatch.fnmatch(str(group), p) for p in d.getVar("BBFILES").split())
+    parsed = parse_recipe(stubs, tmp_path, group)
+    rdepends = parsed.getVar("RDEPENDS:" + parsed.getVar("PN")).split()
+    services = parse_recipe(stubs, tmp_path, SERVICES, XEN_DOM0LESS_SYSTEM=str(DOM0_SYSTEM))
+    assert services.getVar("PN") in rdepends
+    assert {"xen-tools-xl", "xen-tools-xencommons", "xen-tools-xenstore"} <= set(rdepends)
+
+
+def test_dom0_boot_files_from_meta_virtualization_xen(stubs: Path, tmp_path: Path) -> None:
+    """kas/qemuarm64-dom0.yml: Xen from meta-virtualization's recipe (xen-${MACHINE}), this
+    build's kernel for dom0 (root on the image's second partition) and for the domU, whose
+    initramfs is this build's core-image-minimal."""
+    d = boot_files(
+        stubs,
+        tmp_path,
+        enabled="",
+        XEN_DOM0LESS_SYSTEM=str(DOM0_SYSTEM),
+        XEN_DOM0LESS_MULTICONFIGS="",
+        XEN_DOM0LESS_XEN_PROVIDER="xen",
+        XEN_DOM0LESS_DEPENDS="core-image-minimal:do_image_complete",
+    )
+    assert not d.getVarFlag("do_compile", "mcdepends")
+    assert {
+        "xen:do_deploy",
+        "virtual/kernel:do_deploy",
+        "core-image-minimal:do_image_complete",
+    } <= set(d.getVarFlag("do_compile", "depends").split())
+    deploy = Path(d.getVar("DEPLOY_DIR_IMAGE"))
+    deploy.mkdir(parents=True)
+    (deploy / "Image").write_bytes(arm64_image(5064, fill=b"l"))
+    (deploy / f"xen-{MACHINE}").write_bytes(arm64_image(364, fill=b"x"))
+    (deploy / f"core-image-minimal-{MACHINE}.rootfs.cpio.gz").write_bytes(b"\x1f\x8b" + b"\0" * 500)
+    for task in ("do_compile", "do_deploy"):
+        bb.build.exec_func(task, d)
+    out = Path(d.getVar("DEPLOYDIR")) / "dom0less"
+    assert {"dom0less-services.sh", "dom0less-services.service"} <= {p.name for p in out.iterdir()}
+    assert b"root=/dev/vda2" in (out / "xen.dtb").read_bytes()
 
 
 def _library_files(d) -> set[str]:

@@ -12,7 +12,8 @@ kas_context = pytest.importorskip("kas.context")
 includehandler = pytest.importorskip("kas.includehandler")
 configschema = pytest.importorskip("kas.configschema")
 
-KAS = Path(__file__).resolve().parents[2] / "kas"
+REPO = Path(__file__).resolve().parents[2]
+KAS = REPO / "kas"
 TOP_FILES = sorted(p for p in KAS.glob("*.yml") if not p.name.endswith(".lock.yml"))
 ALL_FILES = sorted(KAS.rglob("*.yml"))
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
@@ -36,6 +37,7 @@ def test_there_are_kas_files() -> None:
         "qemuarm64.yml",
         "raspberrypi4.yml",
         "imx8mp-evk.yml",
+        "qemuarm64-dom0.yml",
     }
 
 
@@ -91,3 +93,35 @@ def test_image_dependencies_stay_out_of_the_domu_multiconfigs(path: Path) -> Non
         for line in text.splitlines():
             if line.strip().startswith("EXTRA_IMAGEDEPENDS"):
                 assert ":pn-" in line.split("=")[0], f"{path.name} ({name}): {line.strip()}"
+
+
+def _local_conf(config: dict) -> str:
+    return "\n".join(config.get("local_conf_header", {}).values())
+
+
+@pytest.mark.parametrize("path", TOP_FILES, ids=lambda p: p.name)
+def test_a_description_the_file_names_is_in_the_layer(path: Path) -> None:
+    config, _ = load(path)
+    named = re.findall(
+        r'^XEN_DOM0LESS_SYSTEM = "\$\{XEN_DOM0LESS_LAYERDIR\}/(.+)"$', _local_conf(config), re.M
+    )
+    for system in named:
+        assert (REPO / "meta-xen-dom0less" / system).is_file(), f"{path.name}: {system}"
+
+
+#: meta-virtualization's LAYERDEPENDS (conf/layer.conf, scarthgap): meta-openembedded's layers.
+META_VIRT_NEEDS = {"meta-oe", "meta-python", "meta-networking", "meta-filesystems"}
+
+
+@pytest.mark.parametrize("path", TOP_FILES, ids=lambda p: p.name)
+def test_a_dom0_gets_meta_virtualization_tools_of_its_hypervisor(path: Path) -> None:
+    """Xen's tools come from meta-virtualization, with what it depends on, and the
+    hypervisor from the same layer: the toolstack must be the hypervisor's release."""
+    config, _ = load(path)
+    conf = _local_conf(config)
+    if "packagegroup-dom0less-dom0" not in conf:
+        return
+    assert "meta-virtualization" in config["repos"]
+    assert set(config["repos"]["meta-openembedded"]["layers"]) >= META_VIRT_NEEDS
+    assert re.search(r'^XEN_DOM0LESS_XEN_PROVIDER = "xen"$', conf, re.M)
+    assert re.search(r"^DISTRO_FEATURES:append = .*\bvirtualization\b.*\bxen\b", conf, re.M)

@@ -1,7 +1,9 @@
-SUMMARY = "A true dom0less system on an SD card: Xen starts every domU at boot"
-DESCRIPTION = "No dom0: the boot partition holds Xen, its device tree, the \
+SUMMARY = "A dom0less system on an SD card: Xen starts every domU at boot"
+DESCRIPTION = "The boot partition holds Xen, its device tree, the \
                domU images and the U-Boot script starting them, all generated in this build \
-               from XEN_DOM0LESS_SYSTEM. The small root partition is for the BSP's own use."
+               from XEN_DOM0LESS_SYSTEM. The root partition is for the BSP's own use, or \
+               dom0's root file system when the description has a dom0 (add \
+               packagegroup-dom0less-dom0 to IMAGE_INSTALL: kas/qemuarm64-dom0.yml)."
 LICENSE = "MIT"
 
 IMAGE_INSTALL = "packagegroup-core-boot"
