@@ -153,11 +153,16 @@ class Checks:
         self.errors.append(error)
 
     def raise_if_any(self) -> None:
-        """Raise the one error as it is (a ToolError keeps its status), or all their problems."""
+        """Raise the one error as it is (a ToolError keeps its tool and status), or all their
+        problems as the kind they share (a plain UserError when the faults are of several
+        kinds: whose fault it is then differs problem by problem)."""
         if len(self.errors) == 1:
             raise self.errors[0]
         if self.errors:
-            raise UserError([p for error in self.errors for p in error.problems])
+            problems = [p for error in self.errors for p in error.problems]
+            kinds = {type(error) for error in self.errors}
+            kind = kinds.pop() if len(kinds) == 1 else UserError
+            raise (UserError if kind is ToolError else kind)(problems)
 
 
 def report(error: UserError, stream: Optional[TextIO] = None) -> int:

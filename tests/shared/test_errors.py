@@ -19,6 +19,7 @@ from xen_dom0less.errors import (
     report,
 )
 from xen_dom0less.generator.read import description
+from xen_dom0less.generator.read.host_input import load_host
 
 
 @pytest.mark.parametrize(
@@ -146,3 +147,29 @@ def test_checks_keep_every_error_and_a_lone_one_as_it_is():
     with pytest.raises(UserError) as caught:
         checks.raise_if_any()
     assert caught.value.lines == ["make failed", "cfg:3: bad line"]
+
+
+def test_checks_of_one_kind_keep_that_kind_and_mixed_ones_are_plain():
+    checks = Checks()
+    checks.refuse(InputFileError(Problem("no such file", "a.dtb")))
+    checks.refuse(InputFileError(Problem("not a DTB", "b.dtb")))
+    with pytest.raises(UserError) as caught:
+        checks.raise_if_any()
+    assert type(caught.value) is InputFileError
+    checks.refuse(DescriptionError(Problem("too big", "s.yaml", "xen.image")))
+    with pytest.raises(UserError) as caught:
+        checks.raise_if_any()
+    assert type(caught.value) is UserError
+    assert len(caught.value.problems) == 3
+
+
+def test_an_unusable_host_tree_is_the_input_file_s_fault_on_its_key_s_line(tmp_path):
+    (tmp_path / "s.yaml").write_text(
+        "version: 1\nxen: {image: xen, version: '4.20'}\nhost:\n  dtb: missing.dtb\n"
+        "domains: [{name: d, kernel: k, memory: 64M}]\n"
+    )
+    system = description.load(tmp_path / "s.yaml")
+    with pytest.raises(InputFileError) as caught:
+        load_host(system)
+    (problem,) = caught.value.problems
+    assert (problem.source, problem.where, problem.line) == (str(system.source), "host.dtb", 4)

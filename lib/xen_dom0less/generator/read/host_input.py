@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ... import files
-from ...errors import UserError
+from ...errors import InputFileError, Problems
 from ..hostdt import HostTree
 from ..model import System
 from . import dtb_check
@@ -11,8 +11,8 @@ from .blobs import compile_dts
 
 
 def load_host(system: System) -> HostTree:
-    """``host.dtb`` checked whole and parsed; a missing, unreadable or malformed file is a
-    UserError naming the key."""
+    """``host.dtb`` checked whole and parsed; a missing, unreadable or malformed file is an
+    InputFileError naming the key and its line."""
     path = system.host.dtb
     try:
         if path.suffix == ".dts":
@@ -25,5 +25,7 @@ def load_host(system: System) -> HostTree:
         invalid = dtb_check.problem(data)
         data = f"{path} is not a valid device tree blob: {invalid}" if invalid else data
     if isinstance(data, str):
-        raise UserError(f"{system.source}: host.dtb: {data}")
+        problems = Problems(str(system.source), InputFileError, dict(system.lines))
+        problems.add("host.dtb", data)
+        problems.raise_if_any()
     return HostTree(data, str(path), memory=system.host.memory)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ...errors import UserError
+from ...errors import DescriptionError, InputFileError, Problem
 from ...units import CELL_MAX, XEN_PAGE, cells
 from ..model import Domain, Region
 from ..plan import Blob, Modules, Plan
@@ -27,7 +27,8 @@ _MODULE_COMPATIBLE = {
 
 
 def build(plan: Plan) -> ChosenTree:
-    """The nodes and host edits that describe ``plan`` to Xen; UserError if one cannot be written.
+    """The nodes and host edits that describe ``plan`` to Xen; a UserError if one cannot be
+    written.
 
     Every value is checked here, before any renderer writes it (see dtree.value_problems).
     """
@@ -35,7 +36,7 @@ def build(plan: Plan) -> ChosenTree:
     script = plan.system.boot.device_tree == "fdt-commands"
     problems = value_problems(tree, script)
     if problems:
-        raise UserError([f"{plan.system.source}: {problem}" for problem in problems])
+        raise DescriptionError([Problem(p, str(plan.system.source)) for p in problems])
     return tree
 
 
@@ -81,10 +82,13 @@ class _Builder:
     def phandle(self) -> int:
         value = self.next_phandle
         if value >= CELL_MAX:  # 0xffffffff is no phandle (libfdt's -1)
-            raise UserError(
-                f"{self.plan.host.origin}: the board's highest phandle "
-                f"{self.plan.host.max_phandle:#x} leaves no room for the ones dom0less adds "
-                "(cpupools, event channels): renumber the board's phandles with dtc"
+            raise InputFileError(
+                Problem(
+                    f"the board's highest phandle {self.plan.host.max_phandle:#x} leaves no "
+                    "room for the ones dom0less adds (cpupools, event channels): renumber "
+                    "the board's phandles with dtc",
+                    self.plan.host.origin,
+                )
             )
         self.next_phandle += 1
         return value
