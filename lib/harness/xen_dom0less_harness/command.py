@@ -29,11 +29,13 @@ def uboot(
     work: Path,
     uboot_dtb: Optional[Path] = None,
     disk: Optional[Path] = None,
+    uboot_bin: Optional[Path] = None,
 ) -> list[str]:
     """Boot through U-Boot: it sources the generated boot script from disk or TFTP.
 
     The disk is built from the output directory (as ``dom0less image`` builds one), or is
-    ``disk``, an image ``dom0less image`` wrote.
+    ``disk``, an image ``dom0less image`` wrote. ``uboot_bin`` is a U-Boot built for
+    qemu_arm64 with a product's options (docs/signed-boot.md) instead of Debian's.
 
     U-Boot for QEMU takes its control DTB from the one QEMU passes, so a DTB holding a
     FIT's public key (``uboot_dtb``, else the build's own) goes to QEMU as ``-dtb``.
@@ -44,7 +46,9 @@ def uboot(
             f"{' or '.join(map(repr, LOADS))}: set boot.load to one of them "
             "to boot it here"
         )
-    firmware = tools.host_file(tools.UBOOT_BIN)
+    firmware = (
+        tools.given_file(uboot_bin, "--uboot") if uboot_bin else tools.host_file(tools.UBOOT_BIN)
+    )
     env = envimage.write_pflash(bootenv(manifest), work / "env.img")
     argv = [
         *machine.args(),

@@ -54,6 +54,7 @@ def boot(
     uboot_dtb: Optional[Path] = None,
     disk: Optional[Path] = None,
     firmware: str = "u-boot",
+    uboot_bin: Optional[Path] = None,
 ) -> BootResult:
     """Boot ``outdir`` (what ``dom0less build`` wrote) until every ``expect`` text appears.
 
@@ -61,7 +62,7 @@ def boot(
     counts as success unless a fatal line appeared. ``uboot_dtb`` replaces U-Boot's
     control DTB (one requiring a FIT signature key); ``disk`` is the disk image to boot
     from (``dom0less image``) instead of one built from ``outdir``; ``firmware`` "edk2"
-    boots a UEFI output with EDK2 instead of U-Boot.
+    boots a UEFI output with EDK2 instead of U-Boot; ``uboot_bin`` replaces Debian's U-Boot.
     """
     boot_manifest = manifest.read(outdir)
     machine = machine or Machine()
@@ -74,7 +75,7 @@ def boot(
         elif firmware == "edk2":
             argv = command.edk2(boot_manifest, machine, where, disk)
         else:
-            argv = command.uboot(boot_manifest, machine, where, uboot_dtb, disk)
+            argv = command.uboot(boot_manifest, machine, where, uboot_dtb, disk, uboot_bin)
         triggers = [text for text, _ in keys]
         return watch(argv, Console(expect + triggers, echo), timeout, keys)
 

@@ -62,3 +62,10 @@ def host_file(path: Path) -> Path:
 def missing_packages() -> list[str]:
     """Host packages whose programs or files are absent."""
     return hosttools.missing_packages(HOST_TOOLS, HOST_FILES)
+
+
+def given_file(path: Path, option: str) -> Path:
+    """A file the user named with ``option``, or a UserError saying it is missing."""
+    if not path.is_file():
+        raise UserError(f"{option} {path}: no such file")
+    return path

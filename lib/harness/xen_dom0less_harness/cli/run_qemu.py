@@ -95,6 +95,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "instead of the build's u-boot.dtb or QEMU's own",
     )
     p.add_argument(
+        "--uboot",
+        type=Path,
+        metavar="U_BOOT_BIN",
+        help="boot with this u-boot.bin (qemu_arm64, e.g. built with a product's options) "
+        "instead of Debian's",
+    )
+    p.add_argument(
         "--firmware",
         choices=("u-boot", "edk2"),
         default="u-boot",
@@ -137,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
         uboot_dtb=args.uboot_dtb,
         disk=args.disk,
         firmware=args.firmware,
+        uboot_bin=args.uboot,
     )
     for text, hit in result.hits.items():
         xen = f", Xen {hit.xen:.6f} s" if hit.xen is not None else ""
