@@ -1,7 +1,9 @@
 """User mistakes as records, kept apart from bugs.
 
 A problem is a :class:`Problem`: the file it is in, the key, node or variable,
-the line when known, and a sentence saying what is wrong and how to fix it.
+the line when known, and a sentence saying what is wrong and how to fix it. A
+warning (a risk the build takes on, :mod:`generator.check.advice`) is the same
+record, printed by :func:`warn` as :func:`report` prints errors.
 Every reader of input collects its problems (:class:`Problems`) so the user
 sees them all at once, and raises them as one :class:`UserError` of the kind
 that says whose fault it is: the description, an input file, an external tool
@@ -115,9 +117,15 @@ class Problems:
     def add(
         self, where: str, message: str, line: Optional[int] = None, column: Optional[int] = None
     ) -> None:
-        if line is None:
-            line = self.line_of(where)
-        self.items.append(Problem(message, self.source, where, line, column))
+        self.items.append(self.placed(Problem(message, where=where), line, column))
+
+    def placed(
+        self, problem: Problem, line: Optional[int] = None, column: Optional[int] = None
+    ) -> Problem:
+        """``problem`` (found by key alone, as a warning is) in this source, on the line of
+        its key unless ``line`` is given."""
+        line = self.line_of(problem.where) if line is None else line
+        return problem._replace(source=self.source, line=line, column=column)
 
     def line_of(self, where: str) -> Optional[int]:
         """The line of key path ``where`` or of its nearest enclosing key; None if unknown."""
@@ -167,9 +175,18 @@ class Checks:
 
 def report(error: UserError, stream: Optional[TextIO] = None) -> int:
     """Print ``error``'s problems one line each (``error: ...``); the exit status to return."""
-    for line in error.lines:
-        print(f"error: {one_line(line)}", file=stream or sys.stderr)
+    _print("error", error.problems, stream)
     return EXIT_USER
+
+
+def warn(warnings: Iterable[Problem], stream: Optional[TextIO] = None) -> None:
+    """Print warnings one line each (``warning: ...``), placed as errors are."""
+    _print("warning", warnings, stream)
+
+
+def _print(label: str, problems: Iterable[Problem], stream: Optional[TextIO]) -> None:
+    for problem in problems:
+        print(f"{label}: {one_line(str(problem))}", file=stream or sys.stderr)
 
 
 def one_line(text: str) -> str:

@@ -27,6 +27,9 @@ STUB_CLASSES = {
     'PV = "${@bb.parse.vars_from_file(d.getVar("FILE", False), d)[1] or "1.0"}"\n'
     'BPN = "${PN}"\nBP = "${BPN}-${PV}"\n'
     'oe_runmake() {\n    make ${EXTRA_OEMAKE} "$@"\n}\n'
+    # oe-core's logging.bbclass (base inherits it): bbwarn hands BitBake a warning
+    'LOGFIFO = "${T}/fifo.${@os.getpid()}"\n'
+    'bbwarn() {\n    printf "%b\\0" "bbwarn $*" > ${LOGFIFO}\n}\n'
     "do_configure() {\n:\n}\ndo_compile() {\n:\n}\ndo_install() {\n:\n}\ndo_build() {\n:\n}\n"
     "addtask configure\naddtask compile after do_configure\n"
     "addtask install after do_compile\naddtask build after do_install\n",

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("bb")
+import bb
 import bb.build
 import bb.data
 import bb.process
@@ -219,6 +220,27 @@ def test_boot_files_task_writes_the_artefacts(stubs: Path, tmp_path: Path) -> No
     binaries = names - {"boot.scr", "boot.cmd", "xen.dtb", "manifest.json", "xen-kconfig.cfg"}
     assert len(binaries) >= 4, binaries  # xen, the two kernels and the ramdisk
     assert "mmc" not in (out / "boot.cmd").read_text()  # qemuarm64 loads from virtio
+
+
+def test_boot_files_task_passes_the_plans_warnings_to_bitbake(
+    stubs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warning (here: Xen's scrubbing turned off) reaches BitBake's bb.warn with the
+    description's file and line, as `dom0less build` prints it; the task still succeeds."""
+    systems = LAYER / "systems"
+    text = (systems / "qemuarm64.yml").read_text()
+    text = text.replace("dtb: qemuarm64-virt.dtb", f"dtb: {systems / 'qemuarm64-virt.dtb'}")
+    system = tmp_path / "unscrubbed.yml"
+    system.write_text(text.replace("\nxen:\n", "\nxen:\n  extra_bootargs: bootscrub=0\n", 1))
+    d = boot_files(stubs, tmp_path, XEN_DOM0LESS_SYSTEM=str(system))
+    _fill_deploy_dirs(d)
+    warned: list[str] = []
+    monkeypatch.setattr(bb, "warn", lambda *args, **_: warned.append(" ".join(map(str, args))))
+    bb.build.exec_func("do_compile", d)
+    line = system.read_text().splitlines().index("  extra_bootargs: bootscrub=0") + 1
+    assert len(warned) == 1 and warned[0].startswith(
+        f"{system}:{line}: xen.extra_bootargs: bootscrub=0 leaves the RAM of dom0less domUs"
+    ), warned
 
 
 @pytest.mark.skipif(

@@ -14,11 +14,10 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 from typing import NoReturn, Optional
 
-from ..errors import UserError, one_line, report
+from ..errors import UserError, report
 
 #: Subcommand -> one-line summary, in --help order; the module is cli/<name with _>.py.
 COMMANDS = {
@@ -87,12 +86,6 @@ def plugins() -> dict[str, str]:
     else:  # 3.9: a dict of groups
         group = found.get(PLUGIN_GROUP, ())
     return {entry.name: entry.value for entry in group}
-
-
-def warn(lines: Iterable[str]) -> None:
-    """Print the plan's warnings (check.advice, the isolation risks) on stderr, one per line."""
-    for line in lines:
-        print(f"warning: {one_line(line)}", file=sys.stderr)
 
 
 def main(argv: Optional[list[str]] = None) -> int:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..errors import warn
 from ..generator import pipeline
-from . import add_command, warn
+from . import add_command
 
 
 def register(subparsers) -> None:

@@ -7,11 +7,11 @@ import argparse
 from pathlib import Path
 
 from .. import atomic
-from ..errors import UserError
+from ..errors import UserError, warn
 from ..generator import pipeline
 from ..generator.facts import storage
 from ..generator.render import load_time, memory_map, plan_picture
-from . import add_command, add_svg_option, warn
+from . import add_command, add_svg_option
 
 
 def register(subparsers) -> None:

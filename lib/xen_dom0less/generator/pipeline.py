@@ -237,8 +237,9 @@ def place(checked: Checked, room: Mapping[str, int]) -> Plan:
         xen_bootargs=xen_bootargs(system, host),
         kconfig=checked.kconfig,
         fit=packed,
-        warnings=advice.warnings(system)
-        + tuple(f"{system.source}: {line}" for line in checked.isolation.warnings),
+        warnings=tuple(
+            map(problems.placed, (*advice.warnings(system), *checked.isolation.warnings))
+        ),
         isolation=isolation.with_loads(checked.isolation, blobs),
     )
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import NamedTuple, Optional
 
 from .. import files, outputs
-from ..errors import InputFileError
+from ..errors import InputFileError, Problem
 from ..units import KiB
 from . import model
 from .hostdt import HostTree
@@ -131,8 +131,8 @@ class Isolation(NamedTuple):
 
     reach: dict[str, tuple[Reach, ...]]
     #: risks a rule does not refuse by default (DMA without an IOMMU, a passed-through page
-    #: that also holds a disabled device), one line each
-    warnings: tuple[str, ...] = ()
+    #: that also holds a disabled device), each under its key (placed in the plan's warnings)
+    warnings: tuple[Problem, ...] = ()
 
 
 class Plan(NamedTuple):
@@ -154,8 +154,8 @@ class Plan(NamedTuple):
     #: boot.itb in the FIT format, which carries every other blob but the script
     fit: Optional[Blob] = None
     #: choices Xen takes that cost safety or a running domain (check.advice) and the
-    #: isolation risks (Isolation.warnings), one per line
-    warnings: tuple[str, ...] = ()
+    #: isolation risks (Isolation.warnings), with the description's file and line
+    warnings: tuple[Problem, ...] = ()
     #: what each domain and Xen can reach; empty before placement
     isolation: Isolation = Isolation({})
 

@@ -68,10 +68,12 @@ python () {
 }
 
 # The library's build, in native Python: bad input fails the task with the
-# library's one line per problem.
+# library's one line per problem; the plan's warnings (file:line: key: what and
+# how to fix, as `dom0less build` prints them) become BitBake warnings, shown
+# although the task succeeds.
 do_compile() {
     xen_dom0less_python "${XEN_DOM0LESS_SYSTEM}" "${B}/boot-files" \
-        "${XEN_DOM0LESS_SIGN_KEY}" "${XEN_DOM0LESS_UBOOT_DTB}" <<'EOF'
+        "${XEN_DOM0LESS_SIGN_KEY}" "${XEN_DOM0LESS_UBOOT_DTB}" "${B}/warnings" <<'EOF'
 import os
 import sys
 from pathlib import Path
@@ -83,10 +85,15 @@ key, uboot_dtb = (Path(arg) if arg else None for arg in sys.argv[3:5])
 uboot_dtb = uboot_dtb if key else None  # the DTB takes the key UBOOT_SIGN_ENABLE names
 signing = xen_dom0less.generator.pipeline.SigningOverride(key=key, uboot_dtb=uboot_dtb)
 try:
-    xen_dom0less.generator.pipeline.build(sys.argv[1], sys.argv[2], os.environ, signing)
+    plan = xen_dom0less.generator.pipeline.build(sys.argv[1], sys.argv[2], os.environ, signing)
 except xen_dom0less.errors.UserError as error:
     sys.exit(xen_dom0less.errors.report(error))
+lines = (xen_dom0less.errors.one_line(str(warning)) for warning in plan.warnings)
+Path(sys.argv[5]).write_text("".join(line + "\n" for line in lines))
 EOF
+    while IFS= read -r warning; do
+        bbwarn "$warning"
+    done < "${B}/warnings"
 }
 
 do_configure[noexec] = "1"

@@ -7,6 +7,7 @@ and the warning says what it costs and the way back.
 
 from __future__ import annotations
 
+from ...errors import Problem
 from ..model import System
 from . import scheduling
 
@@ -14,14 +15,13 @@ from . import scheduling
 SCRUB_IDLE = "idle"
 
 
-def warnings(system: System) -> tuple[str, ...]:
-    """One line per questionable choice, naming the key and the way back."""
-    found = [*_scrubbing(system), *_arinc653_waits(system)]
-    return tuple(f"{system.source}: {line}" for line in found)
+def warnings(system: System) -> tuple[Problem, ...]:
+    """One per questionable choice, naming the key and the way back."""
+    return (*_scrubbing(system), *_arinc653_waits(system))
 
 
-def _scrubbing(system: System) -> list[str]:
-    lines = []
+def _scrubbing(system: System) -> list[Problem]:
+    found = []
     for key, text in (
         ("xen.bootargs", system.xen.bootargs),
         ("xen.extra_bootargs", system.xen.extra_bootargs),
@@ -29,23 +29,29 @@ def _scrubbing(system: System) -> list[str]:
         for word in (text or "").split():
             name, _, value = word.partition("=")
             if name == "bootscrub" and value != SCRUB_IDLE:
-                lines.append(
-                    f"{key}: {word} leaves the RAM of dom0less domUs unscrubbed (Xen's "
-                    "SUPPORT.md, 'Dom0less': only bootscrub=idle scrubs it), so a domU can "
-                    "read what the previous boot's domains left there: drop it to keep Xen's "
-                    "default bootscrub=idle"
+                found.append(
+                    Problem(
+                        f"{word} leaves the RAM of dom0less domUs unscrubbed (Xen's "
+                        "SUPPORT.md, 'Dom0less': only bootscrub=idle scrubs it), so a domU can "
+                        "read what the previous boot's domains left there: drop it to keep Xen's "
+                        "default bootscrub=idle",
+                        where=key,
+                    )
                 )
-    return lines
+    return found
 
 
-def _arinc653_waits(system: System) -> list[str]:
+def _arinc653_waits(system: System) -> list[Problem]:
     if not scheduling.has_control_domain(system):
         return []  # refused by sharing_rules.arinc653
     return [
-        f"{d.key}: runs under the arinc653 scheduler, which gives it no time slot at boot "
-        "(only the control domain's vCPUs are in Xen's boot schedule): it starts once the "
-        "control domain installs a schedule (xl sched-arinc653, or "
-        "xc_sched_arinc653_schedule_set); use another scheduler for a domain that must "
-        "run at boot"
+        Problem(
+            "runs under the arinc653 scheduler, which gives it no time slot at boot "
+            "(only the control domain's vCPUs are in Xen's boot schedule): it starts once the "
+            "control domain installs a schedule (xl sched-arinc653, or "
+            "xc_sched_arinc653_schedule_set); use another scheduler for a domain that must "
+            "run at boot",
+            where=d.key,
+        )
         for d in scheduling.without_boot_slot(system)
     ]

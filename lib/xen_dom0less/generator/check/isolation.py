@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple, Optional
 
-from ...errors import UserError
+from ...errors import Problem, UserError
 from ..hostdt import HostTree
 from ..model import Domain, Region, System
 from ..plan import XEN, Blob, Isolation, Reach
@@ -164,13 +164,13 @@ def build(system: System, host: HostTree, nodes: tuple[HostNode, ...]) -> Isolat
         reach["dom0"] = tuple(dom0_reach(nodes, xen, domus.values()))
     reach.update(domus)
     warnings = [
-        f"{r.key}: {dma_risk(host, name, r)}"
+        Problem(dma_risk(host, name, r), where=r.key)
         for name, rs in domus.items()
         for r in rs
         if r.how == "DMA"
     ]
     warnings += [
-        f"{n.reach.key}: {neighbour_risk(n)}"
+        Problem(neighbour_risk(n), where=n.reach.key)
         for n in neighbours(reach, nodes)
         if not n.node.enabled
     ]

@@ -51,7 +51,7 @@ def render(context: Context) -> dict[str, bytes]:
                 for party, reaches in plan.isolation.reach.items()
                 for r in reaches
             ),
-            plan.isolation.warnings,
+            tuple(map(str, plan.isolation.warnings)),
         ),
     )
     return {FILE: manifest.dumps()}
