@@ -16,6 +16,10 @@ the counter it read on entry). QEMU's icount hangs Xen after CPU bring-up
 with several CPUs, so the four-CPU boots run on real time (multi-threaded
 TCG, as `dom0less run-qemu` boots): there the order, not the exact times,
 is the result.
+
+A third compares Xen's bootscrub values on Xen 4.22 built from its release source: the
+default (idle, the only one that scrubs dom0less domUs' memory, SUPPORT.md) against 0 and
+on, by when the critical domU starts.
 Needs `dom0less setup` first.
 """
 
@@ -42,6 +46,7 @@ from xen_dom0less.generator.facts import storage
 from xen_dom0less.generator.pipeline import build
 from xen_dom0less.generator.render import load_time
 from xen_dom0less.timeline import read
+from xen_dom0less.xenbuild import build_release, locate
 
 RTOS = "bench-rtos: up"
 SECOND = "bench-second: up"
@@ -59,6 +64,11 @@ STORAGE_CASES = ("sd", "emmc")
 STORAGE_MACHINE = Machine(smp=1)
 #: (machine, Xen scheduler) pairs of the start-order table: Xen's default, and credit.
 ORDER_CASES = ((MACHINE, None), (ORDER_MACHINE, None), (ORDER_MACHINE, "credit"))
+#: bootscrub= values of the scrub table (None: Xen's default, idle), and the release.
+SCRUB_CASES = ("0", None, "on")
+SCRUB_XEN = "4.22"
+#: The project's Xen release tarballs (else DOM0LESS_XEN_SOURCE_4_22 or the download).
+XEN_SOURCES = Path(__file__).resolve().parent.parent.parent / "shared" / "xen-src"
 
 
 @dataclass(frozen=True)
@@ -301,6 +311,33 @@ def storage_table(shared: dict[str, Path], work: Path, runs: int) -> list[str]:
     return lines
 
 
+def scrub_table(shared: dict[str, Path], work: Path, runs: int) -> list[str]:
+    """Markdown rows: the baseline system on Xen 4.22 (defconfig) per bootscrub value."""
+    xen = build_release(locate(SCRUB_XEN, XEN_SOURCES), progress=lambda line: None)
+    lines = [
+        f"Xen {SCRUB_XEN} defconfig ({xen.outdir.name}), baseline system, time from reset "
+        f"(s), QEMU virt -smp 1 -icount; median of {runs}",
+        "",
+        "| bootscrub | Xen starts | critical domU first line | the same from Xen's start "
+        "| Linux domU init marker |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for value in SCRUB_CASES:
+        document = description(VARIANTS[0], shared)
+        document["xen"].update(image=str(xen.xen), config=str(xen.config), version=SCRUB_XEN)
+        if value is not None:
+            document["xen"]["extra_bootargs"] += f" bootscrub={value}"
+        outdir = build_system(document, work / f"scrub-{value}")
+        boots = median([measure(VARIANTS[0], outdir) for _ in range(runs)])
+        print(f"  measured bootscrub={value}", file=sys.stderr, flush=True)
+        name = f"`{value}`" if value else "default (`idle`)"
+        lines.append(
+            f"| {name} | {boots.xen_clock:.4f} | {boots.rtos:.4f} "
+            f"| {boots.rtos - boots.xen_clock:.4f} | {boots.linux:.3f} |"
+        )
+    return lines
+
+
 def spread(samples: list[float]) -> str:
     return f"{min(samples):.3f}-{max(samples):.3f}"
 
@@ -359,9 +396,9 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("variants", "order", "xl", "storage"),
-        help="measure only one table: the boot variants, the start order, dom0 + xl, or the "
-        "throttled boot storage",
+        choices=("variants", "order", "xl", "storage", "scrub"),
+        help="measure only one table: the boot variants, the start order, dom0 + xl, the "
+        "throttled boot storage, or bootscrub on Xen 4.22",
     )
     args = parser.parse_args()
     found = debian_inputs.installed()
@@ -376,6 +413,8 @@ def main() -> int:
             tables.append(xl_comparison(shared, work, args.runs))
         if args.only in (None, "storage"):
             tables.append(storage_table(shared, work, args.runs))
+        if args.only in (None, "scrub"):
+            tables.append(scrub_table(shared, work, args.runs))
         for index, variant in enumerate(VARIANTS if args.only in (None, "variants") else ()):
             run_dir = work / str(index)
             run_dir.mkdir()
