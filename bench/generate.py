@@ -70,15 +70,18 @@ def write_system(directory: Path, domains: int, linux: bool) -> Path:
 
     Xen keeps as many module command lines as MAX_MODULES; the Linux domains past
     that boot with the kernel's built-in command line, as a real system that size would.
+    A Linux domain has the RAM Xen needs to place its kernel, ramdisk and tree (12M), and
+    the board 8 GiB (QEMU's virt with -m 8G) for 254 of them.
     """
     cmdlines = xen_versions.limits(XEN_VERSION).boot_cmdlines
     (directory / "xen").write_bytes(arm64_image(1_000_000, fill=b"\x01"))
     (directory / "Image").write_bytes(arm64_image(8 << 20, fill=b"\x02"))
-    (directory / "initrd.cpio").write_bytes(b"070701" + b"0" * (2 << 20))
+    (directory / "initrd.cpio").write_bytes(b"070701" + b"0" * ((2 << 20) - 6))
     lines = [
         "version: 1",
         f"xen: {{image: xen, version: '{XEN_VERSION}'}}",
-        f"host: {{dtb: {ROOT / 'examples' / 'qemu-virt.dtb'}}}",
+        f"host: {{dtb: {ROOT / 'examples' / 'qemu-virt.dtb'}, "
+        "memory: [{address: 0x40000000, size: 8G}]}",
         "boot: {load: 'virtio 0:1', align: 64K}",
         "domains:",
     ]
@@ -87,7 +90,8 @@ def write_system(directory: Path, domains: int, linux: bool) -> Path:
         if kernel == "Image":
             cmdline = ", cmdline: console=ttyAMA0" if index < cmdlines else ""
             lines.append(
-                f"  - {{name: vm{index}, kernel: Image, ramdisk: initrd.cpio, memory: 4M{cmdline}}}"
+                f"  - {{name: vm{index}, kernel: Image, ramdisk: initrd.cpio, "
+                f"memory: 12M{cmdline}}}"
             )
         else:
             (directory / kernel).write_bytes(arm64_image(16384, fill=bytes([3 + index])))

@@ -37,6 +37,7 @@ from .check.xen_checks import (
     check_boot_modules,
     check_config,
     check_fdt_size,
+    check_guest_modules,
     check_guest_trees,
 )
 from .facts import kconfig
@@ -182,6 +183,7 @@ def check_inputs(system: System) -> Checked:
     inputs = collect_inputs(system, {dtb_file, *outputs.GENERATED}, problems, generated)
     passthrough.check_given_trees(system, host, inputs.domains, problems)
     check_guest_trees(system, inputs, problems)
+    check_guest_modules(system, inputs, problems)
     check_boot_modules(system, len(inputs.blobs) + 1, problems)  # + the DTB
     check_fdt_size(system, dtb_estimate(system, host), problems)
     needed = kconfig.required(system)

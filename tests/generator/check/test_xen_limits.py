@@ -281,3 +281,19 @@ def test_xen_4_17_does_not_grow_the_buffer_for_a_partial_tree(describe):
     problems = problems_of(describe(passthrough("4.17")))
     assert any("and a " in p and "-byte partial tree" in p for p in problems), problems
     assert plan_of(describe(passthrough("4.18"), name="later.yaml"))
+
+
+def test_kernel_ramdisk_and_tree_beyond_the_domains_ram(describe, inputs):
+    """Xen's place_modules: the kernel file, the ramdisk and the device tree (each rounded up
+    to 2 MiB) in the domain's first RAM bank, or 'Not enough memory in the first bank'."""
+    kernel = inputs / "big.bin"
+    kernel.write_bytes(arm64_image(13 << 20))  # 13M + 2M (tree) + 2M (ramdisk) > 16M
+
+    def big(doc):
+        doc["domains"][0].update(kernel=str(kernel), ramdisk=str(inputs / "initrd.cpio"))
+
+    (problem,) = problems_of(describe(big))
+    assert "domains[0] (rtos).kernel: the kernel (13M), the ramdisk (2M as Xen" in problem
+    assert "need 17M of the domain's 16M of RAM" in problem
+    kernel.write_bytes(arm64_image(12 << 20))  # 16M: exactly what fits
+    assert plan_of(describe(big, name="fits.yaml"))

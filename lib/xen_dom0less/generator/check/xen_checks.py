@@ -6,12 +6,15 @@ from typing import Optional
 
 from ... import files
 from ...errors import Problems
-from ...units import format_size
+from ...units import MiB, align_up, format_size
 from ..facts import kconfig, xen_versions
 from ..facts.images import UIMAGE
 from ..model import System
 from ..plan import Blob
 from ..read.collect import Inputs
+
+#: Xen rounds a domU's ramdisk and device tree up to this when placing them (place_modules).
+GUEST_MODULE_ALIGN = 2 * MiB
 
 
 def check_config(system: System, needed: dict[str, str], problems: Problems) -> None:
@@ -114,4 +117,29 @@ def check_guest_trees(system: System, inputs: Inputs, problems: Problems) -> Non
                 + f" outgrows its {room}-byte buffer (DOMU_DTB_SIZE) and Xen panics "
                 f"'Device tree generation failed (-3)': give it at most {max(most, 0)} "
                 "vCPUs (Xen 4.22 sizes the buffer for 128)",
+            )
+
+
+def check_guest_modules(system: System, inputs: Inputs, problems: Problems) -> None:
+    """Each domU's kernel, ramdisk and device tree within its RAM, as Xen places them.
+
+    Xen (place_modules) reserves the kernel's file (a compressed one grows) and the
+    ramdisk and device tree rounded up to 2 MiB each in the first RAM bank, which is at
+    most the domain's RAM, and panics otherwise: this refuses only what Xen cannot boot.
+    """
+    for domain in system.domains:
+        modules = inputs.domains.get(domain.name)
+        if modules is None or not domain.ram:
+            continue  # unreadable inputs or missing memory are refused already
+        ramdisk = align_up(modules.ramdisk.size, GUEST_MODULE_ALIGN) if modules.ramdisk else 0
+        needed = modules.kernel.size + ramdisk + GUEST_MODULE_ALIGN  # the device tree
+        if needed > domain.ram:
+            problems.add(
+                f"{domain.key}.kernel",
+                f"the kernel ({format_size(modules.kernel.size)})"
+                + (f", the ramdisk ({format_size(ramdisk)} as Xen places it)" if ramdisk else "")
+                + f" and the device tree (2M) need {format_size(needed)} of the domain's "
+                f"{format_size(domain.ram)} of RAM, and Xen panics 'Not enough memory in the "
+                "first bank for the kernel+dtb+initrd': give the domain more memory or a "
+                "smaller kernel and ramdisk",
             )
