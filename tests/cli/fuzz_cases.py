@@ -344,7 +344,8 @@ def mutate_host_tree(draw: Draw, document: dict, work: Path, environ: dict) -> s
     nodes = sorted(cpu_spans(tree)[0])
     # Half the picks among the nodes changed and those on RAM or Xen's, not QEMU's 32 virtio
     interesting = [n for n in nodes if n.split("/")[-1].startswith(NOTABLE)]
-    domains = [d for d in document.get("domains") or [] if isinstance(d, dict)]
+    found = document.get("domains")  # an earlier change may have made it anything
+    domains = [d for d in found if isinstance(d, dict)] if isinstance(found, list) else []
     given = []
     for _ in range(draw.number(1, 3) if domains else 0):
         domain, node_path = draw.pick(domains), draw.pick(draw.pick([interesting, nodes]))

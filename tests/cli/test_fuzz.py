@@ -13,7 +13,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .fuzz_cases import accepted_overlaps, make_case, run_case
+from ..conftest import write_inputs
+from .fuzz_cases import RandomDraw, accepted_overlaps, make_case, run_case
 
 
 class HypothesisDraw:
@@ -40,3 +41,13 @@ def test_hostile_cases_end_in_exit_0_or_1(data):
     assert not outcome.hung, f"hung: {case.steps}"
     assert not accepted, f"accepted overlaps {accepted}: {case.steps}"
     assert outcome.ok, f"exit {outcome.code}: {case.steps}\n{outcome.stderr[-3000:]}"
+
+
+def test_the_case_maker_runs_where_the_campaign_found_it_failing(tmp_path: Path):
+    """Seed 1982: a host-tree change after 'domains' was set to a number ('int' object is
+    not iterable in the case maker, so the case never ran)."""
+    inputs = write_inputs(tmp_path / "inputs")
+    for seed in (1982,):
+        work = tmp_path / f"case-{seed}"
+        work.mkdir()
+        assert make_case(RandomDraw(seed), work, inputs).steps
