@@ -167,3 +167,23 @@ def test_an_entry_counter_split_by_xens_own_prefix_is_read_whole():
 
 def test_a_counter_with_no_frequency_is_ignored_not_a_crash():
     assert read.read("(XEN) DOM1: counter 0x10 frequency 0x0\n").entered == {}
+
+
+#: Xen 4.22, d1 pinned to a CPU of its own (a real -smp 4 boot): it runs while the boot CPU
+#: is still freeing Xen's init memory, so its lines come before "Freed".
+XEN_422_PINNED = """\
+(XEN) [    3.089692] *** Serial input to DOM1 (type 'CTRL-a' three times to switch input)
+(XEN) [    3.158238] critical: up
+(XEN) [    3.204427] counter 0x0000000012c8707b frequency 0x0000000003b9aca0
+(XEN) [    3.207321] DOM3: third: up
+(XEN) [    3.215823] DOM3: counter 0x0000000012f7aace frequency 0x0000000003b9aca0
+(XEN) [    3.259238] Freed 432kB init memory.
+(XEN) [    3.260235] DOM2: second: up
+"""
+
+
+def test_a_domu_running_before_xen_frees_its_init_memory_is_read_as_itself():
+    timeline = read.read(XEN_422_PINNED)
+    assert timeline.entered == {1: 0x12C8707B / 0x3B9ACA0, 3: 0x12F7AACE / 0x3B9ACA0}
+    assert timeline.event("d1 first line").line.text.endswith("critical: up")
+    assert "d0 first line" not in names(timeline)

@@ -62,8 +62,11 @@ DOMAIN_LINE = re.compile(r"^(?:\(XEN\) (?:\[[^]]*\] )?DOM(\d+): |\(d(\d+)\) )")
 FOCUS = re.compile(r"^\(XEN\) (?:\[[^]]*\] )?\*\*\* Serial input to DOM(\d+)")
 #: Xen's prefix (and stamp) where Xen began a line of its own inside another's.
 INNER_PREFIX = re.compile(r"\(XEN\) (?:\[[^]]*\] )?")
-#: Xen's own lines after boot: about a vCPU ("d2v0: vGICD: ...") or its banners ("*** ...").
-XEN_REMARK = re.compile(r"^\(XEN\) (?:\[[^]]*\] )?(?:d\d+v\d+|\*\*\*|$)")
+#: Xen's own lines once domains may run: about a vCPU ("d2v0: vGICD: ..."), its banners
+#: ("*** ...") or the end of its boot (a domain on a CPU of its own runs before it).
+XEN_REMARK = re.compile(
+    r"^\(XEN\) (?:\[[^]]*\] )?(?:d\d+v\d+|\*\*\*|Freed \d+kB init memory|$)"
+)
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,8 @@ def _speakers(lines: list[Line]) -> list[Optional[int]]:
             speakers.append(focus if focus and not XEN_REMARK.match(text) else None)
         else:
             speakers.append(0 if dom0 and focus == 0 else None)
-        done = done or bool(XEN_DONE.match(text))
+        # Xen hands its console input over (FOCUS) just before it unpauses the domains.
+        done = done or bool(XEN_DONE.match(text) or switched)
     return speakers
 
 
