@@ -187,3 +187,23 @@ def test_a_domu_running_before_xen_frees_its_init_memory_is_read_as_itself():
     assert timeline.entered == {1: 0x12C8707B / 0x3B9ACA0, 3: 0x12F7AACE / 0x3B9ACA0}
     assert timeline.event("d1 first line").line.text.endswith("critical: up")
     assert "d0 first line" not in names(timeline)
+
+
+def test_an_entry_counter_split_by_other_domains_lines_is_read_whole():
+    """Xen 4.22 (a real boot): d1, the console owner, printed as it went; Xen put d2's and
+    d3's whole lines in the middle of its counter, which went on at the next line's start."""
+    log = (
+        "(XEN) [    1.300000] *** Serial input to DOM1 (type 'CTRL-a' three times to switch)\n"
+        "(XEN) [    1.368000] critical: up\n"
+        "(XEN) [    1.368705] c(XEN) [    1.369335] DOM2: counter 0x0000000006f784bc frequency "
+        "0x0000000003b9aca0\n"
+        "ounter 0x0000000006fd3729 frequency (XEN) [    1.373836] DOM3: third: up\n"
+        "(XEN) [    1.374413] DOM3: counter 0x00000000070457ac frequency 0x0000000003b9aca0\n"
+        "0x0000000003b9aca0\n"
+    )
+    frequency = 0x3B9ACA0
+    assert read.read(log).entered == {
+        1: 0x6FD3729 / frequency,
+        2: 0x6F784BC / frequency,
+        3: 0x70457AC / frequency,
+    }

@@ -62,11 +62,12 @@ DOMAIN_LINE = re.compile(r"^(?:\(XEN\) (?:\[[^]]*\] )?DOM(\d+): |\(d(\d+)\) )")
 FOCUS = re.compile(r"^\(XEN\) (?:\[[^]]*\] )?\*\*\* Serial input to DOM(\d+)")
 #: Xen's prefix (and stamp) where Xen began a line of its own inside another's.
 INNER_PREFIX = re.compile(r"\(XEN\) (?:\[[^]]*\] )?")
+LEADING_PREFIX = re.compile(r"^\(XEN\) (?:\[[^]]*\] )?")
+#: Another domain's whole line, which Xen printed inside the console owner's.
+INNER_DOMAIN = re.compile(r"\(XEN\) (?:\[[^]]*\] )?DOM\d+: ")
 #: Xen's own lines once domains may run: about a vCPU ("d2v0: vGICD: ..."), its banners
 #: ("*** ...") or the end of its boot (a domain on a CPU of its own runs before it).
-XEN_REMARK = re.compile(
-    r"^\(XEN\) (?:\[[^]]*\] )?(?:d\d+v\d+|\*\*\*|Freed \d+kB init memory|$)"
-)
+XEN_REMARK = re.compile(r"^\(XEN\) (?:\[[^]]*\] )?(?:d\d+v\d+|\*\*\*|Freed \d+kB init memory|$)")
 
 
 @dataclass(frozen=True)
@@ -223,26 +224,47 @@ def _speakers(lines: list[Line]) -> list[Optional[int]]:
             speakers.append(None)
         elif XEN.match(text):
             speakers.append(focus if focus and not XEN_REMARK.match(text) else None)
-        else:
-            speakers.append(0 if dom0 and focus == 0 else None)
+        else:  # dom0's own line, or a domU owner's going on after another's line
+            speakers.append(focus if focus else 0 if dom0 else None)
         # Xen hands its console input over (FOCUS) just before it unpauses the domains.
         done = done or bool(XEN_DONE.match(text) or switched)
     return speakers
 
 
 def _counters(lines: list[Line]) -> list[tuple[int, float, Line]]:
-    """(domain, seconds since reset, line) of each guest entry counter printed.
+    """(domain, seconds since reset, line) of each guest entry counter printed, in order.
 
-    Xen 4.20 and later can start one of its own lines inside the console owner's
-    ("counter 0x(XEN) [    6.518478] 00000000...") and the text goes on after it.
+    From Xen 4.20 the console-owning domU's output goes out as it comes, and Xen puts its
+    own lines and other domains' whole lines in the middle of it: "counter 0x(XEN) [
+    6.518478] 00000000..." (a stamp) or "c(XEN) [ 1.369335] DOM2: counter ...", the
+    owner's text going on at the next line's start. So the owner's output is read as one
+    stream of the pieces between the others' lines.
     """
     found = []
+    stream: list[tuple[str, Line, int]] = []  # the owning domU's output, piece by piece
     for line, speaker in zip(lines, _speakers(lines)):
-        counter = COUNTER.search(line.text[:6] + INNER_PREFIX.sub("", line.text[6:]))
-        if counter and int(counter.group(3), 16):
+        text = line.text
+        if speaker and not DOMAIN_LINE.match(text):
+            body = LEADING_PREFIX.sub("", text)
+            inserted = INNER_DOMAIN.search(body)
+            piece = body[: inserted.start()] if inserted else body + "\n"
+            stream.append((INNER_PREFIX.sub("", piece), line, speaker))
+            text = body[inserted.start() :] if inserted else ""
+        for counter in COUNTER.finditer(INNER_PREFIX.sub("", text)):
             domid = int(counter.group(1)) if counter.group(1) else (speaker or 0)
-            found.append((domid, int(counter.group(2), 16) / int(counter.group(3), 16), line))
-    return found
+            found.append((domid, counter, line))
+    starts, joined = [], ""
+    for piece, line, owner in stream:
+        starts.append((len(joined), line, owner))
+        joined += piece
+    for counter in COUNTER.finditer(joined):
+        _, line, owner = next(start for start in reversed(starts) if start[0] <= counter.start())
+        found.append((owner, counter, line))
+    return [
+        (domid, int(c.group(2), 16) / int(c.group(3), 16), line)
+        for domid, c, line in sorted(found, key=lambda f: f[2].number)
+        if int(c.group(3), 16)
+    ]
 
 
 def _entered(lines: list[Line]) -> dict[int, float]:
