@@ -48,6 +48,8 @@ class Xen(NamedTuple):
     #: host node path or alias of Xen's console UART; "none" for no console
     console: Optional[str] = None
     scheduler: Optional[str] = None
+    #: the domU that must start first (None: the first listed; "none": no order)
+    critical: Optional[str] = None
     static_heap: tuple[Region, ...] = ()
     llc_coloring: Optional[LlcColoring] = None
     xsm_policy: Optional[Path] = None

@@ -6,7 +6,9 @@ together as one UserError:
 
 1. read: the YAML, its ``${VARIABLES}`` and the schema, defaults filled (``read.description``),
    and the board's device tree (``read.host_input``);
-2. check: the rules, against the board's device tree and the target Xen (``check.rules``);
+2. check: the rules, against the board's device tree and the target Xen (``check.rules``),
+   once the critical domain's default start-first mechanism is added
+   (``place.critical_first``);
 3. read and check: the input files, present, identified, of a format their role takes
    (``read.collect``), and the guests' partial device trees, generated
    (``render.partial_tree``) or checked (``check.passthrough``);
@@ -44,6 +46,7 @@ from .facts import kconfig
 from .hostdt import HostTree
 from .model import Signing, System
 from .output_dir import write_atomically
+from .place import critical_first
 from .place.capacity import check_capacity
 from .place.fit_room import fit_blob
 from .place.placement import excluded_regions, place_all
@@ -72,6 +75,8 @@ class Checked(NamedTuple):
     dtb_file: str
     #: what each domain and Xen can reach (check.isolation), Xen's load areas not yet known
     isolation: Isolation
+    #: how the critical domain starts first (place.critical_first)
+    critical_first: str
 
 
 def check(description_path: Path, environ: Optional[Mapping[str, str]] = None) -> Plan:
@@ -177,6 +182,8 @@ def check_inputs(system: System) -> Checked:
     """Stages 2-4: the rules, the input files, Xen's .config and boot command."""
     problems = Problems(str(system.source), lines=dict(system.lines))
     host = load_host(system)
+    critical = critical_first.apply(system, host)
+    system = critical.system
     reach = rules.check(system, host, problems)
     dtb_file = _dtb_file(system)
     generated = partial_tree.guest_trees(system, host) if not problems.items else {}
@@ -195,7 +202,7 @@ def check_inputs(system: System) -> Checked:
     fit.check(system, problems)
     uefi.check(system, problems)
     problems.raise_if_any()
-    return Checked(system, host, inputs, needed, dtb_file, reach)
+    return Checked(system, host, inputs, needed, dtb_file, reach, critical.how)
 
 
 def place(checked: Checked, room: Mapping[str, int]) -> Plan:
@@ -243,6 +250,7 @@ def place(checked: Checked, room: Mapping[str, int]) -> Plan:
             map(problems.placed, (*advice.warnings(system), *checked.isolation.warnings))
         ),
         isolation=isolation.with_loads(checked.isolation, blobs),
+        critical_first=checked.critical_first,
     )
 
 

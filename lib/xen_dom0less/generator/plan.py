@@ -158,6 +158,8 @@ class Plan(NamedTuple):
     warnings: tuple[Problem, ...] = ()
     #: what each domain and Xen can reach; empty before placement
     isolation: Isolation = Isolation({})
+    #: which domU starts first and by what (place.critical_first); empty with none
+    critical_first: str = ""
 
     def packed(self, blob: Blob) -> bool:
         """Whether ``blob`` reaches RAM inside the FIT rather than as a file of its own."""

@@ -492,6 +492,22 @@ CASES = [
         ],
     ),
     (
+        "critical-not-first",
+        set_key("xen.critical", "linux"),
+        [
+            "xen.critical: 'linux' is not the first domain: Xen starts the domUs in the order "
+            "listed, so move it first (now 'rtos'), or write none",
+        ],
+    ),
+    (
+        "critical-unknown",
+        set_key("xen.critical", "rots"),
+        [
+            "xen.critical: 'rots' is not a domain in domains: Xen starts the domUs in the "
+            "order listed, so move it first (now 'rtos'), or write none",
+        ],
+    ),
+    (
         "fdt-set-dom0-cmdline",
         both(
             set_key("boot.device_tree", "fdt-commands"),

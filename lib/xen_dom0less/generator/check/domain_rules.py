@@ -271,3 +271,22 @@ def domains(ctx: RuleContext) -> None:
     for domain in ctx.system.domains:
         for rule in DOMAIN_RULES:
             rule(ctx, domain)
+
+
+def critical(ctx: RuleContext) -> None:
+    """xen.critical names the first domU: Xen creates and unpauses the domUs in the order
+    listed, and neither mechanism (place.critical_first) can put a later one first."""
+    name = ctx.system.xen.critical
+    if name is None or name == "none":
+        return
+    first = ctx.system.domains[0].name
+    if name == first:
+        return
+    listed = any(d.name == name for d in ctx.system.domains)
+    ctx.add(
+        "xen.critical",
+        f"'{name}' is "
+        + ("not the first domain" if listed else "not a domain in domains")
+        + f": Xen starts the domUs in the order listed, so move it first (now '{first}'), "
+        "or write none",
+    )

@@ -34,6 +34,7 @@ RULES: Sequence[Callable[[RuleContext], None]] = (
     board_rules.names_unique,
     domain_rules.dom0,
     domain_rules.domains,
+    domain_rules.critical,
     sharing_rules.cpupools,
     sharing_rules.arinc653,
     sharing_rules.passthrough_owners,

@@ -139,6 +139,7 @@ class _Converter:
             extra_bootargs=doc.get("extra_bootargs", ""),
             console=doc.get("console"),
             scheduler=doc.get("scheduler"),
+            critical=doc.get("critical"),
             static_heap=self.regions(doc.get("static_heap")),
             llc_coloring=None
             if llc is None

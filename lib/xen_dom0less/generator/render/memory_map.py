@@ -46,6 +46,12 @@ def tables(plan: Plan) -> str:
         placement = (
             ", ".join(str(plan.host.cpu(c).index) for c in pool.cpus) if pool else "Pool-0 CPUs"
         )
+        pinned = {cpus for _, cpus in domain.vcpu_affinity}
+        if len(pinned) == 1 and len(domain.vcpu_affinity) == domain.vcpus:
+            placement = f"{placement}, pinned to {pinned.pop()}"
+        elif pinned:
+            each = ", ".join(f"vCPU{v} on {cpus}" for v, cpus in domain.vcpu_affinity)
+            placement = f"{placement}, {each}"
         domains.append(
             (
                 domain.name,
@@ -56,7 +62,10 @@ def tables(plan: Plan) -> str:
                 placement,
             )
         )
-    header = f"Xen {plan.version}: {plan.xen_bootargs}\n\n"
+    header = f"Xen {plan.version}: {plan.xen_bootargs}\n"
+    if plan.critical_first:
+        header += f"Starts first: {plan.critical_first}\n"
+    header += "\n"
     return (
         header
         + memory
