@@ -287,13 +287,36 @@ def test_kernel_ramdisk_and_tree_beyond_the_domains_ram(describe, inputs):
     """Xen's place_modules: the kernel file, the ramdisk and the device tree (each rounded up
     to 2 MiB) in the domain's first RAM bank, or 'Not enough memory in the first bank'."""
     kernel = inputs / "big.bin"
-    kernel.write_bytes(arm64_image(13 << 20))  # 13M + 2M (tree) + 2M (ramdisk) > 16M
+    kernel.write_bytes(arm64_image(13 << 20))  # 14M (to 2M) + 2M (tree) + 2M (ramdisk) > 16M
 
     def big(doc):
         doc["domains"][0].update(kernel=str(kernel), ramdisk=str(inputs / "initrd.cpio"))
 
     (problem,) = problems_of(describe(big))
-    assert "domains[0] (rtos).kernel: the kernel (13M), the ramdisk (2M as Xen" in problem
-    assert "need 17M of the domain's 16M of RAM" in problem
+    assert "domains[0] (rtos).kernel: the kernel (14M as Xen places it), the ramdisk (2M" in problem
+    assert "need 18M of the domain's 16M of RAM" in problem
     kernel.write_bytes(arm64_image(12 << 20))  # 16M: exactly what fits
     assert plan_of(describe(big, name="fits.yaml"))
+
+
+def test_the_kernel_counts_up_to_the_next_2m_boundary_from_where_it_loads(describe, inputs):
+    """first_bank_can_fit_modules: kernsize = ROUNDUP(kernend, 2M) - kernbase. An arm64 Image
+    loads at the start of guest RAM (2 MiB-aligned) plus its header's text_offset, so 12M and
+    a page fill 14M without one, 13.5M with 0x80000; 17.5M of RAM fits only the latter."""
+    kernel = inputs / "big.bin"
+
+    def sized(text_offset: int, name: str) -> Path:
+        image = bytearray(arm64_image((12 << 20) + 4096))
+        image[8:16] = text_offset.to_bytes(8, "little")  # the Image header's text_offset
+        kernel.write_bytes(bytes(image))
+
+        def change(doc):
+            doc["domains"][0].update(
+                kernel=str(kernel), ramdisk=str(inputs / "initrd.cpio"), memory="17920K"
+            )
+
+        return describe(change, name=name)
+
+    (problem,) = problems_of(sized(0, "aligned.yaml"))
+    assert "need 18M of the domain's 17920K of RAM" in problem, problem
+    assert plan_of(sized(0x80000, "offset.yaml"))

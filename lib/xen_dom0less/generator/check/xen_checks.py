@@ -8,8 +8,8 @@ from ... import files
 from ...errors import Problems
 from ...units import MiB, align_up, format_size
 from ..facts import kconfig, xen_versions
-from ..facts.images import UIMAGE
-from ..model import System
+from ..facts.images import ARM64_IMAGE, UIMAGE
+from ..model import Domain, System
 from ..plan import Blob
 from ..read.collect import Inputs
 
@@ -123,23 +123,40 @@ def check_guest_trees(system: System, inputs: Inputs, problems: Problems) -> Non
 def check_guest_modules(system: System, inputs: Inputs, problems: Problems) -> None:
     """Each domU's kernel, ramdisk and device tree within its RAM, as Xen places them.
 
-    Xen (place_modules) reserves the kernel's file (a compressed one grows) and the
-    ramdisk and device tree rounded up to 2 MiB each in the first RAM bank, which is at
-    most the domain's RAM, and panics otherwise: this refuses only what Xen cannot boot.
+    Xen (first_bank_can_fit_modules) counts the kernel from where it loads up to the next
+    2 MiB boundary, and the ramdisk and device tree rounded up to 2 MiB each, against the
+    first RAM bank, which is at most the domain's RAM, and panics otherwise: this refuses
+    only what Xen cannot boot.
     """
     for domain in system.domains:
         modules = inputs.domains.get(domain.name)
         if modules is None or not domain.ram:
             continue  # unreadable inputs or missing memory are refused already
+        kernel = _kernel_footprint(domain, modules.kernel)
         ramdisk = align_up(modules.ramdisk.size, GUEST_MODULE_ALIGN) if modules.ramdisk else 0
-        needed = modules.kernel.size + ramdisk + GUEST_MODULE_ALIGN  # the device tree
+        needed = kernel + ramdisk + GUEST_MODULE_ALIGN  # the device tree
         if needed > domain.ram:
             problems.add(
                 f"{domain.key}.kernel",
-                f"the kernel ({format_size(modules.kernel.size)})"
+                f"the kernel ({format_size(kernel)} as Xen places it)"
                 + (f", the ramdisk ({format_size(ramdisk)} as Xen places it)" if ramdisk else "")
                 + f" and the device tree (2M) need {format_size(needed)} of the domain's "
                 f"{format_size(domain.ram)} of RAM, and Xen panics 'Not enough memory in the "
                 "first bank for the kernel+dtb+initrd': give the domain more memory or a "
                 "smaller kernel and ramdisk",
             )
+
+
+def _kernel_footprint(domain: Domain, kernel: Blob) -> int:
+    """The kernel's bytes as Xen counts them: ROUNDUP(end, 2M) - start. An arm64 Image (its
+    length the file's) starts at guest RAM's base (GUEST_RAM0_BASE, 2 MiB-aligned, unless
+    direct-mapped) plus the header's text_offset; otherwise the file's size (Xen's length
+    of a gzip kernel is larger, of a zImage or uImage its header's, at most the file's)."""
+    if kernel.kind != ARM64_IMAGE or domain.direct_map or kernel.source is None:
+        return kernel.size
+    try:
+        head = files.probe(kernel.source, 16).head
+    except files.UnusableFile:
+        return kernel.size  # refused where it is read
+    offset = int.from_bytes(head[8:16], "little") % GUEST_MODULE_ALIGN
+    return align_up(offset + kernel.size, GUEST_MODULE_ALIGN) - offset
