@@ -10,6 +10,7 @@ import pytest
 from xen_dom0less.generator import pipeline
 from xen_dom0less.generator.model import Cpupool
 
+from ...conftest import QEMU_DTB
 from ..check.test_rules import both, set_key
 
 QEMU_CPUS = 4
@@ -141,3 +142,24 @@ def test_a_config_without_credit_leaves_the_order_open(describe, tmp_path):
     plan = planned(describe, xen_config(tmp_path))
     assert "sched=" not in plan.xen_bootargs
     assert "no credit scheduler" in plan.critical_first
+
+
+@pytest.mark.parametrize("version", ["4.20", "4.22"])
+def test_cores_of_several_kinds_get_no_cpus_of_their_own(describe, tmp_path, version):
+    """big.LITTLE (the RZ/G2M's 2 A57 + 4 A53): Xen brings up only the CPUs of the boot CPU's
+    kind unless hmp-unsafe (smpboot.c stops the others), and a hard affinity or a cpupool of
+    CPUs it never brought up panics (vcpu_set_hard_affinity: -EINVAL). Credit is still set."""
+    tree = fdt.parse_dtb(QEMU_DTB.read_bytes())
+    tree.get_node("/cpus/cpu@3").set_property("compatible", "arm,cortex-a53")
+    board = tmp_path / "big-little.dtb"
+    board.write_bytes(tree.to_dtb(version=17))
+    plan = planned(
+        describe,
+        set_key("xen.version", version),
+        set_key("host.dtb", str(board)),
+        xen_config(tmp_path, "SCHED_CREDIT", "BOOT_TIME_CPUPOOLS"),
+    )
+    assert affinities(plan) == {"rtos": (), "linux": ()}
+    assert plan.system.cpupools == ()
+    assert plan.xen_bootargs.endswith(" sched=credit")
+    assert "cores of several kinds" in plan.critical_first, plan.critical_first

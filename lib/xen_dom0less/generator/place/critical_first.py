@@ -70,10 +70,12 @@ def apply(system: System, host: HostTree) -> Critical:
         return Critical(system, f"{who}: {reason}")
     how = []
     version = xen_versions.parse_version(system.xen.version)
-    if critical.vcpus < cpus and version >= AFFINITY_SINCE:
+    mixed = critical.vcpus < cpus and _mixed_cores(host)
+    own = critical.vcpus < cpus and not mixed
+    if own and version >= AFFINITY_SINCE:
         system = _pinned(system, cpus)
         how.append("hard affinity to CPUs of its own")
-    elif critical.vcpus < cpus and _built(system, POOLS) is True:
+    elif own and _built(system, POOLS) is True:
         system = _pooled(system, cpus)
         how.append(f"a cpupool of its own ({POOL})")
     if system.xen.bootargs is not None:
@@ -86,9 +88,22 @@ def apply(system: System, host: HostTree) -> Critical:
             "the credit scheduler, which queues the others on the boot CPU until Xen's boot is done"
         )
         without = ""
+    note = (
+        "; no CPUs of its own: the board has cores of several kinds, of which Xen brings up "
+        "only the boot CPU's (docs/misc/arm/big.LITTLE.txt)"
+        if mixed
+        else ""
+    )
     if not how:
-        return Critical(system, f"{who}: not ordered, {without}")
-    return Critical(system, f"{who}: {' and '.join(how)}")
+        return Critical(system, f"{who}: not ordered, {without}{note}")
+    return Critical(system, f"{who}: {' and '.join(how)}{note}")
+
+
+def _mixed_cores(host: HostTree) -> bool:
+    """Whether the board's CPUs are of several kinds (big.LITTLE): Xen stops those whose
+    MIDR differs from the boot CPU's (smpboot.c, unless hmp-unsafe), and a hard affinity or
+    a cpupool of CPUs it never brought up panics, so the last CPUs cannot be d1's."""
+    return len({tuple(host.strings(cpu.path, "compatible")) for cpu in host.cpus}) > 1
 
 
 def _left_alone(system: System, cpus: int) -> str:
