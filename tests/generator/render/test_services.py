@@ -27,13 +27,17 @@ def test_the_script_names_the_domains_and_attaches_each_device(describe, tmp_pat
     script = (tmp_path / "out" / outputs.SERVICES_SCRIPT).read_text()
     subprocess.run(["sh", "-n", tmp_path / "out" / outputs.SERVICES_SCRIPT], check=True)
     body = script.split("\nname 1 ", 1)[1]
-    assert body.splitlines()[:4] == [
+    assert body.splitlines()[:5] == [
         "rtos",
         "name 2 linux",
         "bridge xenbr0",
-        "xl network-attach linux bridge=xenbr0,mac=00:16:3e:00:00:01 \\",
+        # xl network-attach takes each setting as its own argument (one "bridge=x,mac=y"
+        # became the bridge's name in a real boot and the vif's hotplug failed)
+        "attach 'linux: network on bridge xenbr0' network-attach linux bridge=xenbr0"
+        " mac=00:16:3e:00:00:01",
+        "attach 'linux: disk xvda from /srv/linux.img' block-attach linux"
+        " format=raw,vdev=xvda,access=rw,target=/srv/linux.img",
     ]
-    assert "xl block-attach linux format=raw,vdev=xvda,access=rw,target=/srv/linux.img" in body
     assert script.index("init-dom0less") < script.index("\nname 1 rtos")
     unit = (tmp_path / "out" / outputs.SERVICES_UNIT).read_text()
     assert f"ExecStart={outputs.SERVICES_INSTALL_PATH}" in unit
@@ -68,7 +72,9 @@ def test_a_failing_step_names_its_device_and_the_script_goes_on(describe, tmp_pa
     assert run.returncode == 1
     assert run.stderr.splitlines() == [
         "dom0less-services: ERROR linux: network on bridge xenbr0: xl network-attach failed"
+        " (xl's reason is above)"
     ]
+    assert "dom0less-services: linux: disk xvda from /srv/linux.img: attached" in run.stdout
     assert "ready" not in run.stdout
 
 

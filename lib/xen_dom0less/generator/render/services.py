@@ -50,6 +50,14 @@ running xenconsoled || "$(tool xenconsoled)" --pid-file /run/xenconsoled.pid \\
 name() {{
     "$(tool xenstore-write)" "/local/domain/$1/name" "$2" || fail "domain $1 could not be named $2"
 }}
+# xl returns once the device's hotplug script has run in this domain; until then the backend
+# driver keeps the frontend from connecting (netback waits for hotplug-status, blkback for
+# physical-device), so the guest never gets a half-made device.
+attach() {{
+    what=$1; shift
+    if xl "$@"; then echo "dom0less-services: $what: attached"
+    else fail "$what: xl $1 failed (xl's reason is above)"; fi
+}}
 bridge() {{
     ip link show "$1" >/dev/null 2>&1 && return 0
     {{ ip link add "$1" type bridge 2>/dev/null || brctl addbr "$1"; }} && ip link set "$1" up \\
@@ -110,14 +118,14 @@ def script(system: System, host: str, source: str) -> str:
 
 
 def _attach(domain: str, device: PvNetwork | PvBlock) -> str:
+    """One ``attach`` line: ``xl network-attach`` takes each setting as an argument of its
+    own, ``xl block-attach`` one disk specification (``target=`` last, as xl wants it)."""
     if isinstance(device, PvNetwork):
-        spec = f"bridge={device.bridge}" + (f",mac={device.mac}" if device.mac else "")
+        settings = [f"bridge={device.bridge}"] + ([f"mac={device.mac}"] if device.mac else [])
         what, command = f"network on bridge {device.bridge}", "network-attach"
     else:
         access = "ro" if device.readonly else "rw"
-        spec = f"format=raw,vdev={device.vdev},access={access},target={device.target}"
+        settings = [f"format=raw,vdev={device.vdev},access={access},target={device.target}"]
         what, command = f"disk {device.vdev} from {device.target}", "block-attach"
-    return (
-        f"xl {command} {quote(domain)} {quote(spec)} \\\n"
-        f"    || fail {quote(f'{domain}: {what}: xl {command} failed')}\n"
-    )
+    words = [f"{domain}: {what}", command, domain, *settings]
+    return "attach " + " ".join(quote(word) for word in words) + "\n"
