@@ -3,7 +3,8 @@
 The seed's reason for keeping a dom0: monitor the system, stop and start domains. dom0 runs
 the dom0less-services.sh the build wrote (xenstored, init-dom0less, names), then ``xl list``
 must name both dom0less domUs with their memory and vCPUs, ``xl destroy`` stops one, and
-``xl create`` starts a third domain from dom0.
+``xl create`` starts a third domain from dom0. With PV devices, dom0 also serves them: a
+domU's netfront and blkfront reach dom0 over the generated bridge and disk.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from xen_dom0less_harness.guests import xl_dom0
+from xen_dom0less_harness.guests import frontend, xl_dom0
 from xen_dom0less_harness.guests.baremetal import Program
 
 from xen_dom0less import outputs
@@ -85,3 +86,97 @@ def test_dom0_runs_the_generated_services_and_manages_the_dom0less_domains(
     assert listed(console, "linux2", 2, 128) == 2
     assert listed(console, xl_dom0.GUEST, 3, 16) == 1
     assert "ERROR" not in console.split("dom0: services done")[0]
+
+
+#: The disk the backend dom0 prepares and serves, and the bridge its vifs join.
+DISK = xl_dom0.Disk("/srv/linux1.img", "hello", "served by dom0 through blkback")
+BRIDGE = "xenbr0"
+#: A disk target that does not exist in dom0: the services must say which device and why.
+MISSING = "/srv/missing.img"
+DOM0_ADDRESS, GUEST_ADDRESS = "192.168.77.1", "192.168.77.2"
+
+
+@pytest.mark.parametrize("release", ["4.17", "4.20"], ids=lambda r: f"xen{r}")
+def test_pv_network_and_block_reach_a_dom0less_domu(release, tmp_path, guest_inputs, virt_dtb):
+    """dom0 (Debian's tools of the release, the kernel's backends, Xen's own hotplug scripts)
+    runs the generated services: linux1's netfront ``eth0`` pings dom0 over the generated
+    bridge and its blkfront disk, a file in dom0, is mounted and read; linux2's disk names a
+    file that does not exist, and the services say so on the console."""
+    ws = Workspace(tmp_path, guest_inputs, virt_dtb, xen_version=release)
+    kernel = ws.inputs.kernel
+    linux1 = frontend.write(
+        "linux1",
+        f"{GUEST_ADDRESS}/24",
+        DOM0_ADDRESS,
+        "xvda",
+        DISK.file,
+        ws.inputs.busybox,
+        kernel,
+        ws.root / "linux1.cpio",
+    )
+    network = {"bridge": BRIDGE, "mac": "00:16:3e:00:00:01"}
+    domains = [
+        {
+            "name": "linux1",
+            "kernel": str(kernel),
+            "ramdisk": str(linux1),
+            "cmdline": "console=ttyAMA0 quiet",
+            "memory": "128M",
+            "xenstore": "enabled",
+            "pv": {"network": [network], "block": [{"target": DISK.path, "vdev": "xvda"}]},
+        },
+        {
+            "name": "linux2",
+            "kernel": str(kernel),
+            "ramdisk": str(ws.initrd("linux2", "linux2: init running")),
+            "cmdline": "console=ttyAMA0 quiet",
+            "memory": "128M",
+            "xenstore": "enabled",
+            "pv": {"block": [{"target": MISSING, "vdev": "xvdb"}]},
+        },
+    ]
+    dom0 = {
+        "kernel": str(kernel),
+        "ramdisk": str(ws.initrd("dom0", "placeholder")),
+        "cmdline": "console=hvc0 quiet",
+        "memory": "512M",
+    }
+    document = ws.description(
+        domains, dom0=dom0, host={"dtb": str(ws.dtb), "disable": ["/pl061@9030000"]}
+    )
+    services = ws.build(document) / outputs.SERVICES_SCRIPT
+    dom0["ramdisk"] = str(
+        xl_dom0.write_backend(
+            services,
+            DISK,
+            BRIDGE,
+            f"{DOM0_ADDRESS}/24",
+            "dom0: services done",
+            kernel,
+            ws.root / "dom0-backend.cpio",
+            release=ws.xen_version,
+        )
+    )
+    net_attached = f"dom0less-services: linux1: network on bridge {BRIDGE}: attached"
+    disk_attached = f"dom0less-services: linux1: disk xvda from {DISK.path}: attached"
+    expect = [
+        "linux1: init running",
+        "linux2: init running",
+        net_attached,
+        disk_attached,
+        f"dom0less-services: ERROR linux2: disk xvdb from {MISSING}: xl block-attach failed",
+        "dom0: services done",
+        "linux1: eth0 from netfront, 00:16:3e:00:00:01",
+        f"linux1: pinged {DOM0_ADDRESS} over the bridge",
+        f"linux1: xvda from blkfront holds: {DISK.text}",
+    ]
+    result = ws.boot(document, expect, timeout=400)
+    console = result.console.replace("\r", "")
+    # why the disk failed, in xl's words, just before the line naming it
+    assert f"Disk vdev=xvdb failed to stat: {MISSING}: No such file or directory" in console
+    assert "ERROR" not in console.replace(expect[4], "")
+    # the frontend connects only once the backend's hotplug script is done: the first reply
+    # and the mounted disk come after the services said the device was attached
+    reply = re.search(rf"bytes from {re.escape(DOM0_ADDRESS)}: seq=\d+ ttl=64", console)
+    assert reply and console.index(net_attached) < reply.start()
+    assert console.index(disk_attached) < console.index(expect[-1])

@@ -1,5 +1,6 @@
 """A Linux dom0 initramfs with Debian's Xen tools: it creates a guest with ``xl create`` (the
-way dom0less replaces) or manages the dom0less domains through the generated services.
+way dom0less replaces), manages the dom0less domains through the generated services, or
+serves their PV network and disk (the kernel's backends, Xen's own hotplug scripts).
 
 Built from Debian's arm64 packages (the Xen tools of the hypervisor's release, their
 libraries, busybox, the kernel's Xen modules), never installed: /init loads the modules,
@@ -12,11 +13,13 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from shlex import quote
 from typing import NamedTuple
 
 from xen_dom0less.xenbuild import debian
 
 from .. import debian_inputs
+from . import modules
 from .initramfs import CONSOLE_DEVICE, Entry, newc
 
 
@@ -71,9 +74,17 @@ LOADER = "ld-linux-aarch64.so.1"
 PROGRAMS = ("xl", "xenstored", "xenconsoled", "xenconsole", "xen-init-dom0", "init-dom0less")
 #: The kernel's Xen drivers dom0's tools need, in load order (xenfs uses the others).
 MODULES = ("xen-evtchn", "xen-privcmd", "xen-gntdev", "xenfs")
+#: What a dom0 serving PV devices adds: the backends, the bridge its vifs join, and loop and
+#: ext2 (the ext4 driver, which asks the crypto API for crc32c) for the disk file it
+#: prepares and the block script attaches.
+BACKEND_MODULES = ("xen-netback", "bridge", "xen-blkback", "loop", "crc32c_generic", "ext4")
+#: libxl runs Xen's hotplug scripts (vif-bridge, block: Debian's xen-utils-common) for each
+#: device; they are bash scripts and the block script locks with util-linux's flock.
+HOTPLUG_PACKAGES = ("xen-utils-common", "bash", "util-linux")
+HOTPLUG_FILES = ("etc/xen/scripts/", "bin/bash", "usr/bin/bash", "usr/bin/flock")
 GUEST = "guest"
 
-#: dom0's start: busybox, the kernel's Xen drivers, xenfs; then one of the two scenarios.
+#: dom0's start: busybox, the kernel's Xen drivers, xenfs; then one of the scenarios.
 START = """#!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -81,7 +92,7 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /dev/pts /run/xen /run/xenstored /var/lock
 mount -t devpts devpts /dev/pts
-for m in {modules}; do insmod /modules/$m.ko; done
+for m in {modules}; do insmod /modules/$m.ko || echo "dom0: ERROR insmod $m"; done
 mount -t xenfs xenfs /proc/xen
 T=/{tools}
 export PATH="$PATH:$T"
@@ -111,6 +122,24 @@ xl console -t vuart {guest}
 while :; do sleep 3600; done
 """
 )
+#: A dom0 serving PV devices: it writes ``text`` into a file on an ext2 disk image, runs the
+#: generated services (which attach the image and the vifs), then takes ``address`` on the
+#: bridge its guests' vifs joined.
+BACKEND = (
+    START
+    + """# Xen's block script locks through /dev/stdin: udev's links, which devtmpfs lacks.
+for fd in 0:stdin 1:stdout 2:stderr; do ln -s /proc/self/fd/${{fd%:*}} /dev/${{fd#*:}}; done
+mkdir -p /srv /mnt
+dd if=/dev/zero of={disk} bs=1M count=4 2>/dev/null && mke2fs -F -q {disk} \\
+    && mount -t ext2 -o loop {disk} /mnt && echo '{text}' >/mnt/{file} && umount /mnt \\
+    || echo 'dom0: ERROR the disk {disk} could not be prepared'
+sh /dom0less-services.sh; echo "dom0less: services exited $?"
+ip addr add {address} dev {bridge} || echo 'dom0: ERROR no address on {bridge}'
+echo '{marker}'
+xl list
+while :; do sleep 3600; done
+"""
+)
 CONFIG = """name = "{guest}"
 kernel = "/{guest}.bin"
 memory = {memory_mib}
@@ -125,8 +154,9 @@ def write(
     """An initramfs whose /init prints ``marker``, then creates ``guest`` with xl; ``kernel``
     is dom0's (its modules are taken from the same package)."""
     stack = TOOLSTACKS[release]
-    script = INIT.format(modules=" ".join(MODULES), tools=stack.tools, marker=marker, guest=GUEST)
-    return _write(stack, script, {}, guest, memory_mib, kernel, dest)
+    loaded = modules.ordered(kernel, MODULES)
+    script = INIT.format(modules=_names(loaded), tools=stack.tools, marker=marker, guest=GUEST)
+    return _write(stack, script, {}, loaded, guest, memory_mib, kernel, dest)
 
 
 def write_managing(
@@ -143,24 +173,75 @@ def write_managing(
     ``xl list``, destroys the dom0less domain ``destroy``, creates ``guest`` with xl and lists
     the domains again: a dom0 monitoring, stopping and starting domains."""
     stack = TOOLSTACKS[release]
+    loaded = modules.ordered(kernel, MODULES)
     script = MANAGE.format(
-        modules=" ".join(MODULES), tools=stack.tools, marker=marker, guest=GUEST, destroy=destroy
+        modules=_names(loaded), tools=stack.tools, marker=marker, guest=GUEST, destroy=destroy
     )
     extra = {"dom0less-services.sh": services.read_bytes()}
-    return _write(stack, script, extra, guest, memory_mib, kernel, dest)
+    return _write(stack, script, extra, loaded, guest, memory_mib, kernel, dest)
+
+
+class Disk(NamedTuple):
+    """The disk image a backend dom0 prepares and serves: ``text`` in ``file`` on ext2."""
+
+    path: str
+    file: str
+    text: str
+
+
+def write_backend(
+    services: Path,
+    disk: Disk,
+    bridge: str,
+    address: str,
+    marker: str,
+    kernel: Path,
+    dest: Path,
+    release: str = "4.20",
+) -> Path:
+    """An initramfs whose /init prepares ``disk``, runs the generated ``services`` with the
+    kernel's backends loaded and Xen's own hotplug scripts in /etc/xen/scripts, gives dom0
+    ``address`` (CIDR) on ``bridge`` and prints ``marker``: a dom0 serving PV devices."""
+    stack = TOOLSTACKS[release]
+    loaded = modules.ordered(kernel, MODULES + BACKEND_MODULES)
+    script = BACKEND.format(
+        modules=_names(loaded),
+        tools=stack.tools,
+        disk=quote(disk.path),
+        file=quote(disk.file),
+        text=disk.text,
+        bridge=quote(bridge),
+        address=address,
+        marker=marker,
+    )
+    extra = {"dom0less-services.sh": services.read_bytes()}
+    for package in HOTPLUG_PACKAGES:
+        tree = debian_inputs.unpacked(package, stack.archive)
+        for path in sorted(tree.rglob("*")):
+            name = str(path.relative_to(tree))
+            if path.is_file() and name.startswith(HOTPLUG_FILES):
+                # the scripts say #!/bin/bash; merged /usr (trixie) ships usr/bin/bash
+                name = "bin/bash" if name == "usr/bin/bash" else name
+                extra[name] = path.read_bytes()
+    return _write(stack, script, extra, loaded, None, 0, kernel, dest)
+
+
+def _names(loaded: list[Path]) -> str:
+    return " ".join(path.stem for path in loaded)
 
 
 def _write(
     stack: Toolstack,
     init: str,
     extra: dict[str, bytes],
-    guest: Path,
+    loaded: list[Path],
+    guest: Path | None,
     memory_mib: int,
     kernel: Path,
     dest: Path,
 ) -> Path:
-    """dom0's initramfs: Xen's tools and their libraries, the kernel's Xen drivers, busybox,
-    the xl guest and its configuration, ``extra`` files and ``init``."""
+    """dom0's initramfs: Xen's tools and their libraries, the kernel's ``loaded`` modules,
+    busybox, the xl guest (if any) and its configuration, ``extra`` files and ``init``."""
     members: dict[str, Entry] = {}
 
     def directory(name: str) -> None:
@@ -198,19 +279,19 @@ def _write(
                 copy(tree, path)
     if f"lib/{LOADER}" not in members:  # programs name /lib's loader; merged /usr has /usr/lib's
         add(f"lib/{LOADER}", stat.S_IFLNK | 0o777, f"../usr/lib/{LOADER}".encode())
-    for module in MODULES:
-        (found,) = kernel.parent.parent.glob(f"lib/modules/*/kernel/drivers/xen/**/{module}.ko")
-        add(f"modules/{module}.ko", stat.S_IFREG | 0o644, found.read_bytes())
+    for module in loaded:
+        add(f"modules/{module.name}", stat.S_IFREG | 0o644, module.read_bytes())
     for name in ("proc", "sys", "tmp", "run", "var/lib/xen", "var/log/xen"):
         directory(name)
     add("var/run", stat.S_IFLNK | 0o777, b"../run")  # where xenstored puts its socket
     add("dev/console", stat.S_IFCHR | 0o600, rdev=CONSOLE_DEVICE)
     add("bin/busybox", stat.S_IFREG | 0o755, debian_inputs.installed().busybox.read_bytes())
     add("bin/sh", stat.S_IFLNK | 0o777, b"busybox")
-    add(f"{GUEST}.bin", stat.S_IFREG | 0o644, guest.read_bytes())
     add("etc/xen/xl.conf", stat.S_IFREG | 0o644)
-    config = CONFIG.format(guest=GUEST, memory_mib=memory_mib)
-    add(f"etc/xen/{GUEST}.cfg", stat.S_IFREG | 0o644, config.encode())
+    if guest is not None:
+        add(f"{GUEST}.bin", stat.S_IFREG | 0o644, guest.read_bytes())
+        config = CONFIG.format(guest=GUEST, memory_mib=memory_mib)
+        add(f"etc/xen/{GUEST}.cfg", stat.S_IFREG | 0o644, config.encode())
     for name, data in extra.items():
         add(name, stat.S_IFREG | 0o755, data)
     add("init", stat.S_IFREG | 0o755, init.encode())
