@@ -120,6 +120,16 @@ def probe(path: Path, head: int) -> Probe:
             raise UnusableFile(reason(path, error)) from None
 
 
+def tail(path: Path, count: int) -> bytes:
+    """The last ``count`` bytes of ``path`` (all of it when shorter)."""
+    with open_regular(path) as file:
+        try:
+            file.seek(max(0, os.fstat(file.fileno()).st_size - count))
+            return file.read(count)
+        except OSError as error:
+            raise UnusableFile(reason(path, error)) from None
+
+
 def sha256(path: Path) -> str:
     """SHA-256 of ``path``, read in chunks."""
     digest = hashlib.sha256()

@@ -6,6 +6,7 @@ counted at its estimated size fails), the rates against their units.
 
 from __future__ import annotations
 
+import gzip
 import re
 from pathlib import Path
 
@@ -78,3 +79,20 @@ def test_plan_storage_on_the_command_line(describe, capsys):
     assert main(["plan", str(path), "--storage", "fast"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--storage 'fast'" in err[0]
+
+
+def test_a_gzip_kernel_costs_its_decompression_by_xen(describe, inputs: Path):
+    """Fewer bytes to read, but Xen decompresses the kernel before it starts any domain: the
+    estimate adds gzip's output size (its trailer) at the measured rate."""
+    image = (inputs / "Image").read_bytes()
+    (inputs / "Image.gz").write_bytes(gzip.compress(image, mtime=0))
+    path = describe(lambda d: d["domains"][1].update(kernel=str(inputs / "Image.gz")))
+    plan, files = pipeline.check_and_render(path)
+    medium = storage.Storage("slow", 1 * MB, "a test rate")
+    total = sum(r.size for r in load_time.reads(plan, files))
+    gunzip = len(image) / storage.XEN_GUNZIP_RATE
+    expected = storage.UBOOT_S + total / MB + storage.XEN_AND_DOMAINS_S + gunzip
+    assert load_time.domus_start(plan, files, medium) == pytest.approx(expected)
+    assert f"Xen decompressing gzip kernels     {gunzip:.3f} s" in load_time.table(
+        plan, files, medium
+    )

@@ -38,6 +38,12 @@ def memory_size(head: bytes, size: int, kind: str) -> int:
     return size
 
 
+def gzip_output_size(trailer: bytes) -> int:
+    """The uncompressed size a gzip file's last 4 bytes give (ISIZE, RFC 1952: modulo 2^32,
+    of its last member)."""
+    return int.from_bytes(trailer[-4:], "little")
+
+
 def classify(head: bytes) -> str:
     """The format of a file from its first 64 bytes."""
     if len(head) >= 0x3C and head[0x38:0x3C] == b"ARM\x64":
