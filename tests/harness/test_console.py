@@ -60,3 +60,24 @@ def test_a_caret_marker_must_start_the_line():
     assert not console.complete
     console.feed(b"linux: up\n", 2.0)
     assert console.hits["^linux: up"].line == "linux: up"
+
+
+def test_a_marker_xen_printed_a_line_into_is_found_whole():
+    """From Xen 4.20 the console-owning domU's output goes out character by character, and
+    Xen's own lines and other domains' whole lines can land inside it (on 4.22, with d1 on a
+    CPU of its own, while Xen frees its init memory): the pieces between them are the owner's
+    one line."""
+    console = Console(["rtos: up", "linux: init running"])
+    console.feed(b"(XEN) *** Serial input to DOM1 (type 'CTRL-a' three times to switch input)\n", 1)
+    console.feed(b"rtos: (XEN) [    1.369335] Freed 376kB init memory.\n", 1.1)
+    assert not console.complete
+    console.feed(b"u(XEN) [    1.4] DOM2: linux: init running\n", 1.2)
+    console.feed(b"(XEN) [    1.5] d2v0: vGICD: unhandled word write\np\n", 1.3)
+    assert console.complete
+    assert console.hits["rtos: up"].line == "rtos: up"
+
+
+def test_pieces_of_separate_lines_are_not_joined():
+    console = Console(["rtos: up"])
+    console.feed(b"rtos: (XEN) [    1.3] Freed 376kB init memory.\n\nup\n", 1)
+    assert not console.complete

@@ -22,6 +22,9 @@ XEN_FATAL = re.compile(r"^\(XEN\) .*(?:Panic on CPU|Xen BUG at|Hardware Dom0 cra
 #: The first line that is no longer U-Boot's: it hands over to Xen, or Xen speaks.
 UBOOT_DONE = re.compile(r"^(?:Starting kernel|\(XEN\) )")
 XEN_STAMP = re.compile(r"^\(XEN\) \[\s*(\d+\.\d+)\]")
+#: Where Xen began a line of its own (or another domain's whole line) inside one it did not
+#: print: from 4.20 the console-owning domU's output goes out character by character.
+XEN_INSIDE = "(XEN) "
 #: Lines after a fatal one worth quoting: a Xen panic gives its reason on the next line.
 FATAL_CONTEXT = 3
 
@@ -58,6 +61,7 @@ class Console:
         self._lines: list[str] = []
         self._partial = b""
         self._in_uboot = True
+        self._cut = ""  # the start of a line Xen printed one of its own into
 
     @property
     def fatal(self) -> Optional[str]:
@@ -96,12 +100,23 @@ class Console:
         if self.echo is not None:
             self.echo(line)
         self._match(line, now)
+        self._rejoin(line, now)
         if self._in_uboot and UBOOT_DONE.match(line):
             self._in_uboot = False
         if self._fatal_at is None and (
             XEN_FATAL.match(line) or (self._in_uboot and UBOOT_FATAL.search(line))
         ):
             self._fatal_at = len(self._lines) - 1
+
+    def _rejoin(self, line: str, now: float) -> None:
+        """Match the line Xen cut (``rtos: (XEN) [...] Freed ...`` then ``up``) once whole:
+        its pieces are those before Xen's lines, up to the next line Xen did not start."""
+        inside = line.find(XEN_INSIDE)
+        if inside > 0:
+            self._cut += line[:inside]
+        elif inside < 0 and self._cut:
+            whole, self._cut = self._cut + line, ""
+            self._match(whole, now)
 
     def _match(self, line: str, now: float) -> None:
         for text in self.missing:
