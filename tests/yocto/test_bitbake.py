@@ -358,6 +358,8 @@ def test_dom0_packagegroup_only_with_meta_virtualization(stubs: Path, tmp_path: 
     services = parse_recipe(stubs, tmp_path, SERVICES, XEN_DOM0LESS_SYSTEM=str(DOM0_SYSTEM))
     assert services.getVar("PN") in rdepends
     assert {"xen-tools-xl", "xen-tools-xencommons", "xen-tools-xenstore"} <= set(rdepends)
+    # xl runs these for each PV device (a boot test showed the attach needs them)
+    assert {"xen-tools-scripts-block", "xen-tools-scripts-network"} <= set(rdepends)
 
 
 def test_dom0_boot_files_from_meta_virtualization_xen(stubs: Path, tmp_path: Path) -> None:

@@ -10,9 +10,19 @@ PACKAGE_ARCH = "${MACHINE_ARCH}"
 
 inherit packagegroup
 
+# xl runs Xen's hotplug scripts for every PV device it attaches (vif-bridge, block); without
+# them each attach fails. The backends, bridge and loop are modules in many kernels.
 RDEPENDS:${PN} = "\
     dom0less-services \
+    xen-tools-scripts-block \
+    xen-tools-scripts-network \
     xen-tools-xencommons \
     xen-tools-xenstore \
     xen-tools-xl \
+"
+RRECOMMENDS:${PN} = "\
+    kernel-module-bridge \
+    kernel-module-loop \
+    kernel-module-xen-blkback \
+    kernel-module-xen-netback \
 "
