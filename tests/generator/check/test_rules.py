@@ -469,3 +469,43 @@ def test_unusable_file_is_reported_under_every_key_that_names_it(describe):
 )
 def test_guest_consoles_the_domain_has_are_accepted(describe, change):
     assert check(describe(change)).system.domains[1].name == "linux"
+
+
+def big_little(doc: dict) -> None:
+    """QEMU's board with CPUs 2 and 3 made Cortex-A53s beside the boot CPU's Cortex-A57s."""
+    tree = fdt.parse_dtb(QEMU_DTB.read_bytes())
+    for cpu in (2, 3):
+        tree.get_node(f"/cpus/cpu@{cpu}").set_property("compatible", "arm,cortex-a53")
+    path = beside_inputs(doc, "big-little.dtb")
+    path.write_bytes(tree.to_dtb(version=17))
+    doc["host"]["dtb"] = str(path)
+
+
+BIG_LITTLE_CHOICES = both(
+    big_little,
+    set_key("xen.version", "4.22"),
+    set_key("domains.0.vcpu_affinity", {0: "2-3"}),
+    set_key("domains.1.vcpu_affinity", {0: "1-2"}),  # CPU 1 comes up: Xen takes it
+    set_key("cpupools", [{"name": "rt", "cpus": [1, 3]}]),
+)
+
+
+def test_cpus_xen_does_not_bring_up_on_big_little_are_refused(describe):
+    """Xen stops a CPU whose MIDR differs from the boot CPU's unless hmp-unsafe (smpboot.c),
+    then panics on a boot-time pool holding it ('Pool-1 contains cpu3 that is not online')
+    and on a hard affinity with none it brought up (vcpu_set_hard_affinity: -EINVAL)."""
+    with pytest.raises(UserError) as caught:
+        check(describe(BIG_LITTLE_CHOICES))
+    lines = [str(p._replace(source="", line=None)) for p in caught.value.problems]
+    assert lines == [
+        "domains[0] (rtos).vcpu_affinity.0: CPUs 2-3 are arm,cortex-a53, which Xen does not "
+        "bring up beside its boot CPU, arm,cortex-a57 (big.LITTLE), and it panics setting the "
+        "affinity: name a CPU of the boot CPU's kind (0, 1), or add hmp-unsafe to "
+        "xen.extra_bootargs and pin every domain",
+        "cpupools[0] (rt).cpus[1]: CPU 3 is arm,cortex-a53, which Xen does not bring up "
+        "beside its boot CPU, arm,cortex-a57 (big.LITTLE), and it panics ('Pool-N contains "
+        "cpuN that is not online'): leave it out of the pool, or add hmp-unsafe to "
+        "xen.extra_bootargs and pin every domain",
+    ], lines
+    unsafe = both(BIG_LITTLE_CHOICES, set_key("xen.extra_bootargs", "hmp-unsafe"))
+    assert check(describe(unsafe, name="unsafe.yaml"))

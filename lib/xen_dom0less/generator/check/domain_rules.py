@@ -13,7 +13,7 @@ from ..facts import xen_versions
 from ..model import Domain
 from . import guest_console, passthrough
 from .cooperation import XENSTORE_ON, xenstore_runs
-from .rule_context import RuleContext
+from .rule_context import RuleContext, parse_cpu_list
 
 
 def dom0(ctx: RuleContext) -> None:
@@ -238,6 +238,18 @@ def affinity(ctx: RuleContext, domain: Domain) -> None:
                 f"{domain.vcpus} vCPU(s), numbered from 0",
             )
         ctx.cpu_list(where, cpus)
+        try:
+            listed = parse_cpu_list(cpus)
+        except ValueError:
+            continue  # reported by cpu_list
+        if listed and all(cpu in ctx.parked_cpus for cpu in listed):
+            ctx.parked(
+                where,
+                f"CPUs {cpus} are" if len(listed) > 1 else f"CPU {cpus} is",
+                listed[0],
+                "setting the affinity: name a CPU of the boot CPU's kind "
+                f"({', '.join(str(c.index) for c in ctx.cpus if c.index not in ctx.parked_cpus)})",
+            )
 
 
 def passthrough_path(ctx: RuleContext, where: str, path: str) -> None:

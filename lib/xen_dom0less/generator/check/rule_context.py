@@ -16,9 +16,8 @@ from ..facts import xen_versions
 from ..hostdt import Cpu, HostTree
 from ..model import Region, System
 from ..plan import Isolation
-from . import isolation
+from . import isolation, scheduling
 
-#: Xen maps memory in pages of this size.
 #: Most numbers a CPU or colour list may expand to (the schema allows up to 9999 each).
 MAX_LISTED = 10000
 
@@ -125,6 +124,22 @@ class RuleContext:
                 f"CPU {missing[0]} does not exist: the board has "
                 f"{len(self.cpus)} CPUs (0-{len(self.cpus) - 1})",
             )
+
+    @cached_property
+    def parked_cpus(self) -> frozenset[int]:
+        return scheduling.parked_cpus(self.system, self.host)
+
+    def parked(self, where: str, cpus: str, kind_of: int, consequence: str) -> None:
+        """Report CPUs ``cpus`` (of ``kind_of``'s kind) that Xen never brings up."""
+        kind, boot = (
+            ", ".join(self.host.strings(self.cpus[i].path, "compatible")) for i in (kind_of, 0)
+        )
+        self.add(
+            where,
+            f"{cpus} {kind}, which Xen does not bring up beside its boot CPU, {boot} "
+            f"(big.LITTLE), and it panics {consequence}, or add hmp-unsafe to "
+            "xen.extra_bootargs and pin every domain",
+        )
 
     def colors(self, where: str, text: str) -> None:
         try:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from typing import Optional
 
+from ..hostdt import HostTree
 from ..model import Domain, System
 
 ARINC653 = "arinc653"
+#: The values Xen's boolean options read as false (parse_bool).
+FALSE = frozenset({"0", "no", "off", "false", "disable"})
 
 
 def default_scheduler(system: System) -> Optional[str]:
@@ -45,3 +48,26 @@ def without_boot_slot(system: System) -> list[Domain]:
         for d in system.domains
         if scheduler_of(system, d) == ARINC653 and "control" not in d.capabilities
     ]
+
+
+def hmp_unsafe(system: System) -> bool:
+    """Whether Xen's command line turns hmp-unsafe on (the last word about it wins)."""
+    on = False
+    for word in f"{system.xen.bootargs or ''} {system.xen.extra_bootargs}".split():
+        name, equals, value = word.partition("=")
+        if name == "hmp-unsafe":
+            on = not equals or value not in FALSE
+        elif name == "no-hmp-unsafe":
+            on = False
+    return on
+
+
+def parked_cpus(system: System, host: HostTree) -> frozenset[int]:
+    """The CPUs Xen stops at boot: on big.LITTLE those of another kind than the boot CPU
+    (smpboot.c compares their MIDR, which the tree gives as their compatible) unless
+    hmp-unsafe is on. A cpupool holding one, or a hard affinity with nothing else, panics."""
+    cpus = host.cpus
+    if not cpus or hmp_unsafe(system):
+        return frozenset()
+    boot = host.strings(cpus[0].path, "compatible")
+    return frozenset(c.index for c in cpus if host.strings(c.path, "compatible") != boot)

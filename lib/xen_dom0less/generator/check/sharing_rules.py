@@ -23,6 +23,13 @@ def cpupools(ctx: RuleContext) -> None:
             index = ctx.cpu_index(f"{where}.cpus[{position}]", cpu)
             if index is None:
                 continue
+            if index in ctx.parked_cpus:
+                ctx.parked(
+                    f"{where}.cpus[{position}]",
+                    f"CPU {index} is",
+                    index,
+                    "('Pool-N contains cpuN that is not online'): leave it out of the pool",
+                )
             if index in owner:
                 ctx.add(
                     f"{where}.cpus[{position}]",

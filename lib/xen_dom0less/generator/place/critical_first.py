@@ -70,7 +70,7 @@ def apply(system: System, host: HostTree) -> Critical:
         return Critical(system, f"{who}: {reason}")
     how = []
     version = xen_versions.parse_version(system.xen.version)
-    mixed = critical.vcpus < cpus and _mixed_cores(host)
+    mixed = critical.vcpus < cpus and bool(scheduling.parked_cpus(system, host))
     own = critical.vcpus < cpus and not mixed
     if own and version >= AFFINITY_SINCE:
         system = _pinned(system, cpus)
@@ -90,20 +90,13 @@ def apply(system: System, host: HostTree) -> Critical:
         without = ""
     note = (
         "; no CPUs of its own: the board has cores of several kinds, of which Xen brings up "
-        "only the boot CPU's (docs/misc/arm/big.LITTLE.txt)"
+        "only the boot CPU's without hmp-unsafe (docs/misc/arm/big.LITTLE.txt)"
         if mixed
         else ""
     )
     if not how:
         return Critical(system, f"{who}: not ordered, {without}{note}")
     return Critical(system, f"{who}: {' and '.join(how)}{note}")
-
-
-def _mixed_cores(host: HostTree) -> bool:
-    """Whether the board's CPUs are of several kinds (big.LITTLE): Xen stops those whose
-    MIDR differs from the boot CPU's (smpboot.c, unless hmp-unsafe), and a hard affinity or
-    a cpupool of CPUs it never brought up panics, so the last CPUs cannot be d1's."""
-    return len({tuple(host.strings(cpu.path, "compatible")) for cpu in host.cpus}) > 1
 
 
 def _left_alone(system: System, cpus: int) -> str:
