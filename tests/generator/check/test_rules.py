@@ -509,3 +509,19 @@ def test_cpus_xen_does_not_bring_up_on_big_little_are_refused(describe):
     ], lines
     unsafe = both(BIG_LITTLE_CHOICES, set_key("xen.extra_bootargs", "hmp-unsafe"))
     assert check(describe(unsafe, name="unsafe.yaml"))
+
+
+def test_cpus_of_one_kind_listed_with_more_compatibles_are_all_brought_up(describe):
+    """The first compatible names the core: a longer list for one CPU is no other kind."""
+
+    def longer(doc: dict) -> None:
+        tree = fdt.parse_dtb(QEMU_DTB.read_bytes())
+        tree.get_node("/cpus/cpu@3").set_property("compatible", ["arm,cortex-a57", "arm,armv8"])
+        path = beside_inputs(doc, "longer.dtb")
+        path.write_bytes(tree.to_dtb(version=17))
+        doc["host"]["dtb"] = str(path)
+
+    pinned = both(
+        longer, set_key("xen.version", "4.22"), set_key("domains.0.vcpu_affinity", {0: "3"})
+    )
+    assert check(describe(pinned))

@@ -132,7 +132,7 @@ class RuleContext:
     def parked(self, where: str, cpus: str, kind_of: int, consequence: str) -> None:
         """Report CPUs ``cpus`` (of ``kind_of``'s kind) that Xen never brings up."""
         kind, boot = (
-            ", ".join(self.host.strings(self.cpus[i].path, "compatible")) for i in (kind_of, 0)
+            next(iter(self.host.strings(self.cpus[i].path, "compatible")), "") for i in (kind_of, 0)
         )
         self.add(
             where,

@@ -69,5 +69,9 @@ def parked_cpus(system: System, host: HostTree) -> frozenset[int]:
     cpus = host.cpus
     if not cpus or hmp_unsafe(system):
         return frozenset()
-    boot = host.strings(cpus[0].path, "compatible")
-    return frozenset(c.index for c in cpus if host.strings(c.path, "compatible") != boot)
+
+    def kind(path: str) -> str:  # the most specific compatible names the core
+        return next(iter(host.strings(path, "compatible")), "")
+
+    boot = kind(cpus[0].path)
+    return frozenset(c.index for c in cpus if kind(c.path) != boot)
