@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from xen_dom0less.cli import main
+from xen_dom0less.errors import InputFileError
 from xen_dom0less.generator import pipeline
 from xen_dom0less.generator.facts import storage
 from xen_dom0less.generator.render import load_time
@@ -96,3 +97,14 @@ def test_a_gzip_kernel_costs_its_decompression_by_xen(describe, inputs: Path):
     assert f"Xen decompressing gzip kernels     {gunzip:.3f} s" in load_time.table(
         plan, files, medium
     )
+
+
+def test_a_gzip_kernel_gone_before_the_estimate_is_one_line(describe, inputs: Path):
+    """The estimate reads the gzip trailer after the checks: a file gone by then is the
+    user's input error, not a traceback."""
+    (inputs / "Image.gz").write_bytes(gzip.compress((inputs / "Image").read_bytes(), mtime=0))
+    path = describe(lambda d: d["domains"][1].update(kernel=str(inputs / "Image.gz")))
+    plan, _ = pipeline.check_and_render(path)
+    (inputs / "Image.gz").unlink()
+    with pytest.raises(InputFileError, match=r"Image\.gz"):
+        load_time.decompressing(plan)

@@ -13,6 +13,7 @@ import textwrap
 from typing import NamedTuple
 
 from ... import files as input_files
+from ...errors import InputFileError
 from ...units import human_size
 from ..facts import images
 from ..facts.storage import UBOOT_S, XEN_AND_DOMAINS_S, XEN_GUNZIP_RATE, Storage
@@ -46,12 +47,16 @@ def reads(plan: Plan, files: dict[str, bytes]) -> list[Read]:
 
 
 def decompressing(plan: Plan) -> float:
-    """Seconds Xen spends decompressing gzip kernels before it starts any domain."""
-    output = sum(
-        images.gzip_output_size(input_files.tail(blob.source, 4))
-        for blob in plan.blobs
-        if blob.role == "kernel" and blob.kind == images.GZIP and blob.source is not None
-    )
+    """Seconds Xen spends decompressing gzip kernels before it starts any domain; an
+    InputFileError if one can no longer be read (it is read after the checks)."""
+    try:
+        output = sum(
+            images.gzip_output_size(input_files.tail(blob.source, 4))
+            for blob in plan.blobs
+            if blob.role == "kernel" and blob.kind == images.GZIP and blob.source is not None
+        )
+    except input_files.UnusableFile as error:
+        raise InputFileError(str(error)) from None
     return output / XEN_GUNZIP_RATE
 
 
