@@ -59,3 +59,19 @@ def test_a_colour_set_xen_cannot_read_is_refused_naming_the_line(capsys, tmp_pat
     expected = f"error: {config}:6: {key}={value.strip(chr(34))!r} is not a colour set: write"
     assert code == 1 and expected in err, err
     assert not (tmp_path / "system.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    "word", ["xen_colors=abc", "dom0_colors=", "dom0-llc-colors=1..3"], ids=["xen", "empty", "dom0"]
+)
+def test_a_colour_set_in_xen_cmd_xen_cannot_read_is_refused_naming_the_line(
+    capsys, tmp_path, inputs, word
+):
+    """Colours taken from XEN_CMD are held to the same test as XEN_COLORS and DOM0_COLORS."""
+    text = f'{BASE}DOM0_KERNEL=Image\nXEN_CMD="console=dtuart {word}"\n'
+    config = write_config(tmp_path, text, inputs)
+    code = main(["import", "imagebuilder", str(config), "-o", str(tmp_path / "system.yaml")])
+    err = capsys.readouterr().err
+    expected = f"error: {config}:7: XEN_CMD: {word!r} is not a colour set: write"
+    assert code == 1 and expected in err, err
+    assert not (tmp_path / "system.yaml").exists()

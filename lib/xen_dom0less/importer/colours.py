@@ -45,6 +45,7 @@ class CommandColours(NamedTuple):
     colours: dict[str, str]  # "xen" / "dom0" -> the colour list given
     turned_on: bool  # llc-coloring=on was there
     unused: list[str]  # words with no successor, each with why
+    unreadable: list[str]  # colour words whose value Xen 4.20+ cannot read
 
 
 def from_command(command: str) -> CommandColours:
@@ -53,14 +54,17 @@ def from_command(command: str) -> CommandColours:
     colours: dict[str, str] = {}
     turned_on = False
     unused: list[str] = []
+    unreadable: list[str] = []
     for word in command.split():
         option, _, value = word.partition("=")
         if option in COLOUR_OPTIONS:
             colours[COLOUR_OPTIONS[option]] = value
+            if not is_colour_list(value):
+                unreadable.append(word)
         elif word in TURNED_ON:
             turned_on = True
         elif option in NO_SUCCESSOR:
             unused.append(f"{word} left out of xen.bootargs: {NO_SUCCESSOR[option]}")
         else:
             kept.append(word)
-    return CommandColours(" ".join(kept), colours, turned_on, unused)
+    return CommandColours(" ".join(kept), colours, turned_on, unused, unreadable)

@@ -83,6 +83,13 @@ def convert(config: ShellConfig, root: Path, out_dir: Path, xen_version: str) ->
     return _Converter(config, root, out_dir).run(xen_version)
 
 
+#: How a colour set Xen 4.20+ cannot read is refused.
+NOT_A_COLOUR_SET = (
+    "is not a colour set: write a range such as 0-3, or Xen's list of numbers and ranges "
+    "such as 0-3,8"
+)
+
+
 class _Converter:
     def __init__(self, config: ShellConfig, root: Path, out_dir: Path) -> None:
         self.config = config
@@ -92,7 +99,7 @@ class _Converter:
         self.dropped: list[str] = []
         self.problems = Problems(str(config.path), InputFileError)
         self.not_numbers: set[str] = set()  # keys refused as numbers: read on as 0
-        self.command_colours = colours.CommandColours("", {}, False, [])  # XEN_CMD's
+        self.command_colours = colours.CommandColours("", {}, False, [], [])  # XEN_CMD's
 
     # -- reading ---------------------------------------------------------------
 
@@ -130,11 +137,7 @@ class _Converter:
         text = self.value(name, index)
         key = name if index is None else f"{name}[{index}]"
         if text is not None and not colours.is_colour_list(text):
-            self.refuse(
-                key,
-                f"{key}={text!r} is not a colour set: write a range such as 0-3, or Xen's "
-                "list of numbers and ranges such as 0-3,8",
-            )
+            self.refuse(key, f"{key}={text!r} {NOT_A_COLOUR_SET}")
         return text
 
     def refuse(self, key: Optional[str], message: str) -> None:
@@ -199,6 +202,8 @@ class _Converter:
             self.command_colours = colours.from_command(command)
             for line in self.command_colours.unused:
                 self.drop("XEN_CMD", line)
+            for word in self.command_colours.unreadable:
+                self.refuse("XEN_CMD", f"XEN_CMD: {word!r} {NOT_A_COLOUR_SET}")
             if self.command_colours.colours or self.command_colours.turned_on:
                 command = self.command_colours.command  # the description writes them
             xen["bootargs"] = command
