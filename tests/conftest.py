@@ -219,9 +219,23 @@ def xen_422_build(build_environ: dict[str, str]) -> BuildResult:
     return release_build("4.22", build_environ)
 
 
-#: Fixtures that compile Xen's hypervisor: a test using one is a xenbuild test. (Finding a
-#: source, ``xen_source``, is not: the layer's stub test reads it under ``yocto``.)
-XEN_BUILDING = frozenset({"partitioned_build", "xen_417_build", "xen_420_build", "xen_422_build"})
+@pytest.fixture(scope="session")
+def xen_422_tools():
+    """Xen 4.22's toolstack (xl, xenstored, init-dom0less), cross-built from the release
+    source xen_422_build is built from, once and cached: Debian packages no 4.22 tools."""
+    from xen_dom0less_harness import toolstack
+
+    from xen_dom0less.xenbuild import locate
+
+    return toolstack.build(locate("4.22", SHARED_XEN_SOURCES))
+
+
+#: Fixtures that compile Xen (its hypervisor, or its tools): a test using one is a xenbuild
+#: test. (Finding a source, ``xen_source``, is not: the layer's stub test reads it under
+#: ``yocto``.)
+XEN_BUILDING = frozenset(
+    {"partitioned_build", "xen_417_build", "xen_420_build", "xen_422_build", "xen_422_tools"}
+)
 
 #: Folders whose tests are never in the fast tier (see the module docstring).
 SLOW_TIERS = frozenset({"e2e", "yocto", "packaging"})

@@ -48,6 +48,9 @@ PACKAGES = {
     "bison": "bison",
     "aarch64-linux-gnu-gcc": "gcc-aarch64-linux-gnu",
     "arm-linux-gnueabihf-gcc": "gcc-arm-linux-gnueabihf",
+    # cross-building Xen's tools (libxl's ACPI tables; the sysroot's libraries)
+    "iasl": "acpica-tools",
+    "pkg-config": "pkg-config",
     # fetching Debian's Xen source
     "apt-get": "apt",
     "dpkg-source": "dpkg-dev",

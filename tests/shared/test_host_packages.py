@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xen_dom0less_harness import tools
+from xen_dom0less_harness import tools, toolstack
 
 from xen_dom0less import hosttools
 from xen_dom0less.xenbuild import debian, toolchain
@@ -11,5 +11,6 @@ from xen_dom0less.xenbuild import debian, toolchain
 def test_every_program_a_layer_looks_up_has_its_package_in_the_one_table():
     compilers = [f"{t.cross_compile}gcc" for t in toolchain.TARGETS.values()]
     programs = (*tools.HOST_TOOLS, *toolchain.HOST_TOOLS, *debian.FETCH_TOOLS, *compilers)
+    programs += toolstack.HOST_TOOLS
     assert [p for p in programs if p not in hosttools.PACKAGES] == []
     assert toolchain.TARGETS["arm64"].compiler_package == "gcc-aarch64-linux-gnu"

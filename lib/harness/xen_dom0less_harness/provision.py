@@ -18,7 +18,7 @@ from xen_dom0less import hosttools
 from xen_dom0less.errors import UserError
 from xen_dom0less.xenbuild import debian, toolchain
 
-from . import debian_inputs, example_inputs, progress, tools
+from . import debian_inputs, example_inputs, progress, tools, toolstack
 
 #: Seconds one apt-get or dpkg run may take (an install of QEMU and a cross toolchain).
 APT_TIMEOUT_S = 3600.0
@@ -55,8 +55,9 @@ def as_root(argv: list[str], what: str) -> list[str]:
 
 
 def xen_build_packages() -> list[str]:
-    """What building the arm64 hypervisor from Debian's source needs, and is absent."""
-    programs = (*toolchain.HOST_TOOLS, *debian.FETCH_TOOLS)
+    """What building the arm64 hypervisor (from Debian's source) and Xen's tools needs, and
+    is absent."""
+    programs = (*toolchain.HOST_TOOLS, *debian.FETCH_TOOLS, *toolstack.HOST_TOOLS)
     compiler = f"{toolchain.TARGETS['arm64'].cross_compile}gcc"
     return hosttools.missing_packages((*programs, compiler))
 

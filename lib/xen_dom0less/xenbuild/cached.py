@@ -65,7 +65,7 @@ def build_release(
             progress=progress,
         )
 
-    with _locked(root / f".{final.name}.lock"):
+    with locked(root / f".{final.name}.lock"):
         if not (final / STAMP).is_file():
             _keep(final, release, build)
     return load(final)
@@ -145,7 +145,8 @@ def load(directory: Path) -> hypervisor.BuildResult:
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
+    """Hold ``path``'s lock: processes building one key take turns."""
     with open(path, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

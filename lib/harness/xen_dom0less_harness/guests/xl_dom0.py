@@ -14,7 +14,7 @@ import os
 import stat
 from pathlib import Path
 from shlex import quote
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 from xen_dom0less.xenbuild import debian
 
@@ -31,6 +31,14 @@ class Toolstack(NamedTuple):
     release: str
     packages: tuple[str, ...]
     archive: debian.Archive
+    #: Xen's tools built from the release's source (a release Debian does not package),
+    #: installed in Debian's layout; ``packages`` then give only the libraries they load.
+    built: Optional[Path] = None
+
+    def trees(self) -> list[Path]:
+        """The unpacked trees the tools and libraries are taken from."""
+        unpacked = [debian_inputs.unpacked(p, self.archive) for p in self.packages]
+        return [self.built, *unpacked] if self.built else unpacked
 
     @property
     def tools(self) -> str:
@@ -230,12 +238,25 @@ def _names(loaded: list[Path]) -> str:
     return " ".join(path.stem for path in loaded)
 
 
+def initramfs(
+    stack: Toolstack,
+    init: str,
+    extra: dict[str, bytes],
+    loaded: list[Path],
+    kernel: Path,
+    dest: Path,
+) -> Path:
+    """An initramfs with Xen's tools, the kernel's ``loaded`` modules, busybox, ``extra``
+    files and ``init``, and no xl guest: a domain of the 4.21+ split (guests/split.py)."""
+    return _write(stack, init, extra, loaded, None, 0, kernel, dest)
+
+
 def _write(
     stack: Toolstack,
     init: str,
     extra: dict[str, bytes],
     loaded: list[Path],
-    guest: Path | None,
+    guest: Optional[Path],
     memory_mib: int,
     kernel: Path,
     dest: Path,
@@ -261,8 +282,7 @@ def _write(
         elif path.is_file():
             add(name, stat.S_IFREG | 0o755, path.read_bytes())
 
-    for package in stack.packages:
-        tree = debian_inputs.unpacked(package, stack.archive)
+    for tree in stack.trees():
         for path in sorted(tree.rglob("*")):
             relative = path.relative_to(tree).parts
             library = (
