@@ -38,6 +38,25 @@ def needs_services(system: System) -> bool:
     return any(d.xenstore in XENSTORE_ON or d.pv != Pv() for d in system.domains)
 
 
+def services_powers(ctx: RuleContext) -> None:
+    """A hardware domain that serves xenstore and runs the generated services (no dom0) needs
+    the control capability too: init-dom0less lists the domains and reads their xenstore
+    event channels, which Xen lets only a control domain do, and Xen 4.22's xenstored cannot
+    introduce dom0less domains alone (it reads each one's event channel from its xenstore
+    page, where Xen writes none)."""
+    host = services_host(ctx.system)
+    if ctx.system.dom0 is not None or host is None or not needs_services(ctx.system):
+        return
+    domain = next(d for d in ctx.system.domains if d.name == host)
+    if "xenstore" in domain.capabilities and "control" not in domain.capabilities:
+        ctx.add(
+            f"{domain.key}.capabilities",
+            "the hardware domain runs the generated services, whose init-dom0less lists the "
+            "domains and reads their xenstore event channels, which Xen lets only a control "
+            "domain do: add control",
+        )
+
+
 def pv_devices(ctx: RuleContext) -> None:
     """Each domain's PV devices have xenstore, a backend that serves them, unique names."""
     host = services_host(ctx.system)

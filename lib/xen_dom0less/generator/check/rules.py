@@ -42,6 +42,7 @@ RULES: Sequence[Callable[[RuleContext], None]] = (
     sharing_rules.event_channels,
     sharing_rules.shared_memory,
     sharing_rules.static_regions_disjoint,
+    cooperation.services_powers,
     cooperation.pv_devices,
     isolation_rules.devices_outside_memory,
     isolation_rules.reach_disjoint,

@@ -39,8 +39,7 @@ running() {{ pidof "$1" >/dev/null 2>&1; }}
 if ! running xenstored; then
     "$(tool xenstored)" --pid-file /run/xenstored.pid \\
         || fail "xenstored did not start: no domain can be introduced or given PV devices"
-    "$(tool xen-init-dom0)" || fail "xen-init-dom0 failed: dom0 is not in xenstore"
-fi
+{init_dom0}fi
 running xenconsoled || "$(tool xenconsoled)" --pid-file /run/xenconsoled.pid \\
     || fail "xenconsoled did not start: PV consoles will not work"
 "$(tool init-dom0less)" \\
@@ -63,6 +62,19 @@ bridge() {{
     {{ ip link add "$1" type bridge 2>/dev/null || brctl addbr "$1"; }} && ip link set "$1" up \\
         || fail "bridge $1 could not be created (is the kernel's bridge driver there?)"
 }}
+"""
+
+#: dom0 puts itself into xenstore; without a dom0 (the 4.21+ split) there is none to put,
+#: and xen-init-dom0 would wait for it.
+INIT_DOM0 = '    "$(tool xen-init-dom0)" || fail "xen-init-dom0 failed: dom0 is not in xenstore"\n'
+#: In the 4.21+ split the control domains list the domains with xl, which reads each name
+#: from xenstore: the names are made readable to them (the owner keeps the node).
+READABLE = """\
+readable() {
+    domid=$1; shift
+    "$(tool xenstore-chmod)" "/local/domain/$domid/name" "n$domid" "$@" \\
+        || fail "the name of domain $domid could not be made readable to $*"
+}
 """
 
 UNIT = """\
@@ -106,8 +118,19 @@ def files(system: System) -> dict[str, bytes]:
 
 def script(system: System, host: str, source: str) -> str:
     """The services script: the fixed preamble, then one line per bridge and per device."""
-    lines = [PREAMBLE.format(source=source, host=host)]
+    init_dom0 = INIT_DOM0 if system.dom0 is not None else ""
+    lines = [PREAMBLE.format(source=source, host=host, init_dom0=init_dom0)]
     lines += [f"name {domid} {quote(d.name)}\n" for domid, d in enumerate(system.domains, 1)]
+    readers = [
+        f"r{domid}"
+        for domid, d in enumerate(system.domains, 1)
+        if "control" in d.capabilities and d.name != host
+    ]
+    if readers:
+        lines.append(READABLE)
+        lines += [
+            f"readable {domid} {' '.join(readers)}\n" for domid in range(1, len(system.domains) + 1)
+        ]
     bridges = sorted({n.bridge for d in system.domains for n in d.pv.network})
     lines += [f"bridge {quote(b)}\n" for b in bridges]
     for domain in system.domains:
