@@ -163,7 +163,9 @@ def write(
     is dom0's (its modules are taken from the same package)."""
     stack = TOOLSTACKS[release]
     loaded = modules.ordered(kernel, MODULES)
-    script = INIT.format(modules=_names(loaded), tools=stack.tools, marker=marker, guest=GUEST)
+    script = INIT.format(
+        modules=module_names(loaded), tools=stack.tools, marker=marker, guest=GUEST
+    )
     return _write(stack, script, {}, loaded, guest, memory_mib, kernel, dest)
 
 
@@ -183,7 +185,7 @@ def write_managing(
     stack = TOOLSTACKS[release]
     loaded = modules.ordered(kernel, MODULES)
     script = MANAGE.format(
-        modules=_names(loaded), tools=stack.tools, marker=marker, guest=GUEST, destroy=destroy
+        modules=module_names(loaded), tools=stack.tools, marker=marker, guest=GUEST, destroy=destroy
     )
     extra = {"dom0less-services.sh": services.read_bytes()}
     return _write(stack, script, extra, loaded, guest, memory_mib, kernel, dest)
@@ -213,7 +215,7 @@ def write_backend(
     stack = TOOLSTACKS[release]
     loaded = modules.ordered(kernel, MODULES + BACKEND_MODULES)
     script = BACKEND.format(
-        modules=_names(loaded),
+        modules=module_names(loaded),
         tools=stack.tools,
         disk=quote(disk.path),
         file=quote(disk.file),
@@ -234,7 +236,8 @@ def write_backend(
     return _write(stack, script, extra, loaded, None, 0, kernel, dest)
 
 
-def _names(loaded: list[Path]) -> str:
+def module_names(loaded: list[Path]) -> str:
+    """The names /init's insmod loop takes, in load order."""
     return " ".join(path.stem for path in loaded)
 
 

@@ -1,0 +1,75 @@
+"""The 4.21+ split of dom0's powers, booted on Xen 4.22: no dom0.
+
+A hardware domain (capabilities control, hardware and xenstore; docs/cooperation.md says
+why control too) runs the generated services with Xen 4.22's tools built from the release
+source, then ``xl list``, which must name every domain: itself, a second control domain
+(capabilities: [control]) and an enhanced Linux domU (xenstore: enabled), each with its
+memory. The evidence is read from the hardware domain's own console.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from xen_dom0less_harness.guests import split
+
+from xen_dom0less import outputs
+
+from .conftest import Workspace
+
+pytestmark = pytest.mark.e2e
+
+#: One line of ``xl list`` on the hardware domain's console: name, domid, memory (MiB), vCPUs.
+XL_LIST_LINE = r"^{name}\s+{domid}\s+{memory}\s+1\s"
+
+
+def linux(ws: Workspace, name: str, memory: str, **keys) -> dict:
+    marker = f"{name}: init running"
+    ramdisk = str(ws.initrd(name, marker))
+    cmdline = "console=ttyAMA0 quiet"
+    return {
+        "name": name,
+        "kernel": str(ws.inputs.kernel),
+        "ramdisk": ramdisk,
+        "cmdline": cmdline,
+        "memory": memory,
+        **keys,
+    }
+
+
+def test_a_hardware_domain_runs_the_services_and_lists_every_domain_without_dom0(
+    ws422: Workspace, xen_422_tools
+):
+    ws = ws422
+    hardware = linux(
+        ws,
+        "hwdom",
+        "256M",
+        cmdline="console=hvc0 quiet",
+        capabilities=["control", "hardware", "xenstore"],
+        vpl011=False,
+        # Without an IOMMU Xen builds the hardware domain only on the host's layout.
+        static_memory=[{"address": 0x60000000, "size": "256M"}],
+        direct_map=True,
+    )
+    control = linux(ws, "control", "192M", capabilities=["control"], xenstore="enabled")
+    domu = linux(ws, "linux", "128M", xenstore="enabled")
+    document = ws.description(
+        [hardware, control, domu], host={"dtb": str(ws.dtb), "disable": ["/pl061@9030000"]}
+    )
+    services = ws.build(document) / outputs.SERVICES_SCRIPT
+    assert "xen-init-dom0" not in services.read_text()
+    hardware["ramdisk"] = str(
+        split.write_hardware(
+            services, "hwdom: listed", ws.inputs.kernel, xen_422_tools, ws.root / "hw.cpio"
+        )
+    )
+    expect = ["control: init running", "linux: init running", "dom0less-services: ready"]
+    result = ws.boot(document, [*expect, "hwdom: listed"], timeout=300)
+    console = result.console.replace("\r", "")
+    listing = console.split("dom0less-services: ready", 1)[1].split("hwdom: listed", 1)[0]
+    for name, domid, memory in (("hwdom", 1, 256), ("control", 2, 192), ("linux", 3, 128)):
+        line = XL_LIST_LINE.format(name=name, domid=domid, memory=memory)
+        assert re.search(line, listing, re.MULTILINE), f"{name} not listed:\n{listing[:2000]}"
+    assert "ERROR" not in console
