@@ -525,3 +525,23 @@ def test_cpus_of_one_kind_listed_with_more_compatibles_are_all_brought_up(descri
         longer, set_key("xen.version", "4.22"), set_key("domains.0.vcpu_affinity", {0: "3"})
     )
     assert check(describe(pinned))
+
+
+def test_cpus_beyond_maxcpus_are_refused(describe):
+    """maxcpus=N makes Xen number only the first N CPUs (smpboot.c smp_get_max_cpus), then it
+    panics on an affinity naming another ('Invalid pCPU 3 for domain') and on a pool
+    holding one."""
+    capped = both(
+        set_key("xen.version", "4.22"),
+        set_key("xen.extra_bootargs", "maxcpus=3"),
+        set_key("domains.0.vcpu_affinity", {0: "2-3"}),
+        set_key("cpupools", [{"name": "rt", "cpus": [1, 3]}]),
+    )
+    with pytest.raises(UserError) as caught:
+        check(describe(capped))
+    lines = [str(p._replace(source="", line=None)) for p in caught.value.problems]
+    beyond = "is beyond maxcpus=3 on Xen's command line (Xen numbers CPUs 0-2)"
+    assert lines == [
+        f"domains[0] (rtos).vcpu_affinity.0: CPU 3 {beyond}",
+        f"cpupools[0] (rt).cpus[1]: CPU 3 {beyond}",
+    ], lines

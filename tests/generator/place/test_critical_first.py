@@ -163,3 +163,11 @@ def test_cores_of_several_kinds_get_no_cpus_of_their_own(describe, tmp_path, ver
     assert plan.system.cpupools == ()
     assert plan.xen_bootargs.endswith(" sched=credit")
     assert "cores of several kinds" in plan.critical_first, plan.critical_first
+
+
+def test_maxcpus_leaves_the_cpus_beyond_it_alone(describe):
+    """With maxcpus=2 Xen numbers CPUs 0-1: d1 gets CPU 1, not CPU 3 (a panic)."""
+    plan = planned(
+        describe, set_key("xen.version", "4.22"), set_key("xen.extra_bootargs", "maxcpus=2")
+    )
+    assert affinities(plan) == {"rtos": ((0, "1"),), "linux": ((0, "0"), (1, "0"))}

@@ -118,12 +118,26 @@ class RuleContext:
             self.add(where, f"'{text}': {error}")
             return
         missing = [c for c in listed if c >= len(self.cpus)]
+        capped = [c for c in listed if c >= self.numbered_cpus]
         if missing:
             self.add(
                 where,
                 f"CPU {missing[0]} does not exist: the board has "
                 f"{len(self.cpus)} CPUs (0-{len(self.cpus) - 1})",
             )
+        elif capped:
+            self.beyond_maxcpus(where, capped[0])
+
+    @cached_property
+    def numbered_cpus(self) -> int:
+        return scheduling.numbered_cpus(self.system, self.host)
+
+    def beyond_maxcpus(self, where: str, cpu: int) -> None:
+        self.add(
+            where,
+            f"CPU {cpu} is beyond maxcpus={self.numbered_cpus} on Xen's command line (Xen "
+            f"numbers CPUs 0-{self.numbered_cpus - 1})",
+        )
 
     @cached_property
     def parked_cpus(self) -> frozenset[int]:

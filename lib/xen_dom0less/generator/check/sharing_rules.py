@@ -23,7 +23,9 @@ def cpupools(ctx: RuleContext) -> None:
             index = ctx.cpu_index(f"{where}.cpus[{position}]", cpu)
             if index is None:
                 continue
-            if index in ctx.parked_cpus:
+            if index >= ctx.numbered_cpus:
+                ctx.beyond_maxcpus(f"{where}.cpus[{position}]", index)
+            elif index in ctx.parked_cpus:
                 ctx.parked(
                     f"{where}.cpus[{position}]",
                     f"CPU {index} is",

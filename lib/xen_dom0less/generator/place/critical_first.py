@@ -64,7 +64,7 @@ def apply(system: System, host: HostTree) -> Critical:
     if critical is None or critical.index != 0:
         return Critical(system, "")  # none, or refused by the rules (not first)
     who = f"{critical.name} (d1)"
-    cpus = len(host.cpus)
+    cpus = scheduling.numbered_cpus(system, host)
     reason = _left_alone(system, cpus)
     if reason:
         return Critical(system, f"{who}: {reason}")
