@@ -69,6 +69,13 @@ ORDER_CASES = ((MACHINE, "credit2"), (ORDER_MACHINE, "credit2"), (ORDER_MACHINE,
 #: bootscrub= values of the scrub table (None: Xen's default, idle), and the release.
 SCRUB_CASES = ("0", None, "on")
 SCRUB_XEN = "4.22"
+#: The three shapes of docs/cooperation.md, on the release that has all three. Each sets
+#: the credit scheduler itself, so that only the shape differs (a dom0 turns the generated
+#: critical-first default off, place.critical_first).
+SHAPES_XEN = "4.22"
+#: Where the split's hardware domain lives: without an IOMMU Xen builds it only on the
+#: host's layout (static memory, direct-mapped), clear of where U-Boot loads the files.
+HARDWARE_RAM = {"address": 0x60000000, "size": "256M"}
 #: The project's Xen release tarballs (else DOM0LESS_XEN_SOURCE_4_22 or the download).
 XEN_SOURCES = Path(__file__).resolve().parent.parent.parent / "shared" / "xen-src"
 
@@ -355,6 +362,63 @@ def scrub_table(shared: dict[str, Path], work: Path, runs: int) -> list[str]:
     return lines
 
 
+def shapes(f: dict[str, Path]) -> dict[str, dict]:
+    """The same critical bare-metal domU and Linux domU, alone, beside a dom0, and beside a
+    4.21+ hardware domain (hardware, xenstore and control capabilities; no dom0)."""
+    alone = description(VARIANTS[0], f)
+    split = description(VARIANTS[0], f)
+    split["domains"].append(
+        {
+            "name": "hwdom",
+            "kernel": str(f["kernel"]),
+            "ramdisk": str(f["dom0_initrd"]),
+            "cmdline": "console=hvc0 quiet",
+            "memory": HARDWARE_RAM["size"],
+            "capabilities": ["control", "hardware", "xenstore"],
+            "vpl011": False,
+            "static_memory": [HARDWARE_RAM],
+            "direct_map": True,
+        }
+    )
+    split["host"]["disable"] = ["/pl061@9030000"]
+    found = {
+        "true dom0less": alone,
+        "dom0 + dom0less domUs": description(Variant("dom0", dom0=True), f),
+        "4.21+ split, no dom0": split,
+    }
+    for document in found.values():
+        document["xen"].update(version=SHAPES_XEN, scheduler="credit")
+    return found
+
+
+def shapes_table(shared: dict[str, Path], work: Path, runs: int) -> list[str]:
+    """Markdown rows: time to the critical domU in each shape, on one Xen 4.22 built for the
+    split's needs (static memory), so the hypervisor is the same in every row."""
+    systems = shapes(shared)
+    work.mkdir()
+    split = work / "split.yaml"
+    split.write_text(yaml.safe_dump(systems["4.21+ split, no dom0"], sort_keys=False))
+    xen = build_release(
+        locate(SHAPES_XEN, XEN_SOURCES), description=split, progress=lambda line: None
+    )
+    lines = [
+        f"The three shapes on Xen {SHAPES_XEN} ({xen.outdir.name}), credit scheduler, time "
+        f"from reset (s), QEMU virt -smp 1 -icount; median of {runs}",
+        "",
+        "| shape | Xen starts | critical domU first line | Linux domU init marker |",
+        "|---|---:|---:|---:|",
+    ]
+    for index, (name, document) in enumerate(systems.items()):
+        document["xen"].update(image=str(xen.xen), config=str(xen.config))
+        outdir = build_system(document, work / f"shape-{index}")
+        # the dom0's or hardware domain's marker is awaited too: its boot is part of the shape
+        served = Variant(name, dom0="dom0" in document or len(document["domains"]) > 2)
+        times = median([measure(served, outdir) for _ in range(runs)])
+        print(f"  measured shape {name}", file=sys.stderr, flush=True)
+        lines.append(f"| {name} | {times.xen_clock:.3f} | {times.rtos:.3f} | {times.linux:.3f} |")
+    return lines
+
+
 def spread(samples: list[float]) -> str:
     return f"{min(samples):.3f}-{max(samples):.3f}"
 
@@ -413,9 +477,10 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("variants", "order", "xl", "storage", "scrub"),
+        choices=("variants", "order", "xl", "storage", "scrub", "shapes"),
         help="measure only one table: the boot variants, the start order, dom0 + xl, the "
-        "throttled boot storage, or bootscrub on Xen 4.22",
+        "throttled boot storage, bootscrub on Xen 4.22, or the three shapes (true dom0less, "
+        "dom0, the 4.21+ split) on Xen 4.22",
     )
     args = parser.parse_args()
     found = debian_inputs.installed()
@@ -432,6 +497,8 @@ def main() -> int:
             tables.append(storage_table(shared, work, args.runs))
         if args.only in (None, "scrub"):
             tables.append(scrub_table(shared, work, args.runs))
+        if args.only in (None, "shapes"):
+            tables.append(shapes_table(shared, work / "shapes", args.runs))
         for index, variant in enumerate(VARIANTS if args.only in (None, "variants") else ()):
             run_dir = work / str(index)
             run_dir.mkdir()
