@@ -9,6 +9,7 @@ not signed by that key, or whose images do not match the signed hashes.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,6 +29,20 @@ pytestmark = pytest.mark.e2e
 
 RTOS = "rtos: fit up"
 LINUX = "linux: fit init running"
+
+
+#: What fit_image_load prints for every image with a load address, copied or not.
+LOADING = re.compile(r"Loading (\S+) from 0x([0-9a-f]+) to 0x([0-9a-f]+)")
+
+
+def assert_nothing_copied(console: str) -> None:
+    """bootm used every image of boot.itb where it lies: each load address is the data's
+    own (U-Boot copies only when they differ) and Xen, the kernel (which bootm_load_os
+    moves, not fit_image_load), is started in place (XIP)."""
+    loads = LOADING.findall(console)
+    assert {what for what, _, _ in loads} == {"fdt", "loadables"}, loads
+    assert all(int(data, 16) == int(load, 16) for _, data, load in loads), loads
+    assert "XIP Kernel Image" in console
 
 
 def fit_system(ws: Workspace, linux: bool, signing: dict | None = None) -> dict:
@@ -66,6 +81,7 @@ def test_fit_boots_a_baremetal_and_a_linux_domu(each_xen):
     result = each_xen.boot(fit_system(each_xen, linux=True), [RTOS, LINUX], timeout=120)
     assert "## Loading loadables from FIT Image" in result.console
     assert "Bad hash" not in result.console
+    assert_nothing_copied(result.console)
 
 
 @pytest.fixture
@@ -118,6 +134,7 @@ def test_signed_fit_boots_and_u_boot_refuses_a_tampered_or_unsigned_one(workspac
     script_run = good.console.split("## Executing script at", 1)[1].splitlines()[1]
     assert script_run.startswith("sha256,rsa2048:dev-image+ sha256+"), script_run
     assert "sha256,rsa2048:dev+ OK" in good.console
+    assert_nothing_copied(good.console)
 
     kernel = tampered(ws, signed, "kernel", (ws.root / "rtos.bin").read_bytes(), "boot.itb")
     assert not kernel.ok

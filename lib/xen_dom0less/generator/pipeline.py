@@ -46,9 +46,8 @@ from .facts import kconfig
 from .hostdt import HostTree
 from .model import Signing, System
 from .output_dir import write_atomically
-from .place import critical_first
+from .place import critical_first, fit_room
 from .place.capacity import check_capacity
-from .place.fit_room import fit_blob
 from .place.placement import excluded_regions, place_all
 from .place.sizing import dtb_estimate, script_estimate
 from .place.xen_cmdline import xen_bootargs
@@ -56,7 +55,7 @@ from .plan import Blob, Isolation, Plan
 from .read import description
 from .read.collect import Inputs, collect_inputs
 from .read.host_input import load_host
-from .render import partial_tree
+from .render import fit_image, partial_tree
 
 #: Slack over a measured size when placing again: addresses may gain a digit.
 MEASURE_MARGIN = 4 * KiB
@@ -170,8 +169,12 @@ def plan_and_render(system: System, epoch: int) -> tuple[Plan, dict[str, bytes]]
         outgrown = {
             blob.role: len(files[blob.file]) + MEASURE_MARGIN
             for blob in plan.blobs
-            if blob.file in placed and len(files[blob.file]) > blob.span
+            if blob.file in placed and blob.role != "fit" and len(files[blob.file]) > blob.span
         }
+        if plan.fit is not None:
+            header = fit_image.header_size(files[plan.fit.file])
+            if header > fit_room.header_of(plan.fit, plan.packed_blobs()):
+                outgrown["fit"] = header + MEASURE_MARGIN
         if not outgrown:
             return plan, files
         room.update(outgrown)
@@ -227,9 +230,15 @@ def place(checked: Checked, room: Mapping[str, int]) -> Plan:
         blob.reset()
     excluded = excluded_regions(system, host)
     blobs = [script, inputs.xen, dtb, *inputs.blobs[1:]]
-    packed = fit_blob(blobs[1:], room.get("fit", 0)) if system.boot.format == "fit" else None
-    blobs += [packed] if packed is not None else []
-    place_all(system, host, excluded, blobs, problems)
+    packed = None
+    if system.boot.format == "fit":
+        header = fit_room.header_room(blobs[1:], room.get("fit", 0))
+        packed = fit_room.fit_blob(blobs[1:], header)
+        place_all(system, host, excluded, [script, packed], problems)
+        fit_room.unpack(packed, blobs[1:], header)
+        blobs.append(packed)
+    else:
+        place_all(system, host, excluded, blobs, problems)
     check_capacity(system, host, excluded, blobs, problems)
     problems.raise_if_any()
     return Plan(

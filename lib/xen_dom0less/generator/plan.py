@@ -31,6 +31,7 @@ class Blob:
 
     __slots__ = (
         "address",
+        "aligned_at",
         "data",
         "file",
         "kind",
@@ -60,6 +61,7 @@ class Blob:
         self.size = size  # bytes loaded
         self.span = span  # bytes kept free from ``address`` (image_size, room to grow)
         self.address = 0
+        self.aligned_at = 0  # bytes in that must land on boot.align (Xen inside the FIT)
         self.sha256 = sha256  # "" until digest() reads the file
         self.users = users if users is not None else []
         self.data = data  # generated content (a compiled .dts), written as is
@@ -164,6 +166,10 @@ class Plan(NamedTuple):
     def packed(self, blob: Blob) -> bool:
         """Whether ``blob`` reaches RAM inside the FIT rather than as a file of its own."""
         return self.fit is not None and blob.role not in ("script", "fit")
+
+    def packed_blobs(self) -> list[Blob]:
+        """What the FIT carries, in the order of its data (by address)."""
+        return [b for b in self.blobs if self.packed(b)]
 
     def container(self, blob: Blob) -> Optional[str]:
         """The output file carrying ``blob`` when it has none of its own: the FIT, or in

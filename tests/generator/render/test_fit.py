@@ -53,12 +53,41 @@ def raw(prop) -> bytes:
     """A property's bytes, however the fdt package guessed its type."""
     if isinstance(prop, fdt.PropWords):
         return b"".join(word.to_bytes(4, "big") for word in prop.data)
+    if isinstance(prop, fdt.PropStrings):
+        return b"".join(text.encode() + b"\0" for text in prop.data)
     return bytes(prop.data)
+
+
+def cell(node: fdt.Node, name: str) -> int:
+    """A one-cell property's value (an address can look like a string to the fdt package)."""
+    return int.from_bytes(raw(node.get_property(name)), "big")
 
 
 def image_nodes(path: Path) -> dict[str, fdt.Node]:
     tree = fdt.parse_dtb(path.read_bytes())
     return {node.name: node for node in tree.get_node("/images").nodes}
+
+
+def packed_data(itb: bytes, node: fdt.Node) -> tuple[int, bytes]:
+    """An image's data where boot.itb keeps it (outside the structure) and its position."""
+    position = cell(node, "data-position")
+    return position, itb[position : position + cell(node, "data-size")]
+
+
+def assert_used_where_it_lies(out: Path, fit_address: int) -> None:
+    """Every image's load address is where its data lies once U-Boot loaded boot.itb at
+    ``fit_address``, so bootm copies nothing; Xen's is 2 MiB-aligned, the rest on pages."""
+    itb = (out / "boot.itb").read_bytes()
+    for node in image_nodes(out / "boot.itb").values():
+        assert node.get_property("data") is None, node.name  # no copy inside the structure
+        position, data = packed_data(itb, node)
+        assert cell(node, "load") == fit_address + position, node.name
+        assert position % (4 << 10) == 0 and position >= len(itb[: 4 << 10]), node.name
+        assert raw(node.get_subnode("hash-1").get_property("value")) == (
+            hashlib.sha256(data).digest()
+        )
+    xen = image_nodes(out / "boot.itb")["xen"]
+    assert cell(xen, "load") % (2 << 20) == 0
 
 
 def test_fit_holds_every_module_once_at_its_address_with_its_sha256(describe, tmp_path):
@@ -69,14 +98,18 @@ def test_fit_holds_every_module_once_at_its_address_with_its_sha256(describe, tm
     images = image_nodes(out / "boot.itb")
     assert len(images) == len(packed) == len(plan.blobs) - 2  # all but the script and the FIT
     by_description = {n.get_property("description").value.split()[0]: n for n in images.values()}
+    itb = (out / "boot.itb").read_bytes()
     for artefact in packed:
         node = by_description[artefact["file"]]
-        data = raw(node.get_property("data"))
-        assert node.get_property("load").value == int(artefact["address"], 16)
-        assert hashlib.sha256(data).hexdigest() == artefact["sha256"]
-        assert raw(node.get_subnode("hash-1").get_property("value")) == (
-            hashlib.sha256(data).digest()
-        )
+        position, data = packed_data(itb, node)
+        assert cell(node, "load") == int(artefact["address"], 16)
+        assert plan.fit.address + position == int(artefact["address"], 16)
+        # The DTB is carried at its full room: the file, then zeros it can grow into.
+        assert hashlib.sha256(data[: artefact["size"]]).hexdigest() == artefact["sha256"]
+        assert not data[artefact["size"] :].strip(b"\0")
+    assert_used_where_it_lies(out, plan.fit.address)
+    # Xen comes last: its BSS runs into free room, over no other image.
+    assert max(images.values(), key=lambda n: cell(n, "load")).name == "xen"
     # Only the FIT, its loader and the readable extras are written: no loose binaries.
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["boot.itb", "boot.cmd", "boot.scr", "manifest.json", "xen-kconfig.cfg", "xen.dtb"]
@@ -101,7 +134,7 @@ def test_fit_is_byte_reproducible(describe, tmp_path):
 def test_signed_fit_is_reproducible_and_the_key_stays_out(describe, tmp_path):
     key = rsa_key(tmp_path / "keys", 2048)
     path = describe(as_fit({"key": str(key), "uboot_dtb": str(QEMU_DTB)}))
-    build(path, tmp_path / "a")
+    plan = build(path, tmp_path / "a")
     build(path, tmp_path / "b")
     for file in (tmp_path / "a").iterdir():
         assert file.read_bytes() == (tmp_path / "b" / file.name).read_bytes(), file.name
@@ -111,6 +144,8 @@ def test_signed_fit_is_reproducible_and_the_key_stays_out(describe, tmp_path):
     assert node.get_property("algo").value == "sha256,rsa2048"
     image_key = control.get_node("/signature/key-dev-image")
     assert image_key.get_property("required").value == "image"
+    # Signed, the data stays outside the structure, each image where it is loaded.
+    assert_used_where_it_lies(tmp_path / "a", plan.fit.address)
     fit = fdt.parse_dtb((tmp_path / "a" / "boot.itb").read_bytes())
     signature = fit.get_node("/configurations/dom0less/signature-1")
     assert len(raw(signature.get_property("value"))) == 256
@@ -197,7 +232,7 @@ BAD = [
     ("fit-fdt-commands", lambda t: as_fit(device_tree="fdt-commands"), "device_tree: patched"),
     (
         "fit-over-load-region",
-        lambda t: as_fit(load_region={"address": 0x40000000, "size": "16M"}),
+        lambda t: as_fit(load_region={"address": 0x40000000, "size": "4M"}),
         "no room to load boot.itb",
     ),
 ]
@@ -237,3 +272,20 @@ def test_a_symlinked_key_is_named_after_the_link(describe, tmp_path, given):
     signature = fit.get_node("/configurations/dom0less/signature-1")
     assert signature.get_property("key-name-hint").value == "dev"
     assert json.loads((out / "manifest.json").read_text())["fit"]["key_name"] == "dev"
+
+
+@needs_signing_tools
+@pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed"])
+def test_a_structure_outgrowing_its_room_is_placed_again(describe, tmp_path, monkeypatch, signed):
+    """The FIT's structure is placed from an estimate; one larger than that (here: no room
+    estimated at all) is measured and placed again, the data still where it is loaded."""
+    from xen_dom0less.generator.place import fit_room
+
+    monkeypatch.setattr(fit_room, "OVERHEAD", 0)
+    monkeypatch.setattr(fit_room, "PER_IMAGE", 0)
+    key = rsa_key(tmp_path / "keys", 4096)
+    out = tmp_path / "out"
+    plan = build(describe(as_fit({"key": str(key)} if signed else None)), out)
+    header = min(b.address for b in plan.packed_blobs()) - plan.fit.address
+    assert header > 0
+    assert_used_where_it_lies(out, plan.fit.address)

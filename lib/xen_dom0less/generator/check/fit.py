@@ -1,9 +1,8 @@
 """The FIT boot format: what a description must say to use it (its room: place.fit_room).
 
-In this format U-Boot loads one file, boot.itb, and ``bootm`` copies Xen, the DTB and every
-module out of it to the addresses planned for them, checking each one's sha256 (and, when
-signed, the configuration's signature) first. The FIT itself is placed like any other blob,
-so it never overlaps what is copied out of it.
+In this format U-Boot loads one file, boot.itb, and ``bootm`` checks each image's sha256
+(and, when signed, the configuration's signature) and uses Xen, the DTB and every module
+where they lie in it: each image is planned at its data's address (place.fit_room).
 """
 
 from __future__ import annotations

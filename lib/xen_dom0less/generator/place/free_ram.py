@@ -55,9 +55,10 @@ def free_regions(space: Sequence[Region], excluded: list[Excluded]) -> list[Regi
 
 
 def place(blob: Blob, free: list[Region], align: int) -> bool:
-    """Give ``blob`` the lowest aligned address with room; shrink ``free``. False if none."""
+    """Give ``blob`` the lowest address with room where its byte ``blob.aligned_at`` is
+    aligned; shrink ``free``. False if none."""
     for index, region in enumerate(free):
-        start = align_up(region.address, align)
+        start = align_up(region.address + blob.aligned_at, align) - blob.aligned_at
         if start + blob.span <= region.end:
             blob.address = start
             rest = [

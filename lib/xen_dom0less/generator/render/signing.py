@@ -26,6 +26,7 @@ import fdt
 from ... import hosttools
 from ..check.signing_key import tool
 from ..model import Signing
+from ..place.fit_room import DATA_ALIGN
 
 
 class Signed(NamedTuple):
@@ -39,9 +40,13 @@ def algorithm(bits: int) -> str:
     return f"sha256,rsa{bits}"
 
 
-def sign(fit: bytes, signing: Signing, epoch: int, control: bool = True) -> Signed:
+def sign(
+    fit: bytes, signing: Signing, epoch: int, control: bool = True, external: int = 0
+) -> Signed:
     """``fit`` with its signature nodes filled in, and (``control``, when signing has a
-    uboot_dtb) U-Boot's DTB with the keys required."""
+    uboot_dtb) U-Boot's DTB with the keys required. With ``external``, the images' data
+    is moved out of the structure to that offset on (mkimage -E -p, each image on a
+    DATA_ALIGN boundary): without those options mkimage -F brings it back inside."""
     with tempfile.TemporaryDirectory(prefix="dom0less-sign-") as tmp:
         work = Path(tmp)
         keydir = work / "keys"
@@ -72,6 +77,8 @@ def sign(fit: bytes, signing: Signing, epoch: int, control: bool = True) -> Sign
         image = work / "image.itb"
         image.write_bytes(fit)
         argv = [tool("mkimage"), "-F", "-k", str(keydir)]
+        if external:
+            argv += ["-E", "-p", f"0x{external:x}", "-B", f"0x{DATA_ALIGN:x}"]
         dtb = work / "u-boot.dtb"
         with_dtb = control and signing.uboot_dtb is not None
         if with_dtb:

@@ -56,7 +56,7 @@ def script_text(context) -> str:
 
 
 def loaded(plan: Plan) -> list[Blob]:
-    """What the script loads: the FIT (bootm copies the rest out of it) or every blob."""
+    """What the script loads: the FIT (bootm uses the rest where it lies in it) or every blob."""
     return [plan.fit] if plan.fit else [b for b in plan.blobs if b.role != "script"]
 
 
