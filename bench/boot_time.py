@@ -29,6 +29,7 @@ import argparse
 import dataclasses
 import gzip
 import statistics
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -88,6 +89,9 @@ class Variant:
     load: str = "virtio 0:1"
     gzip_kernel: bool = False
     dom0: bool = False
+    #: boot.format; with ``signed``, the FIT signed and its key required by U-Boot
+    format: str = "script"
+    signed: bool = False
 
 
 GZIP_KERNEL = Variant("gzip kernel", gzip_kernel=True)
@@ -98,7 +102,11 @@ VARIANTS = (
     Variant("TFTP", load="tftp"),
     Variant("dom0 + 2 domUs", dom0=True),
     Variant("floor: no U-Boot", floor=True),
+    Variant("FIT", format="fit"),
+    Variant("FIT, signed (key required)", format="fit", signed=True),
 )
+#: The systems of the FIT table: the script path against the FIT, unsigned and signed.
+FIT_VARIANTS = (VARIANTS[0], *VARIANTS[-2:])
 
 #: The systems of the throttled table: the baseline, and the same with the Linux domU's
 #: kernel gzipped, read before Xen in fewer bytes (Xen decompresses a domU's kernel when it
@@ -132,7 +140,16 @@ def files(work: Path, found: debian_inputs.GuestInputs) -> dict[str, Path]:
         "kernel_gz": kernel_gz,
         "initrd": initramfs.write(LINUX, found.busybox, work / "linux.cpio"),
         "dom0_initrd": initramfs.write(DOM0, found.busybox, work / "dom0.cpio"),
+        "key": signing_key(work / "keys" / "bench.key"),
     }
+
+
+def signing_key(path: Path) -> Path:
+    """A 2048-bit RSA key for the signed FIT (a new one each run: the bench times boots)."""
+    path.parent.mkdir(mode=0o700)
+    key = subprocess.run(["openssl", "genrsa", "2048"], check=True, capture_output=True)
+    path.write_bytes(key.stdout)
+    return path
 
 
 def description(variant: Variant, f: dict[str, Path]) -> dict:
@@ -149,6 +166,7 @@ def description(variant: Variant, f: dict[str, Path]) -> dict:
             "load": variant.load,
             "device_tree": variant.device_tree,
             "script_address": 0x40200000,
+            "format": variant.format,
         },
         "domains": [
             {"name": "rtos", "kernel": str(f["rtos"]), "memory": "16M"},
@@ -161,6 +179,8 @@ def description(variant: Variant, f: dict[str, Path]) -> dict:
             },
         ],
     }
+    if variant.signed:
+        document["boot"]["signing"] = {"key": str(f["key"]), "uboot_dtb": str(f["dtb"])}
     if variant.dom0:
         document["host"]["disable"] = ["/pl061@9030000"]
         document["dom0"] = {
@@ -477,10 +497,10 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("variants", "order", "xl", "storage", "scrub", "shapes"),
-        help="measure only one table: the boot variants, the start order, dom0 + xl, the "
-        "throttled boot storage, bootscrub on Xen 4.22, or the three shapes (true dom0less, "
-        "dom0, the 4.21+ split) on Xen 4.22",
+        choices=("variants", "fit", "order", "xl", "storage", "scrub", "shapes"),
+        help="measure only one table: the boot variants (or only the script path and the "
+        "FIT's), the start order, dom0 + xl, the throttled boot storage, bootscrub on Xen "
+        "4.22, or the three shapes (true dom0less, dom0, the 4.21+ split) on Xen 4.22",
     )
     args = parser.parse_args()
     found = debian_inputs.installed()
@@ -499,7 +519,8 @@ def main() -> int:
             tables.append(scrub_table(shared, work, args.runs))
         if args.only in (None, "shapes"):
             tables.append(shapes_table(shared, work / "shapes", args.runs))
-        for index, variant in enumerate(VARIANTS if args.only in (None, "variants") else ()):
+        variants = {None: VARIANTS, "variants": VARIANTS, "fit": FIT_VARIANTS}
+        for index, variant in enumerate(variants.get(args.only, ())):
             run_dir = work / str(index)
             run_dir.mkdir()
             outdir = build_system(description(variant, shared), run_dir)
