@@ -49,6 +49,19 @@ def both(*changes):
     return change
 
 
+def direct_mapped(index: int):
+    """Domain ``index`` on 16M of host RAM mapped 1:1, as a hardware domain on a board
+    without an IOMMU must be."""
+    return both(
+        set_key(
+            f"domains.{index}.static_memory",
+            [{"address": 0x60000000 + index * 0x2000000, "size": "16M"}],
+        ),
+        set_key(f"domains.{index}.direct_map", True),
+        set_key(f"domains.{index}.memory", "16M"),
+    )
+
+
 def beside_inputs(doc: dict, name: str) -> Path:
     """A path for a file the change writes, in the directory of the description's inputs."""
     return Path(doc["xen"]["image"]).parent / name
@@ -98,6 +111,19 @@ def on_a_gicv2_board(doc: dict) -> None:
     regions = [0x8000000, 0x10000, 0x8010000, 0x10000, 0x8030000, 0x10000, 0x8040000, 0x10000]
     tree.set_property("reg", [w for r in regions for w in (0, r)], path="/intc@8000000")
     path = beside_inputs(doc, "gicv2.dtb")
+    path.write_bytes(tree.to_dtb(version=17))
+    doc["host"]["dtb"] = str(path)
+
+
+def on_a_board_with_an_smmu(doc: dict) -> None:
+    """The QEMU board with an SMMUv3 node as QEMU's -M virt,iommu=smmuv3 adds it."""
+    tree = fdt.parse_dtb(QEMU_DTB.read_bytes())
+    smmu = fdt.Node("smmuv3@9050000")
+    smmu.append(fdt.PropStrings("compatible", "arm,smmu-v3"))
+    smmu.append(fdt.PropWords("reg", 0, 0x9050000, 0, 0x20000))
+    smmu.append(fdt.PropWords("#iommu-cells", 1))
+    tree.add_item(smmu, "/")
+    path = beside_inputs(doc, "smmu.dtb")
     path.write_bytes(tree.to_dtb(version=17))
     doc["host"]["dtb"] = str(path)
 
@@ -224,6 +250,7 @@ RULES = [
             set_key("domains.0.capabilities", ["hardware"]),
             set_key("domains.0.vpl011", False),
             set_key("domains.0.nr_spis", 64),
+            direct_mapped(0),
         ),
         [
             "domains[0] (rtos).nr_spis: the hardware domain owns the host's devices and Xen "

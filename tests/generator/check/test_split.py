@@ -9,7 +9,7 @@ from xen_dom0less import outputs
 from xen_dom0less.generator.pipeline import build
 
 from .test_cooperation import with_dom0
-from .test_rules import both, set_key
+from .test_rules import both, direct_mapped, set_key
 from .test_validate import problems_of
 
 
@@ -19,6 +19,7 @@ def split(*capabilities: str):
         set_key("xen.version", "4.22"),
         set_key("domains.0.capabilities", list(capabilities)),
         set_key("domains.0.vpl011", False),
+        direct_mapped(0),
         set_key("domains.1.xenstore", "enabled"),
     )
 

@@ -17,7 +17,15 @@ from xen_dom0less.generator.read import description
 from xen_dom0less.generator.read.host_input import load_host
 
 from ...conftest import QEMU_DTB
-from .test_rules import STATIC, beside_inputs, both, on_a_gicv2_board, set_key
+from .test_rules import (
+    STATIC,
+    beside_inputs,
+    both,
+    direct_mapped,
+    on_a_board_with_an_smmu,
+    on_a_gicv2_board,
+    set_key,
+)
 
 RTOS = "domains[0] (rtos)"
 LINUX = "domains[1] (linux)"
@@ -644,11 +652,49 @@ CASES = [
         on_421(
             set_key("domains.0.capabilities", ["hardware"]),
             set_key("domains.0.vpl011", False),
+            direct_mapped(0),
             set_key("domains.1.capabilities", ["hardware", "control"]),
             set_key("domains.1.vpl011", False),
+            direct_mapped(1),
         ),
         [
             "domains: only one domain may have the hardware capability, not rtos, linux",
+        ],
+    ),
+    (
+        "hardware-domain-needs-iommu-or-direct-map",
+        on_421(set_key("domains.0.capabilities", ["hardware"]), set_key("domains.0.vpl011", False)),
+        [
+            "domains[0] (rtos).capabilities: the hardware domain is not direct-mapped and the "
+            "board has no IOMMU Xen drives (or xen's command line turns it off), and Xen panics "
+            "'non-direct mapped hardware domain requires iommu': give it static_memory and "
+            "direct_map: true (without LLC colouring, which Xen refuses with static memory), or "
+            "enable the board's SMMU",
+        ],
+    ),
+    (
+        "hardware-domain-beside-an-smmu",
+        on_421(
+            set_key("domains.0.capabilities", ["hardware"]),
+            set_key("domains.0.vpl011", False),
+            on_a_board_with_an_smmu,
+        ),
+        [],
+    ),
+    (
+        "hardware-domain-beside-an-smmu-xen-turns-off",
+        on_421(
+            set_key("domains.0.capabilities", ["hardware"]),
+            set_key("domains.0.vpl011", False),
+            on_a_board_with_an_smmu,
+            set_key("xen.extra_bootargs", "iommu=no"),
+        ),
+        [
+            "domains[0] (rtos).capabilities: the hardware domain is not direct-mapped and the "
+            "board has no IOMMU Xen drives (or xen's command line turns it off), and Xen panics "
+            "'non-direct mapped hardware domain requires iommu': give it static_memory and "
+            "direct_map: true (without LLC colouring, which Xen refuses with static memory), or "
+            "enable the board's SMMU",
         ],
     ),
     (
@@ -669,6 +715,7 @@ CASES = [
             set_key("domains.0.passthrough", ["/pl031@9010000"]),
             set_key("domains.0.nr_spis", 64),
             set_key("domains.0.iommu", True),
+            direct_mapped(0),
         ),
         [
             "domains[0] (rtos).passthrough: the hardware domain owns the host's devices "

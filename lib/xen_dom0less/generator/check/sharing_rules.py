@@ -9,6 +9,7 @@ from ..facts import xen_versions
 from ..model import Domain, Region, SharedMemory
 from ..plan import static_regions
 from . import scheduling
+from .isolation import SMMU_COMPATIBLES
 from .rule_context import RuleContext
 
 #: Highest event-channel port of a plain domU (Xen's max_evtchn_port for domUs)
@@ -104,6 +105,28 @@ def hardware_domain(ctx: RuleContext, domain: Domain) -> None:
                 f"{domain.key}.{field}",
                 f"the hardware domain owns the host's devices and {what}: {fix}",
             )
+    if not domain.direct_map and not xen_iommu(ctx):
+        ctx.add(
+            f"{domain.key}.capabilities",
+            "the hardware domain is not direct-mapped and the board has no IOMMU Xen drives "
+            "(or xen's command line turns it off), and Xen panics 'non-direct mapped hardware "
+            "domain requires iommu': give it static_memory and direct_map: true (without LLC "
+            "colouring, which Xen refuses with static memory), or enable the board's SMMU",
+        )
+
+
+def xen_iommu(ctx: RuleContext) -> bool:
+    """Whether Xen will have an IOMMU (iommu_enabled): an enabled SMMU node it has a driver
+    for, and no iommu=0/no/off/false on its command line."""
+    words = f"{ctx.system.xen.bootargs or ''} {ctx.system.xen.extra_bootargs}".split()
+    options = [w.split("=", 1)[1] for w in words if w.startswith("iommu=")]
+    if options and options[-1].split(",")[0] in ("0", "no", "off", "false"):
+        return False
+    host = ctx.host
+    return any(
+        SMMU_COMPATIBLES.intersection(host.strings(path, "compatible")) and host.available(path)
+        for path in host.paths
+    )
 
 
 def event_channels(ctx: RuleContext) -> None:
