@@ -8,6 +8,8 @@ description (tests/conftest.py) in one way Xen would punish at boot.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import fdt
 import pytest
 
@@ -21,6 +23,7 @@ from .test_rules import (
     STATIC,
     beside_inputs,
     both,
+    config_without,
     direct_mapped,
     on_a_board_with_an_smmu,
     on_a_gicv2_board,
@@ -84,6 +87,13 @@ def with_partial_dt(index: int):
         doc["domains"][index]["device_tree"] = str(path)
 
     return change
+
+
+def with_smmu_v3_driver(doc: dict) -> None:
+    """A xen.config with what the cases need and Xen's SMMUv3 driver (ARM_SMMU_V3)."""
+    config_without()(doc)
+    path = Path(doc["xen"]["config"])
+    path.write_text(path.read_text() + "CONFIG_ARM_SMMU_V3=y\n")
 
 
 def on_421(*changes):
@@ -669,7 +679,8 @@ CASES = [
             "board has no IOMMU Xen drives (or xen's command line turns it off), and Xen panics "
             "'non-direct mapped hardware domain requires iommu': give it static_memory and "
             "direct_map: true (without LLC colouring, which Xen refuses with static memory), or "
-            "enable the board's SMMU",
+            "enable the board's SMMU (an SMMUv3 needs CONFIG_ARM_SMMU_V3=y in xen.config: "
+            "Xen's defconfig builds no driver for it)",
         ],
     ),
     (
@@ -678,8 +689,27 @@ CASES = [
             set_key("domains.0.capabilities", ["hardware"]),
             set_key("domains.0.vpl011", False),
             on_a_board_with_an_smmu,
+            with_smmu_v3_driver,
         ),
         [],
+    ),
+    (
+        # ARM_SMMU_V3 is EXPERT and off by default (drivers/passthrough/Kconfig): no driver,
+        # no iommu_enabled, and the same panic
+        "hardware-domain-beside-an-smmu-v3-xen-has-no-driver-for",
+        on_421(
+            set_key("domains.0.capabilities", ["hardware"]),
+            set_key("domains.0.vpl011", False),
+            on_a_board_with_an_smmu,
+        ),
+        [
+            "domains[0] (rtos).capabilities: the hardware domain is not direct-mapped and the "
+            "board has no IOMMU Xen drives (or xen's command line turns it off), and Xen panics "
+            "'non-direct mapped hardware domain requires iommu': give it static_memory and "
+            "direct_map: true (without LLC colouring, which Xen refuses with static memory), or "
+            "enable the board's SMMU (an SMMUv3 needs CONFIG_ARM_SMMU_V3=y in xen.config: "
+            "Xen's defconfig builds no driver for it)",
+        ],
     ),
     (
         "hardware-domain-beside-an-smmu-xen-turns-off",
@@ -694,7 +724,8 @@ CASES = [
             "board has no IOMMU Xen drives (or xen's command line turns it off), and Xen panics "
             "'non-direct mapped hardware domain requires iommu': give it static_memory and "
             "direct_map: true (without LLC colouring, which Xen refuses with static memory), or "
-            "enable the board's SMMU",
+            "enable the board's SMMU (an SMMUv3 needs CONFIG_ARM_SMMU_V3=y in xen.config: "
+            "Xen's defconfig builds no driver for it)",
         ],
     ),
     (

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ... import files
 from ...units import XEN_PAGE, hexaddr
-from ..facts import xen_versions
+from ..facts import kconfig, xen_versions
 from ..model import Domain, Region, SharedMemory
 from ..plan import static_regions
 from . import scheduling
@@ -111,7 +112,9 @@ def hardware_domain(ctx: RuleContext, domain: Domain) -> None:
             "the hardware domain is not direct-mapped and the board has no IOMMU Xen drives "
             "(or xen's command line turns it off), and Xen panics 'non-direct mapped hardware "
             "domain requires iommu': give it static_memory and direct_map: true (without LLC "
-            "colouring, which Xen refuses with static memory), or enable the board's SMMU",
+            "colouring, which Xen refuses with static memory), or enable the board's SMMU (an "
+            "SMMUv3 needs CONFIG_ARM_SMMU_V3=y in xen.config: Xen's defconfig builds no driver "
+            "for it)",
         )
 
 
@@ -124,9 +127,29 @@ def xen_iommu(ctx: RuleContext) -> bool:
         return False
     host = ctx.host
     return any(
-        SMMU_COMPATIBLES.intersection(host.strings(path, "compatible")) and host.available(path)
+        _driven(ctx, SMMU_COMPATIBLES.intersection(host.strings(path, "compatible")))
+        and host.available(path)
         for path in host.paths
     )
+
+
+#: Xen's SMMUv3 driver is built only on request (drivers/passthrough/Kconfig: ARM_SMMU_V3 is
+#: EXPERT, off by default); ARM_SMMU (v1, v2, MMU-4x0/500) is on by default.
+SMMU_V3 = "arm,smmu-v3"
+
+
+def _driven(ctx: RuleContext, smmus: set[str]) -> bool:
+    """Whether Xen's build has a driver for an SMMU of these compatibles: the given
+    .config's option, else the default (an unreadable .config is named by check_config)."""
+    if not smmus:
+        return False
+    option, default = ("ARM_SMMU_V3", False) if SMMU_V3 in smmus else ("ARM_SMMU", True)
+    config = ctx.system.xen.config
+    try:
+        options = kconfig.read(config) if config else None
+    except files.UnusableFile:
+        options = None
+    return default if options is None else options.get(option) == "y"
 
 
 def event_channels(ctx: RuleContext) -> None:
