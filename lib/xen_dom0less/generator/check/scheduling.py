@@ -23,7 +23,7 @@ def default_scheduler(system: System) -> Optional[str]:
     (None: Xen's built-in default)."""
     if system.xen.scheduler:
         return system.xen.scheduler
-    chosen = [w.partition("=")[2] for w in _command_words(system) if w.startswith("sched=")]
+    chosen = [w.partition("=")[2] for w in command_words(system) if w.startswith("sched=")]
     return chosen[-1] if chosen else None
 
 
@@ -52,7 +52,7 @@ def without_boot_slot(system: System) -> list[Domain]:
 def hmp_unsafe(system: System) -> bool:
     """Whether Xen's command line turns hmp-unsafe on (the last word about it wins)."""
     on = False
-    for word in _command_words(system):
+    for word in command_words(system):
         name, equals, value = word.partition("=")
         if name == "hmp-unsafe":
             on = not equals or value not in FALSE
@@ -81,7 +81,7 @@ def numbered_cpus(system: System, host: HostTree) -> int:
     line caps them (smpboot.c smp_get_max_cpus; 0 caps nothing, the last word wins). Xen
     panics on an affinity or a pool naming a CPU beyond."""
     count = len(host.cpus)
-    for word in _command_words(system):
+    for word in command_words(system):
         name, _, value = word.partition("=")
         if name == "maxcpus":
             try:
@@ -92,6 +92,6 @@ def numbered_cpus(system: System, host: HostTree) -> int:
     return count
 
 
-def _command_words(system: System) -> list[str]:
+def command_words(system: System) -> list[str]:
     """The words of Xen's command line the description gives."""
     return f"{system.xen.bootargs or ''} {system.xen.extra_bootargs}".split()

@@ -121,7 +121,7 @@ def hardware_domain(ctx: RuleContext, domain: Domain) -> None:
 def xen_iommu(ctx: RuleContext) -> bool:
     """Whether Xen will have an IOMMU (iommu_enabled): an enabled SMMU node it has a driver
     for, and no iommu=0/no/off/false on its command line."""
-    words = f"{ctx.system.xen.bootargs or ''} {ctx.system.xen.extra_bootargs}".split()
+    words = scheduling.command_words(ctx.system)
     options = [w.split("=", 1)[1] for w in words if w.startswith("iommu=")]
     if options and options[-1].split(",")[0] in ("0", "no", "off", "false"):
         return False
