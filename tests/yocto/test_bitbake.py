@@ -324,7 +324,7 @@ def test_services_task_installs_what_the_unit_runs(stubs: Path, tmp_path: Path) 
     assert script.read_bytes() == expected[outputs.SERVICES_SCRIPT]
     assert script.stat().st_mode & 0o777 == 0o755
     assert unit.read_bytes() == expected[outputs.SERVICES_UNIT]
-    assert "xl network-attach linux bridge=xenbr0" in script.read_text()
+    assert "network-attach linux bridge=xenbr0" in script.read_text()  # the PV interface
 
 
 def test_services_task_refuses_a_system_without_services(
