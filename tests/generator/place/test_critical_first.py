@@ -76,7 +76,7 @@ def test_naming_the_first_domain_is_the_default(describe):
         (set_key("xen.critical", "none"), ""),
         (set_key("xen.scheduler", "credit2"), "the description's own scheduler"),
         (set_key("xen.extra_bootargs", "sched=rtds"), "the description's own scheduler"),
-        (set_key("xen.bootargs", "console=dtuart"), "xen.bootargs is Xen's whole"),
+        (set_key("xen.bootargs", "console=dtuart"), "the user's own xen.bootargs"),
         (set_key("domains.1.vcpu_affinity", {"0": "1"}), "own vcpu_affinity"),
         (lambda d: d["domains"].pop(), "the only domU"),
         (

@@ -79,7 +79,8 @@ def apply(system: System, host: HostTree) -> Critical:
         system = _pooled(system, cpus)
         how.append(f"a cpupool of its own ({POOL})")
     if system.xen.bootargs is not None:
-        without = "xen.bootargs is Xen's whole command line"
+        # A default is not the user's choice: it stays off a command line the user wrote.
+        without = "no scheduler added to the user's own xen.bootargs"
     elif _built(system, CREDIT) is False:
         without = "Xen's .config has no credit scheduler"
     else:
