@@ -26,7 +26,7 @@ from xen_dom0less.generator.render import dtree, uboot_script
 from xen_dom0less.units import cells
 
 from ..conftest import QEMU_DTB, ROOT, arm64_image
-from ..generator.check.test_rules import set_key
+from ..generator.check.test_rules import both, set_key
 
 LIB = ROOT / "lib"
 
@@ -295,7 +295,13 @@ def test_huge_kernel_is_streamed_not_read_whole(describe, inputs):
     with kernel.open("wb") as out:
         out.write(arm64_image(64))
         out.truncate(1 << 30)
-    path = describe(set_key("domains.0.kernel", str(kernel)))
+    path = describe(
+        both(
+            set_key("domains.0.kernel", str(kernel)),
+            set_key("domains.0.memory", "1040M"),  # room for it as Xen places it
+            set_key("host.memory", [{"address": 0x40000000, "size": "4G"}]),
+        )
+    )
     program = "\n".join(
         [
             "import resource, sys",
