@@ -77,6 +77,20 @@ def test_a_marker_xen_printed_a_line_into_is_found_whole():
     assert console.hits["rtos: up"].line == "rtos: up"
 
 
+def test_a_stamped_owner_line_xen_printed_into_is_found_whole():
+    """With console_timestamps the owner's line starts with Xen's stamp too (seen in a CI
+    boot on 4.22: the awaited load address cut by Xen freeing its init memory)."""
+    console = Console(["x0000000040000000"])
+    console.feed(
+        b"(XEN) [    0.297550] load address 0x00(XEN) [    0.308496] Freed 432kB init memory.\n",
+        1,
+    )
+    console.feed(b"(XEN) [    0.312363] DOM2: second: up\n", 1.1)
+    assert not console.complete
+    console.feed(b"00000040000000\n", 1.2)
+    assert console.complete
+
+
 def test_pieces_of_separate_lines_are_not_joined():
     console = Console(["rtos: up"])
     console.feed(b"rtos: (XEN) [    1.3] Freed 376kB init memory.\n\nup\n", 1)

@@ -110,11 +110,13 @@ class Console:
 
     def _rejoin(self, line: str, now: float) -> None:
         """Match the line Xen cut (``rtos: (XEN) [...] Freed ...`` then ``up``) once whole:
-        its pieces are those before Xen's lines, up to the next line Xen did not start."""
-        inside = line.find(XEN_INSIDE)
+        its pieces are those before Xen's lines, up to the next line Xen did not start. With
+        console_timestamps the owner's line itself starts with Xen's stamp, so a cut is a
+        ``(XEN) `` after the line's start."""
+        inside = line.find(XEN_INSIDE, 1)
         if inside > 0:
             self._cut += line[:inside]
-        elif inside < 0 and self._cut:
+        elif not line.startswith(XEN_INSIDE) and self._cut:
             whole, self._cut = self._cut + line, ""
             self._match(whole, now)
 
