@@ -10,6 +10,7 @@ domU's netfront and blkfront reach dom0 over the generated bridge and disk.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from xen_dom0less_harness.guests import frontend, xl_dom0
@@ -31,6 +32,22 @@ def listed(console: str, name: str, domid: int, memory: int, vcpus: int = 1) -> 
     return len(re.findall(line, console, re.MULTILINE))
 
 
+def with_dom0(ws: Workspace, domains: list[dict]) -> tuple[dict, dict, Path]:
+    """The description of ``domains`` beside a Linux dom0 on hvc0 (its ramdisk a placeholder
+    until the test writes the one holding the generated services), the dom0 entry to give
+    that ramdisk, and the services script the build wrote."""
+    dom0 = {
+        "kernel": str(ws.inputs.kernel),
+        "ramdisk": str(ws.initrd("dom0", "placeholder")),
+        "cmdline": "console=hvc0 quiet",
+        "memory": "512M",
+    }
+    document = ws.description(
+        domains, dom0=dom0, host={"dtb": str(ws.dtb), "disable": ["/pl061@9030000"]}
+    )
+    return document, dom0, ws.build(document) / outputs.SERVICES_SCRIPT
+
+
 @pytest.mark.parametrize("release", sorted(xl_dom0.TOOLSTACKS), ids=lambda r: f"xen{r}")
 def test_dom0_runs_the_generated_services_and_manages_the_dom0less_domains(
     release, tmp_path, guest_inputs, virt_dtb
@@ -50,16 +67,7 @@ def test_dom0_runs_the_generated_services_and_manages_the_dom0less_domains(
         }
         for i, marker in enumerate(markers, 1)
     ]
-    dom0 = {
-        "kernel": str(ws.inputs.kernel),
-        "ramdisk": str(ws.initrd("dom0", "placeholder")),
-        "cmdline": "console=hvc0 quiet",
-        "memory": "512M",
-    }
-    document = ws.description(
-        domains, dom0=dom0, host={"dtb": str(ws.dtb), "disable": ["/pl061@9030000"]}
-    )
-    services = ws.build(document) / outputs.SERVICES_SCRIPT
+    document, dom0, services = with_dom0(ws, domains)
     third = ws.bare("third", Program("third: started from dom0"))
     dom0["ramdisk"] = str(
         xl_dom0.write_managing(
@@ -135,16 +143,7 @@ def test_pv_network_and_block_reach_a_dom0less_domu(release, tmp_path, guest_inp
             "pv": {"block": [{"target": MISSING, "vdev": "xvdb"}]},
         },
     ]
-    dom0 = {
-        "kernel": str(kernel),
-        "ramdisk": str(ws.initrd("dom0", "placeholder")),
-        "cmdline": "console=hvc0 quiet",
-        "memory": "512M",
-    }
-    document = ws.description(
-        domains, dom0=dom0, host={"dtb": str(ws.dtb), "disable": ["/pl061@9030000"]}
-    )
-    services = ws.build(document) / outputs.SERVICES_SCRIPT
+    document, dom0, services = with_dom0(ws, domains)
     dom0["ramdisk"] = str(
         xl_dom0.write_backend(
             services,

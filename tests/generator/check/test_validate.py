@@ -96,6 +96,17 @@ def with_smmu_v3_driver(doc: dict) -> None:
     path.write_text(path.read_text() + "CONFIG_ARM_SMMU_V3=y\n")
 
 
+#: What a hardware domain Xen would panic on is told (sharing_rules.hardware_domain).
+NEEDS_IOMMU = (
+    "domains[0] (rtos).capabilities: the hardware domain is not direct-mapped and the "
+    "board has no IOMMU Xen drives (or xen's command line turns it off), and Xen panics "
+    "'non-direct mapped hardware domain requires iommu': give it static_memory and "
+    "direct_map: true (without LLC colouring, which Xen refuses with static memory), or "
+    "enable the board's SMMU (an SMMUv3 needs CONFIG_ARM_SMMU_V3=y in xen.config: "
+    "Xen's defconfig builds no driver for it)"
+)
+
+
 def on_421(*changes):
     return both(set_key("xen.version", "4.21"), *changes)
 
@@ -675,12 +686,7 @@ CASES = [
         "hardware-domain-needs-iommu-or-direct-map",
         on_421(set_key("domains.0.capabilities", ["hardware"]), set_key("domains.0.vpl011", False)),
         [
-            "domains[0] (rtos).capabilities: the hardware domain is not direct-mapped and the "
-            "board has no IOMMU Xen drives (or xen's command line turns it off), and Xen panics "
-            "'non-direct mapped hardware domain requires iommu': give it static_memory and "
-            "direct_map: true (without LLC colouring, which Xen refuses with static memory), or "
-            "enable the board's SMMU (an SMMUv3 needs CONFIG_ARM_SMMU_V3=y in xen.config: "
-            "Xen's defconfig builds no driver for it)",
+            NEEDS_IOMMU,
         ],
     ),
     (
@@ -703,12 +709,7 @@ CASES = [
             on_a_board_with_an_smmu,
         ),
         [
-            "domains[0] (rtos).capabilities: the hardware domain is not direct-mapped and the "
-            "board has no IOMMU Xen drives (or xen's command line turns it off), and Xen panics "
-            "'non-direct mapped hardware domain requires iommu': give it static_memory and "
-            "direct_map: true (without LLC colouring, which Xen refuses with static memory), or "
-            "enable the board's SMMU (an SMMUv3 needs CONFIG_ARM_SMMU_V3=y in xen.config: "
-            "Xen's defconfig builds no driver for it)",
+            NEEDS_IOMMU,
         ],
     ),
     (
@@ -720,12 +721,7 @@ CASES = [
             set_key("xen.extra_bootargs", "iommu=no"),
         ),
         [
-            "domains[0] (rtos).capabilities: the hardware domain is not direct-mapped and the "
-            "board has no IOMMU Xen drives (or xen's command line turns it off), and Xen panics "
-            "'non-direct mapped hardware domain requires iommu': give it static_memory and "
-            "direct_map: true (without LLC colouring, which Xen refuses with static memory), or "
-            "enable the board's SMMU (an SMMUv3 needs CONFIG_ARM_SMMU_V3=y in xen.config: "
-            "Xen's defconfig builds no driver for it)",
+            NEEDS_IOMMU,
         ],
     ),
     (
