@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from xen_dom0less.timeline.read import XEN_STAMP
+
 #: U-Boot's own failures, and our boot script's (echoed by U-Boot): matched only while
 #: U-Boot runs, so that no guest can end a boot by printing them.
 UBOOT_FATAL = re.compile(
@@ -21,7 +23,6 @@ UBOOT_FATAL = re.compile(
 XEN_FATAL = re.compile(r"^\(XEN\) .*(?:Panic on CPU|Xen BUG at|Hardware Dom0 crashed)")
 #: The first line that is no longer U-Boot's: it hands over to Xen, or Xen speaks.
 UBOOT_DONE = re.compile(r"^(?:Starting kernel|\(XEN\) )")
-XEN_STAMP = re.compile(r"^\(XEN\) \[\s*(\d+\.\d+)\]")
 #: Where Xen began a line of its own (or another domain's whole line) inside one it did not
 #: print: from 4.20 the console-owning domU's output goes out character by character.
 XEN_INSIDE = "(XEN) "
