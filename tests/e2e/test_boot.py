@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 import subprocess
 import sys
@@ -83,6 +84,29 @@ def test_true_dom0less_two_linux_domus(each_xen):
     ]
     result = ws.boot(ws.description(domains), markers, timeout=120)
     assert sorted(domain_of(result, m) for m in markers) == ["1", "2"]
+
+
+def test_two_linux_domus_on_one_gzip_kernel(each_xen):
+    """Xen decompresses a gzip domU kernel into new pages and frees its module, so a second
+    domain naming that module found none ("Missing kernel boot module?", a panic): each
+    domain's copy is loaded on its own, and both start."""
+    ws = each_xen
+    kernel = ws.root / "Image.gz"
+    kernel.write_bytes(gzip.compress(ws.inputs.kernel.read_bytes(), compresslevel=1, mtime=0))
+    markers = ["linux-a: init running", "linux-b: init running"]
+    domains = [
+        {
+            "name": f"linux{i}",
+            "kernel": str(kernel),
+            "ramdisk": str(ws.initrd(f"linux{i}", m)),
+            "cmdline": "console=ttyAMA0 quiet",
+            "memory": "256M",
+        }
+        for i, m in enumerate(markers)
+    ]
+    result = ws.boot(ws.description(domains), markers, timeout=180)
+    assert sorted(domain_of(result, m) for m in markers) == ["1", "2"]
+    assert "Missing kernel boot module" not in result.console
 
 
 def test_linux_dom0_and_domu(each_xen):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import gzip
 import os
 import shutil
 import subprocess
@@ -188,6 +190,58 @@ def test_shared_kernel_is_loaded_once(describe, tmp_path):
     kernels = [b for b in plan.blobs if b.role == "kernel"]
     assert [k.users for k in kernels] == [["rtos"], ["linux", "linux2"]]
     assert plan.domains["linux"].kernel is plan.domains["linux2"].kernel
+
+
+def gzip_kernels(tmp_path, inputs, doc):
+    """linux and linux2 on one gzip kernel (one path), linux3 on an equal copy of it."""
+    kernel = tmp_path / "Image.gz"
+    kernel.write_bytes(gzip.compress((inputs / "Image").read_bytes(), mtime=0))
+    copy = tmp_path / "copy" / "Image.gz"
+    copy.parent.mkdir()
+    copy.write_bytes(kernel.read_bytes())
+    doc["domains"][1]["kernel"] = str(kernel)
+    doc["domains"] += [
+        dict(doc["domains"][1], name="linux2"),
+        dict(doc["domains"][1], name="linux3", kernel=str(copy)),
+    ]
+
+
+def test_a_gzip_kernel_is_loaded_once_per_domain(describe, inputs, tmp_path):
+    """Xen decompresses a gzip domU kernel into new pages and frees the module, so the
+    second domain naming that module panics Xen ("Missing kernel boot module?"): each
+    domain gets its own copy, loaded at its own address; the ramdisk is still shared."""
+    plan = build(describe(functools.partial(gzip_kernels, tmp_path, inputs)), tmp_path / "out")
+    kernels = [b for b in plan.blobs if b.role == "kernel"]
+    assert [k.users for k in kernels] == [["rtos"], ["linux"], ["linux2"], ["linux3"]]
+    assert [k.file for k in kernels[1:]] == ["Image.gz", "linux2-Image.gz", "linux3-Image.gz"]
+    assert len({k.address for k in kernels}) == 4
+    for kernel in kernels[1:]:
+        assert (tmp_path / "out" / kernel.file).read_bytes()[:2] == b"\x1f\x8b"
+    ramdisks = [b for b in plan.blobs if b.role == "ramdisk"]
+    assert [r.users for r in ramdisks] == [["linux", "linux2", "linux3"]]
+
+
+def test_a_compressed_uimage_kernel_is_not_shared_an_uncompressed_one_is(
+    describe, inputs, tmp_path
+):
+    def uimage(comp: int) -> Path:
+        path = tmp_path / f"uImage-{comp}"
+        header = bytearray(64)
+        header[:4] = (0x27051956).to_bytes(4, "big")
+        header[31] = comp  # ih_comp: 0 none, 1 gzip
+        path.write_bytes(bytes(header) + b"\x07" * 5000)
+        return path
+
+    def kernels(doc):
+        for comp in (0, 1):
+            for name in ("a", "b"):
+                doc["domains"].append(
+                    {"name": f"{name}{comp}", "kernel": str(uimage(comp)), "memory": "16M"}
+                )
+
+    plan = check(describe(kernels))
+    users = [b.users for b in plan.blobs if b.role == "kernel"]
+    assert users == [["rtos"], ["linux"], ["a0", "b0"], ["a1"], ["b1"]]
 
 
 def test_failed_build_leaves_previous_output_untouched(describe, tmp_path):

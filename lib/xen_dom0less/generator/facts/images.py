@@ -38,6 +38,18 @@ def memory_size(head: bytes, size: int, kind: str) -> int:
     return size
 
 
+def decompressed_by_xen(head: bytes, kind: str) -> bool:
+    """Whether Xen decompresses a kernel of ``kind`` starting with ``head`` (a gzip file, or
+    a uImage whose header's ih_comp, byte 31, names a compression) into new pages.
+
+    kernel_decompress (Xen 4.17 to 4.22) then points the boot module at those pages and
+    frees the file's, so another domain whose module names the same address no longer
+    finds it: "Missing kernel boot module?", "Could not set up domain". Such a kernel is
+    loaded once per domain; any other is shared (Xen only copies from it).
+    """
+    return kind == GZIP or (kind == UIMAGE and len(head) > 31 and head[31] != 0)
+
+
 def gzip_output_size(trailer: bytes) -> int:
     """The uncompressed size a gzip file's last 4 bytes give (ISIZE, RFC 1952: modulo 2^32,
     of its last member)."""

@@ -1,7 +1,9 @@
 """Turn the files a description names into blobs: identified, sized, shared.
 
-A file used by several domains (same content) becomes one blob loaded once;
-``.dts`` inputs are compiled with dtc here so the layout knows their size.
+A file used by several domains (same content) becomes one blob loaded once, except
+a compressed kernel, which Xen decompresses into new memory and drops (one copy per
+domain, images.decompressed_by_xen); ``.dts`` inputs are compiled with dtc here so the
+layout knows their size.
 """
 
 from __future__ import annotations
@@ -46,16 +48,17 @@ class BlobCollector:
     def add(self, where: str, role: str, path: Path, user: str) -> Optional[Blob]:
         """Blob for ``path`` used as ``role`` by ``user``; None (and a problem) if unusable.
 
-        Each path is probed once, however many domains name it, and read whole only to
-        compare it with another of the same size; an unusable one is reported under
-        every key that names it.
+        Each path is probed once, however many domains name it (a compressed kernel once
+        per domain), and read whole only to compare it with another of the same size; an
+        unusable one is reported under every key that names it.
         """
         key = (path, role)
         known = self._by_path.get(key)
         if known is None:
             read = self._read(path, role)
             known = read if isinstance(read, str) else self._blob(role, path, *read, user)
-            self._by_path[key] = known
+            if isinstance(read, str) or not own_copy(role, read[0], read[2]):
+                self._by_path[key] = known
         elif isinstance(known, Blob):
             known.users.append(user)
         if isinstance(known, str):
@@ -133,7 +136,9 @@ class BlobCollector:
             data=generated,
             kind=kind,
         )
-        same_size = self._by_size.setdefault((role, probe.size), [])
+        # a kernel Xen decompresses is merged with none, nor offered to later files
+        shared = not own_copy(role, probe, kind)
+        same_size = self._by_size.setdefault((role, probe.size), []) if shared else []
         try:  # only files of one size can be equal: only they are read whole here
             known = next((b for b in same_size if b.digest() == blob.digest()), None)
         except InputFileError as error:
@@ -146,6 +151,11 @@ class BlobCollector:
         same_size.append(blob)
         self.blobs.append(blob)
         return blob
+
+
+def own_copy(role: str, probe: Probe, kind: str) -> bool:
+    """Whether each domain gets its own copy of this file: a kernel Xen decompresses."""
+    return role == "kernel" and images.decompressed_by_xen(probe.head, kind)
 
 
 def compile_dts(path: Path) -> Union[bytes, str]:
