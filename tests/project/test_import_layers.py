@@ -53,8 +53,9 @@ STAGES = {
     "output_dir": 7,
     "__init__": 7,
 }
-#: What of the product the harness may use: the shared modules, the Xen build and the CLI
-#: it adds subcommands to; it reads what the generator wrote (the manifest), never its code.
+#: What of the product the harness may use: the shared modules, the Xen build, the CLI it
+#: adds subcommands to and the serial-log reader (one pattern for Xen's stamps); it reads
+#: what the generator wrote (the manifest), never its code.
 HARNESS_MAY_IMPORT = {
     "__init__",
     "errors",
@@ -68,6 +69,7 @@ HARNESS_MAY_IMPORT = {
     "files",
     "xenbuild",
     "cli",
+    "timeline",
 }
 
 
