@@ -221,6 +221,27 @@ def test_a_gzip_kernel_is_loaded_once_per_domain(describe, inputs, tmp_path):
     assert [r.users for r in ramdisks] == [["linux", "linux2", "linux3"]]
 
 
+def test_a_domains_copy_never_takes_the_name_of_another_file(describe, inputs, tmp_path):
+    """linux boots a file named linux2-Image.gz; linux2's own copy of the gzip kernel that
+    a also boots is named linux2-Image.gz too: one overwrote the other in the output."""
+    image = (inputs / "Image").read_bytes()
+
+    def names(doc):
+        shared, other = tmp_path / "Image.gz", tmp_path / "o" / "linux2-Image.gz"
+        other.parent.mkdir()
+        shared.write_bytes(gzip.compress(image, mtime=0))
+        other.write_bytes(gzip.compress(image[:-4096], mtime=0))
+        doc["domains"][1]["kernel"] = str(other)
+        for name in ("a", "linux2"):
+            doc["domains"].append(dict(doc["domains"][1], name=name, kernel=str(shared)))
+
+    out = tmp_path / "out"
+    kernels = [b for b in build(describe(names), out).blobs if b.role == "kernel"][1:]
+    assert [k.file for k in kernels] == ["linux2-Image.gz", "Image.gz", "linux2-2-Image.gz"]
+    for kernel in kernels:
+        assert (out / kernel.file).read_bytes() == kernel.source.read_bytes(), kernel.users
+
+
 def test_a_compressed_uimage_kernel_is_not_shared_an_uncompressed_one_is(
     describe, inputs, tmp_path
 ):

@@ -9,6 +9,7 @@ layout knows their size.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import shutil
 from pathlib import Path
 from typing import Optional, Union
@@ -83,9 +84,12 @@ class BlobCollector:
         return blob
 
     def _claim(self, name: str, user: str) -> str:
-        """``name`` in the output directory, or ``user-name`` if another blob took it."""
-        if name in self._names:
-            name = f"{user}-{name}"
+        """``name`` in the output directory, or ``user-name`` (``user-2-name``, ...) if
+        another blob took it: that too may be taken, by a file of that very name."""
+        others = (f"{user}-{n}-{name}" for n in itertools.count(2))
+        name = next(
+            c for c in itertools.chain((name, f"{user}-{name}"), others) if c not in self._names
+        )
         self._names.add(name)
         return name
 
