@@ -69,30 +69,8 @@ def test_gicv2_machine(guest_inputs, tmp_path):
     assert "GICv2 initialization" in result.console and "GICv3" not in result.console
 
 
-def test_true_dom0less_two_linux_domus(each_xen):
-    ws = each_xen
-    markers = ["linux-a: init running", "linux-b: init running"]
-    domains = [
-        {
-            "name": f"linux{i}",
-            "kernel": str(ws.inputs.kernel),
-            "ramdisk": str(ws.initrd(f"linux{i}", m)),
-            "cmdline": "console=ttyAMA0 quiet",
-            "memory": "256M",
-        }
-        for i, m in enumerate(markers)
-    ]
-    result = ws.boot(ws.description(domains), markers, timeout=120)
-    assert sorted(domain_of(result, m) for m in markers) == ["1", "2"]
-
-
-def test_two_linux_domus_on_one_gzip_kernel(each_xen):
-    """Xen decompresses a gzip domU kernel into new pages and frees its module, so a second
-    domain naming that module found none ("Missing kernel boot module?", a panic): each
-    domain's copy is loaded on its own, and both start."""
-    ws = each_xen
-    kernel = ws.root / "Image.gz"
-    kernel.write_bytes(gzip.compress(ws.inputs.kernel.read_bytes(), compresslevel=1, mtime=0))
+def boot_two_linux_domus(ws: Workspace, kernel: Path, timeout: int) -> runner.BootResult:
+    """Two Linux domUs on one kernel file, each with its own marker; both must start."""
     markers = ["linux-a: init running", "linux-b: init running"]
     domains = [
         {
@@ -104,8 +82,23 @@ def test_two_linux_domus_on_one_gzip_kernel(each_xen):
         }
         for i, m in enumerate(markers)
     ]
-    result = ws.boot(ws.description(domains), markers, timeout=180)
+    result = ws.boot(ws.description(domains), markers, timeout=timeout)
     assert sorted(domain_of(result, m) for m in markers) == ["1", "2"]
+    return result
+
+
+def test_true_dom0less_two_linux_domus(each_xen):
+    boot_two_linux_domus(each_xen, each_xen.inputs.kernel, timeout=120)
+
+
+def test_two_linux_domus_on_one_gzip_kernel(each_xen):
+    """Xen decompresses a gzip domU kernel into new pages and frees its module, so a second
+    domain naming that module found none ("Missing kernel boot module?", a panic): each
+    domain's copy is loaded on its own, and both start."""
+    ws = each_xen
+    kernel = ws.root / "Image.gz"
+    kernel.write_bytes(gzip.compress(ws.inputs.kernel.read_bytes(), compresslevel=1, mtime=0))
+    result = boot_two_linux_domus(ws, kernel, timeout=180)
     assert "Missing kernel boot module" not in result.console
 
 
