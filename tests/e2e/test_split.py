@@ -2,9 +2,11 @@
 
 A hardware domain (capabilities control, hardware and xenstore; docs/cooperation.md says
 why control too) runs the generated services with Xen 4.22's tools built from the release
-source, then ``xl list``, which must name every domain: itself, a second control domain
-(capabilities: [control]) and an enhanced Linux domU (xenstore: enabled), each with its
-memory. The evidence is read from the hardware domain's own console.
+source, then ``xl list``. A separate control domain (capabilities: [control], xenstore
+enabled) waits until the services introduced it, then runs ``xl list`` too. Each listing
+must name every domain: the hardware domain, the control domain and an enhanced Linux domU
+(xenstore: enabled), each with its memory and vCPUs. The evidence is read from each
+domain's own console lines.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from .conftest import Workspace
 
 pytestmark = pytest.mark.e2e
 
-#: One line of ``xl list`` on the hardware domain's console: name, domid, memory (MiB), vCPUs.
+#: One line of ``xl list``: name, domid, memory (MiB), vCPUs.
 XL_LIST_LINE = r"^{name}\s+{domid}\s+{memory}\s+1\s"
 
 
@@ -65,11 +67,23 @@ def test_a_hardware_domain_runs_the_services_and_lists_every_domain_without_dom0
             services, "hwdom: listed", ws.inputs.kernel, xen_422_tools, ws.root / "hw.cpio"
         )
     )
-    expect = ["control: init running", "linux: init running", "dom0less-services: ready"]
-    result = ws.boot(document, [*expect, "hwdom: listed"], timeout=300)
+    control["ramdisk"] = str(
+        split.write_control(
+            ["hwdom", "control", "linux"],
+            "control: listed",
+            ws.inputs.kernel,
+            xen_422_tools,
+            ws.root / "control.cpio",
+        )
+    )
+    expect = ["linux: init running", "dom0less-services: ready", "hwdom: listed"]
+    result = ws.boot(document, [*expect, "control: listed"], timeout=300)
     console = result.console.replace("\r", "")
+
     listing = console.split("dom0less-services: ready", 1)[1].split("hwdom: listed", 1)[0]
+    own = "\n".join(re.findall(r"DOM2: (.*)", console))  # the control domain's, as Xen prints them
     for name, domid, memory in (("hwdom", 1, 256), ("control", 2, 192), ("linux", 3, 128)):
         line = XL_LIST_LINE.format(name=name, domid=domid, memory=memory)
         assert re.search(line, listing, re.MULTILINE), f"{name} not listed:\n{listing[:2000]}"
+        assert re.search(line, own, re.MULTILINE), f"{name} not listed by control:\n{own[-3000:]}"
     assert "ERROR" not in console

@@ -100,7 +100,10 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /dev/pts /run/xen /run/xenstored /var/lock
 mount -t devpts devpts /dev/pts
-for m in {modules}; do insmod /modules/$m.ko || echo "dom0: ERROR insmod $m"; done
+# a module's parameters, if it has any, are in /modules/NAME.options
+for m in {modules}; do
+    insmod /modules/$m.ko $(cat /modules/$m.options 2>/dev/null) || echo "dom0: ERROR insmod $m"
+done
 mount -t xenfs xenfs /proc/xen
 T=/{tools}
 export PATH="$PATH:$T"
