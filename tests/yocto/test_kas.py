@@ -109,6 +109,18 @@ def test_a_description_the_file_names_is_in_the_layer(path: Path) -> None:
         assert (REPO / "meta-xen-dom0less" / system).is_file(), f"{path.name}: {system}"
 
 
+@pytest.mark.parametrize("path", TOP_FILES, ids=lambda p: p.name)
+def test_hash_equivalence_is_on_for_every_release(path: Path) -> None:
+    """BB_HASHSERVE alone does nothing under OEBasicHash, which scarthgap's oe-core signs
+    with when no distro says otherwise (wrynose's default is OEEquivHash)."""
+    config, _ = load(path)
+    assert config.get("env", {}).get("BB_HASHSERVE"), f"{path.name}: no BB_HASHSERVE"
+    handlers = re.findall(r'^\s*BB_SIGNATURE_HANDLER\s*=\s*"([^"]*)"', _local_conf(config), re.M)
+    assert handlers[-1:] == ["OEEquivHash"], (
+        f'{path.name}: set BB_SIGNATURE_HANDLER = "OEEquivHash" in local.conf'
+    )
+
+
 #: meta-virtualization's LAYERDEPENDS (conf/layer.conf, scarthgap): meta-openembedded's layers.
 META_VIRT_NEEDS = {"meta-oe", "meta-python", "meta-networking", "meta-filesystems"}
 
