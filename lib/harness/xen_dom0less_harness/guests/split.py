@@ -46,7 +46,7 @@ XENBUS_WAIT = 120
 #: name readable to it, it lists every domain with ``xl list`` and prints its marker.
 CONTROL = (
     xl_dom0.START
-    + """n=0
+    + """{early}n=0
 while grep -qx xenbus_probe /proc/[0-9]*/comm 2>/dev/null; do
     n=$((n + 1))
     if [ $n = {wait} ]; then
@@ -64,15 +64,25 @@ while :; do sleep 3600; done
 )
 
 
+#: A request before the introduction, for the boot that shows why the control domain waits.
+EARLY = "xenstore-read name &\n"
+
+
 def write_control(
-    names: list[str], marker: str, kernel: Path, stack: xl_dom0.Toolstack, dest: Path
+    names: list[str],
+    marker: str,
+    kernel: Path,
+    stack: xl_dom0.Toolstack,
+    dest: Path,
+    asks_early: bool = False,
 ) -> Path:
     """A control domain's initramfs: Xen's tools, privcmd unrestricted (Linux blocks a
     domU's hypercalls unless it serves a device model's target), then, once the hardware
     domain introduced it and named the domains ``names`` (in domid order), ``xl list`` and
-    ``marker``."""
+    ``marker``. With ``asks_early`` it first reads xenstore without waiting."""
     loaded = modules.ordered(kernel, xl_dom0.MODULES)
     init = CONTROL.format(
+        early=EARLY if asks_early else "",
         modules=xl_dom0.module_names(loaded),
         tools=stack.tools,
         wait=XENBUS_WAIT,
