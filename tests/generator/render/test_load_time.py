@@ -42,11 +42,20 @@ def test_bytes_before_xen_are_the_files_the_script_loads(describe, tmp_path: Pat
         assert [r.file for r in reads] == ["boot.scr", "boot.itb"]
 
 
-def test_estimate_adds_the_read_time_to_the_measured_rest(describe):
+def rest(plan, copied: int) -> float:
+    """The estimate besides reading and decompressing: U-Boot, Xen, and its building each
+    domain and copying ``copied`` bytes of kernels and ramdisks into them."""
+    domains = len(plan.domains) + (plan.dom0 is not None)
+    building = domains * storage.XEN_DOMAIN_S + copied / storage.XEN_COPY_RATE
+    return storage.UBOOT_S + storage.XEN_BOOT_S + building
+
+
+def test_estimate_adds_the_read_time_to_the_measured_rest(describe, inputs: Path):
     plan, files = pipeline.check_and_render(describe())
     total = sum(r.size for r in load_time.reads(plan, files))
     medium = storage.Storage("slow", 1 * MB, "a test rate")
-    expected = storage.UBOOT_S + total / MB + storage.XEN_AND_DOMAINS_S
+    copied = sum((inputs / name).stat().st_size for name in ("rtos.bin", "Image", "initrd.cpio"))
+    expected = total / MB + rest(plan, copied)
     assert load_time.domus_start(plan, files, medium) == pytest.approx(expected)
     text = load_time.table(plan, files, medium)
     assert f"Estimated time from reset to the domUs starting: {expected:.3f} s" in text
@@ -92,7 +101,8 @@ def test_a_gzip_kernel_costs_its_decompression_by_xen(describe, inputs: Path):
     medium = storage.Storage("slow", 1 * MB, "a test rate")
     total = sum(r.size for r in load_time.reads(plan, files))
     gunzip = len(image) / storage.XEN_GUNZIP_RATE
-    expected = storage.UBOOT_S + total / MB + storage.XEN_AND_DOMAINS_S + gunzip
+    copied = len(image) + sum((inputs / n).stat().st_size for n in ("rtos.bin", "initrd.cpio"))
+    expected = total / MB + rest(plan, copied) + gunzip
     assert load_time.domus_start(plan, files, medium) == pytest.approx(expected)
     assert f"Xen decompressing gzip kernels     {gunzip:.3f} s" in load_time.table(
         plan, files, medium
@@ -108,3 +118,28 @@ def test_a_gzip_kernel_gone_before_the_estimate_is_one_line(describe, inputs: Pa
     (inputs / "Image.gz").unlink()
     with pytest.raises(InputFileError, match=r"Image\.gz"):
         load_time.decompressing(plan)
+
+
+def test_xen_copies_a_shared_kernel_for_each_domain(describe, inputs: Path):
+    """Read once, but Xen copies a kernel into every domain that runs it: a second Linux
+    domU on the same Image adds no file to read (a longer script and DTB) and one more
+    domain's build."""
+
+    def second(doc):
+        doc["domains"].append(dict(doc["domains"][1], name="linux2"))
+
+    one, one_files = pipeline.check_and_render(describe())
+    two, two_files = pipeline.check_and_render(describe(second, "two.yaml"))
+    medium = storage.Storage("slow", 1 * MB, "a test rate")
+    one_reads, two_reads = load_time.reads(one, one_files), load_time.reads(two, two_files)
+    assert [r.file for r in two_reads] == [r.file for r in one_reads]
+    grown = sum(r.size for r in two_reads) - sum(r.size for r in one_reads)
+    assert 0 < grown < 4096
+    linux = sum((inputs / name).stat().st_size for name in ("Image", "initrd.cpio"))
+    added = grown / MB + storage.XEN_DOMAIN_S + linux / storage.XEN_COPY_RATE
+    assert load_time.domus_start(two, two_files, medium) == pytest.approx(
+        load_time.domus_start(one, one_files, medium) + added
+    )
+    assert f"Xen building the domains           {load_time.building(two):.3f} s" in (
+        load_time.table(two, two_files, medium)
+    )
