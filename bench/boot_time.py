@@ -17,6 +17,10 @@ with several CPUs, so the four-CPU boots run on real time (multi-threaded
 TCG, as `dom0less run-qemu` boots): there the order, not the exact times,
 is the result.
 
+The throttled table (--only storage) boots from a disk read at an SD card's or eMMC's
+rate, and, given an ImageBuilder checkout (--imagebuilder or $DOM0LESS_IMAGEBUILDER),
+boots ImageBuilder's output for the same description and files beside ours.
+
 A third compares Xen's bootscrub values on Xen 4.22 built from its release source: the
 default (idle, the only one that scrubs dom0less domUs' memory, SUPPORT.md) against 0 and
 on, by when the critical domU starts.
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gzip
+import re
 import statistics
 import subprocess
 import sys
@@ -37,8 +42,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
 
+import imagebuilder
 import yaml
-from xen_dom0less_harness import debian_inputs, runner
+from xen_dom0less_harness import debian_inputs, manifest, runner
 from xen_dom0less_harness.guests import baremetal, initramfs, xl_dom0
 from xen_dom0less_harness.machine import Machine
 
@@ -46,12 +52,15 @@ from xen_dom0less.generator import pipeline
 from xen_dom0less.generator.facts import storage
 from xen_dom0less.generator.pipeline import build
 from xen_dom0less.generator.render import load_time
+from xen_dom0less.manifest import read as read_manifest
 from xen_dom0less.timeline import read
+from xen_dom0less.units import MiB
 from xen_dom0less.xenbuild import build_release, locate
 
 RTOS = "bench-rtos: up"
 SECOND = "bench-second: up"
 LINUX = "bench-linux: up"
+LINUX2 = "bench-linux2: up"
 DOM0 = "bench-dom0: up"
 XL = "bench-dom0: xl create"
 MACHINE = Machine(smp=1, icount=True)
@@ -113,6 +122,10 @@ FIT_VARIANTS = (VARIANTS[0], *VARIANTS[-2:])
 #: is gzip, the only format: kernel_probe -> kernel_decompress in 4.20's and 4.22's source;
 #: this bench boots it on 4.17).
 STORAGE_VARIANTS = (VARIANTS[0], GZIP_KERNEL)
+#: The system of the throttled table's side by side with ImageBuilder (two_linux).
+TWO_LINUX = "critical + 2 Linux, one kernel"
+#: What the throttled table's rows of ImageBuilder's output start with.
+IMAGEBUILDER = "ImageBuilder: "
 
 
 @dataclass(frozen=True)
@@ -139,6 +152,7 @@ def files(work: Path, found: debian_inputs.GuestInputs) -> dict[str, Path]:
         "kernel": found.kernel,
         "kernel_gz": kernel_gz,
         "initrd": initramfs.write(LINUX, found.busybox, work / "linux.cpio"),
+        "initrd2": initramfs.write(LINUX2, found.busybox, work / "linux2.cpio"),
         "dom0_initrd": initramfs.write(DOM0, found.busybox, work / "dom0.cpio"),
         "key": signing_key(work / "keys" / "bench.key"),
     }
@@ -199,6 +213,16 @@ def three_domus(f: dict[str, Path], machine: Machine, scheduler: str | None) -> 
     document["domains"].append({"name": "second", "kernel": str(f["second"]), "memory": "16M"})
     if scheduler:
         document["xen"]["scheduler"] = scheduler
+    return document
+
+
+def two_linux(f: dict[str, Path], kernel: str = "kernel") -> dict:
+    """The critical bare-metal domU and two Linux domUs running one kernel, each with its
+    own initramfs: the system ImageBuilder boots beside ours."""
+    document = description(VARIANTS[0], f)
+    document["domains"][1]["kernel"] = str(f[kernel])
+    second = dict(document["domains"][1], name="linux2", ramdisk=str(f["initrd2"]))
+    document["domains"].append(second)
     return document
 
 
@@ -286,70 +310,154 @@ class StorageBoot:
 
     read_ms: int  # U-Boot's own count for its reads before Xen
     critical: float  # d1's entry, seconds from reset
-    linux: float  # the Linux domU's init marker, seconds from reset
 
 
-def measure_storage(outdir: Path, machine: Machine) -> StorageBoot:
-    result = runner.boot(outdir, [RTOS, "frequency", LINUX], timeout=600, machine=machine)
+@dataclass(frozen=True)
+class Stored:
+    """A system the throttled table boots: how to boot it, which markers it prints, the
+    bytes U-Boot reads before Xen, and our plan (None for ImageBuilder's output)."""
+
+    name: str
+    boot: Path | manifest.BootManifest
+    expect: tuple[str, ...]
+    size: int
+    plan: tuple | None = None
+
+
+def measure_storage(system: Stored, machine: Machine) -> StorageBoot:
+    result = runner.boot(system.boot, [RTOS, "frequency", *system.expect], 600, machine=machine)
     if not result.ok:
-        raise SystemExit(f"throttled boot: {result.reason}\n{result.console[-3000:]}")
+        raise SystemExit(f"{system.name}: {result.reason}\n{result.console[-3000:]}")
     timeline = read.read(result.console)
-    linux = timeline.first(LINUX)
-    if linux is None or linux.time is None:
-        raise SystemExit("throttled boot: the Linux marker is not dated")
-    return StorageBoot(sum(ms for _, ms in timeline.reads), timeline.entered[1], linux.time)
+    return StorageBoot(sum(ms for _, ms in timeline.reads), timeline.entered[critical(result)])
 
 
-def storage_table(shared: dict[str, Path], work: Path, runs: int) -> list[str]:
-    """Markdown rows: each system of STORAGE_VARIANTS booted from storage read at each
-    class's rate, beside `dom0less plan --storage`'s estimate for it.
+def critical(result: runner.BootResult) -> int:
+    """The domain id the critical bare-metal guest ran as: d1 in our builds, the last in
+    ImageBuilder's (U-Boot's ``fdt mknod`` puts each new node first under /chosen, so Xen
+    builds ImageBuilder's first domain last). Its line names it, unless it holds the
+    console (4.20+ gives that to d1, whose lines come unprefixed)."""
+    named = re.search(r"DOM(\d+): ", result.hits[RTOS].line)
+    return int(named.group(1)) if named else 1
+
+
+def ours(name: str, document: dict, run_dir: Path) -> Stored:
+    """Our build of ``document``, with its plan for `plan --storage`'s estimate."""
+    outdir = build_system(document, run_dir)
+    plan, rendered = pipeline.check_and_render(run_dir / "system.yaml")
+    size = sum(r.size for r in load_time.reads(plan, rendered))
+    markers = (LINUX, LINUX2)[: len(document["domains"]) - 1]
+    return Stored(name, outdir, markers, size, (plan, rendered))
+
+
+def theirs(document: dict, built: Stored, checkout: Path, run_dir: Path) -> Stored:
+    """ImageBuilder's output for ``document``, with the Xen command line of ``built``."""
+    bootargs = read_manifest(Path(built.boot)).xen_bootargs
+    directory = run_dir / "imagebuilder"
+    address = imagebuilder.build(document, bootargs, checkout, directory)
+    script = (directory / "boot.source").read_text()
+    loaded = re.findall(r"^load virtio 0:1 0x[0-9A-Fa-f]+ (\S+)$", script, re.M)
+    size = sum(
+        (directory / name).stat().st_size for name in [f"{imagebuilder.SCRIPT}.scr", *loaded]
+    )
+    board = manifest.Board(MACHINE.smp, MACHINE.gic, MACHINE.memory_mib * MiB)
+    dtb = Path(document["host"]["dtb"]).name
+    boot = manifest.foreign(directory, f"{imagebuilder.SCRIPT}.scr", address, dtb, board)
+    return Stored(IMAGEBUILDER + built.name, boot, built.expect, size)
+
+
+def storage_systems(shared: dict[str, Path], work: Path, checkout: Path | None) -> list[Stored]:
+    """STORAGE_VARIANTS and the two-Linux system, ours; given a checkout, ImageBuilder's
+    output for the baseline and the two-Linux system after ours."""
+    systems = [(v.name, description(v, shared)) for v in STORAGE_VARIANTS]
+    systems.append((TWO_LINUX, two_linux(shared)))
+    if checkout is None:
+        print(
+            f"ImageBuilder's rows skipped: give --imagebuilder DIR or ${imagebuilder.ENV} "
+            "(a checkout of its xlnx_rel_v2023.2 branch or later)",
+            file=sys.stderr,
+        )
+    found = []
+    for index, (name, document) in enumerate(systems):
+        run_dir = work / f"storage-{index}"
+        found.append(ours(name, document, run_dir))
+        if checkout is not None and name in (VARIANTS[0].name, TWO_LINUX):
+            found.append(theirs(document, found[-1], checkout, run_dir))
+    return found
+
+
+def storage_table(
+    shared: dict[str, Path], work: Path, runs: int, checkout: Path | None
+) -> list[str]:
+    """Markdown rows: each system booted from storage read at each class's rate, beside
+    `dom0less plan --storage`'s estimate for ours.
 
     On real time the host's load slows every instruction, so the time to the critical
     domain is put together from what each clock measures well: the boot's CPU work from
-    an unthrottled -icount boot (d1's start less U-Boot's reads), plus the reads U-Boot
+    an unthrottled -icount boot (its start less U-Boot's reads), plus the reads U-Boot
     counted on real time from the throttled disk.
     """
     lines = [
         f"Boot storage throttled by QEMU; median of {runs} boots. The boot's CPU work is "
-        "measured on -smp 1 -icount unthrottled (d1's start less U-Boot's reads); a class "
+        "measured on -smp 1 -icount unthrottled (the critical domain's start less U-Boot's "
+        "reads); a class "
         "whose reads take no longer than the unthrottled reads on real time measures the "
         "emulated CPU, not the storage",
         "",
         "| system | bytes before Xen | CPU work (s) | unthrottled reads, real time (ms) "
         "| storage | MB/s | U-Boot's reads, real time (ms) | the same under -icount (ms) "
-        "| critical d1 starts (s) | plan's estimate (s) | estimate / measured "
-        "| d1 on real time, this host (s) |",
+        "| critical domain starts (s) | plan's estimate (s) | estimate / measured "
+        "| the same on real time, this host (s) |",
         "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for index, variant in enumerate(STORAGE_VARIANTS):
-        lines += storage_rows(variant, shared, work / f"storage-{index}", runs)
-    return lines
+    measured: dict[tuple[str, str], float] = {}
+    for system in storage_systems(shared, work, checkout):
+        lines += storage_rows(system, runs, measured)
+    return lines + side_by_side(measured)
 
 
-def storage_rows(variant: Variant, shared: dict[str, Path], run_dir: Path, runs: int) -> list[str]:
-    """storage_table's rows for one system."""
-    outdir = build_system(description(variant, shared), run_dir)
-    plan, rendered = pipeline.check_and_render(run_dir / "system.yaml")
-    size = sum(r.size for r in load_time.reads(plan, rendered))
-    base = [measure_storage(outdir, MACHINE) for _ in range(runs)]
+def side_by_side(measured: dict[tuple[str, str], float]) -> list[str]:
+    """Per class and system ImageBuilder booted too: how much sooner ours starts d1."""
+    lines = []
+    for name in STORAGE_CASES:
+        for (system, case), its in measured.items():
+            if case == name and system.startswith(IMAGEBUILDER):
+                mine = measured[system.removeprefix(IMAGEBUILDER), name]
+                lines.append(
+                    f"{name}, {system.removeprefix(IMAGEBUILDER)}: the critical domain starts "
+                    f"at {mine:.3f} s, ImageBuilder's at {its:.3f} s: ours "
+                    f"{1 - mine / its:.0%} sooner"
+                )
+    return ["", *lines] if lines else []
+
+
+def storage_rows(system: Stored, runs: int, measured: dict[tuple[str, str], float]) -> list[str]:
+    """storage_table's rows for one system; each class's time to the critical domain goes
+    into ``measured``."""
+    base = [measure_storage(system, MACHINE) for _ in range(runs)]
     work_s = statistics.median(b.critical - b.read_ms / 1000 for b in base)
-    host = [measure_storage(outdir, STORAGE_MACHINE) for _ in range(runs)]
+    host = [measure_storage(system, STORAGE_MACHINE) for _ in range(runs)]
     host_ms = statistics.median(b.read_ms for b in host)
     lines = []
     for name in STORAGE_CASES:
         medium = storage.STORAGE[name]
         rate = int(medium.rate)
         throttled = dataclasses.replace(STORAGE_MACHINE, disk_rate=rate)
-        real = [measure_storage(outdir, throttled) for _ in range(runs)]
-        icount = measure_storage(outdir, dataclasses.replace(MACHINE, disk_rate=rate))
-        print(f"  measured storage {name}, {variant.name}", file=sys.stderr, flush=True)
+        real = [measure_storage(system, throttled) for _ in range(runs)]
+        icount = measure_storage(system, dataclasses.replace(MACHINE, disk_rate=rate))
+        print(f"  measured storage {name}, {system.name}", file=sys.stderr, flush=True)
         reads = statistics.median(b.read_ms for b in real)
         critical = work_s + reads / 1000
-        estimate = load_time.domus_start(plan, rendered, medium)
+        measured[system.name, name] = critical
+        if system.plan is None:
+            estimate = ratio = "-"
+        else:
+            seconds = load_time.domus_start(*system.plan, medium)
+            estimate, ratio = f"{seconds:.3f}", f"{seconds / critical:.2f}"
         lines.append(
-            f"| {variant.name} | {size} | {work_s:.3f} | {host_ms:.0f} "
+            f"| {system.name} | {system.size} | {work_s:.3f} | {host_ms:.0f} "
             f"| {name} | {medium.rate / 1e6:.1f} | {reads:.0f} | {icount.read_ms} "
-            f"| {critical:.3f} | {estimate:.3f} | {estimate / critical:.2f} "
+            f"| {critical:.3f} | {estimate} | {ratio} "
             f"| {statistics.median(b.critical for b in real):.3f} |"
         )
     return lines
@@ -502,7 +610,14 @@ def main() -> int:
         "FIT's), the start order, dom0 + xl, the throttled boot storage, bootscrub on Xen "
         "4.22, or the three shapes (true dom0less, dom0, the 4.21+ split) on Xen 4.22",
     )
+    parser.add_argument(
+        "--imagebuilder",
+        metavar="DIR",
+        help="an ImageBuilder checkout (xlnx_rel_v2023.2 or later) whose output the throttled "
+        f"table boots beside ours; default ${imagebuilder.ENV}, else its rows are skipped",
+    )
     args = parser.parse_args()
+    checkout = imagebuilder.checkout(args.imagebuilder)
     found = debian_inputs.installed()
     rows = []
     with tempfile.TemporaryDirectory(prefix="dom0less-bench-") as tmp:
@@ -514,7 +629,7 @@ def main() -> int:
         if args.only in (None, "xl"):
             tables.append(xl_comparison(shared, work, args.runs))
         if args.only in (None, "storage"):
-            tables.append(storage_table(shared, work, args.runs))
+            tables.append(storage_table(shared, work, args.runs, checkout))
         if args.only in (None, "scrub"):
             tables.append(scrub_table(shared, work, args.runs))
         if args.only in (None, "shapes"):

@@ -11,10 +11,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from xen_dom0less_harness import command
+from xen_dom0less_harness import command, manifest, preflight
 from xen_dom0less_harness.machine import Machine
 
 from xen_dom0less.errors import UserError
+from xen_dom0less.units import MiB
 
 
 def drive(machine: Machine, tmp_path: Path) -> str:
@@ -56,3 +57,20 @@ def test_a_product_u_boot_replaces_debians(tmp_path: Path):
     assert firmware(tmp_path, built) == str(built)
     with pytest.raises(UserError, match="no such file"):
         firmware(tmp_path, tmp_path / "missing.bin")
+
+
+def test_a_directory_without_a_manifest_boots_its_own_script(tmp_path: Path):
+    """Another tool's output (ImageBuilder's boot.scr, its files, the DTB it edits): U-Boot
+    loads the named script at its address, and the preflight sees the board named."""
+    for name in ("boot.scr", "virt.dtb", "Image"):
+        (tmp_path / name).write_bytes(b"\0" * 64)
+    board = manifest.Board(cpus=1, gic=3, memory=2048 * MiB)
+    found = manifest.foreign(tmp_path, "boot.scr", 0x40200000, "virt.dtb", board)
+    assert command.bootenv(found)["bootcmd"].startswith(
+        "virtio scan; load virtio 0:1 0x40200000 boot.scr; source 0x40200000;"
+    )
+    preflight.check(found, Machine(smp=1))
+    with pytest.raises(UserError, match="describes 1 CPUs"):
+        preflight.check(found, Machine(smp=2))
+    with pytest.raises(UserError, match="no such file"):
+        manifest.foreign(tmp_path, "boot.scr", 0x40200000, "other.dtb", board)

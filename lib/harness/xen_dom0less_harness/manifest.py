@@ -1,6 +1,8 @@
 """The parts of ``manifest.json`` that booting needs: load method, script, addresses, paths.
 
-Read through the product's one description of the manifest (xen_dom0less.manifest).
+Read through the product's one description of the manifest (xen_dom0less.manifest); a
+directory another tool wrote (ImageBuilder's boot script and the files it loads) has no
+manifest, so :func:`foreign` makes one from what its caller knows.
 """
 
 from __future__ import annotations
@@ -89,3 +91,18 @@ def _artefact(outdir: Path, listed: manifest.Artefact) -> Artefact:
     if listed.packed_in is None and not file.is_file():
         raise UserError(f"{file} is listed in {MANIFEST} but missing: rebuild {outdir}")
     return Artefact(file, listed.role, listed.address)
+
+
+def foreign(
+    outdir: Path, script: str, address: int, dtb: str, board: Board, load: str = "virtio 0:1"
+) -> BootManifest:
+    """A directory with no manifest (another tool's output): U-Boot loads ``script`` at
+    ``address`` with ``load`` and sources it; the script edits the host DTB ``dtb`` with
+    U-Boot's fdt commands before it boots. ``board`` is what that DTB describes, as its
+    caller knows (it dumped the DTB from the machine), for the preflight check."""
+    files = [outdir / script, outdir / dtb]
+    for file in files:
+        if not file.is_file():
+            raise UserError(f"{file}: no such file: give the boot script and host DTB in {outdir}")
+    artefacts = (Artefact(files[0], "script", address), Artefact(files[1], "dtb", 0))
+    return BootManifest(outdir, load, "fdt-commands", board, artefacts)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 from xen_dom0less.hosttools import timeout_scale
 
@@ -43,7 +43,7 @@ class BootResult:
 
 
 def boot(
-    outdir: Path,
+    outdir: Union[Path, manifest.BootManifest],
     expect: list[str],
     timeout: Optional[float] = 120.0,
     machine: Optional[Machine] = None,
@@ -56,7 +56,8 @@ def boot(
     firmware: str = "u-boot",
     uboot_bin: Optional[Path] = None,
 ) -> BootResult:
-    """Boot ``outdir`` (what ``dom0less build`` wrote) until every ``expect`` text appears.
+    """Boot ``outdir`` (what ``dom0less build`` wrote, or a directory without a manifest
+    as :func:`.manifest.foreign` describes it) until every ``expect`` text appears.
 
     With no ``expect`` it runs until the timeout (None: until QEMU exits), which
     counts as success unless a fatal line appeared. ``uboot_dtb`` replaces U-Boot's
@@ -64,7 +65,7 @@ def boot(
     from (``dom0less image``) instead of one built from ``outdir``; ``firmware`` "edk2"
     boots a UEFI output with EDK2 instead of U-Boot; ``uboot_bin`` replaces Debian's U-Boot.
     """
-    boot_manifest = manifest.read(outdir)
+    boot_manifest = outdir if isinstance(outdir, manifest.BootManifest) else manifest.read(outdir)
     machine = machine or Machine()
     preflight.check(boot_manifest, machine)
     with tempfile.TemporaryDirectory(prefix="dom0less-qemu-") as tmp:
