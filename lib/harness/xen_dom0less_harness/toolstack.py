@@ -53,8 +53,11 @@ SYSROOT_PACKAGES = (
     "libfdt1",
     "libfdt-dev",
 )
-#: What the built programs load at run time besides their own libraries (readelf's NEEDED).
-RUNTIME_PACKAGES = ("libc6", "libyajl2", "libuuid1", "zlib1g", "libfdt1")
+#: What the built programs load at run time besides their own libraries: readelf's NEEDED,
+#: libgcc_s (the C library loads it when xl's threads are cancelled: "libgcc_s.so.1 must be
+#: installed for pthread_cancel to work", then abort) and libtinfo (bash's, which runs the
+#: hotplug scripts).
+RUNTIME_PACKAGES = ("libc6", "libyajl2", "libuuid1", "zlib1g", "libfdt1", "libgcc-s1", "libtinfo6")
 #: The tools' directories built and installed, in dependency order.
 SUBDIRS = ("include", "libs", "xs-clients", "xenstored", "console", "xl", "helpers", "hotplug")
 #: Host programs the build runs (iasl: libxl's ACPI tables for arm64 guests).

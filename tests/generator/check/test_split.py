@@ -8,7 +8,7 @@ import subprocess
 from xen_dom0less import outputs
 from xen_dom0less.generator.pipeline import build
 
-from .test_cooperation import with_dom0
+from .test_cooperation import DISK, NET, pv, with_dom0
 from .test_rules import both, direct_mapped, set_key
 from .test_validate import problems_of
 
@@ -70,6 +70,19 @@ def test_without_dom0_the_services_skip_xen_init_dom0_and_let_control_domains_re
         "/local/domain/1/name n1 r2",
         "/local/domain/2/name n2 r2",
     ]
+
+
+def test_without_dom0_the_hardware_domain_says_who_it_is_and_serves_each_device(describe, tmp_path):
+    """libxl in a domain other than dom0 reads its own domid from xenstore (nothing else
+    writes it there) and xl's default backend is domain 0: both booted in
+    tests/e2e/test_split_pv.py, where without them every attach failed."""
+    devices = pv(network=[NET], block=[DISK])
+    build(describe(both(split("control", "hardware", "xenstore"), devices)), tmp_path / "out")
+    script = (tmp_path / "out" / outputs.SERVICES_SCRIPT).read_text()
+    assert '"$(tool xenstore-write)" /local/domain/1/domid 1' in script
+    assert script.index("/local/domain/1/domid") < script.index("\nattach ")
+    assert "network-attach linux bridge=xenbr0 backend=rtos\n" in script
+    assert "block-attach linux format=raw,vdev=xvda,access=rw,backend=rtos,target=" in script
 
 
 def test_dom0_still_puts_itself_into_xenstore_and_reads_every_name(describe, tmp_path):

@@ -35,7 +35,7 @@ def test_the_script_names_the_domains_and_attaches_each_device(describe, tmp_pat
         # became the bridge's name in a real boot and the vif's hotplug failed)
         "attach 'linux: network on bridge xenbr0' network-attach linux bridge=xenbr0"
         " mac=00:16:3e:00:00:01",
-        "attach 'linux: disk xvda from /srv/linux.img' block-attach linux"
+        "disk 'linux: disk xvda from /srv/linux.img' /srv/linux.img block-attach linux"
         " format=raw,vdev=xvda,access=rw,target=/srv/linux.img",
     ]
     assert script.index("init-dom0less") < script.index("\nname 1 rtos")
@@ -44,11 +44,17 @@ def test_the_script_names_the_domains_and_attaches_each_device(describe, tmp_pat
 
 
 def test_a_failing_step_names_its_device_and_the_script_goes_on(describe, tmp_path):
-    """Run for real with stand-ins for Xen's tools: the failing attach is named, exit 1."""
-    build(describe(both(with_dom0, pv(network=[NET], block=[DISK]))), tmp_path / "out")
+    """Run for real with stand-ins for Xen's tools: the failing attach and the disk whose
+    file is missing are named (xl is not asked for that one), exit 1."""
+    image = tmp_path / "linux.img"
+    image.write_bytes(b"")
+    missing = {"target": str(tmp_path / "missing.img"), "vdev": "xvdb"}
+    disks = [{**DISK, "target": str(image)}, missing]
+    build(describe(both(with_dom0, pv(network=[NET], block=disks))), tmp_path / "out")
     tools = tmp_path / "bin"
     tools.mkdir()
-    for name, status in (("xl", "case $1 in network-attach) exit 1;; esac"), ("pidof", "")):
+    xl = f'echo "$@" >>{tmp_path}/xl\ncase $1 in network-attach) exit 1;; esac'
+    for name, status in (("xl", xl), ("pidof", "")):
         (tools / name).write_text(f"#!/bin/sh\n{status}\nexit 0\n")
     for name in (
         "xenstored",
@@ -72,9 +78,15 @@ def test_a_failing_step_names_its_device_and_the_script_goes_on(describe, tmp_pa
     assert run.returncode == 1
     assert run.stderr.splitlines() == [
         "dom0less-services: ERROR linux: network on bridge xenbr0: xl network-attach failed"
-        " (xl's reason is above)"
+        " (xl's reason is above)",
+        f"dom0less-services: ERROR linux: disk xvdb from {missing['target']}:"
+        f" {missing['target']} does not exist in dom0",
     ]
-    assert "dom0less-services: linux: disk xvda from /srv/linux.img: attached" in run.stdout
+    assert f"dom0less-services: linux: disk xvda from {image}: attached" in run.stdout
+    assert [line.split()[0] for line in (tmp_path / "xl").read_text().splitlines()] == [
+        "network-attach",
+        "block-attach",
+    ]
     assert "ready" not in run.stdout
 
 

@@ -86,9 +86,12 @@ MODULES = ("xen-evtchn", "xen-privcmd", "xen-gntdev", "xenfs")
 #: ext2 (the ext4 driver, which asks the crypto API for crc32c) for the disk file it
 #: prepares and the block script attaches.
 BACKEND_MODULES = ("xen-netback", "bridge", "xen-blkback", "loop", "crc32c_generic", "ext4")
-#: libxl runs Xen's hotplug scripts (vif-bridge, block: Debian's xen-utils-common) for each
-#: device; they are bash scripts and the block script locks with util-linux's flock.
-HOTPLUG_PACKAGES = ("xen-utils-common", "bash", "util-linux")
+#: libxl runs Xen's hotplug scripts (vif-bridge, block) for each device: the toolstack's own,
+#: Debian's xen-utils-common or those the tools built from source installed (the scripts
+#: must be the tools' release). They are bash scripts and the block script locks with
+#: util-linux's flock.
+SCRIPTS_PACKAGE = "xen-utils-common"
+HOTPLUG_PACKAGES = ("bash", "util-linux")
 HOTPLUG_FILES = ("etc/xen/scripts/", "bin/bash", "usr/bin/bash", "usr/bin/flock")
 GUEST = "guest"
 
@@ -209,13 +212,13 @@ def write_backend(
     address: str,
     marker: str,
     kernel: Path,
+    stack: Toolstack,
     dest: Path,
-    release: str = "4.20",
 ) -> Path:
     """An initramfs whose /init prepares ``disk``, runs the generated ``services`` with the
-    kernel's backends loaded and Xen's own hotplug scripts in /etc/xen/scripts, gives dom0
-    ``address`` (CIDR) on ``bridge`` and prints ``marker``: a dom0 serving PV devices."""
-    stack = TOOLSTACKS[release]
+    kernel's backends loaded and ``stack``'s hotplug scripts in /etc/xen/scripts, takes
+    ``address`` (CIDR) on ``bridge`` and prints ``marker``: a dom0 (or a 4.21+ hardware
+    domain) serving PV devices."""
     loaded = modules.ordered(kernel, MODULES + BACKEND_MODULES)
     script = BACKEND.format(
         modules=module_names(loaded),
@@ -228,8 +231,9 @@ def write_backend(
         marker=marker,
     )
     extra = {"dom0less-services.sh": services.read_bytes()}
-    for package in HOTPLUG_PACKAGES:
-        tree = debian_inputs.unpacked(package, stack.archive)
+    scripts = stack.built or debian_inputs.unpacked(SCRIPTS_PACKAGE, stack.archive)
+    trees = [debian_inputs.unpacked(p, stack.archive) for p in HOTPLUG_PACKAGES]
+    for tree in [scripts, *trees]:
         for path in sorted(tree.rglob("*")):
             name = str(path.relative_to(tree))
             if path.is_file() and name.startswith(HOTPLUG_FILES):

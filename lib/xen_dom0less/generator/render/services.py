@@ -11,6 +11,7 @@ dom0less system (no domU in xenstore, no PV device) gets neither file.
 from __future__ import annotations
 
 from shlex import quote
+from typing import Optional
 
 from ... import outputs
 from ..check.cooperation import needs_services, services_host
@@ -57,6 +58,13 @@ attach() {{
     if xl "$@"; then echo "dom0less-services: $what: attached"
     else fail "$what: xl $1 failed (xl's reason is above)"; fi
 }}
+# A disk's file or device must be in this domain: xl looks for it only when the backend is
+# domain 0, and Xen's block script exits 1 without a reason when it is missing.
+disk() {{
+    what=$1; target=$2; shift 2
+    if [ -e "$target" ]; then attach "$what" "$@"
+    else fail "$what: $target does not exist in {host}"; fi
+}}
 bridge() {{
     ip link show "$1" >/dev/null 2>&1 && return 0
     {{ ip link add "$1" type bridge 2>/dev/null || brctl addbr "$1"; }} && ip link set "$1" up \\
@@ -75,6 +83,15 @@ readable() {
     "$(tool xenstore-chmod)" "/local/domain/$domid/name" "n$domid" "$@" \\
         || fail "the name of domain $domid could not be made readable to $*"
 }
+"""
+
+#: Without a dom0, libxl in the hardware domain asks xenstore which domain it runs in (its
+#: ``domid`` node, which xen-init-dom0 writes for dom0 and nothing writes for a domU): the
+#: hardware domain writes its own. xl then attaches each device with it as the backend,
+#: since xl's default backend is domain 0.
+SELF = """\
+"$(tool xenstore-write)" /local/domain/{domid}/domid {domid} \\
+    || fail "xenstore could not be told this domain is {domid}: xl cannot attach devices"
 """
 
 UNIT = """\
@@ -121,6 +138,10 @@ def script(system: System, host: str, source: str) -> str:
     init_dom0 = INIT_DOM0 if system.dom0 is not None else ""
     lines = [PREAMBLE.format(source=source, host=host, init_dom0=init_dom0)]
     lines += [f"name {domid} {quote(d.name)}\n" for domid, d in enumerate(system.domains, 1)]
+    backend = None
+    if system.dom0 is None:
+        backend = host
+        lines.append(SELF.format(domid=[d.name for d in system.domains].index(host) + 1))
     readers = [
         f"r{domid}"
         for domid, d in enumerate(system.domains, 1)
@@ -135,20 +156,25 @@ def script(system: System, host: str, source: str) -> str:
     lines += [f"bridge {quote(b)}\n" for b in bridges]
     for domain in system.domains:
         for _, device in domain.pv.devices:
-            lines.append(_attach(domain.name, device))
+            lines.append(_attach(domain.name, device, backend))
     lines.append('[ "$status" = 0 ] && echo "dom0less-services: ready"\nexit "$status"\n')
     return "".join(lines)
 
 
-def _attach(domain: str, device: PvNetwork | PvBlock) -> str:
-    """One ``attach`` line: ``xl network-attach`` takes each setting as an argument of its
-    own, ``xl block-attach`` one disk specification (``target=`` last, as xl wants it)."""
+def _attach(domain: str, device: PvNetwork | PvBlock, backend: Optional[str]) -> str:
+    """One ``attach`` line (``disk`` for a disk: its target is looked for first). ``xl
+    network-attach`` takes each setting as an argument of its own, ``xl block-attach`` one
+    disk specification (``target=`` last, as xl wants it); ``backend`` is named when it is
+    not domain 0."""
+    served = [f"backend={backend}"] if backend else []
     if isinstance(device, PvNetwork):
-        settings = [f"bridge={device.bridge}"] + ([f"mac={device.mac}"] if device.mac else [])
-        what, command = f"network on bridge {device.bridge}", "network-attach"
+        settings = [f"bridge={device.bridge}", *([f"mac={device.mac}"] if device.mac else [])]
+        what = f"network on bridge {device.bridge}"
+        words = ["attach", f"{domain}: {what}", "network-attach", domain, *settings, *served]
     else:
         access = "ro" if device.readonly else "rw"
-        settings = [f"format=raw,vdev={device.vdev},access={access},target={device.target}"]
-        what, command = f"disk {device.vdev} from {device.target}", "block-attach"
-    words = [f"{domain}: {what}", command, domain, *settings]
-    return "attach " + " ".join(quote(word) for word in words) + "\n"
+        spec = [f"format=raw,vdev={device.vdev},access={access}", *served]
+        what = f"disk {device.vdev} from {device.target}"
+        words = ["disk", f"{domain}: {what}", device.target, "block-attach", domain]
+        words.append(",".join([*spec, f"target={device.target}"]))
+    return " ".join(quote(word) for word in words) + "\n"
