@@ -8,12 +8,14 @@ not signed by that key, or whose images do not match the signed hashes.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
+import fdt
 import pytest
 import yaml
 from xen_dom0less_harness import runner
@@ -84,16 +86,29 @@ def test_fit_boots_a_baremetal_and_a_linux_domu(each_xen):
     assert_nothing_copied(result.console)
 
 
-@pytest.fixture
-def signed(workspace) -> Path:
+def signed_output(ws: Workspace, name: str, **signing) -> Path:
     """A signed output: boot.scr a signed FIT script, boot.itb signed, u-boot.dtb with the key."""
-    key = workspace.root / "keys" / "dev.key"
-    key.parent.mkdir()
-    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
-    signing = {"key": str(key), "uboot_dtb": str(workspace.dtb)}
-    outdir = build_into(workspace, fit_system(workspace, linux=False, signing=signing), "signed")
+    key = ws.root / "keys" / "dev.key"
+    if not key.exists():
+        key.parent.mkdir()
+        run = ["openssl", "genrsa", "-out", str(key), "2048"]
+        subprocess.run(run, check=True, capture_output=True)
+    signing.update(key=str(key), uboot_dtb=str(ws.dtb))
+    outdir = build_into(ws, fit_system(ws, linux=False, signing=signing), name)
     assert (outdir / "boot.scr").read_bytes()[:4] == b"\xd0\x0d\xfe\xed"  # a FIT, not legacy
     return outdir
+
+
+@pytest.fixture
+def signed(workspace) -> Path:
+    """Signed for any U-Boot: every image too, the key also required for images."""
+    return signed_output(workspace, "signed")
+
+
+@pytest.fixture
+def configurations_signed(workspace) -> Path:
+    """Signed for U-Boot 2023.04 on: configurations only, the key required for them alone."""
+    return signed_output(workspace, "configurations", uboot_version="2023.04")
 
 
 def tampered(
@@ -191,6 +206,111 @@ def test_u_boot_without_legacy_images_boots_only_the_signed_chain(workspace, sig
     assert not legacy.ok
     assert LEGACY_RAN not in legacy.console
     assert LEGACY_REFUSED in legacy.console, legacy.console[-3000:]
+
+
+#: U-Boot's banner, which names its release.
+BANNER = re.compile(r"U-Boot (\d{4})\.(\d{2})")
+
+
+@pytest.mark.skipif(
+    not os.environ.get(PRODUCT_UBOOT),
+    reason=f"{PRODUCT_UBOOT} names no U-Boot 2023.04+ built with CONFIG_LEGACY_IMAGE_FORMAT=n "
+    "(Debian 12's is 2023.01; building one needs U-Boot's source, not in CI)",
+)
+def test_u_boot_2023_04_on_verifies_the_script_by_its_configuration(
+    workspace, configurations_signed
+):
+    """Configurations signed only, on a product's U-Boot 2023.04+: `source ADDRESS#dom0less`
+    verifies boot.scr's configuration, so the chain boots, each image hashed once, and a
+    changed script (its signed hash no longer matches), a forged one with an unsigned
+    configuration, and one with none (which plain `source ADDRESS` would run on its hash
+    alone) are all refused."""
+    ws, outdir, uboot = workspace, configurations_signed, Path(os.environ[PRODUCT_UBOOT])
+    good = boot(ws, outdir, [RTOS], uboot_bin=uboot)
+    assert good.ok, f"{good.reason}\n{good.console[-4000:]}"
+    release = BANNER.search(good.console)
+    assert release, good.console[:2000]
+    if (int(release[1]), int(release[2])) < (2023, 4):
+        pytest.skip(f"{uboot} is {release[0]}: its `source` checks no configuration")
+    script_run = good.console.split("## Executing script at", 1)[1].splitlines()[1]
+    assert script_run.startswith("sha256,rsa2048:dev+ sha256+"), script_run
+    assert "dev-image" not in good.console
+    assert HASHED_ONCE in good.console
+
+    script = tampered(ws, outdir, "script", b"dom0less: starting Xen", "boot.scr", uboot_bin=uboot)
+    assert not script.ok
+    assert "Bad hash value for 'hash-1' hash node in 'script' image node" in script.console
+    assert "(XEN)" not in script.console
+
+    unsigned = forged_script(ws, outdir, configuration=True, uboot_bin=uboot)
+    assert FORGED_RAN not in unsigned.console
+    assert "Failed to verify required signature 'key-dev'" in unsigned.console
+
+    bare = forged_script(ws, outdir, configuration=False, uboot_bin=uboot)
+    assert FORGED_RAN not in bare.console
+    assert "Could not find config dom0less" in bare.console, bare.console[-3000:]
+
+
+#: What U-Boot prints when it checks an image's hash and no signature of it.
+HASHED_ONCE = "Verifying Hash Integrity ... sha256+ OK"
+#: What a forged script (an unsigned FIT script with the right sha256) prints if it runs.
+FORGED_RAN = "dom0less: a forged script ran"
+
+
+def forged_script(ws: Workspace, signed: Path, configuration: bool, **options):
+    """``signed`` with boot.scr replaced by an unsigned FIT script whose sha256 is right,
+    with an unsigned configuration ``dom0less`` or none: what anyone can write."""
+    text = f"echo {FORGED_RAN}\n".encode()
+    tree = fdt.FDT()
+    tree.root.append(fdt.PropStrings("description", "forged"))
+    tree.root.append(fdt.PropWords("timestamp", 0))
+    images = fdt.Node("images")
+    images.append(fdt.PropStrings("default", "script"))
+    image = fdt.Node("script")
+    image.append(fdt.PropBytes("data", data=text))
+    for name, value in (("type", "script"), ("arch", "arm64"), ("compression", "none")):
+        image.append(fdt.PropStrings(name, value))
+    hashed = fdt.Node("hash-1")
+    hashed.append(fdt.PropStrings("algo", "sha256"))
+    hashed.append(fdt.PropBytes("value", data=hashlib.sha256(text).digest()))
+    image.append(hashed)
+    images.append(image)
+    tree.root.append(images)
+    if configuration:
+        configurations = fdt.Node("configurations")
+        configurations.append(fdt.PropStrings("default", "dom0less"))
+        node = fdt.Node("dom0less")
+        node.append(fdt.PropStrings("script", "script"))
+        configurations.append(node)
+        tree.root.append(configurations)
+    name = "forged-" + ("configuration" if configuration else "image")
+    copy = ws.root / name
+    shutil.copytree(signed, copy)
+    (copy / "boot.scr").write_bytes(tree.to_dtb(version=17))
+    return boot(ws, copy, [FORGED_RAN], **options)
+
+
+def test_configurations_signed_hash_each_image_once(workspace, configurations_signed):
+    """boot.itb signed for U-Boot 2023.04 on: bootm verifies the configuration's signature
+    and each image's sha256 once (no image signature), refuses a changed kernel, and boots.
+    Debian's 2023.01 checks the script only by its image: with no key required for images
+    a forged script runs there, which is why older releases get every image signed."""
+    ws, outdir = workspace, configurations_signed
+    good = boot(ws, outdir, [RTOS])
+    assert good.ok, f"{good.reason}\n{good.console[-4000:]}"
+    assert "sha256,rsa2048:dev+ OK" in good.console  # boot.itb's configuration
+    assert "dev-image" not in good.console
+    images = len(fdt.parse_dtb((outdir / "boot.itb").read_bytes()).get_node("/images").nodes)
+    assert good.console.count(HASHED_ONCE) == images, good.console[-4000:]
+    assert_nothing_copied(good.console)
+
+    kernel = tampered(ws, outdir, "kernel", (ws.root / "rtos.bin").read_bytes(), "boot.itb")
+    assert not kernel.ok
+    assert "Bad hash value for 'hash-1' hash node" in kernel.console, kernel.console[-3000:]
+    assert "(XEN)" not in kernel.console and RTOS not in kernel.console
+
+    ran = forged_script(ws, outdir, configuration=False)
+    assert FORGED_RAN in ran.console, ran.console[-3000:]
 
 
 def test_sd_card_image_boots_and_is_byte_reproducible(workspace, tmp_path):

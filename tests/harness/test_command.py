@@ -44,6 +44,7 @@ def firmware(tmp_path: Path, uboot_bin: Path) -> str:
         script=SimpleNamespace(address=0x40200000, file=Path("boot.scr")),
         tftp=False,
         uboot_dtb=None,
+        script_configuration=None,
     )
     disk = tmp_path / "boot.img"
     argv = command.uboot(manifest, Machine(smp=1), tmp_path, disk=disk, uboot_bin=uboot_bin)
@@ -74,3 +75,13 @@ def test_a_directory_without_a_manifest_boots_its_own_script(tmp_path: Path):
         preflight.check(found, Machine(smp=2))
     with pytest.raises(UserError, match="no such file"):
         manifest.foreign(tmp_path, "boot.scr", 0x40200000, "other.dtb", board)
+
+
+@pytest.mark.parametrize("configuration", [None, "dom0less"])
+def test_a_signed_script_is_run_by_its_configuration(configuration):
+    """U-Boot 2023.04+ verifies a FIT script's configuration only when `source` names it:
+    unnamed, a FIT with no configuration runs on its hash alone (tests/e2e/test_release.py)."""
+    script = SimpleNamespace(address=0x40200000, file=Path("boot.scr"))
+    found = SimpleNamespace(script=script, tftp=False, script_configuration=configuration)
+    run = "source 0x40200000" + (f"#{configuration}" if configuration else "")
+    assert f"{run};" in command.bootenv(found)["bootcmd"]

@@ -102,7 +102,12 @@ def _disk(manifest: BootManifest, machine: Machine, work: Path, disk: Optional[P
 
 
 def bootenv(manifest: BootManifest) -> dict[str, str]:
-    """U-Boot's whole environment: no delay, fetch the script, run it, complain if it returns."""
+    """U-Boot's whole environment: no delay, fetch the script, run it, complain if it returns.
+
+    A signed script is run as ``source ADDRESS#CONFIGURATION``, as a product's boot command
+    must (docs/signed-boot.md): from 2023.04 on U-Boot then verifies its configuration's
+    signature (without the name, a FIT with no configuration runs on its hash alone);
+    2023.01 reads the address and ignores the rest."""
     address = hex(manifest.script.address)
     name = manifest.script.file.name
     if manifest.tftp:
@@ -110,7 +115,10 @@ def bootenv(manifest: BootManifest) -> dict[str, str]:
     else:
         fetch = f"virtio scan; load virtio 0:1 {address} {name}"
     returned = "echo dom0less: ERROR the boot script returned to U-Boot"
-    return {"bootdelay": "0", "autoload": "no", "bootcmd": f"{fetch}; source {address}; {returned}"}
+    run = address
+    if manifest.script_configuration:
+        run += f"#{manifest.script_configuration}"
+    return {"bootdelay": "0", "autoload": "no", "bootcmd": f"{fetch}; source {run}; {returned}"}
 
 
 def floor(manifest: BootManifest, machine: Machine, work: Path) -> list[str]:

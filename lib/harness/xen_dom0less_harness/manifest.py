@@ -49,6 +49,8 @@ class BootManifest:
     fit: Optional[Path] = None
     #: U-Boot's control DTB holding the FIT's public key, for QEMU to hand U-Boot
     uboot_dtb: Optional[Path] = None
+    #: the signed FIT script's configuration, which ``source`` must name to verify it
+    script_configuration: Optional[str] = None
 
     @property
     def script(self) -> Artefact:
@@ -82,6 +84,7 @@ def read(outdir: Path) -> BootManifest:
         format=record.boot.format,
         fit=outdir / fit.file if fit else None,
         uboot_dtb=outdir / fit.uboot_dtb if fit and fit.uboot_dtb else None,
+        script_configuration=fit.configuration if fit and fit.key_name else None,
     )
 
 

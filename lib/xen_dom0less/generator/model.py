@@ -195,13 +195,16 @@ class Cpupool(NamedTuple):
 
 
 class Signing(NamedTuple):
-    """The FIT's configuration signature: a private RSA key, and U-Boot's DTB for its half."""
+    """The FIT's signatures: a private RSA key, U-Boot's DTB for its half, and which U-Boot
+    verifies them (what it checks of boot.scr decides whether images are signed too)."""
 
     key: Path
     uboot_dtb: Optional[Path] = None
     #: The key's file name as the user gave it: ``key`` is resolved, and a symbolic link's
     #: target has another name.
     key_file: str = ""
+    #: The U-Boot release that verifies the chain (YYYY.MM), if the description says it
+    uboot_version: Optional[str] = None
 
     @property
     def key_name(self) -> str:

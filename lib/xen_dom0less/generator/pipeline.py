@@ -128,6 +128,7 @@ def _override(system: System, given: Optional[SigningOverride]) -> System:
         key=key.resolve(),
         uboot_dtb=uboot_dtb.resolve() if uboot_dtb else None,
         key_file=key_file,
+        uboot_version=current.uboot_version if current else None,
     )
     return system._replace(boot=system.boot._replace(signing=signing))
 

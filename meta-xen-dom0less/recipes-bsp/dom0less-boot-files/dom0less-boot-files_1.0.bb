@@ -30,8 +30,9 @@ XEN_DOM0LESS_DEPLOY_SUBDIR ?= "dom0less"
 # boot.scr (then a FIT script), with ${UBOOT_SIGN_KEYDIR}/${UBOOT_SIGN_KEYNAME}.key (2048
 # or 4096-bit RSA); the key stays there. With XEN_DOM0LESS_UBOOT_DTB (U-Boot's control
 # DTB, e.g. from u-boot's deploy), the public key is added to a copy, deployed as
-# u-boot.dtb: key-NAME required = "conf", key-NAME-image required = "image". The U-Boot
-# options that close the chain are in docs/signed-boot.md.
+# u-boot.dtb: key-NAME required = "conf", key-NAME-image required = "image" (the
+# configurations alone and key-NAME alone when the description's boot.signing.uboot_version
+# is 2023.04 or later). The U-Boot options that close the chain are in docs/signed-boot.md.
 UBOOT_SIGN_ENABLE ?= "0"
 UBOOT_SIGN_KEYDIR ?= ""
 UBOOT_SIGN_KEYNAME ?= ""

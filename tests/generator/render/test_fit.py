@@ -166,6 +166,56 @@ def test_signed_fit_is_reproducible_and_the_key_stays_out(describe, tmp_path):
     assert not any(secret in f.read_bytes() for f in (tmp_path / "a").iterdir())
 
 
+def hashed_nodes(fit: fdt.FDT, configuration: str) -> list[str]:
+    """The nodes a configuration's signature covers, as mkimage recorded them."""
+    signature = fit.get_node(f"/configurations/{configuration}/signature-1")
+    return list(signature.get_property("hashed-nodes").data)
+
+
+@needs_signing_tools
+@pytest.mark.parametrize(
+    ("version", "images_signed"),
+    [(None, True), ("2023.01", True), ("2023.04", False), ("2026.10", False)],
+)
+def test_images_are_signed_only_for_a_u_boot_whose_source_checks_no_configuration(
+    describe, tmp_path, version, images_signed
+):
+    """From 2023.04 on, `source ADDRESS#dom0less` verifies boot.scr's configuration, so the
+    key is required for configurations alone and bootm hashes each image once; before, the
+    image key protects boot.scr and is then required of boot.itb's images too. Either way
+    the configurations' signatures cover each image node and its sha256."""
+    key = rsa_key(tmp_path / "keys", 2048)
+    signing = {"key": str(key), "uboot_dtb": str(QEMU_DTB)}
+    if version is not None:
+        signing["uboot_version"] = version
+    out = tmp_path / "out"
+    plan = build(describe(as_fit(signing)), out)
+    control = fdt.parse_dtb((out / "u-boot.dtb").read_bytes())
+    keys = {n.name: n.get_property("required").value for n in control.get_node("/signature").nodes}
+    expected = {"key-dev": "conf", **({"key-dev-image": "image"} if images_signed else {})}
+    assert keys == expected
+    assert_used_where_it_lies(out, plan.fit.address)
+    fit = fdt.parse_dtb((out / "boot.itb").read_bytes())
+    covered = hashed_nodes(fit, "dom0less")
+    for image in fit.get_node("/images").nodes:
+        assert image.exist_subnode("signature-1") == images_signed, image.name
+        path = f"/images/{image.name}"
+        assert path in covered and f"{path}/hash-1" in covered, (path, covered)
+    script = fdt.parse_dtb((out / "boot.scr").read_bytes())
+    assert script.exist_node("/images/script/signature-1") == images_signed
+    assert "/images/script/hash-1" in hashed_nodes(script, "dom0less")
+
+
+@needs_signing_tools
+def test_the_command_line_key_keeps_the_descriptions_u_boot(describe, tmp_path):
+    key = rsa_key(tmp_path / "keys", 2048, "release")
+    out = tmp_path / "out"
+    path = describe(as_fit({"key": str(key), "uboot_version": "2024.01"}))
+    build(path, out, signing=SigningOverride(key=key, uboot_dtb=QEMU_DTB))
+    control = fdt.parse_dtb((out / "u-boot.dtb").read_bytes())
+    assert [n.name for n in control.get_node("/signature").nodes] == ["key-release"]
+
+
 @needs_signing_tools
 def test_key_on_the_command_line(describe, tmp_path):
     key = rsa_key(tmp_path / "keys", 2048, "release")

@@ -246,6 +246,7 @@ class _Converter:
             key=self.path(doc["key"]),
             uboot_dtb=self.path(doc.get("uboot_dtb")),
             key_file=Path(doc["key"]).name,
+            uboot_version=doc.get("uboot_version"),
         )
 
 

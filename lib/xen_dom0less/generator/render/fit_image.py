@@ -6,8 +6,8 @@ node with a sha256 hash; the configuration names Xen as the kernel, the DTB as f
 modules as loadables. The data lies outside the structure where place.fit_room planned it
 (mkimage's ``-E -p -B`` layout), and each image's ``load`` is where that data lies once
 U-Boot loaded boot.itb, so bootm checks each hash and copies nothing. When signing,
-mkimage adds the configuration's signature and each image's (see render.signing) and
-lays the data out the same way.
+mkimage adds the configuration's signature, and each image's unless the description's
+U-Boot needs none (render.signing.signs_images), and lays the data out the same way.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ def render(context: Context) -> dict[str, bytes]:
     structure = fit_tree(context, data, external=True).to_dtb(version=17)
     need = len(structure)
     if sign is not None:
-        need += (len(contents) + 1) * (SIGNATURE_GROWTH + key_bits_of(sign) // 8)
+        signatures = 1 + (len(contents) if signing.signs_images(sign) else 0)
+        need += signatures * (SIGNATURE_GROWTH + key_bits_of(sign) // 8)
         need += len(contents) * HASHED_NODES_GROWTH
     if need > header:  # measured: pipeline.plan_and_render places it again with more room
         return {outputs.BOOT_ITB: _with_size(structure, need)}
@@ -112,7 +113,7 @@ def fit_tree(context, data: list[bytes], external: bool) -> fdt.FDT:
     for index, blob in enumerate(contents):
         position = blob.address - plan.fit.address if external else None
         node = image(names[id(blob)], blob, data[index], wide, position)
-        if sign is not None:
+        if sign is not None and signing.signs_images(sign):
             node.append(signing.signature(key_bits_of(sign), sign.image_key_name))
         images.append(node)
     root.append(images)

@@ -5,9 +5,10 @@ The legacy image is byte-identical to ``mkimage -A arm64 -O linux -T script -C n
 boot.cmd`` with the same SOURCE_DATE_EPOCH, so we need no u-boot-tools at build time. It
 carries a CRC only: anyone who can write the boot partition can change it, and the chain
 of trust would start after it. With boot.signing the script is a FIT instead (image
-``script``, signed with the image key; configuration ``dom0less`` naming it, signed with
-the configuration key), which U-Boot's ``source`` verifies before it runs a line; a U-Boot
-built without CONFIG_LEGACY_IMAGE_FORMAT then runs no unsigned script at all.
+``script``, signed with the image key unless the description's U-Boot verifies
+configurations in ``source``; configuration ``dom0less`` naming it, signed with the
+configuration key), which U-Boot's ``source ADDRESS#dom0less`` verifies before it runs a
+line; a U-Boot built without CONFIG_LEGACY_IMAGE_FORMAT then runs no unsigned script.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def render(context: Context) -> dict[str, bytes]:
 
 
 def script_fit(context: Context, text: bytes) -> fdt.FDT:
-    """The script as a FIT: one script image, one configuration naming it, both signed."""
+    """The script as a FIT: one script image, one configuration naming it, the
+    configuration signed and, for U-Boot before 2023.04, the image too."""
     plan = context.plan
     sign = plan.system.boot.signing
     assert sign is not None
@@ -63,7 +65,8 @@ def script_fit(context: Context, text: bytes) -> fdt.FDT:
     images = fdt.Node("images")
     images.append(fdt.PropStrings("default", SCRIPT))
     node = fit_image.image(SCRIPT, plan.script, text, wide=False)
-    node.append(signing.signature(bits, sign.image_key_name))
+    if signing.signs_images(sign):
+        node.append(signing.signature(bits, sign.image_key_name))
     images.append(node)
     root.append(images)
     configurations = fdt.Node("configurations")

@@ -1,10 +1,15 @@
 """Signing FITs for U-Boot's verified boot, with the host's mkimage: boot.itb's
-configuration and every image in it, and the FIT script boot.scr.
+configuration, and the FIT script boot.scr's; and every image in both unless the
+description's U-Boot verifies boot.scr's configuration (2023.04 on, facts.uboot).
 
-One RSA key goes by two names (Signing.key_name for configurations, image_key_name for
-images), so U-Boot's control DTB gets a key required for configurations (bootm checks
-boot.itb's) and one required for images (``source`` checks the script's, as U-Boot before
-2023.04 verifies no configuration when it runs a script).
+Signed images: one RSA key goes by two names (Signing.key_name for configurations,
+image_key_name for images), so U-Boot's control DTB gets a key required for
+configurations (bootm checks boot.itb's) and one required for images (``source`` checks
+the script's, as U-Boot before 2023.04 verifies no configuration when it runs a script).
+A key required for images is required of boot.itb's too, so bootm hashes each image twice:
+for its signature and for its hash node. Configurations only: the key is required for
+configurations alone and bootm hashes each image once, for the hash node the signed
+configuration covers.
 
 mkimage (Debian's u-boot-tools, as oe-core's uboot-sign.bbclass uses it) computes the
 regions U-Boot's verifier hashes and writes the public key the way U-Boot reads it; doing
@@ -25,6 +30,7 @@ import fdt
 
 from ... import hosttools
 from ..check.signing_key import tool
+from ..facts import uboot
 from ..model import Signing
 from ..place.fit_room import DATA_ALIGN
 
@@ -87,6 +93,12 @@ def sign(
         env = {"PATH": os.environ.get("PATH", ""), "SOURCE_DATE_EPOCH": str(epoch)}
         hosttools.run([*argv, str(image)], "signing the FIT with mkimage", env=env)
         return Signed(image.read_bytes(), dtb.read_bytes() if with_dtb else None)
+
+
+def signs_images(signing: Signing) -> bool:
+    """Whether each image is signed too: unless the description's U-Boot verifies the
+    script's configuration, only a key required for images protects boot.scr."""
+    return not uboot.source_verifies_configuration(signing.uboot_version)
 
 
 def signature(bits: int, key_name: str, *images: str) -> fdt.Node:
