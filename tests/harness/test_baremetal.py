@@ -36,6 +36,7 @@ def test_program_is_patched_into_the_parameter_block(tmp_path):
         baremetal.Program("ok", reads=tuple(range(0, 4 * 17, 4))),
         baremetal.Program("ok", write=(0x50000002, 1)),
         baremetal.Program("ok", poll=0x51000001),
+        baremetal.Program("ok", print_scheduled=True),  # it goes on the counter's line
     ],
 )
 def test_refuses_what_the_guest_cannot_do(program):

@@ -207,3 +207,48 @@ def test_an_entry_counter_split_by_other_domains_lines_is_read_whole():
         2: 0x6F784BC / frequency,
         3: 0x70457AC / frequency,
     }
+
+
+#: Xen 4.22 with credit2 (xen.critical: none; a real -smp 4 boot under QEMU on a loaded
+#: host): Xen ran d2 and d3 at once on idle CPUs and d1 only once the boot CPU had freed
+#: its init memory, yet d1's counter is the earliest: d2's first instruction came 75 ms
+#: after Xen switched to it, QEMU's vCPU thread being late.
+XEN_422_SCHEDULED = (
+    "(XEN) [    1.855195] *** Serial input to DOM1 (type 'CTRL-a' three times to switch input)\n"
+    "(XEN) [    1.918957] Freed 432kB init memory.\n"
+    "(XEN) [    1.920615] critical: up\n"
+    "(XEN) [    1.921145] counter 0x000000000885ad88 frequency 0x0000000003b9aca0 "
+    "scheduled 0x000000007262de90 ran 0x0000000000000000\n"
+    "(XEN) [    1.935653] DOM2: second: up\n"
+    "(XEN) [    1.936635] DOM2: counter 0x0000000008947ea0 frequency 0x0000000003b9aca0 "
+    "scheduled 0x000000006ed327e0 ran 0x0000000000000000\n"
+    "(XEN) [    1.937121] DOM3: third: up\n"
+    "(XEN) [    1.938084] DOM3: counter 0x000000000895ec5f frequency 0x0000000003b9aca0 "
+    "scheduled 0x0000000072124cc0 ran 0x0000000000000000\n"
+)
+
+
+def test_when_xen_first_ran_each_guest_is_read_beside_its_entry_counter():
+    timeline = read.read(XEN_422_SCHEDULED)
+    assert timeline.scheduled == {1: 0x7262DE90 / 1e9, 2: 0x6ED327E0 / 1e9, 3: 0x72124CC0 / 1e9}
+    assert min(timeline.scheduled, key=timeline.scheduled.get) == 2
+    assert min(timeline.entered, key=timeline.entered.get) == 1
+
+
+def test_a_counter_without_xens_time_has_no_scheduled_entry():
+    assert read.read(XEN_422_PINNED).scheduled == {}
+
+
+def test_xens_remark_inside_the_console_owners_line_is_taken_out():
+    """Xen's "Freed" line starting inside d1's counter line (the shape Xen gives another
+    domain's line there), d1's text going on at the next line's start."""
+    log = (
+        "(XEN) [    1.300000] *** Serial input to DOM1 (type 'CTRL-a' three times to switch)\n"
+        "(XEN) [    1.368000] critical: up\n"
+        "(XEN) [    1.368705] counter 0x0000000006fd3729 frequency 0x0000000003b9aca0 "
+        "sch(XEN) [    1.370000] Freed 432kB init memory.\n"
+        "eduled 0x000000004e1c7a40 ran 0x0000000000000000\n"
+    )
+    timeline = read.read(log)
+    assert timeline.entered == {1: 0x6FD3729 / 0x3B9ACA0}
+    assert timeline.scheduled == {1: 0x4E1C7A40 / 1e9}

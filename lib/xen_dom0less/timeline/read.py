@@ -46,9 +46,13 @@ HOST_STAMPS = (
 #: Lines looked at to pick the host stamp format; most of them must carry it.
 SNIFF_LINES = 20
 XEN_STAMP = re.compile(r"\(XEN\) \[\s*(\d+\.\d+)\] ")
-#: The project's bare-metal guest's entry counter; DOMn: printed through Xen, bare when
-#: dom0 relays it.
-COUNTER = re.compile(r"(?:DOM(\d+): )?counter 0x([0-9a-f]+) frequency 0x([0-9a-f]+)")
+#: The project's bare-metal guest's entry counter and, where it asks Xen, when Xen last
+#: switched to it (ns on Xen's clock) and how long it had run before that (0: that switch
+#: was the first); DOMn: printed through Xen, bare when dom0 relays it.
+COUNTER = re.compile(
+    r"(?:DOM(\d+): )?counter 0x([0-9a-f]+) frequency 0x([0-9a-f]+)"
+    r"(?: scheduled 0x([0-9a-f]+) ran 0x([0-9a-f]+))?"
+)
 UBOOT = re.compile(r"U-Boot (?:SPL )?\d{4}\.\d\d")
 UBOOT_READ = re.compile(r"^(\d+) bytes read in (\d+) ms")
 HANDOVER = re.compile(r"^Starting kernel")
@@ -63,11 +67,13 @@ FOCUS = re.compile(r"^\(XEN\) (?:\[[^]]*\] )?\*\*\* Serial input to DOM(\d+)")
 #: Xen's prefix (and stamp) where Xen began a line of its own inside another's.
 INNER_PREFIX = re.compile(r"\(XEN\) (?:\[[^]]*\] )?")
 LEADING_PREFIX = re.compile(r"^\(XEN\) (?:\[[^]]*\] )?")
-#: Another domain's whole line, which Xen printed inside the console owner's.
-INNER_DOMAIN = re.compile(r"\(XEN\) (?:\[[^]]*\] )?DOM\d+: ")
 #: Xen's own lines once domains may run: about a vCPU ("d2v0: vGICD: ..."), its banners
 #: ("*** ...") or the end of its boot (a domain on a CPU of its own runs before it).
-XEN_REMARK = re.compile(r"^\(XEN\) (?:\[[^]]*\] )?(?:d\d+v\d+|\*\*\*|Freed \d+kB init memory|$)")
+_REMARK = r"d\d+v\d+|\*\*\*|Freed \d+kB init memory"
+XEN_REMARK = re.compile(rf"^\(XEN\) (?:\[[^]]*\] )?(?:{_REMARK}|$)")
+#: Another domain's whole line, or one of Xen's remarks, which Xen printed inside the
+#: console owner's.
+INNER_LINE = re.compile(rf"\(XEN\) (?:\[[^]]*\] )?(?:DOM\d+: |{_REMARK})")
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,10 @@ class Timeline:
     xen_zero: Optional[float]
     #: Domain id -> seconds its bare-metal guest says it started (0: relayed by dom0).
     entered: dict[int, float] = field(default_factory=dict)
+    #: Domain id -> seconds on Xen's clock when Xen first ran it, where its guest says: the
+    #: order Xen ran the domains in, even where an emulator's CPU threads (QEMU under a
+    #: loaded host) delay a guest's first instruction after it.
+    scheduled: dict[int, float] = field(default_factory=dict)
     #: U-Boot's reads before Xen: (bytes, milliseconds) per file.
     reads: list[tuple[int, int]] = field(default_factory=list)
 
@@ -172,7 +182,7 @@ def read(text: str) -> Timeline:
             "none: no time stamps (capture with grabserial -t or `picocom | ts`, "
             "or add console_timestamps=boot to Xen's command line); order only"
         )
-    timeline = Timeline(clock, [], lines, xen_zero, entered, _reads(lines))
+    timeline = Timeline(clock, [], lines, xen_zero, entered, _scheduled(lines), _reads(lines))
     timeline.events.extend(
         Event(name, line, timeline.time_of(line)) for name, line in _milestones(lines)
     )
@@ -231,14 +241,24 @@ def _speakers(lines: list[Line]) -> list[Optional[int]]:
     return speakers
 
 
-def _counters(lines: list[Line]) -> list[tuple[int, float, Line]]:
-    """(domain, seconds since reset, line) of each guest entry counter printed, in order.
+class Counter(NamedTuple):
+    """A guest's entry counter line."""
+
+    domid: int
+    seconds: float  # since reset
+    #: seconds on Xen's clock when Xen first ran the guest, where the guest's line says
+    scheduled: Optional[float]
+    line: Line
+
+
+def _counters(lines: list[Line]) -> list[Counter]:
+    """Each guest entry counter printed, in order.
 
     From Xen 4.20 the console-owning domU's output goes out as it comes, and Xen puts its
     own lines and other domains' whole lines in the middle of it: "counter 0x(XEN) [
-    6.518478] 00000000..." (a stamp) or "c(XEN) [ 1.369335] DOM2: counter ...", the
-    owner's text going on at the next line's start. So the owner's output is read as one
-    stream of the pieces between the others' lines.
+    6.518478] 00000000..." (a stamp), "c(XEN) [ 1.369335] DOM2: counter ..." or one of
+    Xen's remarks ("Freed ..."), the owner's text going on at the next line's start. So
+    the owner's output is read as one stream of the pieces between the others' lines.
     """
     found = []
     stream: list[tuple[str, Line, int]] = []  # the owning domU's output, piece by piece
@@ -246,7 +266,7 @@ def _counters(lines: list[Line]) -> list[tuple[int, float, Line]]:
         text = line.text
         if speaker and not DOMAIN_LINE.match(text):
             body = LEADING_PREFIX.sub("", text)
-            inserted = INNER_DOMAIN.search(body)
+            inserted = INNER_LINE.search(body)
             piece = body[: inserted.start()] if inserted else body + "\n"
             stream.append((INNER_PREFIX.sub("", piece), line, speaker))
             text = body[inserted.start() :] if inserted else ""
@@ -261,7 +281,12 @@ def _counters(lines: list[Line]) -> list[tuple[int, float, Line]]:
         _, line, owner = next(start for start in reversed(starts) if start[0] <= counter.start())
         found.append((owner, counter, line))
     return [
-        (domid, int(c.group(2), 16) / int(c.group(3), 16), line)
+        Counter(
+            domid,
+            int(c.group(2), 16) / int(c.group(3), 16),
+            int(c.group(4), 16) / 1e9 if c.group(4) and int(c.group(5), 16) == 0 else None,
+            line,
+        )
         for domid, c, line in sorted(found, key=lambda f: f[2].number)
         if int(c.group(3), 16)
     ]
@@ -269,16 +294,24 @@ def _counters(lines: list[Line]) -> list[tuple[int, float, Line]]:
 
 def _entered(lines: list[Line]) -> dict[int, float]:
     entered: dict[int, float] = {}
-    for domid, seconds, _ in _counters(lines):
-        entered.setdefault(domid, seconds)
+    for counter in _counters(lines):
+        entered.setdefault(counter.domid, counter.seconds)
     return entered
+
+
+def _scheduled(lines: list[Line]) -> dict[int, float]:
+    scheduled: dict[int, float] = {}
+    for counter in _counters(lines):
+        if counter.scheduled is not None:
+            scheduled.setdefault(counter.domid, counter.scheduled)
+    return scheduled
 
 
 def _xen_zero(lines: list[Line]) -> Optional[float]:
     """Seconds from reset to Xen's clock's zero, from a Xen-stamped entry counter line."""
-    for _, seconds, line in _counters(lines):
-        if line.xen is not None:
-            return seconds - line.xen
+    for counter in _counters(lines):
+        if counter.line.xen is not None:
+            return counter.seconds - counter.line.xen
     return None
 
 

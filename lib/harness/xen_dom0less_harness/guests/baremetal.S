@@ -1,7 +1,7 @@
 /*
  * A tiny bare-metal arm64 domU: prints a marker through a PL011 UART, then
  * optionally the physical counter read on entry (time since reset, for boot
- * benchmarks), its own load address, its xenstore HVM parameters (the page's
+ * benchmarks) and when Xen first ran it (its runstate), its own load address, its xenstore HVM parameters (the page's
  * frame and event channel, as Xen set them at boot), a write, a few MMIO words, a polled
  * word, an event sent on a static event channel and an event awaited on
  * one, then idles in wfi. An exception (the data abort Xen injects for an
@@ -36,16 +36,22 @@
         .equ    FLAG_LOAD_ADDRESS, 0
         .equ    FLAG_COUNTER, 1
         .equ    FLAG_XENSTORE, 2
+        .equ    FLAG_SCHEDULED, 3
 
         /* Xen's hypercall ABI on arm64: hvc #0xEA1, number in x16, arguments in x0-x4. */
         .equ    XEN_HVC, 0xea1
         .equ    HYPERVISOR_memory_op, 12
+        .equ    HYPERVISOR_vcpu_op, 24
         .equ    HYPERVISOR_event_channel_op, 32
         .equ    HYPERVISOR_hvm_op, 34
         .equ    HVMOP_get_param, 1
         .equ    HVM_PARAM_STORE_PFN, 1
         .equ    HVM_PARAM_STORE_EVTCHN, 2
         .equ    XENMEM_add_to_physmap, 7
+        .equ    VCPUOP_register_runstate_memory_area, 5
+        /* struct vcpu_runstate_info: state (int, padded), state_entry_time, time[4]. */
+        .equ    RUNSTATE_ENTRY_TIME, 8
+        .equ    RUNSTATE_TIME_RUNNING, 16
         .equ    EVTCHNOP_send, 4
         .equ    DOMID_SELF, 0x7ff0
         /* struct shared_info: one vcpu_info (48 bytes on arm64, 64 on x86), then the
@@ -88,6 +94,10 @@ start:
         adr     x0, msg_frequency
         mrs     x1, cntfrq_el0
         bl      put_labelled
+        ldr     x0, [x20, #P_FLAGS]
+        tbz     x0, #FLAG_SCHEDULED, 13f
+        bl      put_scheduled
+13:
         bl      newline
 0:
         ldr     x0, [x20, #P_FLAGS]
@@ -263,6 +273,34 @@ put_param:
         mov     x30, x6
         b       newline
 
+/* put_scheduled: " scheduled 0x... ran 0x...": Xen's time (ns since its start) when it last
+ * switched to this vCPU, and how long the vCPU ran before that (0: it has run without a
+ * break since, so the first is when Xen first ran it), read from the runstate area Xen
+ * fills in as it is registered. Where the call fails, " runstate result 0x..." instead.
+ * Clobbers x0-x7, x16. */
+put_scheduled:
+        mov     x6, x30
+        adr     x2, runstate_area
+        adr     x1, runstate
+        str     x1, [x2]
+        mov     x16, #HYPERVISOR_vcpu_op
+        mov     x0, #VCPUOP_register_runstate_memory_area
+        mov     x1, #0                  /* vCPU 0: this one */
+        hvc     #XEN_HVC
+        mov     x1, x0
+        adr     x0, msg_runstate_result
+        cbnz    x1, 14f
+        adr     x0, msg_scheduled
+        adr     x1, runstate
+        ldr     x1, [x1, #RUNSTATE_ENTRY_TIME]
+        bl      put_labelled
+        adr     x0, msg_ran
+        adr     x1, runstate
+        ldr     x1, [x1, #RUNSTATE_TIME_RUNNING]
+14:
+        bl      put_labelled
+        ret     x6
+
 /* puthex(x0): "0x" and 16 hex digits; clobbers x0-x3, x5. */
 puthex:
         mov     x5, x30
@@ -311,6 +349,9 @@ msg_result_of:  .asciz  " result "
 msg_pending:    .asciz  "event pending on port "
 msg_fault:      .asciz  "fault esr "
 msg_far:        .asciz  " far "
+msg_scheduled:  .asciz  " scheduled "
+msg_ran:        .asciz  " ran "
+msg_runstate_result: .asciz " runstate result "
 
         /* VBAR_EL1: 16 entries of 128 bytes, 2 KiB aligned; every one reports the fault. */
         .balign 2048
@@ -334,6 +375,13 @@ hvm_param:
         .short  DOMID_SELF, 0
         .long   0
         .quad   0
+
+        /* struct vcpu_register_runstate_memory_area: the address of ours (filled in). */
+        .balign 8
+runstate_area:
+        .quad   0
+runstate:
+        .fill   48, 1, 0
 
         .balign 8
 params:

@@ -22,6 +22,7 @@ VPL011_BASE = 0x22000000
 FLAG_LOAD_ADDRESS = 1 << 0
 FLAG_COUNTER = 1 << 1
 FLAG_XENSTORE = 1 << 2
+FLAG_SCHEDULED = 1 << 3
 #: The HVM parameters print_xenstore reads (Xen's public/hvm/params.h).
 HVM_PARAM_STORE_PFN = 1
 HVM_PARAM_STORE_EVTCHN = 2
@@ -38,6 +39,9 @@ class Program:
     marker: str
     uart: int = VPL011_BASE
     print_counter: bool = False  # CNTPCT_EL0 on entry and CNTFRQ_EL0: time since reset
+    #: with print_counter, when Xen first ran the guest (ns on Xen's clock, from the vCPU's
+    #: runstate): the order Xen ran domains in, which QEMU's vCPU threads cannot reorder
+    print_scheduled: bool = False
     print_load_address: bool = False
     #: HVM_PARAM_STORE_PFN and _EVTCHN as the guest reads them (HVMOP_get_param): the frame
     #: Xen gave the xenstore page, ~0 for the one init-dom0less is to give, 0 for none.
@@ -54,6 +58,8 @@ class Program:
             raise ValueError(f"marker must be one line under {MARKER_SIZE} bytes")
         if len(self.reads) > MAX_READS:
             raise ValueError(f"at most {MAX_READS} MMIO reads")
+        if self.print_scheduled and not self.print_counter:
+            raise ValueError("print_scheduled goes on the counter's line: set print_counter too")
         write_addr, write_value = self.write or (0, 0)
         if any(addr % 4 for addr in (*self.reads, self.poll or 0, write_addr)):
             raise ValueError("MMIO addresses must be 4-byte aligned (the MMU is off)")
@@ -61,6 +67,7 @@ class Program:
             (FLAG_LOAD_ADDRESS if self.print_load_address else 0)
             | (FLAG_COUNTER if self.print_counter else 0)
             | (FLAG_XENSTORE if self.print_xenstore else 0)
+            | (FLAG_SCHEDULED if self.print_scheduled else 0)
         )
         reads = list(self.reads) + [0] * (MAX_READS - len(self.reads))
         return _LAYOUT.pack(
