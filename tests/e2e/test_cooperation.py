@@ -104,13 +104,25 @@ MISSING = "/srv/missing.img"
 DOM0_ADDRESS, GUEST_ADDRESS = "192.168.77.1", "192.168.77.2"
 
 
-@pytest.mark.parametrize("release", ["4.17", "4.20"], ids=lambda r: f"xen{r}")
-def test_pv_network_and_block_reach_a_dom0less_domu(release, tmp_path, guest_inputs, virt_dtb):
-    """dom0 (Debian's tools of the release, the kernel's backends, Xen's own hotplug scripts)
-    runs the generated services: linux1's netfront ``eth0`` pings dom0 over the generated
-    bridge and its blkfront disk, a file in dom0, is mounted and read; linux2's disk names a
-    file that does not exist, and the services say so on the console."""
-    ws = Workspace(tmp_path, guest_inputs, virt_dtb, xen_version=release)
+#: Debian's releases with their own tools, and 4.22 built from its source with the tools
+#: built from the same source (a xenbuild test).
+PV_RELEASES = ["4.17", "4.20", pytest.param("4.22", marks=pytest.mark.xenbuild)]
+
+
+@pytest.mark.parametrize("release", PV_RELEASES, ids=lambda r: f"xen{r}")
+def test_pv_network_and_block_reach_a_dom0less_domu(
+    release, request, tmp_path, guest_inputs, virt_dtb
+):
+    """dom0 (the tools of the release, the kernel's backends, Xen's own hotplug scripts of
+    the same release) runs the generated services: linux1's netfront ``eth0`` pings dom0
+    over the generated bridge and its blkfront disk, a file in dom0, is mounted and read;
+    linux2's disk names a file that does not exist, and the services say so on the
+    console."""
+    if release == "4.22":  # Xen and its tools built from the release source
+        built, stack = (request.getfixturevalue(f) for f in ("xen_422_build", "xen_422_tools"))
+    else:
+        built, stack = None, xl_dom0.TOOLSTACKS[release]
+    ws = Workspace(tmp_path, guest_inputs, virt_dtb, xen_version=release, built=built)
     kernel = ws.inputs.kernel
     linux1 = frontend.write(
         "linux1",
@@ -152,7 +164,7 @@ def test_pv_network_and_block_reach_a_dom0less_domu(release, tmp_path, guest_inp
             f"{DOM0_ADDRESS}/24",
             "dom0: services done",
             kernel,
-            xl_dom0.TOOLSTACKS[release],
+            stack,
             ws.root / "dom0-backend.cpio",
         )
     )
