@@ -508,6 +508,9 @@ def test_yaml_syntax_error_gives_line_and_column(capsys, describe):
     "key, value, expected",
     [
         ("domains.0.vcpus", "2", "expected an integer, got a string: write a whole number"),
+        ("domains.0.vcpus", 1.5, "expected an integer, got the number 1.5: write a whole"),
+        # a YAML number where text is wanted: shown as YAML read it, and no "whole number"
+        ("domains.0.cmdline", 2023.10, "expected a string, got the number 2023.1: write text"),
         ("domains.0.direct_map", "yes please", "write true or false"),
         ("domains.0.memory", None, "an empty value (YAML null) is not valid: write a whole"),
         ("domains.0.vcpu_affinity", {"x": "1"}, "allowed here: vCPU numbers up to 9999"),

@@ -87,8 +87,8 @@ def _describe(value: Any) -> str:
             return article(name)
     if value is None:
         return "nothing (YAML null: quote the word if you meant the text)"
-    if isinstance(value, float):
-        return "a fraction (write a whole number)"
+    if isinstance(value, float):  # as YAML read it: 2023.10 unquoted is 2023.1
+        return f"the number {value!r}"
     return type(value).__name__
 
 
