@@ -235,6 +235,17 @@ def test_when_xen_first_ran_each_guest_is_read_beside_its_entry_counter():
     assert min(timeline.entered, key=timeline.entered.get) == 1
 
 
+def test_a_guest_switched_away_from_before_it_asked_has_no_first_run():
+    """A runstate with time already run: Xen's last switch to it was not its first, so when
+    Xen first ran it is unknown and it must not count as a first run (the boot-order test
+    holds d1 only to the first runs it knows)."""
+    ran_before = XEN_422_SCHEDULED.replace(
+        "scheduled 0x0000000072124cc0 ran 0x0000000000000000",
+        "scheduled 0x0000000072124cc0 ran 0x00000000000f4240",
+    )
+    assert sorted(read.read(ran_before).scheduled) == [1, 2]
+
+
 def test_a_counter_without_xens_time_has_no_scheduled_entry():
     assert read.read(XEN_422_PINNED).scheduled == {}
 
