@@ -166,6 +166,27 @@ def test_signed_fit_is_reproducible_and_the_key_stays_out(describe, tmp_path):
     assert not any(secret in f.read_bytes() for f in (tmp_path / "a").iterdir())
 
 
+def test_a_board_dtbs_free_space_is_not_carried(describe, tmp_path):
+    """QEMU's dumped DTBs are 1 MiB, nearly all free space; the patched DTB is rendered
+    packed, so its room (which the FIT carries, read and hashed) follows the board tree's
+    content: not a megabyte of zeros to read from the card and hash before Xen."""
+    board = bytearray(QEMU_DTB.read_bytes().ljust(1 << 20, b"\0"))
+    board[4:8] = (1 << 20).to_bytes(4, "big")
+    padded = tmp_path / "qemu-1m.dtb"
+    padded.write_bytes(board)
+
+    def padded_board(doc: dict) -> None:
+        as_fit()(doc)
+        doc["host"]["dtb"] = str(padded)
+
+    out = tmp_path / "out"
+    build(describe(padded_board), out)
+    itb = (out / "boot.itb").read_bytes()
+    fit = fdt.parse_dtb(itb[: int.from_bytes(itb[4:8], "big")])
+    room = fit.get_node("/images/fdt").get_property("data-size").value
+    assert len((out / "xen.dtb").read_bytes()) < room < len(QEMU_DTB.read_bytes()) + 256 * 1024
+
+
 def hashed_nodes(fit: fdt.FDT, configuration: str) -> list[str]:
     """The nodes a configuration's signature covers, as mkimage recorded them."""
     signature = fit.get_node(f"/configurations/{configuration}/signature-1")
