@@ -99,9 +99,102 @@ def test_dom0_runs_the_generated_services_and_manages_the_dom0less_domains(
 #: The disk the backend dom0 prepares and serves, and the bridge its vifs join.
 DISK = xl_dom0.Disk("/srv/linux1.img", "hello", "served by dom0 through blkback")
 BRIDGE = "xenbr0"
-#: A disk target that does not exist in dom0: the services must say which device and why.
+#: A disk target the backend does not have: the services must say which device and why.
 MISSING = "/srv/missing.img"
-DOM0_ADDRESS, GUEST_ADDRESS = "192.168.77.1", "192.168.77.2"
+BACKEND_ADDRESS, GUEST_ADDRESS = "192.168.77.1", "192.168.77.2"
+
+
+def pv_domus(ws: Workspace, disk: xl_dom0.Disk) -> list[dict]:
+    """linux1, with a PV network interface on BRIDGE and ``disk`` as xvda, whose init
+    checks both from inside (pings the backend, mounts and reads the disk), and linux2,
+    whose disk names a file the backend does not have."""
+    linux1 = frontend.write(
+        "linux1",
+        f"{GUEST_ADDRESS}/24",
+        BACKEND_ADDRESS,
+        "xvda",
+        disk.file,
+        ws.inputs.busybox,
+        ws.inputs.kernel,
+        ws.root / "linux1.cpio",
+    )
+    network = {"bridge": BRIDGE, "mac": "00:16:3e:00:00:01"}
+    return [
+        {
+            "name": "linux1",
+            "kernel": str(ws.inputs.kernel),
+            "ramdisk": str(linux1),
+            "cmdline": "console=ttyAMA0 quiet",
+            "memory": "128M",
+            "xenstore": "enabled",
+            "pv": {"network": [network], "block": [{"target": disk.path, "vdev": "xvda"}]},
+        },
+        {
+            "name": "linux2",
+            "kernel": str(ws.inputs.kernel),
+            "ramdisk": str(ws.initrd("linux2", "linux2: init running")),
+            "cmdline": "console=ttyAMA0 quiet",
+            "memory": "128M",
+            "xenstore": "enabled",
+            "pv": {"block": [{"target": MISSING, "vdev": "xvdb"}]},
+        },
+    ]
+
+
+def serve_and_boot(
+    ws: Workspace,
+    document: dict,
+    services: Path,
+    backend: dict,
+    name: str,
+    disk: xl_dom0.Disk,
+    stack: xl_dom0.Toolstack,
+) -> None:
+    """Give ``backend`` (dom0, or the hardware domain ``name``) an initramfs that runs the
+    generated ``services`` with ``stack``'s tools and serves ``disk``, boot ``document``
+    (pv_domus' domUs), and check the evidence: from inside linux1, its netfront ``eth0``
+    pings the backend over the generated bridge and its blkfront disk is mounted and read,
+    each only after the services said the device was attached; for linux2, the services
+    say its disk's file is missing in ``name``."""
+    done = f"{name}: services done"
+    backend["ramdisk"] = str(
+        xl_dom0.write_backend(
+            services,
+            disk,
+            BRIDGE,
+            f"{BACKEND_ADDRESS}/24",
+            done,
+            ws.inputs.kernel,
+            stack,
+            ws.root / f"{name}-backend.cpio",
+        )
+    )
+    net_attached = f"dom0less-services: linux1: network on bridge {BRIDGE}: attached"
+    disk_attached = f"dom0less-services: linux1: disk xvda from {disk.path}: attached"
+    failed = (
+        f"dom0less-services: ERROR linux2: disk xvdb from {MISSING}: {MISSING} does not exist"
+        f" in {name}"
+    )
+    expect = [
+        "linux1: init running",
+        "linux2: init running",
+        net_attached,
+        disk_attached,
+        failed,
+        done,
+        "linux1: eth0 from netfront, 00:16:3e:00:00:01",
+        f"linux1: pinged {BACKEND_ADDRESS} over the bridge",
+        f"linux1: xvda from blkfront holds: {disk.text}",
+    ]
+    result = ws.boot(document, expect, timeout=400)
+    console = result.console.replace("\r", "")
+    assert f"{failed}\n" in console
+    assert "ERROR" not in console.replace(failed, ""), console[-6000:]
+    # the frontend connects only once the backend's hotplug script is done: the first reply
+    # and the mounted disk come after the services said the device was attached
+    reply = re.search(rf"bytes from {re.escape(BACKEND_ADDRESS)}: seq=\d+ ttl=64", console)
+    assert reply and console.index(net_attached) < reply.start()
+    assert console.index(disk_attached) < console.index(expect[-1])
 
 
 #: Debian's releases with their own tools, and 4.22 built from its source with the tools
@@ -123,70 +216,5 @@ def test_pv_network_and_block_reach_a_dom0less_domu(
     else:
         built, stack = None, xl_dom0.TOOLSTACKS[release]
     ws = Workspace(tmp_path, guest_inputs, virt_dtb, xen_version=release, built=built)
-    kernel = ws.inputs.kernel
-    linux1 = frontend.write(
-        "linux1",
-        f"{GUEST_ADDRESS}/24",
-        DOM0_ADDRESS,
-        "xvda",
-        DISK.file,
-        ws.inputs.busybox,
-        kernel,
-        ws.root / "linux1.cpio",
-    )
-    network = {"bridge": BRIDGE, "mac": "00:16:3e:00:00:01"}
-    domains = [
-        {
-            "name": "linux1",
-            "kernel": str(kernel),
-            "ramdisk": str(linux1),
-            "cmdline": "console=ttyAMA0 quiet",
-            "memory": "128M",
-            "xenstore": "enabled",
-            "pv": {"network": [network], "block": [{"target": DISK.path, "vdev": "xvda"}]},
-        },
-        {
-            "name": "linux2",
-            "kernel": str(kernel),
-            "ramdisk": str(ws.initrd("linux2", "linux2: init running")),
-            "cmdline": "console=ttyAMA0 quiet",
-            "memory": "128M",
-            "xenstore": "enabled",
-            "pv": {"block": [{"target": MISSING, "vdev": "xvdb"}]},
-        },
-    ]
-    document, dom0, services = with_dom0(ws, domains)
-    dom0["ramdisk"] = str(
-        xl_dom0.write_backend(
-            services,
-            DISK,
-            BRIDGE,
-            f"{DOM0_ADDRESS}/24",
-            "dom0: services done",
-            kernel,
-            stack,
-            ws.root / "dom0-backend.cpio",
-        )
-    )
-    net_attached = f"dom0less-services: linux1: network on bridge {BRIDGE}: attached"
-    disk_attached = f"dom0less-services: linux1: disk xvda from {DISK.path}: attached"
-    expect = [
-        "linux1: init running",
-        "linux2: init running",
-        net_attached,
-        disk_attached,
-        f"dom0less-services: ERROR linux2: disk xvdb from {MISSING}: {MISSING} does not exist"
-        " in dom0",
-        "dom0: services done",
-        "linux1: eth0 from netfront, 00:16:3e:00:00:01",
-        f"linux1: pinged {DOM0_ADDRESS} over the bridge",
-        f"linux1: xvda from blkfront holds: {DISK.text}",
-    ]
-    result = ws.boot(document, expect, timeout=400)
-    console = result.console.replace("\r", "")
-    assert "ERROR" not in console.replace(expect[4], "")
-    # the frontend connects only once the backend's hotplug script is done: the first reply
-    # and the mounted disk come after the services said the device was attached
-    reply = re.search(rf"bytes from {re.escape(DOM0_ADDRESS)}: seq=\d+ ttl=64", console)
-    assert reply and console.index(net_attached) < reply.start()
-    assert console.index(disk_attached) < console.index(expect[-1])
+    document, dom0, services = with_dom0(ws, pv_domus(ws, DISK))
+    serve_and_boot(ws, document, services, dom0, "dom0", DISK, stack)
