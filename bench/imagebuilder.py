@@ -17,12 +17,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from xen_dom0less.units import MiB
+
 #: Where the bench finds an ImageBuilder checkout when --imagebuilder is not given.
 ENV = "DOM0LESS_IMAGEBUILDER"
 #: The script's name in the directory; ImageBuilder prints the address it runs from.
 SCRIPT = "boot"
 ADDRESS = re.compile(r"to be loaded at address (0x[0-9a-fA-F]+)")
-MiB = 1 << 20
 
 
 def checkout(given: str | None) -> Path | None:
