@@ -10,6 +10,7 @@ domU's netfront and blkfront reach dom0 over the generated bridge and disk.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -149,13 +150,15 @@ def serve_and_boot(
     name: str,
     disk: xl_dom0.Disk,
     stack: xl_dom0.Toolstack,
-) -> None:
+    also: Sequence[str] = (),
+) -> str:
     """Give ``backend`` (dom0, or the hardware domain ``name``) an initramfs that runs the
     generated ``services`` with ``stack``'s tools and serves ``disk``, boot ``document``
-    (pv_domus' domUs), and check the evidence: from inside linux1, its netfront ``eth0``
-    pings the backend over the generated bridge and its blkfront disk is mounted and read,
-    each only after the services said the device was attached; for linux2, the services
-    say its disk's file is missing in ``name``."""
+    (pv_domus' domUs, and any other domain whose lines ``also`` are awaited too), and check
+    the evidence: from inside linux1, its netfront ``eth0`` pings the backend over the
+    generated bridge and its blkfront disk is mounted and read, each only after the services
+    said the device was attached; for linux2, the services say its disk's file is missing in
+    ``name``; no other ERROR than those awaited. Returns the console."""
     done = f"{name}: services done"
     backend["ramdisk"] = str(
         xl_dom0.write_backend(
@@ -175,6 +178,7 @@ def serve_and_boot(
         f"dom0less-services: ERROR linux2: disk xvdb from {MISSING}: {MISSING} does not exist"
         f" in {name}"
     )
+    holds = f"linux1: xvda from blkfront holds: {disk.text}"
     expect = [
         "linux1: init running",
         "linux2: init running",
@@ -184,17 +188,22 @@ def serve_and_boot(
         done,
         "linux1: eth0 from netfront, 00:16:3e:00:00:01",
         f"linux1: pinged {BACKEND_ADDRESS} over the bridge",
-        f"linux1: xvda from blkfront holds: {disk.text}",
+        holds,
+        *also,
     ]
     result = ws.boot(document, expect, timeout=400)
     console = result.console.replace("\r", "")
     assert f"{failed}\n" in console
-    assert "ERROR" not in console.replace(failed, ""), console[-6000:]
+    unexpected = console
+    for line in expect:
+        unexpected = unexpected.replace(line, "")
+    assert "ERROR" not in unexpected, console[-6000:]
     # the frontend connects only once the backend's hotplug script is done: the first reply
     # and the mounted disk come after the services said the device was attached
     reply = re.search(rf"bytes from {re.escape(BACKEND_ADDRESS)}: seq=\d+ ttl=64", console)
     assert reply and console.index(net_attached) < reply.start()
-    assert console.index(disk_attached) < console.index(expect[-1])
+    assert console.index(disk_attached) < console.index(holds)
+    return console
 
 
 #: Debian's releases with their own tools, and 4.22 built from its source with the tools

@@ -1,12 +1,15 @@
-"""The 4.21+ split of dom0's powers, booted on Xen 4.22: no dom0.
+"""The 4.21+ split of dom0's powers, booted on Xen 4.22 as one system: no dom0.
 
 A hardware domain (capabilities control, hardware and xenstore; docs/cooperation.md says
 why control too) runs the generated services with Xen 4.22's tools built from the release
-source, then ``xl list``. A separate control domain (capabilities: [control], xenstore
-enabled) waits until the services introduced it, then runs ``xl list`` too. Each listing
-must name every domain: the hardware domain, the control domain and an enhanced Linux domU
-(xenstore: enabled), each with its memory and vCPUs. The evidence is read from each
-domain's own console lines.
+source and their own hotplug scripts, and serves the PV devices with the kernel's backends.
+A separate control domain (capabilities: [control], xenstore enabled) waits until the
+services introduced it, then runs ``xl list``, which must name every domain with its memory
+and vCPUs, as the hardware domain's own listing does. An enhanced Linux domU's netfront
+``eth0`` pings the hardware domain over the generated bridge and its blkfront disk, a file
+in the hardware domain, is mounted and read; a second domU's disk names a file the hardware
+domain does not have, and the services say so. The evidence is read from each domain's own
+console lines.
 """
 
 from __future__ import annotations
@@ -15,36 +18,39 @@ import os
 import re
 
 import pytest
-from xen_dom0less_harness.guests import split
+from xen_dom0less_harness.guests import split, xl_dom0
 
 from xen_dom0less import outputs
 
 from .conftest import Workspace
+from .test_cooperation import listed, pv_domus, serve_and_boot
 
 pytestmark = pytest.mark.e2e
 
-#: One line of ``xl list``: name, domid, memory (MiB), vCPUs.
-XL_LIST_LINE = r"^{name}\s+{domid}\s+{memory}\s+1\s"
+DISK = xl_dom0.Disk("/srv/linux1.img", "hello", "served by the hardware domain through blkback")
+#: Every domain in domid order, with its memory in MiB (one vCPU each).
+DOMAINS = {"hwdom": 256, "control": 192, "linux1": 128, "linux2": 128}
+#: The control domain's console lines, as Xen prints them (its domid is 2).
+CONTROL_LINES = r"DOM2: (.*)"
 
 
-def linux(ws: Workspace, name: str, memory: str, **keys) -> dict:
-    marker = f"{name}: init running"
-    ramdisk = str(ws.initrd(name, marker))
-    cmdline = "console=ttyAMA0 quiet"
+def domain(ws: Workspace, name: str, memory: str, **keys) -> dict:
+    """A Linux domain whose ramdisk is a placeholder until the test writes its own."""
     return {
         "name": name,
         "kernel": str(ws.inputs.kernel),
-        "ramdisk": ramdisk,
-        "cmdline": cmdline,
+        "ramdisk": str(ws.initrd(name, "placeholder")),
+        "cmdline": "console=ttyAMA0 quiet",
         "memory": memory,
         **keys,
     }
 
 
-def boot_split(ws: Workspace, tools, expect: list[str], asks_early: bool = False):
-    """Boot the split: the hardware domain runs the services and lists the domains, the
-    control domain lists them too (after asking xenstore too early, if ``asks_early``)."""
-    hardware = linux(
+def boot_split(ws: Workspace, tools, also: list[str], asks_early: bool = False) -> str:
+    """Boot the split: the hardware domain runs the services, serves the PV devices and
+    lists the domains; the control domain lists them too (after asking xenstore too early,
+    if ``asks_early``); the enhanced domUs use their PV devices. Returns the console."""
+    hardware = domain(
         ws,
         "hwdom",
         "256M",
@@ -55,21 +61,17 @@ def boot_split(ws: Workspace, tools, expect: list[str], asks_early: bool = False
         static_memory=[{"address": 0x60000000, "size": "256M"}],
         direct_map=True,
     )
-    control = linux(ws, "control", "192M", capabilities=["control"], xenstore="enabled")
-    domu = linux(ws, "linux", "128M", xenstore="enabled")
+    control = domain(ws, "control", "192M", capabilities=["control"], xenstore="enabled")
     document = ws.description(
-        [hardware, control, domu], host={"dtb": str(ws.dtb), "disable": ["/pl061@9030000"]}
+        [hardware, control, *pv_domus(ws, DISK)],
+        host={"dtb": str(ws.dtb), "disable": ["/pl061@9030000"]},
     )
+    assert [d["name"] for d in document["domains"]] == list(DOMAINS)
     services = ws.build(document) / outputs.SERVICES_SCRIPT
     assert "xen-init-dom0" not in services.read_text()
-    hardware["ramdisk"] = str(
-        split.write_hardware(
-            services, "hwdom: listed", ws.inputs.kernel, tools, ws.root / "hw.cpio"
-        )
-    )
     control["ramdisk"] = str(
         split.write_control(
-            ["hwdom", "control", "linux"],
+            list(DOMAINS),
             "control: listed",
             ws.inputs.kernel,
             tools,
@@ -77,22 +79,19 @@ def boot_split(ws: Workspace, tools, expect: list[str], asks_early: bool = False
             asks_early=asks_early,
         )
     )
-    result = ws.boot(document, expect, timeout=300)
-    return result.console.replace("\r", "")
+    return serve_and_boot(ws, document, services, hardware, "hwdom", DISK, tools, also)
 
 
-def test_a_hardware_domain_runs_the_services_and_lists_every_domain_without_dom0(
+def test_a_control_domain_lists_every_domain_the_hardware_domain_serves_without_dom0(
     ws422: Workspace, xen_422_tools
 ):
-    expect = ["linux: init running", "dom0less-services: ready", "hwdom: listed"]
-    console = boot_split(ws422, xen_422_tools, [*expect, "control: listed"])
-    listing = console.split("dom0less-services: ready", 1)[1].split("hwdom: listed", 1)[0]
-    own = "\n".join(re.findall(r"DOM2: (.*)", console))  # the control domain's, as Xen prints them
-    for name, domid, memory in (("hwdom", 1, 256), ("control", 2, 192), ("linux", 3, 128)):
-        line = XL_LIST_LINE.format(name=name, domid=domid, memory=memory)
-        assert re.search(line, listing, re.MULTILINE), f"{name} not listed:\n{listing[:2000]}"
-        assert re.search(line, own, re.MULTILINE), f"{name} not listed by control:\n{own[-3000:]}"
-    assert "ERROR" not in console
+    console = boot_split(ws422, xen_422_tools, ["control: listed"])
+    # the hardware domain's listing (hvc0: raw lines), before its marker
+    own = console.split("hwdom: services done", 1)[0]
+    control = "\n".join(re.findall(CONTROL_LINES, console))
+    for domid, (name, memory) in enumerate(DOMAINS.items(), 1):
+        assert listed(own, name, domid, memory) == 1, f"{name} not listed:\n{own[-3000:]}"
+        assert listed(control, name, domid, memory) == 1, f"{name} not listed:\n{control[-3000:]}"
 
 
 @pytest.mark.skipif(
@@ -105,8 +104,7 @@ def test_a_control_domain_asking_xenstore_before_its_introduction_never_connects
     """Linux's xenbus_probe is started by the early request and waits for ever in xs_init
     for the answer xenstored dropped when it reset the ring at the introduction."""
     stuck = "control: ERROR xenbus not connected"
-    expect = ["dom0less-services: ready", stuck, "xenbus_probe_thread+"]
-    console = boot_split(ws422, xen_422_tools, expect, asks_early=True)
+    console = boot_split(ws422, xen_422_tools, [stuck, "xenbus_probe_thread+"], asks_early=True)
     waits = console.split(stuck, 1)[1]
     assert re.search(r"DOM2: \[<0>\] xs_talkv\+.*\n.*DOM2: \[<0>\] xs_single\+", waits), waits
     assert re.search(r"DOM2: \[<0>\] xs_init\+.*\n.*DOM2: \[<0>\] xenbus_probe\+", waits), waits

@@ -75,7 +75,7 @@ def test_without_dom0_the_services_skip_xen_init_dom0_and_let_control_domains_re
 def test_without_dom0_the_hardware_domain_says_who_it_is_and_serves_each_device(describe, tmp_path):
     """libxl in a domain other than dom0 reads its own domid from xenstore (nothing else
     writes it there) and xl's default backend is domain 0: both booted in
-    tests/e2e/test_split_pv.py, where without them every attach failed."""
+    tests/e2e/test_split.py, where without them every attach failed."""
     devices = pv(network=[NET], block=[DISK])
     build(describe(both(split("control", "hardware", "xenstore"), devices)), tmp_path / "out")
     script = (tmp_path / "out" / outputs.SERVICES_SCRIPT).read_text()

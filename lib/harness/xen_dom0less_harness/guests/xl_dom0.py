@@ -137,8 +137,8 @@ while :; do sleep 3600; done
 """
 )
 #: A dom0 serving PV devices: it writes ``text`` into a file on an ext2 disk image, runs the
-#: generated services (which attach the image and the vifs), then takes ``address`` on the
-#: bridge its guests' vifs joined.
+#: generated services (which attach the image and the vifs), takes ``address`` on the
+#: bridge its guests' vifs joined, and lists the domains before its marker.
 BACKEND = (
     START
     + """# Xen's block script locks through /dev/stdin: udev's links, which devtmpfs lacks.
@@ -149,8 +149,8 @@ dd if=/dev/zero of={disk} bs=1M count=4 2>/dev/null && mke2fs -F -q {disk} \\
     || echo 'dom0: ERROR the disk {disk} could not be prepared'
 sh /dom0less-services.sh; echo "dom0less: services exited $?"
 ip addr add {address} dev {bridge} || echo 'dom0: ERROR no address on {bridge}'
-echo '{marker}'
 xl list
+echo '{marker}'
 while :; do sleep 3600; done
 """
 )
@@ -217,8 +217,8 @@ def write_backend(
 ) -> Path:
     """An initramfs whose /init prepares ``disk``, runs the generated ``services`` with the
     kernel's backends loaded and ``stack``'s hotplug scripts in /etc/xen/scripts, takes
-    ``address`` (CIDR) on ``bridge`` and prints ``marker``: a dom0 (or a 4.21+ hardware
-    domain) serving PV devices."""
+    ``address`` (CIDR) on ``bridge``, lists the domains with ``xl list`` and prints
+    ``marker``: a dom0 (or a 4.21+ hardware domain) serving PV devices."""
     loaded = modules.ordered(kernel, MODULES + BACKEND_MODULES)
     script = BACKEND.format(
         modules=module_names(loaded),
