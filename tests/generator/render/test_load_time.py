@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gzip
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -142,4 +144,36 @@ def test_xen_copies_a_shared_kernel_for_each_domain(describe, inputs: Path):
     )
     assert f"Xen building the domains           {load_time.building(two):.3f} s" in (
         load_time.table(two, two_files, medium)
+    )
+
+
+@pytest.mark.parametrize(
+    ("signing", "passes"),
+    [(None, 1), ({}, 2), ({"uboot_version": "2023.04"}, 1)],
+    ids=["unsigned", "images-signed", "configurations-signed"],
+)
+def test_a_fit_costs_bootm_hashing_its_images(describe, tmp_path: Path, signing, passes):
+    """bootm hashes every image of boot.itb before Xen: once, or twice when each image is
+    signed too (U-Boot before 2023.04); the script path hashes nothing."""
+    if signing is not None and shutil.which("mkimage") is None:
+        pytest.skip("signing needs mkimage (u-boot-tools): run `dom0less setup`")
+    if signing is not None:
+        key = tmp_path / "dev.key"
+        pem = subprocess.run(["openssl", "genrsa", "2048"], check=True, capture_output=True)
+        key.write_bytes(pem.stdout)
+        signing = {**signing, "key": str(key)}
+
+    def fit(doc: dict) -> None:
+        doc["boot"]["format"] = "fit"
+        if signing is not None:
+            doc["boot"]["signing"] = signing
+
+    medium = storage.Storage("slow", 1 * MB, "a test rate")
+    assert load_time.checking(pipeline.check_and_render(describe())[0]) == 0
+    plan, files = pipeline.check_and_render(describe(fit))
+    hashed = sum(b.span if b.role == "dtb" else b.size for b in plan.packed_blobs())
+    expected = passes * hashed / storage.UBOOT_FIT_CHECK_RATE
+    assert load_time.checking(plan) == pytest.approx(expected)
+    assert f"U-Boot checking the FIT's hashes   {expected:.3f} s" in load_time.table(
+        plan, files, medium
     )

@@ -1,11 +1,11 @@
 """What U-Boot reads before Xen starts, and when the domUs start (``dom0less plan --storage``).
 
 On a board the boot storage, not Xen, usually decides when the first domain
-runs: U-Boot reads the script and every file it names before it starts Xen,
-and Xen builds every domU before it starts any (decompressing gzip kernels and
-copying each domain's kernel and ramdisk on the way). The estimate adds the read
-time at the storage's rate to what the boot costs besides reading, measured
-under QEMU (facts.storage).
+runs: U-Boot reads the script and every file it names before it starts Xen
+(and hashes a FIT's images), and Xen builds every domU before it starts any
+(decompressing gzip kernels and copying each domain's kernel and ramdisk on the
+way). The estimate adds the read time at the storage's rate to what the boot
+costs besides reading, measured under QEMU (facts.storage).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from ...errors import InputFileError
 from ...units import human_size
 from ..facts import images
 from ..facts.storage import (
+    UBOOT_FIT_CHECK_RATE,
     UBOOT_S,
     XEN_BOOT_S,
     XEN_COPY_RATE,
@@ -25,8 +26,9 @@ from ..facts.storage import (
     XEN_GUNZIP_RATE,
     Storage,
 )
+from ..place import fit_room
 from ..plan import Blob, Plan
-from . import uboot_script
+from . import signing, uboot_script
 
 #: Columns the storage class's source is wrapped to.
 WIDTH = 96
@@ -82,10 +84,22 @@ def building(plan: Plan) -> float:
     return len(built) * XEN_DOMAIN_S + copied / XEN_COPY_RATE
 
 
+def checking(plan: Plan) -> float:
+    """Seconds bootm spends hashing boot.itb's images before Xen: each once for its sha256,
+    and once more for its signature when images are signed (render.signing)."""
+    if plan.fit is None:
+        return 0.0
+    sign = plan.system.boot.signing
+    passes = 2 if sign is not None and signing.signs_images(sign) else 1
+    hashed = sum(fit_room.data_size(blob) for blob in plan.packed_blobs())
+    return passes * hashed / UBOOT_FIT_CHECK_RATE
+
+
 def domus_start(plan: Plan, files: dict[str, bytes], storage: Storage) -> float:
     """Seconds from reset to every domU starting (Xen starts them together)."""
     read = sum(r.size for r in reads(plan, files)) / storage.rate
-    return UBOOT_S + read + XEN_BOOT_S + building(plan) + decompressing(plan)
+    before_xen = UBOOT_S + read + checking(plan)
+    return before_xen + XEN_BOOT_S + building(plan) + decompressing(plan)
 
 
 def table(plan: Plan, files: dict[str, bytes], storage: Storage) -> str:
@@ -109,6 +123,7 @@ def table(plan: Plan, files: dict[str, bytes], storage: Storage) -> str:
         f"Estimated time from reset to the domUs starting: {start:.3f} s",
         f"  U-Boot's own work                  {UBOOT_S:.3f} s",
         f"  reading                            {total / storage.rate:.3f} s",
+        *([f"  U-Boot checking the FIT's hashes   {checking(plan):.3f} s"] if plan.fit else []),
         f"  Xen booting, starting the domains  {XEN_BOOT_S:.3f} s",
         f"  Xen building the domains           {building(plan):.3f} s",
         *([f"  Xen decompressing gzip kernels     {gunzip:.3f} s"] if gunzip else []),
