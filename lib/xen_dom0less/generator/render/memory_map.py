@@ -4,7 +4,8 @@ and what each domain and Xen can reach."""
 from __future__ import annotations
 
 from ...units import format_size, hexaddr, human_size
-from ..plan import XEN, Plan
+from ..place import fit_room
+from ..plan import XEN, Blob, Plan
 
 
 def tables(plan: Plan) -> str:
@@ -12,7 +13,7 @@ def tables(plan: Plan) -> str:
     rows = [
         (
             b.address,
-            b.address + b.span,
+            _end(plan, b),
             b.file,
             b.role,
             human_size(b.size) if b.source else f"<= {human_size(b.span)}",
@@ -74,6 +75,15 @@ def tables(plan: Plan) -> str:
         + "\n"
         + reach(plan)
     )
+
+
+def _end(plan: Plan, blob: Blob) -> int:
+    """Where ``blob``'s room ends: its span (an arm64 Image's with its BSS), except for an
+    image inside boot.itb other than Xen, where the next image's data follows its own:
+    Xen copies a kernel out of its module, so only Xen's room runs on past its bytes."""
+    if plan.packed(blob) and blob.role != "xen":
+        return blob.address + fit_room.data_size(blob)
+    return blob.address + blob.span
 
 
 def reach(plan: Plan) -> str:
