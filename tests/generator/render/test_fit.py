@@ -18,7 +18,7 @@ import pytest
 
 from xen_dom0less.errors import UserError
 from xen_dom0less.generator.pipeline import SigningOverride, build, check
-from xen_dom0less.generator.render import memory_map
+from xen_dom0less.generator.render import memory_map, plan_picture
 
 from ...conftest import QEMU_DTB
 
@@ -190,14 +190,17 @@ def test_a_board_dtbs_free_space_is_not_carried(describe, tmp_path):
 
 def test_the_plan_shows_the_fits_images_as_they_lie_in_it(describe):
     """An arm64 Image's span (BSS included) reaches past its bytes, and in boot.itb the next
-    image follows its bytes: `dom0less plan` showed the Image's row overlapping the ramdisk's
-    although nothing overlaps (Xen copies the kernel out of its module)."""
+    image follows its bytes: `dom0less plan` (its table and its picture) showed the Image
+    overlapping the ramdisk although nothing overlaps (Xen copies the kernel out of its
+    module)."""
     plan = check(describe(as_fit()))
     rows = [line.split() for line in memory_map.tables(plan).split("\n\n")[1].splitlines()[1:]]
     inside = {b.file for b in plan.packed_blobs()}
     packed = sorted((int(r[0], 16), int(r[1], 16), r[2]) for r in rows if r[2] in inside)
     assert len(packed) == len(inside)
-    assert any(b.span > b.size for b in plan.packed_blobs() if b.role == "kernel")
+    image = next(b for b in plan.packed_blobs() if b.role == "kernel" and b.span > b.size)
+    svg = plan_picture.svg(plan)  # the picture's legend gives each file's range as well
+    assert memory_map.room(plan, image).span() in svg and image.region.span() not in svg
     for (_, end, name), (start, _, after) in zip(packed, packed[1:]):
         assert end <= start, f"{name} ends at {end:#x}, after {after} starts at {start:#x}"
 

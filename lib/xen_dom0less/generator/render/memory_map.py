@@ -4,6 +4,7 @@ and what each domain and Xen can reach."""
 from __future__ import annotations
 
 from ...units import format_size, hexaddr, human_size
+from ..model import Region
 from ..place import fit_room
 from ..plan import XEN, Blob, Plan
 
@@ -13,7 +14,7 @@ def tables(plan: Plan) -> str:
     rows = [
         (
             b.address,
-            _end(plan, b),
+            room(plan, b).end,
             b.file,
             b.role,
             human_size(b.size) if b.source else f"<= {human_size(b.span)}",
@@ -77,13 +78,13 @@ def tables(plan: Plan) -> str:
     )
 
 
-def _end(plan: Plan, blob: Blob) -> int:
-    """Where ``blob``'s room ends: its span (an arm64 Image's with its BSS), except for an
-    image inside boot.itb other than Xen, where the next image's data follows its own:
-    Xen copies a kernel out of its module, so only Xen's room runs on past its bytes."""
+def room(plan: Plan, blob: Blob) -> Region:
+    """The RAM ``blob`` takes: its span (an arm64 Image's with its BSS), except for an image
+    inside boot.itb other than Xen, where the next image's data follows its own: Xen copies
+    a kernel out of its module, so only Xen's room runs on past its bytes."""
     if plan.packed(blob) and blob.role != "xen":
-        return blob.address + fit_room.data_size(blob)
-    return blob.address + blob.span
+        return Region(blob.address, fit_room.data_size(blob))
+    return blob.region
 
 
 def reach(plan: Plan) -> str:

@@ -16,6 +16,7 @@ from ...svg import page
 from ...units import MiB, hexaddr, human_size
 from ..model import Region
 from ..plan import Plan, Reach
+from .memory_map import room
 
 WIDTH = 960
 MARGIN = 20
@@ -172,7 +173,7 @@ def _segments(plan: Plan) -> list[Segment]:
             "xen" if blob.role == "xen" else "boot" if blob.role in ("dtb", "script") else "module"
         )
         users = f" ({', '.join(blob.users)})" if blob.users else ""
-        found.append(Segment(blob.region, kind, f"{blob.file}: {blob.role}{users}"))
+        found.append(Segment(room(plan, blob), kind, f"{blob.file}: {blob.role}{users}"))
     for item in plan.excluded:
         reason = item.reason
         kind = (
