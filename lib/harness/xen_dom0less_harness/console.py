@@ -113,10 +113,12 @@ class Console:
         """Match the line Xen cut (``rtos: (XEN) [...] Freed ...`` then ``up``) once whole:
         its pieces are those before Xen's lines, up to the next line Xen did not start. With
         console_timestamps the owner's line itself starts with Xen's stamp, so a cut is a
-        ``(XEN) `` after the line's start."""
+        ``(XEN) `` after the line's start. Xen may also start the owner's line afresh
+        (``(XEN) r(XEN) tos: up``): that line is matched without the inner prefix too."""
         inside = line.find(XEN_INSIDE, 1)
         if inside > 0:
             self._cut += line[:inside]
+            self._match(line[:inside] + line[inside + len(XEN_INSIDE) :], now)
         elif not line.startswith(XEN_INSIDE) and self._cut:
             whole, self._cut = self._cut + line, ""
             self._match(whole, now)
