@@ -378,3 +378,16 @@ def test_a_structure_outgrowing_its_room_is_placed_again(describe, tmp_path, mon
     header = min(b.address for b in plan.packed_blobs()) - plan.fit.address
     assert header > 0
     assert_used_where_it_lies(out, plan.fit.address)
+
+
+@needs_signing_tools
+def test_configurations_signed_alone_warn_that_the_boot_command_must_name_one(describe, tmp_path):
+    """From 2023.04 a script FIT without a configuration still runs on its hash alone under
+    a plain ``source``: the user who signs configurations only is told so."""
+    key = rsa_key(tmp_path / "keys", 2048)
+    new = check(describe(as_fit({"key": str(key), "uboot_version": "2023.04"})))
+    (warning,) = new.warnings
+    assert warning.where == "boot.signing.uboot_version"
+    assert "'source ${scriptaddr}#dom0less'" in warning.message
+    old = {"key": str(key), "uboot_version": "2023.01"}
+    assert check(describe(as_fit(old), name="old.yaml")).warnings == ()

@@ -8,6 +8,7 @@ and the warning says what it costs and the way back.
 from __future__ import annotations
 
 from ...errors import Problem
+from ..facts import uboot
 from ..model import System
 from . import scheduling
 
@@ -17,7 +18,7 @@ SCRUB_IDLE = "idle"
 
 def warnings(system: System) -> tuple[Problem, ...]:
     """One per questionable choice, naming the key and the way back."""
-    return (*_scrubbing(system), *_arinc653_waits(system))
+    return (*_scrubbing(system), *_arinc653_waits(system), *_script_by_configuration(system))
 
 
 def _scrubbing(system: System) -> list[Problem]:
@@ -54,4 +55,22 @@ def _arinc653_waits(system: System) -> list[Problem]:
             where=d.key,
         )
         for d in scheduling.without_boot_slot(system)
+    ]
+
+
+def _script_by_configuration(system: System) -> list[Problem]:
+    """From 2023.04 only configurations are signed; U-Boot's ``source`` still runs a script
+    FIT without one, checked by its hash alone, unless the boot command names it."""
+    signing = system.boot.signing
+    if signing is None or not uboot.source_verifies_configuration(signing.uboot_version):
+        return []
+    return [
+        Problem(
+            f"{signing.uboot_version}: only the configurations are signed, so boot.scr is "
+            "protected only when the board's boot command runs 'source ${scriptaddr}#dom0less'; "
+            "a plain 'source' (as distro boot runs it) runs a forged script without a "
+            "configuration on its hash alone: set the boot command so, or leave uboot_version "
+            "out to sign every image too",
+            where="boot.signing.uboot_version",
+        )
     ]
