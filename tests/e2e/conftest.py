@@ -88,6 +88,18 @@ class Workspace:
         document.update(sections)
         return document
 
+    def with_linux_dom0(self, domains: list[dict], marker: str) -> tuple[dict, dict]:
+        """A description of ``domains`` beside a Linux dom0 on hvc0 whose initramfs prints
+        ``marker``, and that dom0 entry (for a test to give it another ramdisk)."""
+        dom0 = {
+            "kernel": str(self.inputs.kernel),
+            "ramdisk": str(self.initrd("dom0", marker)),
+            "cmdline": "console=hvc0 quiet",
+            "memory": "512M",
+        }
+        host = {"dtb": str(self.dtb), "disable": ["/pl061@9030000"]}
+        return self.description(domains, dom0=dom0, host=host), dom0
+
     def build(self, document: dict) -> Path:
         path = self.root / "system.yaml"
         path.write_text(yaml.safe_dump(document, sort_keys=False))

@@ -104,12 +104,6 @@ def test_two_linux_domus_on_one_gzip_kernel(each_xen):
 
 def test_linux_dom0_and_domu(each_xen):
     ws = each_xen
-    dom0 = {
-        "kernel": str(ws.inputs.kernel),
-        "ramdisk": str(ws.initrd("dom0", "dom0: up")),
-        "cmdline": "console=hvc0 quiet",
-        "memory": "512M",
-    }
     domu = [
         {
             "name": "guest",
@@ -119,9 +113,7 @@ def test_linux_dom0_and_domu(each_xen):
             "memory": "256M",
         }
     ]
-    document = ws.description(
-        domu, dom0=dom0, host={"dtb": str(ws.dtb), "disable": ["/pl061@9030000"]}
-    )
+    document, _ = ws.with_linux_dom0(domu, "dom0: up")
     result = ws.boot(document, ["dom0: up", "guest: up"], timeout=120)
     assert domain_of(result, "guest: up") == "1"
 

@@ -37,15 +37,7 @@ def with_dom0(ws: Workspace, domains: list[dict]) -> tuple[dict, dict, Path]:
     """The description of ``domains`` beside a Linux dom0 on hvc0 (its ramdisk a placeholder
     until the test writes the one holding the generated services), the dom0 entry to give
     that ramdisk, and the services script the build wrote."""
-    dom0 = {
-        "kernel": str(ws.inputs.kernel),
-        "ramdisk": str(ws.initrd("dom0", "placeholder")),
-        "cmdline": "console=hvc0 quiet",
-        "memory": "512M",
-    }
-    document = ws.description(
-        domains, dom0=dom0, host={"dtb": str(ws.dtb), "disable": ["/pl061@9030000"]}
-    )
+    document, dom0 = ws.with_linux_dom0(domains, "placeholder")
     return document, dom0, ws.build(document) / outputs.SERVICES_SCRIPT
 
 
