@@ -21,7 +21,6 @@ measured by hand with ``DOM0LESS_ORDER_DEBIAN=1`` (docs/boot-order.md has the fi
 from __future__ import annotations
 
 import os
-import re
 from typing import Callable
 
 import pytest
@@ -83,17 +82,13 @@ def boot_once(ws: Workspace, document: dict) -> read.Timeline:
     return timeline
 
 
-#: Xen's line ending its boot, which may start inside d1's (the console owner's) line.
-FREED = re.compile(r"\(XEN\) \[\s*(\d+\.\d+)\] Freed \d+kB init memory")
-
-
 def end_of_boot(timeline: read.Timeline) -> float:
-    """When, on Xen's clock, the boot CPU had freed Xen's init memory: with the credit
-    scheduler no domain queued on it (every domain outside d1's CPUs) runs before."""
-    found = (FREED.search(line.text) for line in timeline.lines)
-    stamp = next((match for match in found if match), None)
-    assert stamp is not None, "no stamped 'Freed ...kB init memory' line"
-    return float(stamp.group(1))
+    """When, on Xen's clock, the boot CPU had freed Xen's init memory (its line may start
+    inside d1's, the console owner's): with the credit scheduler no domain queued on it
+    (every domain outside d1's CPUs) runs before."""
+    done = timeline.event("Xen starts the domains")
+    assert done is not None and done.line.xen is not None, "no stamped 'Freed' line"
+    return done.line.xen
 
 
 def xen_ran_d1_first(timeline: read.Timeline) -> bool:

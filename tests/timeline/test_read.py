@@ -4,6 +4,14 @@ and Xen time stamp forms a user's capture can carry.
 logs/run-qemu.log is `dom0less run-qemu`'s console of the dom0less example (no time stamps);
 logs/grabserial-t.log is a -smp 1 -icount boot with console_timestamps=boot and the
 bare-metal guest printing its entry counter, each line stamped as grabserial -t stamps it.
+logs/xen422-order*.log are `dom0less run-qemu` boots of tests/e2e/test_boot_order.py's
+system (Xen 4.22, -smp 4, three bare-metal domUs printing their entry counter and when Xen
+first ran them, d1 on a CPU of its own): as run-qemu printed it, through `ts '%.s'` and
+`ts '%H:%M:%.S'`, and through a pty read by grabserial -t; in each, Xen's "Freed" began
+inside d1's line.
+logs/uboot-unlz4*.log boot the dom0less example with Linux's Image stored lz4-compressed,
+U-Boot's script loading it and running unlz4 before the next read (Debian's U-Boot 2023.01):
+as run-qemu printed it, through `ts '%.s'`, and read by grabserial -t.
 """
 
 from __future__ import annotations
@@ -263,3 +271,73 @@ def test_xens_remark_inside_the_console_owners_line_is_taken_out():
     timeline = read.read(log)
     assert timeline.entered == {1: 0x6FD3729 / 0x3B9ACA0}
     assert timeline.scheduled == {1: 0x4E1C7A40 / 1e9}
+
+
+#: Each real capture whose "Freed" Xen began inside d1's line: (line number, Xen's stamp).
+FREED_INSIDE = {
+    "xen422-order.log": (147, 0.634290),
+    "xen422-order-ts-epoch.log": (143, 0.842337),
+    "xen422-order-grabserial-t.log": (142, 1.561207),
+    "xen422-order-ts-clock.log": (140, 1.787460),
+}
+
+
+@pytest.mark.parametrize("log", sorted(FREED_INSIDE))
+def test_xens_end_of_boot_is_found_where_it_began_inside_the_owners_line(log: str):
+    timeline = read.read((LOGS / log).read_text())
+    done = timeline.event("Xen starts the domains")
+    assert (done.line.number, done.line.xen) == FREED_INSIDE[log]
+    assert re.match(r"\(XEN\) \[ *[\d.]+\] Freed 432kB init memory\.$", done.line.text)
+    assert names(timeline).index("d1 first line") < names(timeline).index("Xen starts the domains")
+    assert set(timeline.scheduled) == {1, 2, 3}
+
+
+def test_another_domains_line_begun_inside_the_owners_is_its_first_line():
+    """ts stamped the line where d1's counter went on ("quency 0x00"), d2's first line
+    inside it."""
+    timeline = read.read((LOGS / "xen422-order-ts-epoch.log").read_text())
+    first = timeline.event("d2 first line")
+    assert (first.line.number, first.line.xen) == (144, 0.849552)
+    assert first.line.text.endswith("DOM2: second: up")
+    assert first.time == pytest.approx(1796703486.655360 - 1796703485.507386, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["", "[1.5 0.5] ", "[04:19:30.444778 0.000001] ", "[04:19:30.444] ", "1796703486.655360 "],
+)
+@pytest.mark.parametrize("xen", ["(XEN) ", "(XEN) [    0.842337] "])
+def test_xens_end_of_boot_after_each_prefix_and_not_in_a_domains_line(stamp: str, xen: str):
+    """The host stamp forms, Xen with and without its stamps; a domain saying "Freed" in
+    its own line (a guest printing Xen's log) is not Xen's end of boot."""
+    lines = [
+        f"{xen}*** Serial input to DOM1 (type 'CTRL-a' three times to switch input)",
+        f"{xen}DOM2: {xen}Freed 432kB init memory.",
+        f"{xen}DOM3: Freed 432kB init memory.",
+        f"{xen}cri{xen}Freed 432kB init memory.",
+        "tical: up",
+    ]
+    timeline = read.read("".join(f"{stamp}{line}\n" for line in lines))
+    done = timeline.event("Xen starts the domains")
+    assert (done.line.number, done.line.text) == (4, f"{xen}Freed 432kB init memory.")
+    assert timeline.event("d1 first line").line.text == f"{xen}cri"
+
+
+#: Each U-Boot unlz4 capture: how long its decompression took by the host stamps.
+UNLZ4 = {
+    "uboot-unlz4.log": None,  # no host stamps: U-Boot does not time it
+    "uboot-unlz4-ts-epoch.log": 1796703918.245584 - 1796703917.251544,
+    "uboot-unlz4-grabserial-t.log": 1.945615 - 0.849970,
+}
+
+
+@pytest.mark.parametrize("log", sorted(UNLZ4))
+def test_uboots_decompression_is_timed_between_its_reads_by_host_stamps_alone(log: str):
+    timeline = read.read((LOGS / log).read_text())
+    [unpacked] = timeline.unpacked
+    assert (unpacked.size, unpacked.line.number) == (32956352, 24)
+    if UNLZ4[log] is None:
+        assert unpacked.seconds is None
+    else:
+        assert unpacked.seconds == pytest.approx(UNLZ4[log], abs=1e-6)
+    assert [size for size, _ in timeline.reads][4:] == [16702164, 987392]  # Image.lz4, initrd

@@ -18,8 +18,9 @@ def register(subparsers) -> None:
         "timeline",
         "Read a serial capture of a boot (plain, or with each line's host time stamp as "
         "grabserial -t/-T or `picocom | ts` write it) and print U-Boot, Xen and each "
-        "domain's first line as a timeline, with U-Boot's reads before Xen. Without host "
-        "stamps, Xen's own (console_timestamps=boot) date what follows Xen's start.",
+        "domain's first line as a timeline, with U-Boot's reads and decompressions before "
+        "Xen and, where a guest says so, when Xen first ran it. Without host stamps, Xen's "
+        "own (console_timestamps=boot) date what follows Xen's start.",
     )
     parser.add_argument("log", type=Path, metavar="LOG", help="serial capture of one boot")
     add_svg_option(parser, "the timeline", "a bar each for U-Boot, Xen and every domain")

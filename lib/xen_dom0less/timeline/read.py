@@ -55,10 +55,14 @@ COUNTER = re.compile(
 )
 UBOOT = re.compile(r"U-Boot (?:SPL )?\d{4}\.\d\d")
 UBOOT_READ = re.compile(r"^(\d+) bytes read in (\d+) ms")
+#: U-Boot's unlz4 and unzip, done: the size they wrote (cmd/unlz4.c, cmd/unzip.c).
+UBOOT_UNPACKED = re.compile(r"^Uncompressed size: (\d+) = 0[xX][0-9a-fA-F]+")
 HANDOVER = re.compile(r"^Starting kernel")
 XEN = re.compile(r"^\(XEN\) ")
 CREATED = re.compile(r"^\(XEN\) (?:\[[^]]*\] )?Loading d(\d+) kernel")
-XEN_DONE = re.compile(r"^\(XEN\) (?:\[[^]]*\] )?Freed \d+kB init memory")
+#: Xen's end of boot, searched for: it may start inside the console owner's line (a domU
+#: on a CPU of its own runs before it), never inside a "DOMn: " line Xen wrote whole.
+XEN_DONE = re.compile(r"\(XEN\) (?:\[[^]]*\] )?Freed \d+kB init memory")
 #: A domain's own output: through Xen's vpl011 ("DOMn: ") or its console hypercall ("(dn) ").
 DOMAIN_LINE = re.compile(r"^(?:\(XEN\) (?:\[[^]]*\] )?DOM(\d+): |\(d(\d+)\) )")
 #: The domain Xen gives its console input to. From Xen 4.20 that can be a domU (the first,
@@ -93,6 +97,16 @@ class Event:
     time: Optional[float]  # seconds on the timeline's clock
 
 
+class Unpacked(NamedTuple):
+    """One decompression U-Boot did before Xen (its "Uncompressed size" line)."""
+
+    size: int  # bytes written
+    line: Line
+    #: Seconds it took, from the host stamps of its line and the one before (what U-Boot
+    #: printed last, as a read's end); None without host stamps: U-Boot does not time it.
+    seconds: Optional[float]
+
+
 @dataclass
 class Timeline:
     """The milestones of one boot, each dated on ``clock`` where the capture allows."""
@@ -110,13 +124,19 @@ class Timeline:
     scheduled: dict[int, float] = field(default_factory=dict)
     #: U-Boot's reads before Xen: (bytes, milliseconds) per file.
     reads: list[tuple[int, int]] = field(default_factory=list)
+    #: U-Boot's decompressions (unlz4, unzip) before Xen, in order.
+    unpacked: list[Unpacked] = field(default_factory=list)
 
     def time_of(self, line: Line) -> Optional[float]:
         if line.host is not None:
             return line.host
-        if line.xen is not None and self.xen_zero is not None:
-            return self.xen_zero + line.xen
-        return None
+        return None if line.xen is None else self.on_clock(line.xen)
+
+    def on_clock(self, xen_seconds: float) -> Optional[float]:
+        """A time on Xen's clock on the timeline's, where the timeline is Xen's clock
+        or placed from it (not with host stamps: Xen's clock may not tick at the host's
+        rate, as under QEMU's -icount)."""
+        return None if self.xen_zero is None else self.xen_zero + xen_seconds
 
     def first(self, text: str) -> Optional[Event]:
         """The first line holding ``text``, dated (a marker a boot test waits for)."""
@@ -160,8 +180,7 @@ def dated_lines(raw: list[str]) -> tuple[Optional[str], list[Line]]:
                 offset = offset + 86400 if found.daily else last[1]
             host = stamp + offset
             last = (stamp, host)
-        xen = XEN_STAMP.match(text)
-        lines.append(Line(number, text, host, float(xen.group(1)) if xen else None))
+        lines.append(_line(number, text, host))
     return (found.name if found else None), lines
 
 
@@ -182,7 +201,9 @@ def read(text: str) -> Timeline:
             "none: no time stamps (capture with grabserial -t or `picocom | ts`, "
             "or add console_timestamps=boot to Xen's command line); order only"
         )
-    timeline = Timeline(clock, [], lines, xen_zero, entered, _scheduled(lines), _reads(lines))
+    timeline = Timeline(
+        clock, [], lines, xen_zero, entered, _scheduled(lines), _reads(lines), _unpacked(lines)
+    )
     timeline.events.extend(
         Event(name, line, timeline.time_of(line)) for name, line in _milestones(lines)
     )
@@ -193,7 +214,8 @@ def _milestones(lines: list[Line]) -> list[tuple[str, Line]]:
     """(name, line) of each milestone in console order, each named once."""
     found: dict[str, Line] = {}
     in_xen = False
-    for line, speaker in zip(lines, _speakers(lines)):
+    pieces = [piece for line in lines for piece in _pieces(line)]
+    for line, speaker in zip(pieces, _speakers(pieces)):
         text = line.text
         if not in_xen:
             banner = UBOOT.search(text)
@@ -204,14 +226,36 @@ def _milestones(lines: list[Line]) -> list[tuple[str, Line]]:
         if XEN.match(text):
             in_xen = True
             found.setdefault("Xen", line)
-        created, done = CREATED.match(text), XEN_DONE.match(text)
+        created = CREATED.match(text)
         if created:
             found.setdefault(f"d{created.group(1)} created", line)
-        if done:
+        if _xen_done(text):
             found.setdefault("Xen starts the domains", line)
         if speaker is not None:
             found.setdefault(f"d{speaker} first line", line)
     return sorted(found.items(), key=lambda item: item[1].number)
+
+
+def _xen_done(text: str) -> Optional[re.Match]:
+    """Xen's "Freed NkB init memory" in a line without its host stamp: at its start or
+    where Xen began it inside the console owner's output; not in a domain's own line."""
+    return None if DOMAIN_LINE.match(text) else XEN_DONE.search(text)
+
+
+def _pieces(line: Line) -> list[Line]:
+    """``line`` cut where Xen began a line of its own (another domain's, or one of its
+    remarks) inside the console owner's or dom0's output, each piece with Xen's stamp where
+    it begins; a domain's line Xen wrote whole is not cut."""
+    inner = [] if DOMAIN_LINE.match(line.text) else list(INNER_LINE.finditer(line.text))
+    cuts = [0, *(m.start() for m in inner if m.start() > 0), len(line.text)]
+    if len(cuts) == 2:
+        return [line]
+    return [_line(line.number, line.text[a:b], line.host) for a, b in zip(cuts, cuts[1:])]
+
+
+def _line(number: int, text: str, host: Optional[float]) -> Line:
+    xen = XEN_STAMP.match(text)
+    return Line(number, text, host, float(xen.group(1)) if xen else None)
 
 
 def _speakers(lines: list[Line]) -> list[Optional[int]]:
@@ -237,7 +281,7 @@ def _speakers(lines: list[Line]) -> list[Optional[int]]:
         else:  # dom0's own line, or a domU owner's going on after another's line
             speakers.append(focus if focus else 0 if dom0 else None)
         # Xen hands its console input over (FOCUS) just before it unpauses the domains.
-        done = done or bool(XEN_DONE.match(text) or switched)
+        done = done or bool(_xen_done(text) or switched)
     return speakers
 
 
@@ -315,13 +359,26 @@ def _xen_zero(lines: list[Line]) -> Optional[float]:
     return None
 
 
+def _before_xen(lines: list[Line]) -> list[Line]:
+    """The lines before Xen's first: U-Boot's (and what came before it)."""
+    first = next((n for n, line in enumerate(lines) if XEN.match(line.text)), len(lines))
+    return lines[:first]
+
+
 def _reads(lines: list[Line]) -> list[tuple[int, int]]:
     """U-Boot's 'N bytes read in M ms' before Xen speaks."""
-    reads = []
-    for line in lines:
-        if XEN.match(line.text):
-            break
-        match = UBOOT_READ.match(line.text)
+    found = (UBOOT_READ.match(line.text) for line in _before_xen(lines))
+    return [(int(match.group(1)), int(match.group(2))) for match in found if match]
+
+
+def _unpacked(lines: list[Line]) -> list[Unpacked]:
+    """U-Boot's decompressions before Xen, each timed by host stamps where it can be."""
+    found, last = [], None
+    for line in _before_xen(lines):
+        match = UBOOT_UNPACKED.match(line.text)
         if match:
-            reads.append((int(match.group(1)), int(match.group(2))))
-    return reads
+            before = None if last is None else last.host
+            took = None if before is None or line.host is None else line.host - before
+            found.append(Unpacked(int(match.group(1)), line, took))
+        last = line if line.text.strip() else last
+    return found
