@@ -32,6 +32,7 @@ PACKAGES = {
     "mkimage": "u-boot-tools",
     "mkenvimage": "u-boot-tools",
     "openssl": "openssl",  # and signing a FIT
+    "lz4": "lz4",  # boot.compression: lz4
     "dtc": "device-tree-compiler",
     "mcopy": "mtools",
     "mdir": "mtools",
@@ -116,22 +117,49 @@ def run(
         else:
             code, output = _streamed(argv, cwd, env, limit, on_line)
             quoted = output
-    except FileNotFoundError:
-        raise ToolError(f"{what} failed: '{argv[0]}' is not installed", tool, None) from None
-    except subprocess.TimeoutExpired:
-        raise ToolError(
-            f"{what} did not finish within {limit:g} s ({tool} killed): "
-            f"a slow machine may set {TIMEOUT_SCALE}" + (f"; {hint}" if hint else ""),
-            tool,
-            None,
-        ) from None
+    except (FileNotFoundError, subprocess.TimeoutExpired) as error:
+        raise _not_run(error, argv, what, hint, limit) from None
     if code != 0:
-        lines = quoted.strip().splitlines()[-QUOTED_LINES:]
-        detail = " ".join(lines) or f"exit status {code}"
-        raise ToolError(
-            f"{what} failed ({tool}: {detail})" + (f": {hint}" if hint else ""), tool, code
-        )
+        raise _failed(code, quoted, tool, what, hint)
     return output
+
+
+def filtered(
+    argv: list[str], data: bytes, what: str, hint: str = "", timeout: float = RUN_TIMEOUT_S
+) -> bytes:
+    """``data`` through a program reading its input and writing its output in binary (a
+    compressor); a failure is a ToolError as :func:`run` makes it."""
+    limit = timeout * timeout_scale()
+    try:
+        done = subprocess.run(argv, input=data, capture_output=True, check=False, timeout=limit)
+    except (FileNotFoundError, subprocess.TimeoutExpired) as error:
+        raise _not_run(error, argv, what, hint, limit) from None
+    if done.returncode != 0:
+        quoted = done.stderr.decode(errors="replace")
+        raise _failed(done.returncode, quoted, Path(argv[0]).name, what, hint)
+    return done.stdout
+
+
+def _not_run(error: Exception, argv: list[str], what: str, hint: str, limit: float) -> ToolError:
+    """The ToolError for a program that is not installed or did not finish in time."""
+    tool = Path(argv[0]).name
+    if isinstance(error, FileNotFoundError):
+        return ToolError(f"{what} failed: '{argv[0]}' is not installed", tool, None)
+    return ToolError(
+        f"{what} did not finish within {limit:g} s ({tool} killed): "
+        f"a slow machine may set {TIMEOUT_SCALE}" + (f"; {hint}" if hint else ""),
+        tool,
+        None,
+    )
+
+
+def _failed(code: int, quoted: str, tool: str, what: str, hint: str) -> ToolError:
+    """The ToolError for a program that exited with ``code``, quoting its last lines."""
+    lines = quoted.strip().splitlines()[-QUOTED_LINES:]
+    detail = " ".join(lines) or f"exit status {code}"
+    return ToolError(
+        f"{what} failed ({tool}: {detail})" + (f": {hint}" if hint else ""), tool, code
+    )
 
 
 def _streamed(

@@ -31,6 +31,9 @@ class Artefact(NamedTuple):
     users: tuple[str, ...]
     #: the output file carrying this one when it has none of its own (manifest key "in")
     packed_in: Optional[str] = None
+    #: the format ``file`` is compressed in (gzip, lz4), which U-Boot decompresses to
+    #: ``address`` as ``size`` bytes (``sha256`` is the file's); None: stored as it is
+    compression: Optional[str] = None
 
 
 class Host(NamedTuple):
@@ -140,9 +143,14 @@ def _script_json(script: Script) -> dict[str, Any]:
 def _artefact_json(artefact: Artefact) -> dict[str, Any]:
     fields = artefact._asdict()
     packed_in = fields.pop("packed_in")
+    compression = fields.pop("compression")
     fields["address"] = _hex(artefact.address)
     fields["users"] = list(artefact.users)
-    return {**fields, **({"in": packed_in} if packed_in is not None else {})}
+    return {
+        **fields,
+        **({"in": packed_in} if packed_in is not None else {}),
+        **({"compression": compression} if compression is not None else {}),
+    }
 
 
 def _reachable_json(reach: Reachable) -> dict[str, Any]:
@@ -217,6 +225,7 @@ def loads(data: dict[str, Any]) -> Manifest:
                 _typed(a["sha256"], str),
                 _strings(a["users"]),
                 _typed(a.get("in"), str, optional=True),
+                _typed(a.get("compression"), str, optional=True),
             )
             for a in data["artefacts"]
         ),

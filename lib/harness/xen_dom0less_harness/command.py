@@ -7,15 +7,16 @@ artefact and jumps straight into Xen, measuring what U-Boot costs.
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 from typing import Optional
 
-from xen_dom0less import diskimage
+from xen_dom0less import diskimage, hosttools
 from xen_dom0less.errors import UserError
 
 from . import envimage, tools, zynqmp_gic
 from .machine import Machine
-from .manifest import BootManifest
+from .manifest import Artefact, BootManifest
 
 #: The TFTP server on QEMU's user network.
 TFTP_SERVER = "10.0.2.2"
@@ -148,14 +149,26 @@ def floor(manifest: BootManifest, machine: Machine, work: Path) -> list[str]:
         "-nic",
         "none",
         "-kernel",
-        str(manifest.role("xen").file),
+        str(decompressed(manifest.role("xen"), work)),
         "-dtb",
         str(dtb),
     ]
     for artefact in manifest.artefacts:
         if artefact.role not in ("script", "xen", "dtb"):
-            argv += [
-                "-device",
-                f"loader,file={artefact.file},addr={artefact.address:#x},force-raw=on",
-            ]
+            file = decompressed(artefact, work)
+            argv += ["-device", f"loader,file={file},addr={artefact.address:#x},force-raw=on"]
     return argv
+
+
+def decompressed(artefact: Artefact, work: Path) -> Path:
+    """``artefact``'s file as U-Boot leaves it in RAM: one stored compressed, decompressed
+    into ``work`` (QEMU's loader takes it as it is)."""
+    if artefact.compression is None:
+        return artefact.file
+    plain = work / f"{artefact.file.name}.{artefact.address:x}"
+    if artefact.compression == "gzip":
+        plain.write_bytes(gzip.decompress(artefact.file.read_bytes()))
+    else:
+        argv = [tools.tool("lz4"), "-d", "-q", "-f", str(artefact.file), str(plain)]
+        hosttools.run(argv, f"decompressing {artefact.file}")
+    return plain

@@ -21,6 +21,8 @@ class Artefact:
     file: Path
     role: str
     address: int
+    #: the format ``file`` is compressed in (U-Boot decompresses it to ``address``), if any
+    compression: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def _artefact(outdir: Path, listed: manifest.Artefact) -> Artefact:
     file = outdir / listed.file
     if listed.packed_in is None and not file.is_file():
         raise UserError(f"{file} is listed in {MANIFEST} but missing: rebuild {outdir}")
-    return Artefact(file, listed.role, listed.address)
+    return Artefact(file, listed.role, listed.address, listed.compression)
 
 
 def foreign(

@@ -18,6 +18,7 @@ HOST_TOOLS = (
     "mkimage",
     "mkenvimage",
     "openssl",  # the boot tests make FIT signing keys with it
+    "lz4",  # the boot tests build with boot.compression: lz4
     "dtc",
     "mcopy",
     "mdir",

@@ -226,6 +226,9 @@ class Boot(NamedTuple):
     align: int
     #: script: U-Boot loads each binary; fit: one FIT image holding them all
     format: str
+    #: none, or the format (gzip, lz4) worthwhile files are stored in for U-Boot to
+    #: decompress into place (place.compression)
+    compression: str
     load_region: Optional[Region] = None
     script_address: Optional[int] = None
     signing: Optional[Signing] = None

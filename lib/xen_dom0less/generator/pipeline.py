@@ -14,6 +14,7 @@ together as one UserError:
    (``render.partial_tree``) or checked (``check.passthrough``);
 4. check: Xen's limits (modules, DTB size), ``.config``, console driver (``check.consoles``),
    the boot command against Xen's image format (``check.xen_checks``) and the boot format;
+   then the files stored compressed are compressed (``place.compression``);
 5. place: every blob in free RAM (``place.placement``), then the guests' RAM
    (``place.capacity``);
 6. render: the generated DTB, script and FIT rendered (``render``) and measured against the
@@ -46,7 +47,7 @@ from .facts import kconfig
 from .hostdt import HostTree
 from .model import Signing, System
 from .output_dir import write_atomically
-from .place import critical_first, fit_room
+from .place import compression, critical_first, fit_room
 from .place.capacity import check_capacity
 from .place.placement import excluded_regions, place_all
 from .place.sizing import dtb_estimate, script_estimate
@@ -206,6 +207,8 @@ def check_inputs(system: System) -> Checked:
     fit.check(system, problems)
     uefi.check(system, problems)
     problems.raise_if_any()
+    taken = {dtb_file, *outputs.GENERATED, *(b.file for b in inputs.blobs)}
+    compression.apply(system, inputs.blobs, taken)
     return Checked(system, host, inputs, needed, dtb_file, reach, critical.how)
 
 
@@ -231,7 +234,7 @@ def place(checked: Checked, room: Mapping[str, int]) -> Plan:
         blob.reset()
     excluded = excluded_regions(system, host)
     blobs = [script, inputs.xen, dtb, *inputs.blobs[1:]]
-    packed = None
+    packed = staging = None
     if system.boot.format == "fit":
         header = fit_room.header_room(blobs[1:], room.get("fit", 0))
         packed = fit_room.fit_blob(blobs[1:], header)
@@ -239,7 +242,8 @@ def place(checked: Checked, room: Mapping[str, int]) -> Plan:
         fit_room.unpack(packed, blobs[1:], header)
         blobs.append(packed)
     else:
-        place_all(system, host, excluded, blobs, problems)
+        staging = compression.staging(inputs.blobs)
+        place_all(system, host, excluded, [*blobs, *([staging] if staging else [])], problems)
     check_capacity(system, host, excluded, blobs, problems)
     problems.raise_if_any()
     return Plan(
@@ -261,6 +265,7 @@ def place(checked: Checked, room: Mapping[str, int]) -> Plan:
         ),
         isolation=isolation.with_loads(checked.isolation, blobs),
         critical_first=checked.critical_first,
+        staging=staging,
     )
 
 

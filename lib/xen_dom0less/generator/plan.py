@@ -32,6 +32,7 @@ class Blob:
     __slots__ = (
         "address",
         "aligned_at",
+        "compression",
         "data",
         "file",
         "kind",
@@ -64,8 +65,11 @@ class Blob:
         self.aligned_at = 0  # bytes in that must land on boot.align (Xen inside the FIT)
         self.sha256 = sha256  # "" until digest() reads the file
         self.users = users if users is not None else []
-        self.data = data  # generated content (a compiled .dts), written as is
+        self.data = data  # generated content (a compiled .dts) or the compressed file, as is
         self.kind = kind  # the input's format (images.classify); empty for what we generate
+        #: "" or the format ``data`` (the file ``file``) is compressed in, which U-Boot
+        #: decompresses to ``address`` as ``size`` bytes (place.compression)
+        self.compression = ""
 
     def reset(self) -> None:
         """Forget an earlier placement pass's address (as binman's ResetForPack), so every
@@ -92,6 +96,11 @@ class Blob:
     @property
     def region(self) -> model.Region:
         return model.Region(self.address, self.span)
+
+    @property
+    def stored_size(self) -> int:
+        """Bytes of the file U-Boot reads for this blob: compressed, or ``size``."""
+        return len(self.data) if self.compression and self.data is not None else self.size
 
 
 class Modules(NamedTuple):
@@ -162,6 +171,10 @@ class Plan(NamedTuple):
     isolation: Isolation = Isolation({})
     #: which domU starts first and by what (place.critical_first); empty with none
     critical_first: str = ""
+    #: where U-Boot loads each compressed blob before decompressing it to its address
+    #: (the largest one's room); None when none is compressed. Not a module: RAM Xen
+    #: takes for its heap once started
+    staging: Optional[Blob] = None
 
     def packed(self, blob: Blob) -> bool:
         """Whether ``blob`` reaches RAM inside the FIT rather than as a file of its own."""

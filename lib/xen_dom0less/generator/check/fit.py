@@ -25,6 +25,11 @@ def check(system: System, problems: Problems) -> None:
             "boot.device_tree",
             "format fit carries the finished DTB inside the FIT: use device_tree: patched",
         )
+    if boot.format == "fit" and boot.compression != "none":
+        problems.add(
+            "boot.compression",
+            "format fit stores its images as they are: use compression: none, or format script",
+        )
     sign = boot.signing
     if sign is None:
         return

@@ -36,6 +36,12 @@ def check(system: System, problems: Problems) -> None:
             "format uefi hands Xen the finished xen.dtb through its xen.cfg: "
             "use device_tree: patched",
         )
+    if system.boot.compression != "none":
+        problems.add(
+            "boot.compression",
+            "format uefi: Xen's EFI loader reads each file itself and decompresses none: "
+            "use compression: none",
+        )
     for name, value in (
         ("bootargs", system.xen.bootargs),
         ("extra_bootargs", system.xen.extra_bootargs),

@@ -52,7 +52,7 @@ def place_all(
             largest = max((r.size for r in free), default=0)
             problems.add(
                 _blob_key(blob),
-                f"no room to load {blob.file} "
+                f"no room to load {blob.file or 'the compressed files'} "
                 f"({format_size(blob.span)}); the largest free "
                 f"gap left is {format_size(largest)}: free RAM, "
                 "widen boot.load_region or shrink the images",
@@ -68,4 +68,6 @@ def _where_taken(excluded: list[Excluded], region: Region) -> str:
 
 
 def _blob_key(blob: Blob) -> str:
+    if blob.role == "staging":  # place.compression's: no file of its own
+        return "boot.compression"
     return f"{blob.role} of {', '.join(blob.users)}"

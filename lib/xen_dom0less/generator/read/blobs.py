@@ -84,14 +84,7 @@ class BlobCollector:
         return blob
 
     def _claim(self, name: str, user: str) -> str:
-        """``name`` in the output directory, or ``user-name`` (``user-2-name``, ...) if
-        another blob took it: that too may be taken, by a file of that very name."""
-        others = (f"{user}-{n}-{name}" for n in itertools.count(2))
-        name = next(
-            c for c in itertools.chain((name, f"{user}-{name}"), others) if c not in self._names
-        )
-        self._names.add(name)
-        return name
+        return claim(name, user, self._names)
 
     def _read(self, path: Path, role: str) -> Union[tuple[Probe, Optional[bytes], str], str]:
         """What the file's start and size tell (and its bytes if generated here) and its
@@ -155,6 +148,16 @@ class BlobCollector:
         same_size.append(blob)
         self.blobs.append(blob)
         return blob
+
+
+def claim(name: str, user: str, taken: set[str]) -> str:
+    """``name`` in the output directory, or ``user-name`` (``user-2-name``, ...) if another
+    file took it (``taken``, which this adds it to): that too may be taken, by a file of that
+    very name."""
+    others = (f"{user}-{n}-{name}" for n in itertools.count(2))
+    name = next(c for c in itertools.chain((name, f"{user}-{name}"), others) if c not in taken)
+    taken.add(name)
+    return name
 
 
 def own_copy(role: str, probe: Probe, kind: str) -> bool:

@@ -239,6 +239,7 @@ class _Converter:
             align=parse_size(doc["align"]),
             format=doc["format"],
             signing=self.signing(doc["signing"]) if "signing" in doc else None,
+            compression=doc["compression"],
         )
 
     def signing(self, doc: dict) -> model.Signing:

@@ -5,7 +5,8 @@ runs: U-Boot reads the script and every file it names before it starts Xen
 (and hashes a FIT's images), and Xen builds every domU before it starts any
 (decompressing gzip kernels and copying each domain's kernel and ramdisk on the
 way). The estimate adds the read time at the storage's rate to what the boot
-costs besides reading, measured under QEMU (facts.storage).
+costs besides reading, measured under QEMU (facts.storage): with boot.compression,
+the compressed files are read and U-Boot decompresses them before Xen starts.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ...errors import InputFileError
 from ...units import human_size
 from ..facts import images
 from ..facts.storage import (
+    UBOOT_DECOMPRESS_RATE,
     UBOOT_FIT_CHECK_RATE,
     UBOOT_S,
     XEN_BOOT_S,
@@ -49,7 +51,7 @@ def reads(plan: Plan, files: dict[str, bytes]) -> list[Read]:
     return [
         Read(
             blob.file,
-            len(files[blob.file]) if blob.file in files else blob.size,
+            len(files[blob.file]) if blob.file in files else blob.stored_size,
             tuple(blob.users),
         )
         for blob in [plan.script, *uboot_script.loaded(plan)]
@@ -95,10 +97,15 @@ def checking(plan: Plan) -> float:
     return passes * hashed / UBOOT_FIT_CHECK_RATE
 
 
+def uncompressing(plan: Plan) -> float:
+    """Seconds U-Boot spends decompressing the files stored compressed (boot.compression)."""
+    return sum(b.size / UBOOT_DECOMPRESS_RATE[b.compression] for b in plan.blobs if b.compression)
+
+
 def domus_start(plan: Plan, files: dict[str, bytes], storage: Storage) -> float:
     """Seconds from reset to every domU starting (Xen starts them together)."""
     read = sum(r.size for r in reads(plan, files)) / storage.rate
-    before_xen = UBOOT_S + read + checking(plan)
+    before_xen = UBOOT_S + read + checking(plan) + uncompressing(plan)
     return before_xen + XEN_BOOT_S + building(plan) + decompressing(plan)
 
 
@@ -106,24 +113,27 @@ def table(plan: Plan, files: dict[str, bytes], storage: Storage) -> str:
     """The files read before Xen with their read times, then the estimate of the domUs' start."""
     loaded = reads(plan, files)
     total = sum(r.size for r in loaded)
+    width = max(24, *(len(r.file) for r in loaded))
     rows = [
         f"Before Xen starts, U-Boot reads {human_size(total)} ({total} bytes) in "
         f"{len(loaded)} files; on {storage.name} at {storage.rate / 1e6:.1f} MB/s:",
         "",
-        f"{'file':<24} {'size':>8} {'read (s)':>9}  used by",
+        f"{'file':<{width}} {'size':>8} {'read (s)':>9}  used by",
     ]
     rows += [
-        f"{r.file:<24} {human_size(r.size):>8} {r.size / storage.rate:>9.3f}  {', '.join(r.users)}"
+        f"{r.file:<{width}} {human_size(r.size):>8} {r.size / storage.rate:>9.3f}  "
+        f"{', '.join(r.users)}"
         for r in loaded
     ]
     start = domus_start(plan, files, storage)
-    gunzip = decompressing(plan)
+    gunzip, unpacking = decompressing(plan), uncompressing(plan)
     rows += [
         "",
         f"Estimated time from reset to the domUs starting: {start:.3f} s",
         f"  U-Boot's own work                  {UBOOT_S:.3f} s",
         f"  reading                            {total / storage.rate:.3f} s",
         *([f"  U-Boot checking the FIT's hashes   {checking(plan):.3f} s"] if plan.fit else []),
+        *([f"  U-Boot decompressing the files     {unpacking:.3f} s"] if unpacking else []),
         f"  Xen booting, starting the domains  {XEN_BOOT_S:.3f} s",
         f"  Xen building the domains           {building(plan):.3f} s",
         *([f"  Xen decompressing gzip kernels     {gunzip:.3f} s"] if gunzip else []),

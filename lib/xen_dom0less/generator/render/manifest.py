@@ -68,6 +68,7 @@ def _artefact(context: Context, blob: Blob) -> Artefact:
         sha256=hashlib.sha256(generated).hexdigest() if generated is not None else blob.digest(),
         users=tuple(blob.users),
         packed_in=context.plan.container(blob),
+        compression=blob.compression or None,
     )
 
 

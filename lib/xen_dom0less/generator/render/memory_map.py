@@ -17,11 +17,23 @@ def tables(plan: Plan) -> str:
             room(plan, b).end,
             b.file,
             b.role,
-            human_size(b.size) if b.source else f"<= {human_size(b.span)}",
+            _size(b),
             ", ".join(b.users),
         )
         for b in plan.blobs
     ]
+    if plan.staging is not None:
+        staging = plan.staging.region
+        rows.append(
+            (
+                staging.address,
+                staging.end,
+                "(staging)",
+                "compressed files, until Xen starts",
+                human_size(staging.size),
+                "u-boot",
+            )
+        )
     rows += [
         (e.region.address, e.region.end, "(kept free)", e.reason, human_size(e.region.size), "")
         for e in plan.excluded
@@ -76,6 +88,14 @@ def tables(plan: Plan) -> str:
         + "\n"
         + reach(plan)
     )
+
+
+def _size(blob: Blob) -> str:
+    """Bytes in RAM (room for what is generated), and those read for a compressed file."""
+    if not blob.source:
+        return f"<= {human_size(blob.span)}"
+    stored = f" ({blob.compression}: {human_size(blob.stored_size)})" if blob.compression else ""
+    return human_size(blob.size) + stored
 
 
 def room(plan: Plan, blob: Blob) -> Region:

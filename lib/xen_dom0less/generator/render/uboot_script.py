@@ -12,6 +12,8 @@ single-quoted by :func:`text.script_word`, so hush takes it literally.
 
 from __future__ import annotations
 
+from typing import Optional
+
 from ... import outputs
 from ...units import human_size
 from ..facts.text import printable, script_word, script_word_in_double_quotes
@@ -22,6 +24,11 @@ from .dtree import ChosenTree, Node, Prop, Value
 from .fit_image import CONFIGURATION
 
 ERROR_FLAG = "dom0less_error"
+#: U-Boot's command that decompresses each boot.compression format, and its Kconfig option
+#: (both ``default y if CMD_BOOTI``: unzip since 2017, unlz4 since 2020.04); each sets
+#: ``filesize`` to the bytes it wrote, and stops at its DSTSIZE argument.
+DECOMPRESS = {"gzip": "unzip", "lz4": "unlz4"}
+UBOOT_OPTION = {"gzip": "CONFIG_CMD_UNZIP", "lz4": "CONFIG_CMD_UNLZ4"}
 #: never let U-Boot relocate the DTB or ramdisk over modules it does not know about
 NO_RELOCATION = "0xffffffffffffffff"
 
@@ -48,7 +55,8 @@ def script_text(context) -> str:
     blobs = loaded(plan)
     if system.boot.format == "uefi":  # Xen's EFI binary loads the rest itself
         blobs = [_efi_binary(plan.xen, len(context.outputs[outputs.EFI_BINARY]))]
-    lines += [_load(system.boot.load, blob, context.size_of(blob)) for blob in blobs]
+    for blob in blobs:
+        lines += _load(system.boot.load, blob, context.size_of(blob), plan.staging)
     if system.boot.device_tree == "fdt-commands":
         lines += fdt_commands(plan, tree)
     lines += _boot(plan)
@@ -67,9 +75,9 @@ def _efi_binary(xen: Blob, size: int) -> Blob:
     return efi
 
 
-def load_command(load: str, blob: Blob) -> str:
-    """The U-Boot command that loads ``blob`` with the description's boot.load."""
-    address, file = f"0x{blob.address:x}", script_word(blob.file)
+def load_command(load: str, file_name: str, at: int) -> str:
+    """The U-Boot command that loads the file ``file_name`` at ``at`` with boot.load."""
+    address, file = f"0x{at:x}", script_word(file_name)
     if load == "tftp":
         return f"tftpb {address} {file}"
     words = load.split()
@@ -78,14 +86,41 @@ def load_command(load: str, blob: Blob) -> str:
     return f"{load} {address} {file}"  # the user's own command, as written
 
 
-def _load(load: str, blob: Blob, size: int) -> str:
+def _load(load: str, blob: Blob, size: int, staging: Optional[Blob]) -> list[str]:
+    """Load ``blob``; one stored compressed into ``staging``, then decompressed into place."""
     file = script_word_in_double_quotes(blob.file)
-    what = f"{file} ({blob.role}, {human_size(size)}) at 0x{blob.address:x}"
-    quoted_load = script_word_in_double_quotes(load)
+    if not blob.compression:
+        return [_loading(load, blob.file, blob.address, f"{blob.role}, {human_size(size)}")]
+    assert staging is not None  # placed whenever a blob is compressed
+    read = f"{blob.role}, {human_size(blob.stored_size)} {blob.compression}"
+    command = f"{DECOMPRESS[blob.compression]} 0x{staging.address:x} 0x{blob.address:x}"
+    return [
+        _loading(load, blob.file, staging.address, read),
+        _stop_unless(
+            f'{command} 0x{size:x} && test "${{filesize}}" = "{size:x}"',
+            f"decompressed {file} ({blob.role}, {human_size(size)}) at 0x{blob.address:x}",
+            f"cannot decompress {file} to its {size} bytes with {DECOMPRESS[blob.compression]} "
+            f"(a damaged file, or a U-Boot without {UBOOT_OPTION[blob.compression]}: build "
+            "with boot.compression: none)",
+        ),
+    ]
+
+
+def _loading(load: str, file_name: str, at: int, what: str) -> str:
+    file = script_word_in_double_quotes(file_name)
+    return _stop_unless(
+        load_command(load, file_name, at),
+        f"loaded {file} ({what}) at 0x{at:x}",
+        f"cannot load {file} with {script_word_in_double_quotes(load)}",
+    )
+
+
+def _stop_unless(condition: str, done: str, failed: str) -> str:
+    """Run ``condition``; say ``done``, or say ``failed`` and stop before booting."""
     return (
-        f'if {load_command(load, blob)}; then echo "dom0less: loaded {what}"; '
-        f'else echo "dom0less: ERROR: cannot load {file} with {quoted_load}: '
-        f'stopping before boot"; setenv {ERROR_FLAG} 1; exit; fi'
+        f'if {condition}; then echo "dom0less: {done}"; '
+        f'else echo "dom0less: ERROR: {failed}: stopping before boot"; '
+        f"setenv {ERROR_FLAG} 1; exit; fi"
     )
 
 
