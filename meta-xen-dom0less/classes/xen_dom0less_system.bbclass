@@ -82,11 +82,11 @@ def xen_dom0less_system_checksums(d):
         entries.append("%s:%s" % (path, os.path.exists(path)))
     return " ".join(entries)
 
-def xen_dom0less_has_dom0(d):
-    """Whether the description has a dom0 (a top-level dom0 key), read without a YAML parser.
+def xen_dom0less_description_has(d, pattern):
+    """Whether the description's text matches the regular expression, read without a YAML parser.
 
-    BitBake's interpreter has no PyYAML; a "dom0" key anywhere, flow style
-    included, counts: at worst the boot files wait for a kernel they do not need.
+    BitBake's interpreter has no PyYAML: a match anywhere counts (comments, flow
+    style), so at worst a task waits for, or a sysroot holds, what it does not need.
     """
     import re
     path = d.getVar("XEN_DOM0LESS_SYSTEM")
@@ -96,7 +96,11 @@ def xen_dom0less_has_dom0(d):
             text = description.read()
     except OSError:
         return False  # the task names the missing file
-    return re.search(r"""(^|[{,])\s*["']?dom0["']?\s*:""", text, re.MULTILINE) is not None
+    return re.search(pattern, text, re.MULTILINE) is not None
+
+def xen_dom0less_has_key(d, key):
+    """Whether the description has the key at any depth, flow style included."""
+    return xen_dom0less_description_has(d, r"""(^|[{,])\s*["']?%s["']?\s*:""" % key)
 
 def xen_dom0less_lib_checksums(d, task):
     """file-checksums entries for the library's files a task runs: signatures follow them.

@@ -250,24 +250,14 @@ def test_boot_files_task_passes_the_plans_warnings_to_bitbake(
 def test_boot_files_task_signs_a_fit_with_oe_core_variables(stubs: Path, tmp_path: Path) -> None:
     """UBOOT_SIGN_ENABLE/KEYDIR/KEYNAME as uboot-sign.bbclass reads them sign boot.itb; the
     public key goes into a copy of U-Boot's DTB; the key itself is deployed nowhere."""
-    systems = LAYER / "systems"
-    text = (systems / "qemuarm64.yml").read_text()
-    text = text.replace("  load: virtio 0:1\n", "  load: virtio 0:1\n  format: fit\n")
-    text = text.replace("dtb: qemuarm64-virt.dtb", f"dtb: {systems / 'qemuarm64-virt.dtb'}")
-    system = tmp_path / "fit.yml"
-    system.write_text(text)
-    keys = tmp_path / "keys"
-    keys.mkdir()
-    key = keys / "release.key"
-    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+    system, variables = _signed_by_the_variables(tmp_path)
+    key = Path(variables["UBOOT_SIGN_KEYDIR"]) / "release.key"
     d = boot_files(
         stubs,
         tmp_path,
         XEN_DOM0LESS_SYSTEM=str(system),
-        UBOOT_SIGN_ENABLE="1",
-        UBOOT_SIGN_KEYDIR=str(keys),
-        UBOOT_SIGN_KEYNAME="release",
-        XEN_DOM0LESS_UBOOT_DTB=str(systems / "qemuarm64-virt.dtb"),
+        XEN_DOM0LESS_UBOOT_DTB=str(LAYER / "systems" / "qemuarm64-virt.dtb"),
+        **variables,
     )
     assert {"u-boot-tools-native", "openssl-native"} <= set(d.getVar("DEPENDS").split())
     _fill_deploy_dirs(d)
@@ -550,3 +540,160 @@ def test_a_failing_boot_files_task_prints_the_commands_lines(
     assert len(command) == 2 and all(line.startswith("error: ") for line in command)
     printed = (task.out + task.err).splitlines()
     assert [line for line in printed if line.startswith("error: ")] == command
+
+
+#: The host programs the boot files' task runs -> the oe-core native recipe providing each:
+#: oe-core puts on a task's PATH the native sysroot of its DEPENDS and HOSTTOOLS, nothing else.
+NATIVE_RECIPES = {
+    "lz4": "lz4-native",
+    "dtc": "dtc-native",
+    "mkimage": "u-boot-tools-native",
+    "openssl": "openssl-native",
+}
+#: oe-core's HOSTTOOLS in every release the layer supports (meta/conf/bitbake.conf of
+#: scarthgap, whinlatter, wrynose): the build host's programs a task finds. scarthgap also
+#: has lz4c (not lz4), whinlatter and wrynose xz.
+_HOSTTOOLS = """
+    [ ar as awk basename bash bunzip2 bzip2 cat chgrp chmod chown chrpath cmp comm cp cpio
+    cpp cut date dd diff diffstat dirname du echo egrep env expand expr false fgrep file
+    find flock g++ gawk gcc getconf getopt git grep gunzip gzip head hostname iconv id
+    install ld ldd ln ls make md5sum mkdir mkfifo mknod mktemp mv nm objcopy objdump od
+    patch perl pr printf pwd python3 pzstd ranlib readelf readlink realpath rm rmdir rpcgen
+    sed seq sh sha1sum sha224sum sha256sum sha384sum sha512sum sleep sort split stat strings
+    strip tail tar tee test touch tr true truncate uname uniq unzstd wc wget which xargs
+    zstd
+"""
+HOSTTOOLS = frozenset(_HOSTTOOLS.split())
+
+
+def _programs_named(d) -> set[str]:
+    """Host programs (hosttools.PACKAGES) named in a call or a lookup by the modules the boot
+    files' task runs: ``which("dtc")``, ``tool("openssl")``, ``PACKAGES["mkimage"]``."""
+    import ast
+
+    from xen_dom0less import hosttools
+
+    lib = REPO / "lib" / "xen_dom0less"
+    named = set()
+    for name in _library_files(d) - {"hosttools.py"}:
+        for node in ast.walk(ast.parse((lib / name).read_text(), name)):
+            if isinstance(node, ast.Call):
+                values = node.args
+            elif isinstance(node, ast.Subscript):
+                values = [node.slice]
+            else:
+                continue
+            named |= {
+                value.value
+                for value in values
+                if isinstance(value, ast.Constant) and value.value in hosttools.PACKAGES
+            }
+    return named
+
+
+def test_every_program_the_boot_files_task_names_comes_from_a_native_recipe(
+    stubs: Path, tmp_path: Path
+) -> None:
+    """A program the library runs for the boot files is in HOSTTOOLS or has a native recipe
+    here (the tests below then check the recipe's DEPENDS gives it)."""
+    named = _programs_named(boot_files(stubs, tmp_path))
+    assert {"dtc", "mkimage", "openssl"} <= named  # what the scan finds today
+    assert named - HOSTTOOLS <= set(NATIVE_RECIPES), "add its native recipe to NATIVE_RECIPES"
+
+
+def _sysroot_path(d, root: Path) -> tuple[str, Path]:
+    """PATH as oe-core makes it for the task: the native programs of the recipe's DEPENDS
+    (each logging its run) before HOSTTOOLS, both made of the host's own programs."""
+    native, hosttools_dir, log = root / "sysroot-native", root / "hosttools", root / "ran"
+    native.mkdir(parents=True)
+    hosttools_dir.mkdir()
+    depends = set(d.getVar("DEPENDS").split())
+    for program, recipe in NATIVE_RECIPES.items():
+        found = shutil.which(program)
+        if recipe in depends and found:
+            wrapper = native / program
+            wrapper.write_text(f'#!/bin/sh\necho {program} >> {log}\nexec {found} "$@"\n')
+            wrapper.chmod(0o755)
+    for program in HOSTTOOLS:
+        found = shutil.which(program)
+        if found:
+            (hosttools_dir / program).symlink_to(found)
+    return f"{native}:{hosttools_dir}", log
+
+
+def _description(tmp_path: Path, name: str, edits: dict[str, str]) -> Path:
+    """The layer's qemuarm64 description with ``edits`` (old text -> new) made."""
+    systems = LAYER / "systems"
+    text = (systems / "qemuarm64.yml").read_text()
+    text = text.replace("dtb: qemuarm64-virt.dtb", f"dtb: {systems / 'qemuarm64-virt.dtb'}")
+    for old, new in edits.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / f"{name}.yml"
+    path.write_text(text)
+    return path
+
+
+def _signing_key(tmp_path: Path) -> Path:
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    key = keys / "release.key"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+    return key
+
+
+#: The boot files' description as boot.format: fit wants it.
+FIT = {"  load: virtio 0:1\n": "  load: virtio 0:1\n  format: fit\n"}
+
+
+def _signed_by_the_variables(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    key = _signing_key(tmp_path)
+    variables = {
+        "UBOOT_SIGN_ENABLE": "1",
+        "UBOOT_SIGN_KEYDIR": str(key.parent),
+        "UBOOT_SIGN_KEYNAME": key.stem,
+    }
+    return _description(tmp_path, "fit", FIT), variables
+
+
+def _signed_by_the_description(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    key = _signing_key(tmp_path)
+    signed = {old: f"{new}  signing:\n    key: {key}\n" for old, new in FIT.items()}
+    return _description(tmp_path, "signed", signed), {}
+
+
+def _a_dts_host_tree(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    dtb = LAYER / "systems" / "qemuarm64-virt.dtb"
+    dts = tmp_path / "host.dts"
+    subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", "-o", str(dts), str(dtb)], check=True)
+    return _description(tmp_path, "dts", {f"dtb: {dtb}": f"dtb: {dts}"}), {}
+
+
+#: What each description makes the task run, and how the description is made.
+PROGRAM_CASES = {
+    "signed-by-the-variables": ({"openssl", "mkimage"}, _signed_by_the_variables),
+    "signed-by-the-description": ({"openssl", "mkimage"}, _signed_by_the_description),
+    "dts-host-tree": ({"dtc"}, _a_dts_host_tree),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PROGRAM_CASES))
+def test_boot_files_task_runs_programs_only_from_its_native_recipes(
+    stubs: Path, tmp_path: Path, case: str
+) -> None:
+    """The task given only the native programs of its DEPENDS and HOSTTOOLS, as oe-core gives
+    them, writes the boot files, and ran the programs the description needs from there: a
+    program missing from DEPENDS fails it as it fails a build on a host without that program."""
+    expected, make = PROGRAM_CASES[case]
+    missing = sorted(program for program in expected if shutil.which(program) is None)
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed: run `dom0less setup`")
+    system, variables = make(tmp_path)
+    d = boot_files(stubs, tmp_path, XEN_DOM0LESS_SYSTEM=str(system), **variables)
+    _fill_deploy_dirs(d)
+    path, ran = _sysroot_path(d, tmp_path / "path")
+    d.setVar("PATH", path)
+    d.setVarFlag("PATH", "export", True)  # as oe-core's bitbake.conf exports it
+    bb.build.exec_func("do_compile", d)
+    assert (Path(d.getVar("B")) / "boot-files" / "boot.scr").is_file()
+    assert set(ran.read_text().split()) == expected

@@ -10,9 +10,15 @@ inherit deploy nopackages xen_dom0less_system
 
 # Only the native Python the class adds: no compiler, no C library.
 INHIBIT_DEFAULT_DEPS = "1"
-# Signing a FIT (UBOOT_SIGN_ENABLE, below): mkimage -F adds the signature, reading the
-# key through a certificate made with openssl.
-DEPENDS += "${@'u-boot-tools-native openssl-native' if d.getVar('UBOOT_SIGN_ENABLE') == '1' else ''}"
+# The host programs the library runs here, from native recipes: oe-core's HOSTTOOLS has
+# none of them (scarthgap's lz4c is not lz4; later releases have no lz4 at all).
+# dtc compiles a .dts the description names.
+DEPENDS += "${@'dtc-native' if xen_dom0less_description_has(d, r'\.dts\b') else ''}"
+# Signing a FIT (UBOOT_SIGN_ENABLE, below, or the description's boot.signing): mkimage -F
+# adds the signature, reading the key through a certificate made with openssl.
+DEPENDS += "${@'openssl-native u-boot-tools-native' if d.getVar('UBOOT_SIGN_ENABLE') == '1' or xen_dom0less_has_key(d, 'signing') else ''}"
+# lz4 compresses the big modules (boot.compression, lz4 by default).
+DEPENDS += "lz4-native"
 PACKAGE_ARCH = "${MACHINE_ARCH}"
 # Xen on Arm: the hypervisor recipe builds for these hosts only.
 COMPATIBLE_HOST = "(aarch64|arm).*-linux.*"
@@ -42,7 +48,7 @@ do_compile[vardeps] += "XEN_DOM0LESS_SIGN_KEY XEN_DOM0LESS_UBOOT_DTB"
 
 do_compile[depends] += "${XEN_DOM0LESS_XEN_PROVIDER}:do_deploy ${XEN_DOM0LESS_DEPENDS}"
 # A description with a dom0 boots this build's kernel: wait for it too.
-do_compile[depends] += "${@'virtual/kernel:do_deploy' if xen_dom0less_has_dom0(d) else ''}"
+do_compile[depends] += "${@'virtual/kernel:do_deploy' if xen_dom0less_has_key(d, 'dom0') else ''}"
 do_compile[file-checksums] += "${@xen_dom0less_system_checksums(d)}"
 do_compile[cleandirs] = "${B}"
 do_compile[vardeps] += "XEN_DOM0LESS_SYSTEM"
