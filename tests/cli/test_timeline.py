@@ -93,8 +93,8 @@ def test_uboots_decompression_is_drawn_when_dated_and_said_undated_otherwise(
     log = LOGS / "uboot-unlz4-ts-epoch.log"
     code, out, _ = run(capsys, "timeline", str(log), "--svg", str(picture))
     assert code == 0
-    assert ("U-Boot decompressed 31.4M (32956352 bytes), line 24: 994 ms by the host stamps") in out
+    assert "U-Boot decompressed 31.4M (32956352 bytes), line 26: 1455 ms by the host stamps" in out
     svg = picture.read_text()
-    assert svg.count("fill='#6b6d11'") == 1 and "darker: U-Boot decompressing" in svg
+    assert svg.count("fill='#6b6d11'") == 2 and "darker: U-Boot decompressing" in svg
     code, out, _ = run(capsys, "timeline", str(LOGS / "uboot-unlz4.log"))
-    assert "line 24: not dated: U-Boot prints no time for it" in out
+    assert "line 26: not dated: U-Boot prints no time for it" in out

@@ -10,9 +10,10 @@ first ran them, d1 on a CPU of its own): as run-qemu printed it, through `ts '%.
 `ts '%H:%M:%.S'`, through a pty read by grabserial -t, and without Xen's own stamps
 (no console_timestamps); in each, Xen's "Freed" began inside d1's line.
 logs/xen420-order.log is the same system on Xen 4.20 as run-qemu printed it.
-logs/uboot-unlz4*.log boot the dom0less example with Linux's Image stored lz4-compressed,
-U-Boot's script loading it and running unlz4 before the next read (Debian's U-Boot 2023.01):
-as run-qemu printed it, through `ts '%.s'`, and read by grabserial -t.
+logs/uboot-unlz4*.log boot the dom0less example built with boot.compression: lz4 (U-Boot
+2023.01 reads xen.lz4 and Image.lz4 and runs unlz4 on each before its next read): as
+run-qemu printed it, through `ts '%.s'`, and read by grabserial -t; uboot-unzip-ts-epoch.log
+with boot.compression: gzip (unzip), through `ts '%.s'`.
 """
 
 from __future__ import annotations
@@ -317,21 +318,31 @@ def test_xens_end_of_boot_after_each_prefix_and_not_in_a_domains_line(stamp: str
     assert timeline.event("d1 first line").line.text == f"{xen}cri"
 
 
-#: Each U-Boot unlz4 capture: how long its decompression took by the host stamps.
-UNLZ4 = {
-    "uboot-unlz4.log": None,  # no host stamps: U-Boot does not time it
-    "uboot-unlz4-ts-epoch.log": 1796703918.245584 - 1796703917.251544,
-    "uboot-unlz4-grabserial-t.log": 1.945615 - 0.849970,
+#: Each U-Boot unlz4 or unzip capture: how long Xen's and Linux's decompressions took by
+#: the host stamps, and the compressed files' sizes U-Boot read.
+UNPACKED = {
+    "uboot-unlz4.log": (None, None, 439993, 13643465),  # no host stamps: not timed
+    "uboot-unlz4-ts-epoch.log": (
+        1796704531.108617 - 1796704531.084031,
+        1796704532.838433 - 1796704531.382992,
+        439993,
+        13643465,
+    ),
+    "uboot-unlz4-grabserial-t.log": (0.298769 - 0.284900, 2.103603 - 0.509243, 439993, 13643465),
+    "uboot-unzip-ts-epoch.log": (
+        1796704600.117978 - 1796704600.101034,
+        1796704600.549862 - 1796704600.140459,
+        374380,
+        11237279,
+    ),
 }
 
 
-@pytest.mark.parametrize("log", sorted(UNLZ4))
+@pytest.mark.parametrize("log", sorted(UNPACKED))
 def test_uboots_decompression_is_timed_between_its_reads_by_host_stamps_alone(log: str):
     timeline = read.read((LOGS / log).read_text())
-    [unpacked] = timeline.unpacked
-    assert (unpacked.size, unpacked.line.number) == (32956352, 24)
-    if UNLZ4[log] is None:
-        assert unpacked.seconds is None
-    else:
-        assert unpacked.seconds == pytest.approx(UNLZ4[log], abs=1e-6)
-    assert [size for size, _ in timeline.reads][4:] == [16702164, 987392]  # Image.lz4, initrd
+    xen, image = timeline.unpacked
+    assert [(u.size, u.line.number) for u in (xen, image)] == [(1015816, 18), (32956352, 26)]
+    assert (xen.seconds, image.seconds) == pytest.approx(UNPACKED[log][:2], abs=1e-6)
+    sizes = [size for size, _ in timeline.reads]
+    assert (sizes[1], sizes[4]) == UNPACKED[log][2:]  # xen and Image, compressed
