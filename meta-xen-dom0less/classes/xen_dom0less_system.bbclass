@@ -98,9 +98,13 @@ def xen_dom0less_description_has(d, pattern):
         return False  # the task names the missing file
     return re.search(pattern, text, re.MULTILINE) is not None
 
-def xen_dom0less_has_key(d, key):
-    """Whether the description has the key at any depth, flow style included."""
-    return xen_dom0less_description_has(d, r"""(^|[{,])\s*["']?%s["']?\s*:""" % key)
+def xen_dom0less_has_key(d, key, value=""):
+    """Whether the description has the key at any depth (flow style included), set to
+    ``value`` if one is given."""
+    pattern = r"""(^|[{,])\s*["']?%s["']?\s*:""" % key
+    if value:
+        pattern += r"""\s*["']?%s\b""" % value
+    return xen_dom0less_description_has(d, pattern)
 
 def xen_dom0less_lib_checksums(d, task):
     """file-checksums entries for the library's files a task runs: signatures follow them.

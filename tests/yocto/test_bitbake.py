@@ -669,8 +669,19 @@ def _a_dts_host_tree(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return _description(tmp_path, "dts", {f"dtb: {dtb}": f"dtb: {dts}"}), {}
 
 
+def _lz4_compression(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    lz4 = {"  load: virtio 0:1\n": "  load: virtio 0:1\n  compression: lz4\n"}
+    return _description(tmp_path, "lz4", lz4), {}
+
+
+def _the_layers_description(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    return _description(tmp_path, "plain", {}), {}
+
+
 #: What each description makes the task run, and how the description is made.
 PROGRAM_CASES = {
+    "layer-description": (set(), _the_layers_description),
+    "lz4-compression": ({"lz4"}, _lz4_compression),
     "signed-by-the-variables": ({"openssl", "mkimage"}, _signed_by_the_variables),
     "signed-by-the-description": ({"openssl", "mkimage"}, _signed_by_the_description),
     "dts-host-tree": ({"dtc"}, _a_dts_host_tree),
@@ -691,9 +702,12 @@ def test_boot_files_task_runs_programs_only_from_its_native_recipes(
     system, variables = make(tmp_path)
     d = boot_files(stubs, tmp_path, XEN_DOM0LESS_SYSTEM=str(system), **variables)
     _fill_deploy_dirs(d)
+    # a kernel big enough that boot.compression stores it compressed
+    linux = Path(d.expand(f"${{TOPDIR}}/tmp-domu-linux/deploy/images/{MACHINE}"))
+    (linux / "Image").write_bytes(arm64_image(1 << 20, fill=b"l"))
     path, ran = _sysroot_path(d, tmp_path / "path")
     d.setVar("PATH", path)
     d.setVarFlag("PATH", "export", True)  # as oe-core's bitbake.conf exports it
     bb.build.exec_func("do_compile", d)
     assert (Path(d.getVar("B")) / "boot-files" / "boot.scr").is_file()
-    assert set(ran.read_text().split()) == expected
+    assert set(ran.read_text().split() if ran.exists() else []) == expected

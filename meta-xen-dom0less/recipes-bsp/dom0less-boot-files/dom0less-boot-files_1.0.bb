@@ -14,11 +14,11 @@ INHIBIT_DEFAULT_DEPS = "1"
 # none of them (scarthgap's lz4c is not lz4; later releases have no lz4 at all).
 # dtc compiles a .dts the description names.
 DEPENDS += "${@'dtc-native' if xen_dom0less_description_has(d, r'\.dts\b') else ''}"
+# lz4 compresses Xen, Images and cpio ramdisks with boot.compression: lz4.
+DEPENDS += "${@'lz4-native' if xen_dom0less_has_key(d, 'compression', 'lz4') else ''}"
 # Signing a FIT (UBOOT_SIGN_ENABLE, below, or the description's boot.signing): mkimage -F
 # adds the signature, reading the key through a certificate made with openssl.
 DEPENDS += "${@'openssl-native u-boot-tools-native' if d.getVar('UBOOT_SIGN_ENABLE') == '1' or xen_dom0less_has_key(d, 'signing') else ''}"
-# lz4 compresses the big modules (boot.compression, lz4 by default).
-DEPENDS += "lz4-native"
 PACKAGE_ARCH = "${MACHINE_ARCH}"
 # Xen on Arm: the hypervisor recipe builds for these hosts only.
 COMPATIBLE_HOST = "(aarch64|arm).*-linux.*"
