@@ -84,8 +84,9 @@ UBOOT_FIT_CHECK_RATE = 630 * MB
 #: stored as gzip -9 (11225723 bytes) or lz4 -9 (13643465 bytes) and decompressed by
 #: U-Boot 2023.01 put the bare-metal domU's start 0.450 s and 0.703 s later, U-Boot's reads
 #: left out, than the Image itself did (0.132 s; -smp 1 -icount, 3 boots each, within 2 ms;
-#: bench/boot_time.py's baseline). U-Boot's lz4 copies each 8 bytes through a call to its
-#: memcpy (it is built -fno-builtin), so here it is the slower of the two.
+#: bench/boot_time.py's baseline). Here lz4 is the slower of the two: as read (not profiled),
+#: U-Boot builds arm64 with -mstrict-align, so lib/lz4.c's unaligned 8-byte copies
+#: (get_unaligned/put_unaligned) become byte loads and stores.
 UBOOT_DECOMPRESS_RATE = {"gzip": 73.2 * MB, "lz4": 46.9 * MB}
 RATE = re.compile(r"(\d+(?:\.\d+)?)\s*(kB|KB|KiB|MB|MiB|GB|GiB|Mbit|Gbit)/s")
 UNITS = {
