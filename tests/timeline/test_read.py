@@ -7,7 +7,7 @@ bare-metal guest printing its entry counter, each line stamped as grabserial -t 
 logs/xen422-order*.log are `dom0less run-qemu` boots of tests/e2e/test_boot_order.py's
 system (Xen 4.22, -smp 4, three bare-metal domUs printing their entry counter and when Xen
 first ran them, d1 on a CPU of its own): as run-qemu printed it, through `ts '%.s'` and
-`ts '%H:%M:%.S'`, through a pty read by grabserial -t, and without Xen's own stamps
+`ts '%H:%M:%.S'`, through a pty read by grabserial -t and -T, and without Xen's own stamps
 (no console_timestamps); in each, Xen's "Freed" began inside d1's line.
 logs/xen420-order.log is the same system on Xen 4.20 as run-qemu printed it.
 logs/uboot-unlz4*.log boot the dom0less example built with boot.compression: lz4 (U-Boot
@@ -272,6 +272,7 @@ FREED_INSIDE = {
     "xen422-order.log": (147, 0.634290),
     "xen422-order-ts-epoch.log": (143, 0.842337),
     "xen422-order-grabserial-t.log": (142, 1.561207),
+    "xen422-order-grabserial-T.log": (142, 0.722923),
     "xen422-order-ts-clock.log": (140, 1.787460),
     "xen422-order-no-xen-stamps.log": (142, None),
 }
