@@ -175,3 +175,35 @@ def test_plan_reads_the_compressed_bytes_and_adds_decompressing(
     expected = load_time.domus_start(plain, plain_files, medium) - read_less / medium.rate
     assert load_time.domus_start(plan, files, medium) == pytest.approx(expected + decompressing)
     assert "U-Boot decompressing the files" in load_time.table(plan, files, medium)
+
+
+def test_no_room_to_stage_is_one_line_naming_the_key(describe, capsys):
+    """The modules fit the load region, the staging area for their compressed files not."""
+
+    def change(document):
+        document["boot"].update(
+            compression="gzip", load_region={"address": 0x40000000, "size": "16M"}
+        )
+
+    assert main(["check", str(describe(change))]) == 1
+    error = capsys.readouterr().err
+    assert "boot.compression: no room to load the compressed files (" in error
+    assert error.rstrip().endswith("or set boot.compression: none")
+
+
+def test_a_compressed_name_taken_by_another_input_gets_its_own(describe, inputs, tmp_path):
+    """The Image stored as Image.gz beside a gzip initramfs named Image.gz: neither is lost."""
+    ramdisk = tmp_path / "elsewhere" / "Image.gz"
+    ramdisk.parent.mkdir()
+    ramdisk.write_bytes((inputs / "initrd.cpio.gz").read_bytes())
+
+    def change(document):
+        document["boot"]["compression"] = "gzip"
+        document["domains"][1]["ramdisk"] = str(ramdisk)
+
+    outdir = tmp_path / "out"
+    pipeline.build(describe(change), outdir)
+    assert (outdir / "Image.gz").read_bytes() == ramdisk.read_bytes()
+    assert (
+        gzip.decompress((outdir / "linux-Image.gz").read_bytes()) == (inputs / "Image").read_bytes()
+    )

@@ -50,12 +50,14 @@ def place_all(
             continue
         if not free_ram.place(blob, free, system.boot.align):
             largest = max((r.size for r in free), default=0)
+            staging = blob.role == "staging"  # place.compression's, no file of its own
             problems.add(
-                _blob_key(blob),
-                f"no room to load {blob.file or 'the compressed files'} "
+                "boot.compression" if staging else _blob_key(blob),
+                f"no room to load {'the compressed files' if staging else blob.file} "
                 f"({format_size(blob.span)}); the largest free "
                 f"gap left is {format_size(largest)}: free RAM, "
-                "widen boot.load_region or shrink the images",
+                "widen boot.load_region or shrink the images"
+                + (", or set boot.compression: none" if staging else ""),
             )
             return
 
@@ -68,6 +70,4 @@ def _where_taken(excluded: list[Excluded], region: Region) -> str:
 
 
 def _blob_key(blob: Blob) -> str:
-    if blob.role == "staging":  # place.compression's: no file of its own
-        return "boot.compression"
     return f"{blob.role} of {', '.join(blob.users)}"
