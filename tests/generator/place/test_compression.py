@@ -14,7 +14,7 @@ from xen_dom0less.cli import main
 from xen_dom0less.generator import pipeline
 from xen_dom0less.generator.facts import storage
 from xen_dom0less.generator.place import compression
-from xen_dom0less.generator.render import load_time
+from xen_dom0less.generator.render import load_time, memory_map
 
 METHODS = ("gzip", "lz4")
 
@@ -75,6 +75,8 @@ def test_each_compressed_file_is_staged_clear_of_everything_and_decompressed_in_
     assert staging.span == max(len(b.data) for b in staged)
     assert not any(staging.region.overlaps(b.region) for b in plan.blobs)
     assert not any(staging.region.overlaps(e.region) for e in plan.excluded)
+    staged_row = f"0x{staging.address:08x}  0x{staging.region.end:08x}  (staging)"
+    assert staged_row in memory_map.tables(plan)
     script = files["boot.cmd"].decode()
     command = {"gzip": "unzip", "lz4": "unlz4"}[method]
     for blob in staged:

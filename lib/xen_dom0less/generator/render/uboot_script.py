@@ -88,10 +88,10 @@ def load_command(load: str, file_name: str, at: int) -> str:
 
 def _load(load: str, blob: Blob, size: int, staging: Optional[Blob]) -> list[str]:
     """Load ``blob``; one stored compressed into ``staging``, then decompressed into place."""
-    file = script_word_in_double_quotes(blob.file)
     if not blob.compression:
         return [_loading(load, blob.file, blob.address, f"{blob.role}, {human_size(size)}")]
     assert staging is not None  # placed whenever a blob is compressed
+    file = script_word_in_double_quotes(blob.file)
     read = f"{blob.role}, {human_size(blob.stored_size)} {blob.compression}"
     command = f"{DECOMPRESS[blob.compression]} 0x{staging.address:x} 0x{blob.address:x}"
     return [
