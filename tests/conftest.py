@@ -19,6 +19,7 @@ unless CI=true or HYPOTHESIS_PROFILE=ci, as .ci/run sets.
 from __future__ import annotations
 
 import os
+import random
 import struct
 import sys
 from pathlib import Path
@@ -67,6 +68,15 @@ def arm64_image(size: int, image_size: int = 0, fill: bytes = b"\0") -> bytes:
     struct.pack_into("<Q", header, 0x10, image_size or size)
     header[0x38:0x3C] = b"ARM\x64"
     return bytes(header) + fill * (size - 64)
+
+
+def kernel_like(path: Path, size: int, image_size: int) -> Path:
+    """An arm64 Image that compresses about 2:1, as a real kernel does (the fakes of one
+    repeated byte shrink over 20 times, past what bootm decompresses a FIT loadable into)."""
+    rng = random.Random(size)
+    body = b"".join(rng.randbytes(4096) + bytes(4096) for _ in range(size // 8192))
+    path.write_bytes(arm64_image(64, image_size) + body)
+    return path
 
 
 def write_inputs(directory: Path) -> Path:

@@ -238,7 +238,7 @@ def place(checked: Checked, room: Mapping[str, int]) -> Plan:
     if system.boot.format == "fit":
         header = fit_room.header_room(blobs[1:], room.get("fit", 0))
         packed = fit_room.fit_blob(blobs[1:], header)
-        place_all(system, host, excluded, [script, packed], problems)
+        place_all(system, host, excluded, [script, packed, *fit_room.compressed(blobs)], problems)
         fit_room.unpack(packed, blobs[1:], header)
         blobs.append(packed)
     else:

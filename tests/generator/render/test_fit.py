@@ -6,6 +6,7 @@ The boots (signed, tampered, unsigned against a required key) are in tests/e2e/t
 from __future__ import annotations
 
 import functools
+import gzip
 import hashlib
 import json
 import os
@@ -17,10 +18,11 @@ import fdt
 import pytest
 
 from xen_dom0less.errors import UserError
+from xen_dom0less.generator.model import Region
 from xen_dom0less.generator.pipeline import SigningOverride, build, check
 from xen_dom0less.generator.render import memory_map, plan_picture
 
-from ...conftest import QEMU_DTB
+from ...conftest import QEMU_DTB, kernel_like
 
 needs_signing_tools = pytest.mark.skipif(
     shutil.which("mkimage") is None or shutil.which("openssl") is None,
@@ -391,3 +393,99 @@ def test_configurations_signed_alone_warn_that_the_boot_command_must_name_one(de
     assert "'source ${scriptaddr}#dom0less'" in warning.message
     old = {"key": str(key), "uboot_version": "2023.01"}
     assert check(describe(as_fit(old), name="old.yaml")).warnings == ()
+
+
+def compressed_fit(inputs: Path, method: str, signing: dict | None = None):
+    def change(doc: dict) -> None:
+        as_fit(signing, compression=method)(doc)
+        image = kernel_like(inputs / "Image-2to1", 3_000_000, 4_000_000)
+        doc["domains"][1]["kernel"] = str(image)
+
+    return change
+
+
+def decompress(method: str, data: bytes) -> bytes:
+    if method == "gzip":
+        return gzip.decompress(data)
+    run = subprocess.run(["lz4", "-d", "-c"], input=data, check=True, capture_output=True)
+    return run.stdout
+
+
+needs_lz4 = pytest.mark.skipif(shutil.which("lz4") is None, reason="lz4 is not installed")
+
+
+@pytest.mark.parametrize("method", ["gzip", pytest.param("lz4", marks=needs_lz4)])
+def test_a_compressed_image_is_decompressed_out_of_the_fit_to_its_own_room(
+    describe, inputs, tmp_path, method
+):
+    """With boot.compression, boot.itb holds Xen and the kernel compressed: bootm checks
+    the stored bytes' sha256 and decompresses each to its ``load``, a room of its own that
+    the FIT (which U-Boot leaves in place, the DTB and the rest used where they lie) does
+    not overlap; the same bytes as the input once decompressed."""
+    out = tmp_path / "out"
+    plan = build(describe(compressed_fit(inputs, method)), out)
+    itb = (out / "boot.itb").read_bytes()
+    fit = Region(plan.fit.address, plan.fit.span)
+    assert plan.fit.span >= len(itb)
+    images = image_nodes(out / "boot.itb")
+    by_file = {b.file: b for b in plan.packed_blobs()}
+    stored = {}
+    for name, node in images.items():
+        blob = by_file[node.get_property("description").value.split()[0]]
+        position, data = packed_data(itb, node)
+        assert raw(node.get_subnode("hash-1").get_property("value")) == (
+            hashlib.sha256(data).digest()
+        )
+        assert node.get_property("compression").value == (blob.compression or "none"), name
+        if not blob.compression:
+            assert cell(node, "load") == plan.fit.address + position, name
+            continue
+        stored[blob.role] = blob
+        assert cell(node, "load") == blob.address, name
+        assert not blob.region.overlaps(fit), (blob, plan.fit)
+        assert decompress(method, data) == blob.source.read_bytes(), name
+        assert blob.size == blob.source.stat().st_size and len(data) < blob.size / 1.5
+    assert sorted(stored) == ["kernel", "xen"]  # the fake ramdisk is too small to gain
+    xen = images["xen"]
+    assert cell(xen, "entry") == cell(xen, "load") == stored["xen"].address
+    assert cell(xen, "load") % (2 << 20) == 0
+    rooms = sorted([fit, *(b.region for b in stored.values())], key=lambda r: r.address)
+    for before, after in zip(rooms, rooms[1:]):
+        assert before.end <= after.address, (before, after)
+    # The patched DTB gives Xen each module where bootm decompressed it, at its full size.
+    tree = fdt.parse_dtb((out / "xen.dtb").read_bytes())
+    kernel = stored["kernel"]
+    (module,) = [n for n in tree.search(f"module@{kernel.address:x}", itype=fdt.ItemType.NODE)]
+    assert raw(module.get_property("reg"))[-4:] == kernel.size.to_bytes(4, "big")
+    rows = memory_map.tables(plan)
+    assert f"{kernel.file}" in rows and f"({method}: " in rows
+    assert memory_map.room(plan, kernel) == kernel.region
+
+
+def test_a_module_shrinking_past_what_bootm_decompresses_stays_as_it_is(describe, tmp_path):
+    """bootm gives a FIT's loadable 20 times its stored size to decompress into: the fake
+    kernel of one repeated byte shrinks more, so the FIT stores it as it is, while the
+    script path (unzip is told the size) stores it compressed; Xen, bootm's kernel, has
+    U-Boot's larger limit and is compressed in both."""
+    fit = check(describe(as_fit(compression="gzip")))
+    script = check(describe(lambda d: d["boot"].update(compression="gzip"), name="script.yaml"))
+    for plan, kernel in ((fit, ""), (script, "gzip")):
+        assert plan.domains["linux"].kernel.compression == kernel
+        assert plan.xen.compression == "gzip"
+
+
+@needs_signing_tools
+def test_a_signed_compressed_fit_covers_every_image(describe, inputs, tmp_path):
+    """Signed configurations cover each compressed image's node (its ``compression`` and
+    ``load`` among its properties) and its hash of the stored bytes."""
+    key = rsa_key(tmp_path / "keys", 2048)
+    signing = {"key": str(key), "uboot_dtb": str(QEMU_DTB), "uboot_version": "2023.04"}
+    out = tmp_path / "out"
+    build(describe(compressed_fit(inputs, "gzip", signing)), out)
+    fit = fdt.parse_dtb((out / "boot.itb").read_bytes())
+    covered = hashed_nodes(fit, "dom0less")
+    nodes = fit.get_node("/images").nodes
+    compressed = {n.name for n in nodes if n.get_property("compression").value != "none"}
+    assert "xen" in compressed and len(compressed) == 2  # Xen and the Linux kernel
+    for image in fit.get_node("/images").nodes:
+        assert f"/images/{image.name}" in covered and f"/images/{image.name}/hash-1" in covered

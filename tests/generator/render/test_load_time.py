@@ -20,6 +20,8 @@ from xen_dom0less.generator import pipeline
 from xen_dom0less.generator.facts import storage
 from xen_dom0less.generator.render import load_time
 
+from ...conftest import kernel_like
+
 MB = 1_000_000
 
 
@@ -177,3 +179,22 @@ def test_a_fit_costs_bootm_hashing_its_images(describe, tmp_path: Path, signing,
     assert f"U-Boot checking the FIT's hashes   {expected:.3f} s" in load_time.table(
         plan, files, medium
     )
+
+
+def test_a_compressed_fit_costs_hashing_its_stored_bytes(describe, inputs):
+    """bootm hashes what boot.itb holds: a compressed image's stored bytes, fewer than it
+    decompresses to; the decompressing is counted on its own."""
+
+    def compressed_fit(doc: dict) -> None:
+        doc["boot"].update(format="fit", compression="gzip")
+        image = kernel_like(inputs / "Image-2to1", 3_000_000, 4_000_000)
+        doc["domains"][1]["kernel"] = str(image)
+
+    plan = pipeline.check(describe(compressed_fit))
+    stored = [b for b in plan.packed_blobs() if b.compression]
+    assert len(stored) == 2  # Xen and the kernel
+    hashed = sum(b.span if b.role == "dtb" else b.stored_size for b in plan.packed_blobs())
+    assert hashed < sum(b.span if b.role == "dtb" else b.size for b in plan.packed_blobs())
+    assert load_time.checking(plan) == pytest.approx(hashed / storage.UBOOT_FIT_CHECK_RATE)
+    unpacked = sum(b.size / storage.UBOOT_DECOMPRESS_RATE["gzip"] for b in stored)
+    assert load_time.uncompressing(plan) == pytest.approx(unpacked)

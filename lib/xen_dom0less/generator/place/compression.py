@@ -4,7 +4,8 @@ On a board U-Boot reads every file from its boot storage before Xen starts, so
 fewer bytes start Xen sooner where the storage is slow: with boot.compression
 the files Xen wants uncompressed (Xen itself, an arm64 Image, a cpio ramdisk) are
 stored compressed, and the script loads each one into one staging area and
-decompresses it to the address placed for it (render.uboot_script). A file is
+decompresses it to the address placed for it (render.uboot_script); in a FIT, bootm
+decompresses each out of boot.itb to its address (place.fit_room). A file is
 stored compressed only when that gains time on an SD card: the bytes it saves
 take longer to read at SD's rate than U-Boot takes to decompress the whole file
 (facts.storage), by at least MIN_SAVING. Files already compressed (a gzip kernel
@@ -43,6 +44,10 @@ GZIP_LEVEL = 6
 #: lz4's frame format as U-Boot's ulz4fn reads it: independent blocks (-BI, lz4's default;
 #: ulz4fn refuses linked ones); -9, the Image 13643465 bytes where -1 gives 16702164.
 LZ4_ARGS = ("-9", "-BI", "-q", "-c")
+#: bootm decompresses a FIT's loadable into at most 20 times its stored bytes
+#: (boot/image-fit.c fit_image_load: ``max_decomp_len = len * 20``, from v2019.10 through
+#: 2026.10-rc2); Xen, the FIT's kernel, has CONFIG_SYS_BOOTM_LEN (64 MiB on arm64) instead.
+FIT_LOADABLE_RATIO = 20
 #: Bytes of a file read at once to compress it: the largest input a role takes.
 MAX_INPUT = 1 << 32
 
@@ -59,7 +64,7 @@ def apply(system: System, blobs: Iterable[Blob], taken: set[str]) -> None:
         if blob.source is None or blob.kind not in COMPRESSIBLE.get(blob.role, ()):
             continue
         data = compressed(blob, method)
-        if worthwhile(blob.size, len(data), method):
+        if worthwhile(blob.size, len(data), method) and decompressible(system, blob, len(data)):
             blob.file = claim(blob.file + SUFFIX[method], blob.users[0], taken)
             blob.data, blob.compression, blob.sha256 = data, method, ""
 
@@ -69,6 +74,15 @@ def worthwhile(size: int, stored: int, method: str) -> bool:
     saved = size - stored
     reading = saved / STORAGE["sd"].rate
     return saved >= MIN_SAVING and reading > size / UBOOT_DECOMPRESS_RATE[method]
+
+
+def decompressible(system: System, blob: Blob, stored: int) -> bool:
+    """Whether U-Boot can decompress ``blob`` from ``stored`` bytes: in a FIT, a module
+    that shrank more than FIT_LOADABLE_RATIO times would overrun bootm's buffer (unlz4 and
+    unzip in a script are given the size)."""
+    if system.boot.format != "fit" or blob.role == "xen":
+        return True
+    return blob.size < FIT_LOADABLE_RATIO * stored
 
 
 def compressed(blob: Blob, method: str) -> bytes:

@@ -5,7 +5,10 @@ bytes on any host, and an unsigned FIT needs no u-boot-tools. Each binary is one
 node with a sha256 hash; the configuration names Xen as the kernel, the DTB as fdt and the
 modules as loadables. The data lies outside the structure where place.fit_room planned it
 (mkimage's ``-E -p -B`` layout), and each image's ``load`` is where that data lies once
-U-Boot loaded boot.itb, so bootm checks each hash and copies nothing. When signing,
+U-Boot loaded boot.itb, so bootm checks each hash and copies nothing; an image stored
+compressed (boot.compression) says so in its ``compression`` (U-Boot's names, gzip and lz4)
+and bootm decompresses it to its own ``load``, its hash and any signature covering the
+compressed bytes, as boot.itb holds them. When signing,
 mkimage adds the configuration's signature, and each image's unless the description's
 U-Boot needs none (render.signing.signs_images), and lays the data out the same way.
 """
@@ -51,7 +54,7 @@ def render(context: Context) -> dict[str, bytes]:
     plan = context.plan
     if plan.fit is None:
         return {}
-    contents = plan.packed_blobs()
+    contents = fit_room.run(plan.packed_blobs())
     header = fit_room.header_of(plan.fit, contents)
     data = [_data(context, blob) for blob in contents]
     sign = plan.system.boot.signing
@@ -94,11 +97,13 @@ def external(structure: bytes, data: list[bytes], header: int) -> bytes:
 
 
 def fit_tree(context, data: list[bytes], external: bool) -> fdt.FDT:
-    """The FIT as a device tree: /images with one node per blob, one configuration; each
-    image's ``data`` inside (for mkimage to sign and move out) or, ``external``, only its
-    size and its position in boot.itb."""
+    """The FIT as a device tree: /images with one node per blob, in the order of their
+    data (fit_room.run, as mkimage -E lays it out), one configuration; each image's
+    ``data`` inside (for mkimage to sign and move out) or, ``external``, only its size and
+    its position in boot.itb."""
     plan = context.plan
-    contents = plan.packed_blobs()
+    contents = fit_room.run(plan.packed_blobs())
+    positions = fit_room.offsets(contents, fit_room.header_of(plan.fit, contents))
     wide = any(b.address >= 1 << 32 for b in contents)
     names = {id(b): _node_name(b, i) for i, b in enumerate(contents)}
     tree = fdt.FDT()
@@ -111,7 +116,7 @@ def fit_tree(context, data: list[bytes], external: bool) -> fdt.FDT:
     images = fdt.Node("images")
     sign = plan.system.boot.signing
     for index, blob in enumerate(contents):
-        position = blob.address - plan.fit.address if external else None
+        position = positions[id(blob)] if external else None
         node = image(names[id(blob)], blob, data[index], wide, position)
         if sign is not None and signing.signs_images(sign):
             node.append(signing.signature(key_bits_of(sign), sign.image_key_name))
@@ -169,7 +174,7 @@ def image(
     node.append(fdt.PropStrings("type", TYPES.get(blob.role, blob.role)))
     node.append(fdt.PropStrings("arch", "arm64"))
     node.append(fdt.PropStrings("os", "linux"))
-    node.append(fdt.PropStrings("compression", "none"))
+    node.append(fdt.PropStrings("compression", blob.compression or "none"))
     if blob.role != "script":  # source runs a script where it lies
         node.append(fdt.PropWords("load", *_address(blob.address, wide)))
     if blob.role == "xen":

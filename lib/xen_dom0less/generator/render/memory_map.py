@@ -101,8 +101,9 @@ def _size(blob: Blob) -> str:
 def room(plan: Plan, blob: Blob) -> Region:
     """The RAM ``blob`` takes: its span (an arm64 Image's with its BSS), except for an image
     inside boot.itb other than Xen, where the next image's data follows its own: Xen copies
-    a kernel out of its module, so only Xen's room runs on past its bytes."""
-    if plan.packed(blob) and blob.role != "xen":
+    a kernel out of its module, so only Xen's room runs on past its bytes. One stored
+    compressed is decompressed out of boot.itb to its own room."""
+    if plan.packed(blob) and fit_room.in_place(blob) and blob.role != "xen":
         return Region(blob.address, fit_room.data_size(blob))
     return blob.region
 
