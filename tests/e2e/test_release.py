@@ -86,7 +86,7 @@ def test_fit_boots_a_baremetal_and_a_linux_domu(each_xen):
     assert_nothing_copied(result.console)
 
 
-def signed_output(ws: Workspace, name: str, **signing) -> Path:
+def signed_output(ws: Workspace, name: str, compression: str = "none", **signing) -> Path:
     """A signed output: boot.scr a signed FIT script, boot.itb signed, u-boot.dtb with the key."""
     key = ws.root / "keys" / "dev.key"
     if not key.exists():
@@ -94,7 +94,9 @@ def signed_output(ws: Workspace, name: str, **signing) -> Path:
         run = ["openssl", "genrsa", "-out", str(key), "2048"]
         subprocess.run(run, check=True, capture_output=True)
     signing.update(key=str(key), uboot_dtb=str(ws.dtb))
-    outdir = build_into(ws, fit_system(ws, linux=False, signing=signing), name)
+    document = fit_system(ws, linux=False, signing=signing)
+    document["boot"]["compression"] = compression
+    outdir = build_into(ws, document, name)
     assert (outdir / "boot.scr").read_bytes()[:4] == b"\xd0\x0d\xfe\xed"  # a FIT, not legacy
     return outdir
 
@@ -311,6 +313,52 @@ def test_configurations_signed_hash_each_image_once(workspace, configurations_si
 
     ran = forged_script(ws, outdir, configuration=False)
     assert FORGED_RAN in ran.console, ran.console[-3000:]
+
+
+#: What bootm prints for Xen, the FIT's kernel, stored compressed (bootm_load_os).
+XEN_DECOMPRESSED = "Uncompressing Kernel Image"
+
+
+def image_data(itb: bytes, name: str) -> bytes:
+    """The bytes boot.itb stores for its image ``name`` (outside the structure)."""
+    node = fdt.parse_dtb(itb).get_node(f"/images/{name}")
+    position = node.get_property("data-position").value
+    return itb[position : position + node.get_property("data-size").value]
+
+
+def test_compressed_fit_boots_each_image_decompressed_to_its_own_room(each_xen):
+    """boot.compression with the FIT: bootm checks each image's stored (compressed) bytes,
+    decompresses the Linux kernel (a loadable, fit_image_load) and Xen (bootm_load_os) each
+    to its own address, and the rest are used where they lie in boot.itb."""
+    document = fit_system(each_xen, linux=True)
+    document["boot"]["compression"] = "lz4"
+    result = each_xen.boot(document, [RTOS, LINUX], timeout=180)
+    assert "Bad hash" not in result.console
+    assert XEN_DECOMPRESSED in result.console and "XIP Kernel Image" not in result.console
+    moved = [(data, load) for what, data, load in LOADING.findall(result.console) if data != load]
+    assert len(moved) == 1, LOADING.findall(result.console)  # the Linux kernel
+    assert "Uncompressing" in result.console.split("Loading loadables from 0x" + moved[0][0])[1]
+
+
+@pytest.mark.parametrize("method", ["gzip", "lz4"])
+def test_a_changed_byte_of_a_compressed_image_is_refused(workspace, method):
+    """The hash and the configuration's signature cover a compressed image as boot.itb
+    stores it: signed (configurations, one hash each), the FIT with Xen compressed boots,
+    and one byte changed in Xen's compressed bytes is refused before anything runs."""
+    ws = workspace
+    outdir = signed_output(ws, method, compression=method, uboot_version="2023.04")
+    good = boot(ws, outdir, [RTOS])
+    assert good.ok, f"{good.reason}\n{good.console[-4000:]}"
+    assert "sha256,rsa2048:dev+ OK" in good.console and XEN_DECOMPRESSED in good.console
+    images = len(fdt.parse_dtb((outdir / "boot.itb").read_bytes()).get_node("/images").nodes)
+    assert good.console.count(HASHED_ONCE) == images, good.console[-4000:]
+
+    stored = image_data((outdir / "boot.itb").read_bytes(), "xen")
+    middle = len(stored) // 2
+    changed = tampered(ws, outdir, f"{method}-xen", stored[middle - 32 : middle + 32], "boot.itb")
+    assert not changed.ok
+    assert "Bad hash value for 'hash-1' hash node in 'xen' image node" in changed.console
+    assert "(XEN)" not in changed.console and RTOS not in changed.console
 
 
 def test_sd_card_image_boots_and_is_byte_reproducible(workspace, tmp_path):
