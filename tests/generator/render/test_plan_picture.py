@@ -15,6 +15,8 @@ import fdt
 import pytest
 
 from xen_dom0less.cli import main
+from xen_dom0less.generator import pipeline
+from xen_dom0less.generator.model import Region
 from xen_dom0less.generator.render import plan_picture
 
 from ...conftest import PARTITIONED, QEMU_DTB
@@ -144,3 +146,21 @@ def test_every_cpu_box_fits_and_is_apart(capsys, tmp_path, describe, count):
     for i, (x, y, width) in enumerate(boxes):
         for x2, y2, _ in boxes[i + 1 :]:
             assert y2 != y or x2 >= x + width, (x, y, x2, y2)
+
+
+def test_the_staging_area_of_compressed_files_is_drawn_not_free(capsys, tmp_path, describe):
+    """boot.compression: the RAM U-Boot stages compressed files in is taken until Xen starts,
+    listed under its own colour, and no free segment covers it."""
+    description = describe(lambda d: d["boot"].update(compression="gzip"))
+    staging = pipeline.check(description).staging
+    svg = plan_svg(capsys, description, tmp_path)
+    colour = plan_picture.COLOURS["staging"]
+    assert f"fill='{colour}'><title>compressed files, until Xen starts (u-boot)</title>" in svg
+    texts = [t.text for t in ElementTree.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+    # each legend row: the span, its size, its kind
+    listed = [(t, texts[i + 2]) for i, t in enumerate(texts) if re.fullmatch(r"0x\w+-0x\w+", t)]
+    assert (staging.region.span(), "staging") in listed
+    free = [span for span, kind in listed if kind == "free"]
+    for span in free:
+        start, end = (int(x, 16) for x in span.split("-"))
+        assert not staging.region.overlaps(Region(start, end - start))

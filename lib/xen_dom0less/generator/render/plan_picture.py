@@ -32,6 +32,7 @@ COLOURS = {
     "xen": "#d62728",
     "boot": "#9467bd",  # the DTB and the boot script
     "module": "#1f77b4",  # kernels, ramdisks, partial device trees
+    "staging": "#aec7e8",  # compressed files before U-Boot decompresses them (boot.compression)
     "static memory": "#2ca02c",
     "shared memory": "#ff7f0e",
     "static heap": "#8c564b",
@@ -174,6 +175,9 @@ def _segments(plan: Plan) -> list[Segment]:
         )
         users = f" ({', '.join(blob.users)})" if blob.users else ""
         found.append(Segment(room(plan, blob), kind, f"{blob.file}: {blob.role}{users}"))
+    if plan.staging is not None:
+        label = "compressed files, until Xen starts (u-boot)"
+        found.append(Segment(plan.staging.region, "staging", label))
     for item in plan.excluded:
         reason = item.reason
         kind = (
@@ -243,7 +247,7 @@ def _memory(out: list[str], plan: Plan, y: float) -> float:
         for party, reach in _dma(plan):
             if reach.region.overlaps(bank):
                 y = _dma_exposed(out, party, reach, top, y)
-        loaded = [s.region for s in inside if s.kind in ("xen", "boot", "module")]
+        loaded = [s.region for s in inside if s.kind in ("xen", "boot", "module", "staging")]
         if loaded:
             low = min(r.address for r in loaded) // MiB * MiB
             high = -(-max(r.end for r in loaded) // MiB) * MiB

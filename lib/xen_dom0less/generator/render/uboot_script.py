@@ -25,7 +25,7 @@ from .fit_image import CONFIGURATION
 
 ERROR_FLAG = "dom0less_error"
 #: U-Boot's command that decompresses each boot.compression format, and its Kconfig option
-#: (both ``default y if CMD_BOOTI``: unzip since 2017, unlz4 since 2020.04); each sets
+#: (both ``default y if CMD_BOOTI``: unzip since 2017.11, unlz4 since 2020.07); each sets
 #: ``filesize`` to the bytes it wrote, and stops at its DSTSIZE argument.
 DECOMPRESS = {"gzip": "unzip", "lz4": "unlz4"}
 UBOOT_OPTION = {"gzip": "CONFIG_CMD_UNZIP", "lz4": "CONFIG_CMD_UNLZ4"}
