@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from xen_dom0less.errors import UserError
 from xen_dom0less.generator.pipeline import check
 
-from ...conftest import QEMU_DTB, arm64_image
+from ...conftest import QEMU_DTB, arm64_image, kernel_like
 
 MiB = 1 << 20
 KERNEL_SIZES = (4096, 300_000, 5 * MiB, 40 * MiB)
@@ -25,6 +25,7 @@ def pool(tmp_path_factory) -> Path:
     for index, size in enumerate(KERNEL_SIZES):
         (directory / f"k{index}").write_bytes(arm64_image(size, size * 2, bytes([index + 1])))
     (directory / "initrd").write_bytes(b"070701" + b"0" * 100_000)
+    kernel_like(directory / "like", 2 * MiB, 3 * MiB)
     return directory
 
 
@@ -111,3 +112,40 @@ def test_plans_without_overlap_or_fails_cleanly(pool, tmp_path, case):
                 continue
             assert narrowed["address"] <= blob.address
             assert blob.region.end <= narrowed["address"] + narrowed["size"]
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(systems)
+def test_a_compressed_fit_plans_without_overlap_or_fails_cleanly(pool, tmp_path, case):
+    """boot.itb stays where U-Boot loaded it until Xen starts (the DTB and the images
+    stored as they are used in it), and bootm decompresses Xen and the kernel that shrinks
+    2:1 each to a room of its own: none of those rooms may overlap another, the script, or
+    what must be left alone."""
+    document_ = document(pool, case)
+    document_["boot"].update(format="fit", compression="gzip")
+    document_["domains"][0]["kernel"] = str(pool / "like")
+    path = tmp_path / "random.yaml"
+    path.write_text(yaml.safe_dump(document_))
+    try:
+        plan = check(path)
+    except UserError as error:
+        event("refused")
+        assert error.lines and all(p.startswith(str(path)) for p in error.lines)
+        return
+    event("planned")
+    assert plan.fit is not None and plan.xen.compression == "gzip"
+    assert plan.domains["d0"].kernel.compression == "gzip"
+    rooms = [b.region for b in plan.blobs if not plan.packed(b) or b.compression]
+    for index, region in enumerate(rooms):
+        assert any(
+            b.address <= region.address and region.end <= b.end for b in plan.host.memory_banks
+        )
+        for other in rooms[index + 1 :]:
+            assert not region.overlaps(other), (region, other)
+        for excluded in plan.excluded:
+            assert not region.overlaps(excluded.region), (region, excluded)
+    for blob in plan.packed_blobs():
+        if not blob.compression:
+            assert (
+                plan.fit.address < blob.address and blob.address + blob.size <= plan.fit.region.end
+            )
