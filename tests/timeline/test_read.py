@@ -63,6 +63,18 @@ def test_run_qemu_log_without_stamps_gives_the_order_and_uboots_reads():
     ]
 
 
+def test_a_read_after_a_signed_scripts_hash_check_is_counted():
+    """U-Boot 2023.01 running a signed boot.scr, then loading boot.itb under the throttle:
+    the hash check's "sha256+ " has no newline, the read's count follows it."""
+    log = (
+        "2375 bytes read in 2 ms (1.1 MiB/s)\n"
+        "## Executing script at 40200000\n"
+        "   Verifying Hash Integrity ... sha256+ OK\n"
+        "sha256+ 35913728 bytes read in 1851 ms (18.5 MiB/s)\n"
+    )
+    assert read.read(log).reads == [(2375, 2), (35913728, 1851)]
+
+
 def test_grabserial_stamps_date_every_milestone_from_the_first_line():
     timeline = read.read((LOGS / "grabserial-t.log").read_text())
     assert names(timeline) == MILESTONES

@@ -8,6 +8,7 @@ artefact and jumps straight into Xen, measuring what U-Boot costs.
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 from typing import Optional
 
@@ -87,19 +88,44 @@ def edk2(manifest: BootManifest, machine: Machine, work: Path, disk: Optional[Pa
 
 def _disk(manifest: BootManifest, machine: Machine, work: Path, disk: Optional[Path]) -> list[str]:
     """The boot disk: ``disk``, or one made from the output as ``dom0less image`` makes it;
-    throttled to the machine's disk rate (QEMU counts it on the host's clock)."""
+    read at the machine's disk rate when it has one (:func:`_throttled`)."""
     image = disk or diskimage.build(
         diskimage.layout(manifest.outdir, manifest.format), work / "disk.img"
     )
-    throttle = f",throttling.bps-total={machine.disk_rate}" if machine.disk_rate else ""
-    return [
-        "-nic",
-        "none",
-        "-drive",
-        f"if=none,id=boot,format=raw,file={image}{throttle}",
-        "-device",
-        "virtio-blk-device,drive=boot",
-    ]
+    if machine.disk_rate:
+        drive = _throttled(image, machine.disk_rate)
+    else:
+        drive = ["-drive", f"if=none,id=boot,format=raw,file={image}"]
+    return ["-nic", "none", *drive, "-device", "virtio-blk-device,drive=boot"]
+
+
+#: The largest request the throttle sees (bytes): a board's storage is slowest on one
+#: large read, such as U-Boot's whole FIT in one virtio request.
+THROTTLED_REQUEST = 64 * 1024
+
+
+def _throttled(image: Path, rate: int) -> list[str]:
+    """``image`` read at ``rate`` bytes per second (QEMU counts on the host's clock).
+
+    QEMU's throttle admits a request while its bucket is below the limit and makes only
+    the next one wait (util/throttle.c), so a drive's own ``throttling.bps-total`` lets a
+    FAT file U-Boot reads in one request (a FIT, the last module) through at once. Below
+    the device, blkdebug's ``max-transfer`` splits every request into THROTTLED_REQUEST
+    pieces (the block layer's split by a node's limit), each then waiting its turn in a
+    throttle filter node over the file.
+    """
+    group = {"qom-type": "throttle-group", "id": "rate", "limits": {"bps-total": rate}}
+    node = {
+        "driver": "blkdebug",
+        "node-name": "boot",
+        "max-transfer": THROTTLED_REQUEST,
+        "image": {
+            "driver": "throttle",
+            "throttle-group": "rate",
+            "file": {"driver": "file", "filename": str(image)},
+        },
+    }
+    return ["-object", json.dumps(group), "-blockdev", json.dumps(node)]
 
 
 def bootenv(manifest: BootManifest) -> dict[str, str]:

@@ -54,7 +54,9 @@ COUNTER = re.compile(
     r"(?: scheduled 0x([0-9a-f]+) ran 0x([0-9a-f]+))?"
 )
 UBOOT = re.compile(r"U-Boot (?:SPL )?\d{4}\.\d\d")
-UBOOT_READ = re.compile(r"^(\d+) bytes read in (\d+) ms")
+#: A signed script's hash check ("sha256+ ") ends without a newline, so the next read's
+#: line can start with it (boot/image-fit.c: fit_image_check_hash, fit_image_verify_with_data).
+UBOOT_READ = re.compile(r"^(?:\S+\+ )*(\d+) bytes read in (\d+) ms")
 #: U-Boot's unlz4 and unzip, done: the size they wrote (cmd/unlz4.c, cmd/unzip.c).
 UBOOT_UNPACKED = re.compile(r"^Uncompressed size: (\d+) = 0[xX][0-9a-fA-F]+")
 HANDOVER = re.compile(r"^Starting kernel")
