@@ -41,8 +41,8 @@ def test_bench_system_checks(tmp_path: Path, title: str, domains: int, linux: bo
 def test_throttled_bench_systems_check(
     tmp_path: Path, inputs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each system of boot_time's throttled table (ours, with and without compression),
-    given the test inputs for its guests."""
+    """Each system of boot_time's throttled table (ours, with and without compression, the
+    FIT signed and not), given the test inputs for its guests."""
     monkeypatch.setattr(sys, "path", [str(ROOT / "bench"), *sys.path])
     bench = load_bench("boot_time")
     kernel_gz = tmp_path / "Image.gz"
@@ -55,6 +55,7 @@ def test_throttled_bench_systems_check(
         "kernel_gz": kernel_gz,
         "initrd": inputs / "initrd.cpio",
         "initrd2": inputs / "initrd.cpio.gz",
+        "key": bench.signing_key(tmp_path / "keys" / "bench.key"),
     }
     systems = bench.storage_descriptions(shared)
     compared = {mine for ours in bench.SIDE_BY_SIDE.values() for mine in ours}
