@@ -4,6 +4,7 @@ and a damaged one stops the boot in U-Boot, before Xen."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -69,9 +70,22 @@ def test_uboot_decompresses_gzip_files_of_dom0_and_domus(workspace):
     assert decompressed(result, ws.root / "out") == ["kernel", "ramdisk", "ramdisk", "xen"]
 
 
-def test_a_damaged_compressed_file_stops_the_boot_in_uboot(workspace):
-    """A compressed Xen cut in half (a copy to the card that did not finish): U-Boot's unlz4
-    fails or writes too few bytes, and the script stops before Xen."""
+def cut_in_half(stored: Path) -> None:
+    """A copy to the card that did not finish: unlz4 fails on the rest of the staging area."""
+    stored.write_bytes(stored.read_bytes()[: stored.stat().st_size // 2])
+
+
+def half_the_bytes(stored: Path) -> None:
+    """A whole, valid lz4 file of another content (half the bytes): unlz4 succeeds, and
+    only the script's check of U-Boot's filesize against the module's size stops it."""
+    plain = subprocess.run(["lz4", "-d", "-c", str(stored)], capture_output=True, check=True)
+    half = plain.stdout[: len(plain.stdout) // 2]
+    stored.write_bytes(subprocess.run(["lz4", "-c"], input=half, capture_output=True).stdout)
+
+
+@pytest.mark.parametrize("damage", [cut_in_half, half_the_bytes])
+def test_a_damaged_compressed_file_stops_the_boot_in_uboot(workspace, damage):
+    """U-Boot's unlz4 fails or writes another size, and the script stops before Xen."""
     ws = workspace
     domains = [{"name": "rtos", "kernel": str(ws.bare("rtos", Program(RTOS))), "memory": "16M"}]
     document = ws.description(domains)
@@ -79,8 +93,7 @@ def test_a_damaged_compressed_file_stops_the_boot_in_uboot(workspace):
     outdir = ws.build(document)
     xen = next(a for a in manifest.read(outdir).artefacts if a.role == "xen")
     assert xen.compression == "lz4"
-    stored = outdir / xen.file
-    stored.write_bytes(stored.read_bytes()[: stored.stat().st_size // 2])
+    damage(outdir / xen.file)
     error = f"dom0less: ERROR: cannot decompress {xen.file} to its {xen.size} bytes with unlz4"
     returned = "dom0less: ERROR the boot script returned to U-Boot"  # so Xen never starts
     result = runner.boot(outdir, [returned], timeout=60, work=ws.root / "qemu")
