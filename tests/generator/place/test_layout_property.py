@@ -1,8 +1,11 @@
-"""Property: any description either plans with no overlap inside RAM or fails cleanly."""
+"""Property: any description either plans with no overlap inside RAM or fails cleanly: the
+script path with or without boot.compression (its staging area a room like the others), and
+a FIT whose compressed images bootm decompresses to rooms of their own."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import pytest
 import yaml
@@ -10,7 +13,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from xen_dom0less.errors import UserError
+from xen_dom0less.generator.model import Region
 from xen_dom0less.generator.pipeline import check
+from xen_dom0less.generator.plan import Blob, Plan
 
 from ...conftest import QEMU_DTB, arm64_image, kernel_like
 
@@ -85,33 +90,73 @@ def document(pool: Path, case: dict) -> dict:
     }
 
 
-@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(systems)
-def test_plans_without_overlap_or_fails_cleanly(pool, tmp_path, case):
-    path = tmp_path / "random.yaml"
-    path.write_text(yaml.safe_dump(document(pool, case)))
+def planned(path: Path) -> Optional[Plan]:
+    """check's plan of ``path``, or None when it refused it in lines naming the file."""
     try:
         plan = check(path)
     except UserError as error:
         event("refused")
         assert error.lines and all(p.startswith(str(path)) for p in error.lines)
-        return
+        return None
     event("planned")
+    return plan
+
+
+def assert_apart(plan: Plan, rooms: list[Region]) -> None:
+    """Each room inside a RAM bank, clear of every other and of what must be left alone."""
     banks = plan.host.memory_banks
-    placed = [b.region for b in plan.blobs]
-    for index, region in enumerate(placed):
+    for index, region in enumerate(rooms):
         assert any(b.address <= region.address and region.end <= b.end for b in banks)
-        for other in placed[index + 1 :]:
+        for other in rooms[index + 1 :]:
             assert not region.overlaps(other), (region, other)
         for excluded in plan.excluded:
             assert not region.overlaps(excluded.region), (region, excluded)
-    if case["load_region"]:
-        narrowed = case["load_region"]
-        for blob in plan.blobs:
-            if blob.role == "script" and case["script"] is not None:
-                continue
-            assert narrowed["address"] <= blob.address
-            assert blob.region.end <= narrowed["address"] + narrowed["size"]
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(systems)
+def test_plans_without_overlap_or_fails_cleanly(pool, tmp_path, case):
+    path = tmp_path / "random.yaml"
+    path.write_text(yaml.safe_dump(document(pool, case)))
+    plan = planned(path)
+    if plan is None:
+        return
+    assert plan.staging is None
+    assert_apart(plan, [b.region for b in plan.blobs])
+    assert_in_load_region(plan.blobs, case)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(systems)
+def test_a_compressed_script_path_plans_without_overlap_or_fails_cleanly(pool, tmp_path, case):
+    """With boot.compression U-Boot loads each compressed file into one staging area and
+    decompresses it from there into its blob's room: the staging area, as large as the
+    largest compressed file, is a room like the others."""
+    document_ = document(pool, case)
+    document_["boot"]["compression"] = "gzip"
+    path = tmp_path / "random.yaml"
+    path.write_text(yaml.safe_dump(document_))
+    plan = planned(path)
+    if plan is None:
+        return
+    compressed = [b for b in plan.blobs if b.compression]
+    assert plan.xen in compressed and plan.staging is not None
+    assert plan.staging.span == max(b.stored_size for b in compressed)
+    loaded = [*plan.blobs, plan.staging]
+    assert_apart(plan, [b.region for b in loaded])
+    assert_in_load_region(loaded, case)
+
+
+def assert_in_load_region(loaded: list[Blob], case: dict) -> None:
+    """Everything loaded (but a script at its fixed address) inside boot.load_region."""
+    narrowed = case["load_region"]
+    if not narrowed:
+        return
+    for blob in loaded:
+        if blob.role == "script" and case["script"] is not None:
+            continue
+        assert narrowed["address"] <= blob.address
+        assert blob.region.end <= narrowed["address"] + narrowed["size"]
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -126,24 +171,12 @@ def test_a_compressed_fit_plans_without_overlap_or_fails_cleanly(pool, tmp_path,
     document_["domains"][0]["kernel"] = str(pool / "like")
     path = tmp_path / "random.yaml"
     path.write_text(yaml.safe_dump(document_))
-    try:
-        plan = check(path)
-    except UserError as error:
-        event("refused")
-        assert error.lines and all(p.startswith(str(path)) for p in error.lines)
+    plan = planned(path)
+    if plan is None:
         return
-    event("planned")
     assert plan.fit is not None and plan.xen.compression == "gzip"
     assert plan.domains["d0"].kernel.compression == "gzip"
-    rooms = [b.region for b in plan.blobs if not plan.packed(b) or b.compression]
-    for index, region in enumerate(rooms):
-        assert any(
-            b.address <= region.address and region.end <= b.end for b in plan.host.memory_banks
-        )
-        for other in rooms[index + 1 :]:
-            assert not region.overlaps(other), (region, other)
-        for excluded in plan.excluded:
-            assert not region.overlaps(excluded.region), (region, excluded)
+    assert_apart(plan, [b.region for b in plan.blobs if not plan.packed(b) or b.compression])
     for blob in plan.packed_blobs():
         if not blob.compression:
             assert (
