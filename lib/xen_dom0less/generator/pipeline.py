@@ -85,10 +85,16 @@ def check(description_path: Path, environ: Optional[Mapping[str, str]] = None) -
 
 
 def check_and_render(
-    description_path: Path, environ: Optional[Mapping[str, str]] = None
+    description_path: Path,
+    environ: Optional[Mapping[str, str]] = None,
+    compression: Optional[str] = None,
 ) -> tuple[Plan, dict[str, bytes]]:
-    """:func:`check`, keeping the generated files (in memory) for what needs their sizes."""
-    return plan_and_render(description.load(Path(description_path), environ), epoch=0)
+    """:func:`check`, keeping the generated files (in memory) for what needs their sizes;
+    with ``compression``, as if boot.compression said so (to compare its values)."""
+    system = description.load(Path(description_path), environ)
+    if compression is not None:
+        system = system._replace(boot=system.boot._replace(compression=compression))
+    return plan_and_render(system, epoch=0)
 
 
 class SigningOverride(NamedTuple):

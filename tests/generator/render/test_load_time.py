@@ -18,6 +18,7 @@ from xen_dom0less.cli import main
 from xen_dom0less.errors import InputFileError
 from xen_dom0less.generator import pipeline
 from xen_dom0less.generator.facts import storage
+from xen_dom0less.generator.place import compression
 from xen_dom0less.generator.render import load_time
 
 from ...conftest import kernel_like
@@ -198,3 +199,55 @@ def test_a_compressed_fit_costs_hashing_its_stored_bytes(describe, inputs):
     assert load_time.checking(plan) == pytest.approx(hashed / storage.UBOOT_FIT_CHECK_RATE)
     unpacked = sum(b.size / storage.UBOOT_DECOMPRESS_RATE["gzip"] for b in stored)
     assert load_time.uncompressing(plan) == pytest.approx(unpacked)
+
+
+def compared(out: str) -> dict[str, str]:
+    """The block plan --storage prints after its table: each boot.compression's line."""
+    block = out[out.index("With each boot.compression") :].splitlines()
+    return {line.split()[0]: line for line in block[1:4]} | {"soonest": block[4]}
+
+
+@pytest.mark.parametrize(
+    ("rate", "fmt"), [("1MB/s", "script"), ("100000MB/s", "script"), ("1MB/s", "fit")]
+)
+def test_plan_storage_gives_each_compression_and_the_soonest(describe, capsys, rate, fmt):
+    """Each value's estimate is the description planned with it (its compressed files), the
+    soonest is named: on slow storage a compression (the fakes shrink), on one read in no
+    time none, as described; a FIT compresses too."""
+    path = describe(lambda d: d["boot"].update(format=fmt))
+    assert main(["plan", str(path), "--storage", rate]) == 0
+    lines = compared(capsys.readouterr().out)
+    medium = storage.storage(rate)
+    expected = {
+        method: load_time.domus_start(*pipeline.check_and_render(path, compression=method), medium)
+        for method in ("none", "gzip", "lz4")
+    }
+    assert len(set(expected.values())) == 3  # each value changes what is read or decompressed
+    for method, seconds in expected.items():
+        assert lines[method].split()[1] == f"{seconds:.3f}"
+    assert lines["none"].endswith("(described)")
+    best = min(expected, key=expected.get)
+    assert (best == "none") == (rate == "100000MB/s")
+    if best == "none":
+        assert lines["soonest"] == f"Soonest on {medium.name}: keep boot.compression: none."
+    else:
+        assert f'(put "compression: {best}" under boot: in the description)' in lines["soonest"]
+
+
+def test_a_value_that_cannot_be_planned_says_why(describe, capsys, monkeypatch):
+    """lz4 missing on the host: its line says so, the others are still compared."""
+    monkeypatch.setattr(compression.hosttools, "which", lambda name: None)
+    assert main(["plan", str(describe()), "--storage", "1MB/s"]) == 0
+    lines = compared(capsys.readouterr().out)
+    assert "not estimated:" in lines["lz4"] and "'lz4' is not installed" in lines["lz4"]
+    assert "gzip" in lines["soonest"]
+
+
+def test_uefi_has_no_compression_to_compare(describe, capsys, inputs: Path):
+    """Xen's EFI loader reads each file as it is: one line, no value planned again."""
+    (inputs / "xen.efi").write_bytes(b"MZ" + bytes(4094))
+    path = describe(lambda d: d["boot"].update(format="uefi"))
+    assert main(["plan", str(path), "--storage", "sd"]) == 0
+    out = capsys.readouterr().out
+    assert "boot.format uefi reads the files as they are: no boot.compression to compare." in out
+    assert "With each boot.compression" not in out

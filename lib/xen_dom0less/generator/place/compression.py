@@ -36,6 +36,8 @@ COMPRESSIBLE = {
 }
 #: The compressed file's name is the input's with this added.
 SUFFIX = {"gzip": ".gz", "lz4": ".lz4"}
+#: boot.compression's values, in the order plan --storage compares them.
+METHODS = ("none", *SUFFIX)
 #: Less saved than this (3.6 ms of reading at SD's rate) is not worth a file and a command.
 MIN_SAVING = 64 * KiB
 #: zlib's level: 9 takes 5x as long for 0.1 % fewer bytes (Debian's 6.1 arm64 Image:

@@ -12,7 +12,8 @@ the compressed files are read and U-Boot decompresses them before Xen starts.
 from __future__ import annotations
 
 import textwrap
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import NamedTuple, Union
 
 from ... import files as input_files
 from ...errors import InputFileError
@@ -28,7 +29,7 @@ from ..facts.storage import (
     XEN_GUNZIP_RATE,
     Storage,
 )
-from ..place import fit_room
+from ..place import compression, fit_room
 from ..plan import Blob, Plan
 from . import signing, uboot_script
 
@@ -145,4 +146,31 @@ def table(plan: Plan, files: dict[str, bytes], storage: Storage) -> str:
         seconds = own / storage.rate
         rows.append(f"  {domain.name}: {human_size(own)}, {seconds:.3f} s of the reading")
     rows += ["", *textwrap.wrap(f"{storage.name}: {storage.source}.", WIDTH)]
+    return "\n".join(rows) + "\n"
+
+
+def by_compression(plan: Plan, estimates: Mapping[str, Union[float, str]], storage: Storage) -> str:
+    """What each boot.compression value gives on ``storage``, and the soonest to describe.
+
+    ``estimates`` holds, for each value of place.compression.METHODS, domus_start of the
+    description planned with it (so from the files it would store), or why it cannot be
+    planned. A format whose boot reads files as they are (uefi) has nothing to compare.
+    """
+    if plan.system.boot.format == "uefi":
+        return "boot.format uefi reads the files as they are: no boot.compression to compare.\n"
+    described = plan.system.boot.compression
+    rows = [f"With each boot.compression on {storage.name}, from the files each would store:"]
+    for method in compression.METHODS:
+        value = estimates[method]
+        shown = f"{value:.3f} s" if isinstance(value, float) else f"not estimated: {value}"
+        rows.append(f"  {method:<5} {shown}" + ("  (described)" if method == described else ""))
+    timed = [m for m in compression.METHODS if isinstance(estimates[m], float)]
+    soonest = min(timed, key=lambda m: round(estimates[m], 3))
+    if soonest == described:
+        rows.append(f"Soonest on {storage.name}: keep boot.compression: {described}.")
+    else:
+        rows.append(
+            f"Soonest on {storage.name}: boot.compression: {soonest} "
+            f'(put "compression: {soonest}" under boot: in the description).'
+        )
     return "\n".join(rows) + "\n"
