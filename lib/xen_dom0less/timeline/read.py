@@ -189,8 +189,8 @@ def dated_lines(raw: list[str]) -> tuple[Optional[str], list[Line]]:
 def read(text: str) -> Timeline:
     """The timeline of one boot's console ``text``."""
     stamps, lines = dated_lines(text.splitlines())
-    entered = _entered(lines)
-    xen_zero = _xen_zero(lines) if stamps is None else None
+    counters = _counters(lines)
+    xen_zero = _xen_zero(counters) if stamps is None else None
     if stamps is not None:
         clock = f"host time stamps ({stamps}), seconds from the capture's first line"
     elif xen_zero is not None:
@@ -204,7 +204,14 @@ def read(text: str) -> Timeline:
             "or add console_timestamps=boot to Xen's command line); order only"
         )
     timeline = Timeline(
-        clock, [], lines, xen_zero, entered, _scheduled(lines), _reads(lines), _unpacked(lines)
+        clock,
+        [],
+        lines,
+        xen_zero,
+        _entered(counters),
+        _scheduled(counters),
+        _reads(lines),
+        _unpacked(lines),
     )
     timeline.events.extend(
         Event(name, line, timeline.time_of(line)) for name, line in _milestones(lines)
@@ -338,24 +345,24 @@ def _counters(lines: list[Line]) -> list[Counter]:
     ]
 
 
-def _entered(lines: list[Line]) -> dict[int, float]:
+def _entered(counters: list[Counter]) -> dict[int, float]:
     entered: dict[int, float] = {}
-    for counter in _counters(lines):
+    for counter in counters:
         entered.setdefault(counter.domid, counter.seconds)
     return entered
 
 
-def _scheduled(lines: list[Line]) -> dict[int, float]:
+def _scheduled(counters: list[Counter]) -> dict[int, float]:
     scheduled: dict[int, float] = {}
-    for counter in _counters(lines):
+    for counter in counters:
         if counter.scheduled is not None:
             scheduled.setdefault(counter.domid, counter.scheduled)
     return scheduled
 
 
-def _xen_zero(lines: list[Line]) -> Optional[float]:
+def _xen_zero(counters: list[Counter]) -> Optional[float]:
     """Seconds from reset to Xen's clock's zero, from a Xen-stamped entry counter line."""
-    for counter in _counters(lines):
+    for counter in counters:
         if counter.line.xen is not None:
             return counter.seconds - counter.line.xen
     return None
